@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from typing import Sequence
 
 from tags.errors import NavError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Sequence
 
 # command name -> (module in navigator.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,33 +24,44 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("indexing", "index fastai and timm (default) or any directory / package"),
     "roots": ("indexing", "list what is indexed, with file counts and versions"),
     "tags": ("tags_file", "write a Universal-Ctags-compatible tags file"),
-    "doctor": ("doctor", "check the installed fastai, timm, GPU and ctags"),
+    "doctor": ("doctor", "check the installed fastai, timm, GPU, ctags and graphviz"),
 }
 
 
-def _command_name(argv: Sequence[str]) -> str | None:
-    """The first non-option word: the subcommand, if any."""
-    return next((a for a in argv if not a.startswith("-")), None)
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, told the width so it does not import shutil to ask."""
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+    except (ValueError, OSError):
+        width = 80
+    return argparse.HelpFormatter(prog, width=max(40, width - 2))
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    """A parser listing every command, with full arguments only for the one being run."""
-    parser = argparse.ArgumentParser(prog="nav", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    chosen = _command_name(argv)
-    for name, (module, help_text) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        if name == chosen:
-            mod = importlib.import_module(f"navigator.commands.{module}")
-            mod.add_arguments(sub_parser, name)
-            sub_parser.set_defaults(run=mod.run)
+    """The parser of the command being run, or the overview of all commands.
+
+    Building only one command's parser keeps startup cheap: every argparse parser costs
+    gettext lookups on disk.
+    """
+    chosen = argv[0] if argv else None
+    if chosen in COMMANDS:
+        module_name, help_text = COMMANDS[chosen]
+        parser = argparse.ArgumentParser(prog=f"nav {chosen}", description=help_text, formatter_class=_formatter)
+        module = importlib.import_module(f"navigator.commands.{module_name}")
+        module.add_arguments(parser, chosen)
+        parser.set_defaults(command=chosen, run=module.run)
+        return parser
+    parser = argparse.ArgumentParser(prog="nav", description=__doc__.split("\n")[0], formatter_class=_formatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="nav")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -56,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nav: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("nav: interrupted", file=sys.stderr)
+        print("nav: interrupted; finished work is kept, run the command again to complete it", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `nav find x | head`
         sys.stderr.close()

@@ -1,0 +1,90 @@
+"""`nav index [TARGET ...]` builds or refreshes the index; `nav roots` lists what it holds."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from navigator.output import warn
+from tags.discovery import default_roots, resolve_target
+from tags.indexer import add_targets, ensure_roots, refresh, with_index
+from tags.store import Index
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "index":
+        parser.add_argument("targets", nargs="*", metavar="TARGET",
+                            help="directories or installed package names (default: fastai and timm)")
+        parser.add_argument("--rebuild", action="store_true", help="re-parse every file of these roots")
+        parser.add_argument("--remove", action="store_true", help="drop these roots from the index")
+    else:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_index(args) if args.command == "index" else run_roots(args)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    targets = [resolve_target(t) for t in args.targets] if args.targets else default_roots()
+
+    def work(index: Index) -> int:
+        if args.remove:
+            return _remove(index, targets)
+        if not args.targets:
+            ensure_roots(index)
+        stored = add_targets(index, targets)
+        report = refresh(index, stored, force=args.rebuild)
+        for line in report.notes + report.problems:
+            warn(line)
+        counts = {r.path: n for r, n in _file_counts(index)}
+        for root in stored:
+            version = f" {root.version}" if root.version else ""
+            print(f"{root.name}{version}: {counts.get(root.path, 0)} files  ({root.path})")
+        print(f"parsed {report.parsed}, removed {report.removed}, "
+              f"{len(report.problems)} with problems, in {report.seconds:.2f} s", file=sys.stderr)
+        return 0
+
+    return with_index(work)
+
+
+def _remove(index: Index, targets) -> int:
+    paths = {t.path for t in targets}
+    for root in index.roots():
+        if root.path in paths:
+            index.remove_root(root)
+            print(f"removed {root.name} ({root.path})")
+    return 0
+
+
+def _file_counts(index: Index):
+    counts = dict(index.rows("SELECT root_id, count(*) FROM files GROUP BY root_id"))
+    return [(root, counts.get(root.id, 0)) for root in index.roots()]
+
+
+def run_roots(args: argparse.Namespace) -> int:
+    import json
+
+    from navigator.session import query
+
+    def rows(index: Index) -> list[dict]:
+        problems = dict(index.rows("SELECT root_id, count(*) FROM files WHERE status != 'ok' GROUP BY root_id"))
+        defs = dict(index.rows("SELECT f.root_id, count(*) FROM defs d JOIN files f ON f.id = d.file_id GROUP BY f.root_id"))
+        return [
+            {"name": r.name, "version": r.version, "origin": r.origin, "path": r.path, "files": n,
+             "definitions": defs.get(r.id, 0), "problems": problems.get(r.id, 0)}
+            for r, n in _file_counts(index)
+        ]
+
+    table = query(rows)
+    if args.json:
+        print(json.dumps(table, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table("root", "version", "files", "definitions", "problems", "path", box=None)
+    for row in table:
+        view.add_row(row["name"], row["version"], str(row["files"]), str(row["definitions"]),
+                     str(row["problems"]), row["path"])
+    Console().print(view)
+    return 0

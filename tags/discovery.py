@@ -1,0 +1,106 @@
+"""Where the sources are: installed packages (found without importing them) and directories."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tags.errors import NavError
+
+DEFAULT_PACKAGES = ("fastai", "timm")
+
+
+@dataclass(slots=True)
+class Root:
+    """A tree of sources that is indexed as a unit."""
+
+    path: str  # absolute, symlinks resolved
+    name: str
+    origin: str  # "package" (installed, found by name) or "directory"
+    version: str = ""
+
+
+def installed_package(name: str) -> Root | None:
+    """The installed top-level package `name`, located without importing it."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Root(str(path), name, "package", package_version(name))
+
+
+def package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
+
+
+def resolve_target(target: str) -> Root:
+    """A directory path or an installed package name, as a root; a clear error otherwise."""
+    path = Path(target).expanduser()
+    if path.is_dir():
+        resolved = path.resolve()
+        return Root(str(resolved), resolved.name, "directory", directory_version(resolved))
+    if path.exists():
+        raise NavError(f"{target}: not a directory (give a directory or an installed package name)")
+    if re.fullmatch(r"[A-Za-z_][\w.]*", target) and (root := installed_package(target)):
+        return root
+    raise NavError(f"{target}: no such directory, and no installed package of that name")
+
+
+def default_roots() -> list[Root]:
+    roots = [r for r in map(installed_package, DEFAULT_PACKAGES) if r is not None]
+    if not roots:
+        raise NavError("neither fastai nor timm is installed here; give a directory: nav index DIR")
+    return roots
+
+
+_VERSION = re.compile(r"""^\s*(?:__version__\s*=|version\s*=)\s*['"]?([\w.+-]+)""", re.M)
+
+
+def directory_version(path: Path) -> str:
+    """A version for a source tree: `__version__` of its package, or nbdev's settings.ini."""
+    for candidate in (path / "__init__.py", path / path.name / "__init__.py", path / "settings.ini"):
+        try:
+            match = _VERSION.search(candidate.read_text(errors="replace")[:20000])
+        except OSError:
+            continue
+        if match:
+            return match.group(1)
+    return ""
+
+
+class ModuleNamer:
+    """Dotted module names for files, from the packages (`__init__.py`) that hold them."""
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+        self._is_package: dict[Path, bool] = {}
+
+    def _package(self, directory: Path) -> bool:
+        if directory not in self._is_package:
+            self._is_package[directory] = (directory / "__init__.py").is_file()
+        return self._is_package[directory]
+
+    def __call__(self, path: str) -> str:
+        file = Path(path)
+        parts = [] if file.name == "__init__.py" else [file.stem]
+        directory = file.parent
+        if self._package(directory):
+            while self._package(directory) and directory != directory.parent:
+                parts.append(directory.name)
+                directory = directory.parent
+        else:  # loose scripts and folders without __init__.py: dotted path from the root
+            relative = directory.relative_to(self.root) if directory.is_relative_to(self.root) else Path()
+            parts.extend(reversed(relative.parts))
+        return ".".join(reversed(parts)) or file.stem
+

@@ -1,0 +1,160 @@
+"""Keeping the index in step with the sources: a cheap stat pass, then parse only what changed.
+
+`refresh()` runs before every query. When nothing changed it costs one directory walk and one
+SELECT per root, and imports nothing heavy; the parsing half lives in `tags.update`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from tags.errors import NavError
+from tags.store import CorruptIndex, FileState, Index, StoredRoot
+from tags.walk import SourceFile, walk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, TypeVar
+
+    from tags.discovery import Root
+
+    T = TypeVar("T")
+
+
+class RootChanges:
+    """What the stat pass found for one root."""
+
+    __slots__ = ("root", "to_parse", "touched", "removed", "notes", "missing")
+
+    def __init__(self, root: StoredRoot) -> None:
+        self.root = root
+        self.to_parse: list[SourceFile] = []
+        self.touched: list[tuple[SourceFile, FileState]] = []  # same size, new mtime: hash decides
+        self.removed: list[str] = []
+        self.notes: list[str] = []
+        self.missing = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_parse or self.touched or self.removed or self.missing)
+
+
+class RefreshReport:
+    """What a refresh did, for messages and tests."""
+
+    __slots__ = ("parsed", "removed", "problems", "notes", "seconds")
+
+    def __init__(self) -> None:
+        self.parsed = 0
+        self.removed = 0
+        self.problems: list[str] = []  # file notes: syntax errors, skipped files
+        self.notes: list[str] = []  # walk notes: symlink loops, vanished roots
+        self.seconds = 0.0
+
+
+def scan(index: Index, root: StoredRoot) -> RootChanges:
+    """Compare the files on disk with what the index holds for `root`."""
+    changes = RootChanges(root)
+    if not os.path.isdir(root.path):
+        changes.missing = True
+        return changes
+    files, changes.notes = walk(root.path)
+    stored = index.file_states(root)
+    for source in files:
+        state = stored.pop(source.path, None)
+        if state is None or source.size != state[1] or source.size < 0:
+            changes.to_parse.append(source)
+        elif source.mtime_ns != state[2]:
+            changes.touched.append((source, state))
+    changes.removed = list(stored)
+    return changes
+
+
+def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress: bool = True,
+            force: bool = False) -> RefreshReport:
+    """Bring the index up to date with the files on disk (all roots unless given)."""
+    import time
+
+    started = time.perf_counter()
+    report = RefreshReport()
+    for root in list(roots if roots is not None else index.roots()):
+        changes = scan(index, root)
+        report.notes.extend(changes.notes)
+        if changes.missing:
+            report.notes.append(f"{root.path}: no longer exists; dropped from the index")
+            index.remove_root(root)
+            continue
+        if force:
+            changes.to_parse += [source for source, _ in changes.touched]
+            changes.to_parse += _unchanged(index, root, changes)
+            changes.touched = []
+        if not changes.empty:
+            from tags.update import apply_changes
+
+            apply_changes(index, changes, report, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[SourceFile]:
+    """For a forced rebuild: the files the stat pass found up to date."""
+    seen = {s.path for s in changes.to_parse} | {s.path for s, _ in changes.touched}
+    return [s for s in walk(root.path)[0] if s.path not in seen]
+
+
+# -- the entry points commands use -------------------------------------------------------------
+def ensure_roots(index: Index) -> None:
+    """A fresh index starts with the roots it had before a rebuild, or fastai and timm."""
+    if index.roots():
+        return
+    from tags.discovery import default_roots
+
+    for root in index.saved_roots() or default_roots():
+        if os.path.isdir(root.path):
+            index.add_root(root)
+
+
+def add_targets(index: Index, roots: list[Root]) -> list[StoredRoot]:
+    """Register new roots; a root inside an existing one is already covered."""
+    existing = index.roots()
+    added = []
+    for root in roots:
+        outer = next((r for r in existing if _inside(root.path, r.path) and r.path != root.path), None)
+        if outer is not None:
+            raise NavError(f"{root.path} is already indexed as part of {outer.path}")
+        for inner in [r for r in existing if _inside(r.path, root.path) and r.path != root.path]:
+            print(f"nav: {root.path} includes {inner.path}; replacing that root", file=sys.stderr)
+            index.remove_root(inner)
+        added.append(index.add_root(root))
+    return added
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def with_index(action: Callable[[Index], T], directory: str | None = None) -> T:
+    """Open the index and run `action`; a corrupted index is rebuilt once, then retried."""
+    import sqlite3
+
+    from tags.store import INDEX_FILE, is_corruption, move_aside
+
+    index = Index.open(directory)
+    try:
+        return action(index)
+    except (CorruptIndex, sqlite3.DatabaseError) as err:
+        if isinstance(err, sqlite3.DatabaseError) and not is_corruption(err):
+            raise
+        index.close()
+        print(f"nav: the index is unreadable ({err}); rebuilding it", file=sys.stderr)
+        move_aside(os.path.join(index.directory, INDEX_FILE))
+        index = Index.open(directory)
+        return action(index)
+    finally:
+        index.close()
+
+
+def fresh_index(index: Index, progress: bool = True) -> RefreshReport:
+    """What every query calls first: make sure roots exist and nothing is stale."""
+    ensure_roots(index)
+    return refresh(index, progress=progress)

@@ -1,0 +1,327 @@
+"""The on-disk index: one SQLite database under the cache dir, safe under Ctrl-C and concurrency.
+
+Each file's rows are replaced inside one transaction, so an interrupted run leaves every file
+either fully old or fully new; the next refresh sees the stale ones and finishes the job. WAL
+mode lets queries read while another process writes. A corrupted database or an older schema
+is moved aside and rebuilt from `roots.json`, a small side file that remembers what to index.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections import namedtuple
+
+from tags.errors import NavError
+
+TYPE_CHECKING = False  # typing costs `nav find` a few ms: only for type checkers
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator
+
+    from tags.discovery import Root
+    from tags.model import ParsedFile
+
+SCHEMA_VERSION = 1
+INDEX_FILE = "index.sqlite3"
+ROOTS_FILE = "roots.json"
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE roots(
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    origin TEXT NOT NULL, version TEXT NOT NULL DEFAULT '');
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY, root_id INTEGER NOT NULL, path TEXT NOT NULL UNIQUE,
+    module TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL, exports TEXT);
+CREATE INDEX files_root ON files(root_id);
+CREATE INDEX files_module ON files(module);
+CREATE TABLE defs(
+    id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, parent_id INTEGER,
+    name TEXT NOT NULL, lname TEXT NOT NULL, qualname TEXT NOT NULL, kind TEXT NOT NULL,
+    line INTEGER NOT NULL, col INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    first_line INTEGER NOT NULL, signature TEXT NOT NULL, decorators TEXT NOT NULL, doc TEXT NOT NULL, scope TEXT NOT NULL,
+    bases TEXT NOT NULL, flags TEXT NOT NULL, alias_of TEXT NOT NULL, delegates TEXT NOT NULL);
+CREATE INDEX defs_file ON defs(file_id);
+CREATE INDEX defs_lname ON defs(lname);
+CREATE TABLE calls(
+    file_id INTEGER NOT NULL, def_id INTEGER NOT NULL, callee TEXT NOT NULL,
+    line INTEGER NOT NULL, col INTEGER NOT NULL);
+CREATE INDEX calls_file ON calls(file_id);
+CREATE TABLE imports(
+    file_id INTEGER NOT NULL, def_id INTEGER NOT NULL, module TEXT NOT NULL,
+    name TEXT NOT NULL, alias TEXT NOT NULL, line INTEGER NOT NULL);
+CREATE INDEX imports_file ON imports(file_id);
+"""
+
+
+def cache_dir() -> str:
+    """`NAV_CACHE_DIR`, else the user cache dir.
+
+    On Linux this is the XDG rule platformdirs applies, written out because importing
+    platformdirs costs more than the rest of `nav find`.
+    """
+    if os.environ.get("NAV_CACHE_DIR"):
+        return os.path.abspath(os.path.expanduser(os.environ["NAV_CACHE_DIR"]))
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        return os.path.join(base, "nav")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("nav", appauthor=False)
+
+
+class StoredRoot(namedtuple("StoredRoot", "id path name origin version")):
+    """A root as the index records it."""
+
+    __slots__ = ()
+
+
+FileState = tuple  # (id, size, mtime_ns, digest): what the index knows of a file, to spot changes
+
+
+class CorruptIndex(Exception):
+    """The database file cannot be read as an index."""
+
+
+def is_corruption(err: sqlite3.Error) -> bool:
+    """Corruption, as opposed to a busy database or a full disk."""
+    text = str(err).lower()
+    return isinstance(err, sqlite3.DatabaseError) and any(
+        phrase in text for phrase in ("not a database", "malformed", "corrupt", "no such table", "no such column")
+    )
+
+
+class Index:
+    """The index database. Open it with `Index.open()`; it creates and repairs itself."""
+
+    def __init__(self, directory: str, connection: sqlite3.Connection) -> None:
+        self.directory = directory
+        self.db = connection
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, directory: str | None = None) -> "Index":
+        directory = directory or cache_dir()
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as err:
+            raise NavError(f"cannot create the cache dir {directory}: {err.strerror}") from err
+        path = os.path.join(directory, INDEX_FILE)
+        try:
+            return cls._open_checked(directory, path)
+        except CorruptIndex as err:
+            _say(f"nav: the index at {path} is unreadable ({err}); rebuilding it")
+        except _OldSchema as err:
+            _say(f"nav: the index format changed ({err}); rebuilding it")
+        move_aside(path)
+        return cls._open_checked(directory, path)
+
+    @classmethod
+    def _open_checked(cls, directory: str, path: str) -> "Index":
+        try:
+            db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA synchronous = NORMAL")
+            version = cls._schema_version(db)
+            if version is None:
+                cls._create(db)
+            elif version != SCHEMA_VERSION:
+                db.close()
+                raise _OldSchema(f"version {version} -> {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as err:
+            if is_corruption(err):
+                raise CorruptIndex(str(err)) from err
+            raise NavError(f"cannot open the index at {path}: {err}") from err
+        return cls(directory, db)
+
+    @staticmethod
+    def _schema_version(db: sqlite3.Connection) -> int | None:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            return None if not tables else -1
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else -1
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("BEGIN IMMEDIATE")  # two processes creating at once: one wins, one sees it
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone():
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- roots ---------------------------------------------------------------------------------
+    def roots(self) -> list[StoredRoot]:
+        rows = self.db.execute("SELECT id, path, name, origin, version FROM roots ORDER BY id")
+        return [StoredRoot._make(row) for row in rows]
+
+    def add_root(self, root: Root) -> StoredRoot:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO roots(path, name, origin, version) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET version=excluded.version",
+                (root.path, root.name, root.origin, root.version),
+            )
+        self.save_roots_file()
+        return next(r for r in self.roots() if r.path == root.path)
+
+    def remove_root(self, root: StoredRoot) -> None:
+        with self.transaction():
+            file_ids = [row[0] for row in self.db.execute("SELECT id FROM files WHERE root_id=?", (root.id,))]
+            self._delete_file_rows(file_ids)
+            self.db.execute("DELETE FROM roots WHERE id=?", (root.id,))
+        self.save_roots_file()
+
+    def set_root_version(self, root: StoredRoot, version: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE roots SET version=? WHERE id=?", (version, root.id))
+
+    def save_roots_file(self) -> None:
+        """Remember the roots outside the database, so a rebuild knows what to index."""
+        import json
+
+        data = [{"path": r.path, "name": r.name, "origin": r.origin, "version": r.version} for r in self.roots()]
+        write_atomic(os.path.join(self.directory, ROOTS_FILE), json.dumps(data, indent=1).encode())
+
+    def saved_roots(self) -> list[Root]:
+        import json
+
+        from tags.discovery import Root
+
+        try:
+            with open(os.path.join(self.directory, ROOTS_FILE)) as handle:
+                return [Root(**item) for item in json.load(handle)]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    # -- files ---------------------------------------------------------------------------------
+    def file_states(self, root: StoredRoot) -> dict[str, FileState]:
+        rows = self.db.execute("SELECT path, id, size, mtime_ns, digest FROM files WHERE root_id=?", (root.id,))
+        return {row[0]: row[1:] for row in rows}
+
+    def touch_files(self, updates: Iterable[tuple[int, int, str]]) -> None:
+        """Files whose content is unchanged but whose mtime moved: (mtime_ns, size, path)."""
+        with self.transaction():
+            self.db.executemany("UPDATE files SET mtime_ns=?, size=? WHERE path=?", updates)
+
+    def delete_files(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            ids = [row[0] for p in paths for row in self.db.execute("SELECT id FROM files WHERE path=?", (p,))]
+            self._delete_file_rows(ids)
+
+    def _delete_file_rows(self, file_ids: list[int]) -> None:
+        for table, column in (("defs", "file_id"), ("calls", "file_id"), ("imports", "file_id"), ("files", "id")):
+            self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in file_ids])
+
+    def store_files(self, root: StoredRoot, files: Iterable[FileRows]) -> None:
+        """Replace the rows of each parsed file, all in one transaction."""
+        with self.transaction():
+            next_def_id = (self.db.execute("SELECT max(id) FROM defs").fetchone()[0] or 0) + 1
+            for meta, def_rows, call_rows, import_rows in files:
+                old = self.db.execute("SELECT id FROM files WHERE path=?", (meta[0],)).fetchone()
+                if old:
+                    self._delete_file_rows([old[0]])
+                cursor = self.db.execute(
+                    "INSERT INTO files(id, root_id, path, module, size, mtime_ns, digest, status, note, exports) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (old[0] if old else None, root.id, *meta))
+                file_id, base = cursor.lastrowid, next_def_id
+                self.db.executemany(
+                    "INSERT INTO defs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(base + i, file_id, base + r[0] if r[0] >= 0 else None, *r[1:]) for i, r in enumerate(def_rows)])
+                self.db.executemany("INSERT INTO calls VALUES (?,?,?,?,?)",
+                                    [(file_id, base + r[0], *r[1:]) for r in call_rows])
+                self.db.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?)",
+                                    [(file_id, base + r[0], *r[1:]) for r in import_rows])
+                next_def_id += len(def_rows)
+
+    # -- transactions --------------------------------------------------------------------------
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.db)
+
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[tuple]:
+        """Run a read query; corruption surfaces as `CorruptIndex`."""
+        try:
+            yield from self.db.execute(sql, tuple(params))
+        except sqlite3.DatabaseError as err:
+            if is_corruption(err):
+                raise CorruptIndex(str(err)) from err
+            raise
+
+
+class _Transaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any exception including Ctrl-C."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+class _OldSchema(Exception):
+    pass
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def move_aside(path: str) -> None:
+    """Keep a corrupted or outdated database as `*.old` (for a bug report) and start afresh."""
+    for suffix in ("-wal", "-shm"):
+        try:
+            os.remove(path + suffix)
+        except FileNotFoundError:
+            pass
+    try:
+        os.replace(path, path + ".old")
+    except FileNotFoundError:
+        pass
+
+
+FileRows = tuple  # (file columns, definition rows, call rows, import rows): see file_rows()
+
+
+def file_rows(item: ParsedFile) -> FileRows:
+    """A parsed file as plain tuples in column order: cheap to send between processes.
+
+    Definition references are indexes within the file; `store_files` turns them into ids.
+    """
+    import json
+
+    exports = json.dumps(item.exports) if item.exports is not None else None
+    meta = (item.path, item.module, item.size, item.mtime_ns, item.digest, item.status, item.note, exports)
+    defs = [
+        (d.parent, d.name, d.name.lower(), d.qualname, d.kind, d.line, d.col, d.end_line, d.first_line,
+         d.signature, "\n".join(d.decorators), d.doc, d.scope, ",".join(d.bases), ",".join(d.flags),
+         d.alias_of, d.delegates)
+        for d in item.definitions
+    ]
+    calls = [(c.scope, c.callee, c.line, c.col) for c in item.calls]
+    imports = [(m.scope, m.module, m.name, m.alias, m.line) for m in item.imports]
+    return meta, defs, calls, imports
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same directory and rename it into place."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
