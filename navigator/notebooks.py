@@ -57,7 +57,7 @@ def _load(text: str) -> dict[str, Any]:
 def _dump(notebook: dict[str, Any], like: str) -> str:
     """JSON in the layout of the original text (indent, non-ASCII kept, final newline)."""
     indent = re.match(r"\{\s*?\n( +)", like)
-    text = json.dumps(notebook, indent=len(indent.group(1)) if indent else 1, ensure_ascii=False)
+    text = json.dumps(notebook, indent=len(indent.group(1)) if indent else None, ensure_ascii=False)
     return text + "\n" if like.endswith("\n") else text
 
 

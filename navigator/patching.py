@@ -92,7 +92,8 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
             result.already_applied.append(target.file)
             continue
         except CodemodError as err:
-            raise CodemodError(f"{_shown(target.file, root)}: {err}") from None
+            err.args = (f"{_shown(target.file, root)}: {err}",)  # same type: ShapeError keeps .functions
+            raise
         if after != before:
             result.changes.append(FileChange(target.file, before, after))
     result.diff = unified_diff(result.changes, root)

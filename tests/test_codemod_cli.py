@@ -12,7 +12,7 @@ import pytest
 from navigator import patching
 from navigator.cli import main
 from tests.releases import release_dir, release_file
-from walkthroughs.codemods import CodemodError
+from walkthroughs.codemods import CodemodError, ShapeError
 
 LEARNER = "fastai/vision/learner.py"
 WORKTREE = Path(__file__).resolve().parent.parent
@@ -204,6 +204,14 @@ def test_listing_codemods_imports_no_heavy_module() -> None:
             "print(sorted(m for m in ('libcst', 'torch', 'fastai', 'timm', 'textual', 'rich') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=WORKTREE, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_refusals_from_the_api_keep_their_type(tmp_path: Path) -> None:
+    root = unpacked("2.6.0", tmp_path)
+    with pytest.raises(ShapeError) as info:
+        patching.apply_codemod("timm-normalize", root)
+    assert info.value.functions == ["TimmBody.__init__"]
+    assert str(info.value).startswith("fastai/vision/learner.py: unexpected code shape")
 
 
 def test_transform_source_is_the_plain_api() -> None:

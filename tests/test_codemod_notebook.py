@@ -110,6 +110,7 @@ def test_reverse_patches_the_nbdev2_notebook_and_drops_the_timm_norm_cell(tmp_pa
     assert same_ast(exported(after, "#| export"), module_cells(reverted, "2.8.12"))
     timm_norm_cell = next(c for c in before["cells"] if "def _timm_norm" in "".join(c["source"]))
     assert timm_norm_cell not in after["cells"] and len(after["cells"]) == len(before["cells"]) - 1
+
     def others(notebook: dict) -> list[dict]:
         return [c for c in notebook["cells"] if not "".join(c["source"]).startswith("#| export")]
     assert others(after) == others(before)  # markdown and test cells, with their outputs

@@ -96,18 +96,28 @@ def test_comments_outside_the_changed_code_are_kept_byte_for_byte() -> None:
     assert transform(annotate(learner("2.7.5")), revert=True) == annotate(old)
 
 
-@pytest.mark.parametrize(("edit", "function"), [
-    (("    model = arch(pretrained=pretrained)\n", ""), "create_body"),
-    (("def _add_norm(dls, meta, pretrained):", "def _add_normalization(dls, meta, pretrained):"), "_add_norm"),
-    (("    if normalize: _add_norm(dls, meta, pretrained)\n", ""), "vision_learner"),
-    (("    body = TimmBody(arch, pretrained, None, n_in, **kwargs)", "    body = TimmBody(arch)"),
+@pytest.mark.parametrize(("version", "edit", "function"), [
+    ("2.7.4", ("    model = arch(pretrained=pretrained)\n", ""), "create_body"),
+    ("2.7.4", ("def _add_norm(dls, meta, pretrained):", "def _add_normalization(dls, meta, pretrained):"),
+     "_add_norm"),
+    ("2.7.4", ("    if normalize: _add_norm(dls, meta, pretrained)\n    if isinstance", "    if isinstance"),
+     "vision_learner"),
+    ("2.7.4", ("    body = TimmBody(arch, pretrained, None, n_in, **kwargs)", "    body = TimmBody(arch)"),
      "create_timm_model"),
+    ("2.7.5", ("    model = arch(pretrained)\n    body = create_body(model, n_in, pretrained, ifnone(cut, meta['cut']))\n"
+               "    model = models.unet",
+               "    model = arch(pretrained, progress=False)\n    body = create_body(model, n_in, pretrained, "
+               "ifnone(cut, meta['cut']))\n    model = models.unet"), "create_unet_model"),
+    ("2.7.5", ("        if normalize: _timm_norm(dls, cfg, pretrained)", "        _timm_norm(dls, cfg, pretrained)"),
+     "vision_learner"),
+    ("2.8.12", ("class TimmBody(nn.Module):", "class TimmBackbone(nn.Module):"), "TimmBody"),
 ])
-def test_hand_edited_or_missing_definitions_are_refused_by_name(edit: tuple[str, str], function: str) -> None:
-    source = learner("2.7.4")
-    assert edit[0] in source
+def test_hand_edited_or_missing_definitions_are_refused_by_name(version: str, edit: tuple[str, str],
+                                                                function: str) -> None:
+    source = learner(version)
+    assert source.count(edit[0]) == 1
     with pytest.raises(ShapeError) as info:
-        transform(source.replace(*edit, 1))
+        transform(source.replace(*edit), revert=version != "2.7.4")
     assert info.value.functions == [function]
     assert f"{function}: expected" in str(info.value)
 
