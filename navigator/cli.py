@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "roots": ("indexing", "list what is indexed, with file counts and versions"),
     "tags": ("tags_file", "write a Universal-Ctags-compatible tags file"),
     "doctor": ("doctor", "check the installed fastai, timm, GPU, ctags and graphviz"),
+    "codemods": ("codemods", "list the refactors nav can apply, and to which fastai releases"),
+    "apply-codemod": ("codemods", "apply a codemod to a fastai checkout, package or file; --undo it"),
 }
 
 
