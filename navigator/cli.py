@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installed fastai, timm, GPU, ctags and graphviz"),
     "codemods": ("codemods", "list the refactors nav can apply, and to which fastai releases"),
     "apply-codemod": ("codemods", "apply a codemod to a fastai checkout, package or file; --undo it"),
+    "timm-stats": ("timm_stats", "the input mean/std of every pretrained timm model, grouped; --model NAME"),
 }
 
 
