@@ -141,12 +141,16 @@ def _regime(regime: str) -> str:
     return "head only, body frozen" if regime == "head" else "full fine_tune"
 
 
-def plot(runs: list[dict[str, Any]], path: Path) -> Path:
-    """Error-rate curves (mean over seeds, band = min..max) per arch x regime, as a PNG."""
+def plot(runs: list[dict[str, Any]], path: Path, freeze_epochs: int = 1) -> Path:
+    """Error-rate curves (mean over seeds, band = min..max) per arch x regime, as a PNG.
+
+    A dashed line marks where `fine_tune` unfreezes the body (after FREEZE_EPOCHS).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     archs = list(dict.fromkeys(r["arch"] for r in runs))
     regimes = list(dict.fromkeys(r["regime"] for r in runs))
@@ -165,6 +169,9 @@ def plot(runs: list[dict[str, Any]], path: Path) -> Path:
                         label=f"{code} refactor" + (" (Normalize)" if code == "after" else " (none)"))
                 ax.fill_between(epochs, [100 * min(c) for c in columns], [100 * max(c) for c in columns],
                                 color=colour, alpha=0.15)
+            if regime == "fine_tune":
+                ax.axvline(freeze_epochs + 0.5, color="grey", linestyle="--", linewidth=1, label="body unfrozen")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{arch}: {_regime(regime)}", fontsize=10)
             ax.set_xlabel("epoch")
             ax.set_ylabel("error rate %")

@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"VERDICT: FAIL: {err}", flush=True)
         return 1
     write_json(out / "metrics.json", metrics)
-    report.plot(metrics["runs"], out / "curves.png")
+    report.plot(metrics["runs"], out / "curves.png", metrics["settings"]["freeze_epochs"])
     show(metrics, out)
     if metrics["problems"]:
         print("VERDICT: FAIL: " + "; ".join(metrics["problems"]))
