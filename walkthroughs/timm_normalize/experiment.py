@@ -55,9 +55,8 @@ PRESETS: dict[str, Settings] = {
     # test_resnet (0.5 stats; `nav timm-stats test_`). A resnet18 pair is ~10x slower on 2 shared cores.
     "full": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=10,
                      head_epochs=3, freeze_epochs=1, full_epochs=8, lr=5e-3, limit=400),
-    "quick": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=3,
-                      head_epochs=2, freeze_epochs=1, full_epochs=1, lr=5e-3, limit=250,
-                      pretrain_limit=250),
+    "quick": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=4,
+                      head_epochs=2, freeze_epochs=1, full_epochs=2, lr=5e-3, limit=250, pretrain_limit=500),
 }
 
 
