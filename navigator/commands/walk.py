@@ -106,13 +106,27 @@ def _interactive(console, walk: Walkthrough, index: int, options) -> int:
 
 
 def _ask(console) -> str:
-    """One line from stdin; end of input counts as `q`."""
+    """One key on a terminal (no Enter needed), else one line of stdin; end of input is `q`."""
     console.print(f"[dim]{KEYS_HELP}[/] > ", end="")
-    line = sys.stdin.readline()
-    if not line:
-        console.print()
+    key = _read_key() if sys.stdin.isatty() else sys.stdin.readline()
+    console.print()
+    if not key:
         return "q"
-    return line.strip().lower()
+    return "" if key in ("\r", "\n") else key.strip().lower()
+
+
+def _read_key() -> str:
+    """A single keypress, read in cbreak mode so the user need not press Enter after it."""
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        return sys.stdin.read(1)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _run_and_show(console, walk: Walkthrough, index: int, options):
@@ -141,7 +155,8 @@ def _run_and_show(console, walk: Walkthrough, index: int, options):
         if step.kind != "narrative":
             console.out(line, end="", highlight=False)
 
-    result = run_step(walk, index, options, on_output=stream)
+    with console.status(f"[dim]running step {index + 1} ({step.kind})…[/]"):
+        result = run_step(walk, index, options, on_output=stream)
     _show_result(console, result)
     if result.ok:
         save_progress(walk.name, index, step.id)
