@@ -98,6 +98,7 @@ class WalkthroughInfo:
     summary: str
     steps: int
     folder: Path = field(compare=False)
+    error: str = ""  # why its steps file cannot be loaded; listed, so a broken file is not hidden
 
 
 def search_path() -> list[Path]:
@@ -118,9 +119,16 @@ def _folders() -> dict[str, Path]:
 
 
 def list_walkthroughs() -> list[WalkthroughInfo]:
-    """Every walkthrough on the search path, loaded (so a broken one is reported, not hidden)."""
-    walks = [load_folder(folder) for folder in _folders().values()]
-    return [WalkthroughInfo(w.name, w.summary, len(w.steps), w.folder) for w in walks]
+    """Every walkthrough on the search path; one whose steps file is broken comes with its error."""
+    infos = []
+    for name, folder in _folders().items():
+        try:
+            walk = load_folder(folder)
+        except NavError as err:
+            infos.append(WalkthroughInfo(name, "", 0, folder, error=str(err)))
+            continue
+        infos.append(WalkthroughInfo(walk.name, walk.summary, len(walk.steps), folder))
+    return infos
 
 
 def load_walkthrough(name: str) -> Walkthrough:

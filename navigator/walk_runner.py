@@ -15,12 +15,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from navigator.walk_format import Step, Walkthrough
 from navigator.walk_process import run_process
 from navigator.workspace import Workspace, build_workspace, open_workspace, save_state
 from tags.errors import NavError
+
+if TYPE_CHECKING:
+    from navigator.patching import ApplyResult
 
 OutputCallback = Callable[[str], None]
 REPO_ROOT = Path(__file__).resolve().parent.parent  # holds `navigator`, `tags`, `walkthroughs`
@@ -88,8 +91,8 @@ def prepare_workspace(walkthrough: Walkthrough, index: int, reset: bool = False)
     return workspace
 
 
-def apply_codemod_step(workspace: Workspace, step: Step):
-    """Apply a codemod step to the workspace copy and record it; returns (workspace, ApplyResult)."""
+def apply_codemod_step(workspace: Workspace, step: Step) -> tuple[Workspace, ApplyResult]:
+    """Apply a codemod step to the workspace copy and record it in the workspace state."""
     from navigator.patching import apply_codemod
 
     result = apply_codemod(step.codemod, workspace.package, revert=step.revert, force=True)

@@ -1,6 +1,7 @@
 """Steps files: the built-in walkthroughs load, and every kind of mistake is one clear line."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,12 @@ def test_unknown_walkthrough_and_step_are_named(tmp_path: Path) -> None:
     done = run_nav("walk", "vision-learner-anatomy", "--from", "99", cache=tmp_path)
     assert done.returncode == 2
     assert "has no step '99': give 1-8 or one of: intro, read-meta" in done.stderr
+
+
+def test_listing_shows_a_broken_walkthrough_with_its_error(tmp_path: Path) -> None:
+    write_walk(tmp_path / "walks", "good", '[[step]]\nkind = "narrative"\ntitle = "a"\ntext = "x"\n')
+    write_walk(tmp_path / "walks", "broken", '[[step]]\nkind = "narrative"\ntitle = "a"\n')
+    done = run_nav("walk", cache=tmp_path / "cache", env={PATH_VARIABLE: str(tmp_path / "walks")})
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^good\s+1\s+-\s+S\s*$", done.stdout, re.M)
+    assert re.search(r"^broken\s+-\s+-\s+cannot load: .*broken/steps\.toml: step 1: missing text", done.stdout, re.M)

@@ -52,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(console) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("walkthrough", "steps", "progress", "summary", box=None, pad_edge=False)
     for info in list_walkthroughs():
+        if info.error:
+            table.add_row(f"[bold]{info.name}[/]", "-", "-", f"[red]cannot load: {escape(info.error)}[/]")
+            continue
         done = load_progress(info.name).done
         shown = "-" if done is None else ("done" if done + 1 >= info.steps else f"{done + 1}/{info.steps}")
         table.add_row(f"[bold]{info.name}[/]", str(info.steps), shown, info.summary)
