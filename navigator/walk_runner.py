@@ -72,9 +72,10 @@ def run_step(walkthrough: Walkthrough, index: int, options: RunOptions = RunOpti
     try:
         workspace = prepare_workspace(walkthrough, index)
         outcome = _HANDLERS[step.kind](walkthrough, step, workspace, options, emit, cancel)
-    except NavError as err:
-        outcome = _Outcome(output=str(err), ok=False, reason=str(err))
-        emit(str(err) + "\n")
+    except (NavError, OSError) as err:  # a bad step or a missing file: the step fails, the run goes on
+        message = str(err) if isinstance(err, NavError) else f"{step.label}: {err}"
+        outcome = _Outcome(output=message, ok=False, reason=message)
+        emit(message + "\n")
     result = _judge(step, outcome, cancelled=bool(cancel and cancel.is_set()))
     result.seconds = time.monotonic() - started
     return result

@@ -85,6 +85,9 @@ def build_workspace(name: str, clear_scratch: bool = False) -> Workspace:
         old.rename(trash / "site")
         shutil.rmtree(trash, ignore_errors=True)
     fresh.rename(old)
+    from navigator.patching import forget_records
+
+    forget_records(old / "fastai")  # undo records of codemods applied to the copy just replaced
     if clear_scratch:
         shutil.rmtree(root / "scratch", ignore_errors=True)
     (root / "scratch").mkdir(exist_ok=True)

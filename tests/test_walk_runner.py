@@ -110,6 +110,8 @@ def test_workspace_follows_the_codemod_steps_before_each_step(walks: Path, cache
     assert "-def _timm_norm(dls, cfg, pretrained, n_in=3):" in out  # the rewind's diff was shown
     state = json.loads((cache / "walk" / "shapes" / "state.json").read_text())
     assert state["applied"] == ["rewind", "fix"]
+    records = [p for p in (cache / "codemods").glob("*/*") if (p / "manifest.json").is_file()]
+    assert len(records) == 2  # undo records of the replaced copy were dropped with it
     assert (installed_fastai() / "vision" / "learner.py").read_bytes() == installed
 
 
@@ -206,3 +208,10 @@ def test_nav_step_args_get_placeholders_and_unknown_ones_are_named(walks: Path, 
     bad = run_step(walk, 1, RunOptions())
     assert not bad.ok
     assert bad.verdict.startswith("failed: step 2 (bad): args use an unknown placeholder ('nope'); known: {device}")
+
+
+def test_a_step_that_cannot_start_fails_with_the_reason(walks: Path, cache: Path) -> None:
+    write_walk(walks, "four", FOUR_STEPS)
+    result = run_step(load_walkthrough("four"), 0, RunOptions(python=str(walks / "no-python")))
+    assert not result.ok
+    assert result.verdict.startswith("failed: step 1 (s1): [Errno 2] No such file or directory")
