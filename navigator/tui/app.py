@@ -1,0 +1,75 @@
+"""The `nav tui` application: the main reader screen, plus trace, walkthrough and help screens."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Callable, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+
+from navigator.queries import Hit
+from navigator.tui.palette import SymbolProvider
+from navigator.tui.screens.main import MainScreen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.store import Index
+
+T = TypeVar("T")
+
+
+class NavApp(App):
+    """One index, opened by the caller; every query goes through `ask` so threads never collide."""
+
+    TITLE = "nav"
+    CSS_PATH = "nav.tcss"
+    COMMANDS = {SymbolProvider}
+    BINDINGS = [
+        Binding("ctrl+p", "command_palette", "Symbols", show=False, priority=True, key_display="^P",
+                tooltip="find any indexed symbol; Enter jumps to it"),
+        Binding("question_mark", "help", "Keys", key_display="?", tooltip="this list of keys"),
+        Binding("q", "quit", "Quit", show=False, tooltip="quit"),
+    ]
+
+    def __init__(self, index: Index, symbol: Hit | None = None) -> None:
+        super().__init__()
+        self.index = index
+        self.start_symbol = symbol
+        self._lock = threading.Lock()
+
+    def ask(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a query function on the index: `query(index, *args)`."""
+        with self._lock:
+            return query(self.index, *args, **kwargs)
+
+    async def ask_in_thread(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`ask`, off the event loop, so typing in the palette never waits for SQLite."""
+        return await asyncio.to_thread(self.ask, query, *args, **kwargs)
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.start_symbol))
+
+    @property
+    def main(self) -> MainScreen:
+        return next(screen for screen in self.screen_stack if isinstance(screen, MainScreen))
+
+    def jump_to(self, hit: Hit) -> None:
+        """Show `hit` in the main screen, closing any screen above it; recorded in history."""
+        while self.screen is not self.main:
+            self.pop_screen()
+        self.main.jump_to(hit)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, searching symbols only."""
+        from textual.command import CommandPalette
+
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="Symbol: a name, Cls.meth or dotted path",
+                                            id="--command-palette"))
+
+    def action_help(self) -> None:
+        from navigator.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))

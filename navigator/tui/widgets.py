@@ -1,0 +1,94 @@
+"""Widgets the screens share: the read-only source view and the list of callers and callees."""
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.message import Message
+from textual.widgets import OptionList, TextArea
+from textual.widgets.option_list import Option
+from textual.widgets.text_area import Selection
+
+from navigator import outline
+from navigator.queries import Hit
+from navigator.tui.history import Place
+
+CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it
+
+
+def describe(hit: Hit, long: bool = False) -> str:
+    """Markup for a definition: `class Normalize(DisplayedTransform)`, plus module and doc if long."""
+    head = f"[magenta]{hit.kind}[/] [b]{escape(hit.qualname)}[/]{escape(hit.signature)}"
+    if not long:
+        return head
+    doc = f"\n\n{escape(hit.doc)}" if hit.doc else ""
+    return f"{head}\n[dim]{escape(hit.module)}[/]{doc}"
+
+
+class SourceView(TextArea):
+    """A file, read-only, highlighted, with line numbers; the cursor still moves (for jumps)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", language="python", read_only=True, show_line_numbers=True,
+                         soft_wrap=False, theme="monokai", **kwargs)
+        self.cursor_blink = False
+
+    def show_file(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                self.load_text(handle.read())
+        except OSError as err:
+            self.load_text(f"# cannot read {path}: {err.strerror}")
+
+    def highlight(self, line: int, name: str = "") -> None:
+        """Select `name` on `line` (or the whole line) and scroll it near the top."""
+        row = max(0, min(line - 1, self.document.line_count - 1))
+        text = self.document.get_line(row)
+        start = text.find(name) if name else -1
+        if start >= 0:
+            self.selection = Selection((row, start), (row, start + len(name)))
+        else:
+            self.selection = Selection((row, len(text) - len(text.lstrip())), (row, len(text)))
+        self.call_after_refresh(self.scroll_to, x=0, y=max(0, row - CONTEXT_ABOVE), animate=False)
+
+    def select_next(self, needle: str) -> bool:
+        """Select the next occurrence of `needle` after the cursor, wrapping around the file."""
+        lines = self.text.split("\n")
+        row, column = self.selection.end
+        count = len(lines)
+        for step in range(count + 1):
+            current = (row + step) % count
+            found = lines[current].find(needle, column if step == 0 else 0)
+            if found >= 0:
+                self.selection = Selection((current, found), (current, found + len(needle)))
+                self.scroll_cursor_visible(center=True, animate=False)
+                return True
+        return False
+
+
+class CallList(OptionList):
+    """Callers and callees of a definition, from `navigator.trace`; Enter goes there."""
+
+    class Chosen(Message):
+        def __init__(self, place: Place) -> None:
+            super().__init__()
+            self.place = place
+
+    def show_calls(self, hit: Hit) -> None:
+        self.clear_options()
+        self.places: list[Place] = []
+        try:
+            from navigator import trace
+        except ImportError:
+            self.add_option(Option("callers/callees: needs navigator.trace", disabled=True))
+            return
+        for title, query in (("callers", trace.callers), ("callees", trace.callees)):
+            node = self.app.ask(query, hit, 1)
+            self.add_option(Option(f"[b]{title}[/] ({len(node.children)})", disabled=True))
+            for child in node.children:
+                self.add_option(Option(f" {escape(child.qualname)} [dim]:{child.call_line}[/]",
+                                       id=str(len(self.places))))
+                self.places.append(Place(child.path, child.line, child.qualname))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Chosen(self.places[int(event.option.id)]))
