@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 from conftest import line_of, run_nav
-from tui_screen import SAMPLE, index_sample, screen_text, sync
+from tui_screen import SAMPLE, index_sample, palette_search, screen_text, sync
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp
+from navigator.tui.palette import PALETTE_LIMIT
 from tags.store import Index
 
 TRANSFORMS = SAMPLE / "data" / "transforms.py"
@@ -80,10 +81,9 @@ async def test_outline_tree_lists_roots_modules_classes_and_methods(index: Index
 async def test_palette_lists_symbols_ranked_like_find_and_enter_jumps(index: Index) -> None:
     app = app_at(index, None)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+p", *"norm")
-        await pilot.pause(0.3)
+        names = [hit.qualname for hit in find(index, "norm", limit=PALETTE_LIMIT)]
+        await palette_search(pilot, "norm", len(names))
         text = screen_text(app)
-        names = [hit.qualname for hit in find(index, "norm")]
         rows = [line for line in text.splitlines() if "fastai." in line]
         assert len(rows) == len(names) >= 3
         for name, row in zip(names, rows):

@@ -1,0 +1,44 @@
+"""Snapshots of the TUI's screens at 80x24 and 120x40, on the small sample package so that a
+new fastai release does not change them. `pytest --snapshot-update` rewrites them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_screen import index_sample, palette_search
+
+from navigator.queries import find, resolve
+from navigator.tui.app import NavApp
+from navigator.tui.palette import PALETTE_LIMIT
+from tags.store import Index
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture(scope="module")
+def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_sample(tmp_path_factory.mktemp("tui-snap"))
+
+
+@pytest.fixture
+def index(sample_cache: Path):
+    opened = Index.open(str(sample_cache))
+    yield opened
+    opened.close()
+
+
+def app_at(index: Index, symbol: str) -> NavApp:
+    return NavApp(index, resolve(index, symbol)[0])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen(snap_compare, index: Index, size: tuple[int, int]) -> None:
+    assert snap_compare(app_at(index, "Normalize"), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_palette_with_results(snap_compare, index: Index, size: tuple[int, int]) -> None:
+    async def search(pilot) -> None:
+        await palette_search(pilot, "norm", len(find(index, "norm", limit=PALETTE_LIMIT)))
+
+    assert snap_compare(app_at(index, "vision_learner"), terminal_size=size, run_before=search)
