@@ -168,3 +168,49 @@ def test_nav_tui_with_an_unknown_symbol_fails_with_one_line(sample_cache: Path) 
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "nav: error: no definition named 'NoSuchSymbolAnywhere'"]
+
+
+@sync
+async def test_trace_view_expands_calls_and_finds_the_path_to_a_symbol(index: Index) -> None:
+    app = app_at(index, "vision_learner")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        text = screen_text(app)
+        call = line_of(LEARNER, "if normalize: _add_norm")
+        assert "vision_learner calls" in text
+        assert f"_add_norm  fastai/vision/learner.py:{call}  exact" in text
+        await pilot.press("down", "space")  # expand _add_norm: what it calls
+        await pilot.pause()
+        stats = line_of(LEARNER, "dls.add_tfms([Normalize")
+        assert f"Normalize.from_stats  fastai/vision/learner.py:{stats}" in screen_text(app)
+        await pilot.press("slash", *"from_stats", "enter")  # "to which symbol?"
+        await pilot.pause()
+        text = screen_text(app)
+        assert "path 1: 2 call(s)" in text
+        assert f"vision_learner  fastai/vision/learner.py:{call}" in text
+        assert f"-> _add_norm  fastai/vision/learner.py:{stats}  [exact]" in text
+        assert f"-> Normalize.from_stats  fastai/data/transforms.py:{line_of(TRANSFORMS, 'def from_stats')}" in text
+        await pilot.press("down", "enter")  # the _add_norm step: back to the source, there
+        await pilot.pause()
+        assert f"learner.py:{line_of(LEARNER, 'def _add_norm')}  function _add_norm" in location(app)
+        await pilot.press("t", "c")  # callers of _add_norm
+        await pilot.pause()
+        assert f"_add_norm is called by" in screen_text(app)
+        assert f"vision_learner  fastai/vision/learner.py:{call}" in screen_text(app)
+
+
+@sync
+async def test_info_panel_lists_callers_and_callees_and_enter_goes_there(index: Index) -> None:
+    app = app_at(index, "_add_norm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "callers (1)" in text and "vision_learner" in text
+        assert "callees (1)" in text and "Normalize.from_stats" in text
+        calls = app.screen.query_one("#calls")
+        calls.focus()
+        calls.highlighted = 1  # vision_learner, the caller
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"learner.py:{line_of(LEARNER, 'def vision_learner')}  function vision_learner" in location(app)

@@ -42,3 +42,12 @@ def test_palette_with_results(snap_compare, index: Index, size: tuple[int, int])
         await palette_search(pilot, "norm", len(find(index, "norm", limit=PALETTE_LIMIT)))
 
     assert snap_compare(app_at(index, "vision_learner"), terminal_size=size, run_before=search)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_trace_view(snap_compare, index: Index, size: tuple[int, int]) -> None:
+    async def trace_with_path(pilot) -> None:
+        await pilot.press("t", "down", "space", "slash", *"from_stats", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app_at(index, "vision_learner"), terminal_size=size, run_before=trace_with_path)

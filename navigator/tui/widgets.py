@@ -7,9 +7,8 @@ from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
 
-from navigator import outline
+from navigator import outline, trace
 from navigator.queries import Hit
-from navigator.tui.history import Place
 
 CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it
 
@@ -68,27 +67,23 @@ class CallList(OptionList):
     """Callers and callees of a definition, from `navigator.trace`; Enter goes there."""
 
     class Chosen(Message):
-        def __init__(self, place: Place) -> None:
+        def __init__(self, hit: Hit) -> None:
             super().__init__()
-            self.place = place
+            self.hit = hit
 
     def show_calls(self, hit: Hit) -> None:
         self.clear_options()
-        self.places: list[Place] = []
-        try:
-            from navigator import trace
-        except ImportError:
-            self.add_option(Option("callers/callees: needs navigator.trace", disabled=True))
-            return
+        self.targets: list[int] = []
         for title, query in (("callers", trace.callers), ("callees", trace.callees)):
             node = self.app.ask(query, hit, 1)
             self.add_option(Option(f"[b]{title}[/] ({len(node.children)})", disabled=True))
             for child in node.children:
                 self.add_option(Option(f" {escape(child.qualname)} [dim]:{child.call_line}[/]",
-                                       id=str(len(self.places))))
-                self.places.append(Place(child.path, child.line, child.qualname))
+                                       id=str(len(self.targets))))
+                self.targets.append(child.def_id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.Chosen(self.places[int(event.option.id)]))
+        hit = self.app.ask(outline.hit_by_id, self.targets[int(event.option.id)]) if event.option.id else None
+        if hit is not None:
+            self.post_message(self.Chosen(hit))

@@ -134,7 +134,7 @@ class MainScreen(Screen):
         self.query_one("#calls", CallList).show_calls(self.hit)
 
     def on_call_list_chosen(self, message: CallList.Chosen) -> None:
-        self.jump_to_place(message.place)
+        self.jump_to(message.hit)
 
     def action_jump_under_cursor(self) -> None:
         row, column = self.source.cursor_location
