@@ -9,7 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from navigator.queries import Hit
-from navigator.tui.palette import SymbolProvider
+from navigator.tui.palette import SymbolPalette, SymbolProvider
 from navigator.tui.screens.main import MainScreen
 
 TYPE_CHECKING = False
@@ -47,12 +47,12 @@ class NavApp(App):
         """`ask`, off the event loop, so typing in the palette never waits for SQLite."""
         return await asyncio.to_thread(self.ask, query, *args, **kwargs)
 
-    def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.start_symbol))
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(self.start_symbol)
 
     @property
     def main(self) -> MainScreen:
-        return next(screen for screen in self.screen_stack if isinstance(screen, MainScreen))
+        return self.screen_stack[0]
 
     def jump_to(self, hit: Hit) -> None:
         """Show `hit` in the main screen, closing any screen above it; recorded in history."""
@@ -62,11 +62,9 @@ class NavApp(App):
 
     def action_command_palette(self) -> None:
         """Textual's palette, searching symbols only."""
-        from textual.command import CommandPalette
-
-        if not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder="Symbol: a name, Cls.meth or dotted path",
-                                            id="--command-palette"))
+        if not SymbolPalette.is_open(self):
+            self.push_screen(SymbolPalette(placeholder="Symbol: a name, Cls.meth or dotted path",
+                                           id="--command-palette"))
 
     def action_help(self) -> None:
         from navigator.tui.screens.help import HelpScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import partial
 
 from rich.text import Text
-from textual.command import Hit, Hits, Provider
+from textual.command import CommandPalette, Hit, Hits, Provider
 
 from navigator.queries import find
 from tags.errors import NavError
@@ -28,3 +28,21 @@ class SymbolProvider(Provider):
             # the palette sorts by score: keep `nav find`'s order
             yield Hit(1.0 - rank / (len(hits) + 1), label, partial(self.app.jump_to, hit),
                       text=f"{hit.qualname} {hit.kind} {hit.module}")
+
+
+class SymbolPalette(CommandPalette):
+    """textual's command palette, showing results as soon as the provider has them.
+
+    The stock palette polls its providers' queue with a 0.1 s timeout and only finishes a search
+    after one more poll, so every keystroke cost at least 100 ms more than the query. Our
+    providers are passed through directly instead. This overrides a private method of textual;
+    the palette tests and `tests/benchmarks/bench_tui.py` notice if textual changes it.
+    """
+
+    async def _search_for(self, search_value: str):
+        self._start_busy_countdown()
+        for provider in self._providers:
+            async for hit in provider._search(search_value):
+                if (yield hit):  # a newer search replaced this one
+                    return
+        self._stop_busy_countdown()

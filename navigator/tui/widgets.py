@@ -26,16 +26,19 @@ class SourceView(TextArea):
     """A file, read-only, highlighted, with line numbers; the cursor still moves (for jumps)."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("", language="python", read_only=True, show_line_numbers=True,
-                         soft_wrap=False, theme="monokai", **kwargs)
+        # no language yet: textual compiles the highlight query each time one is set, and that
+        # is the slowest part of the first screen; `show_file` sets it with the first file
+        super().__init__("", read_only=True, show_line_numbers=True, soft_wrap=False, theme="monokai", **kwargs)
         self.cursor_blink = False
 
     def show_file(self, path: str) -> None:
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
-                self.load_text(handle.read())
+                text = handle.read()
         except OSError as err:
-            self.load_text(f"# cannot read {path}: {err.strerror}")
+            text = f"# cannot read {path}: {err.strerror}"
+        self.load_text(text)
+        self.language = "python"
 
     def highlight(self, line: int, name: str = "") -> None:
         """Select `name` on `line` (or the whole line) and scroll it near the top."""
