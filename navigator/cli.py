@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
     "callers": ("trace", "who calls a definition, as a tree"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
+    "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 
 
