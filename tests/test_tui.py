@@ -214,3 +214,71 @@ async def test_info_panel_lists_callers_and_callees_and_enter_goes_there(index: 
         await pilot.press("enter")
         await pilot.pause()
         assert f"learner.py:{line_of(LEARNER, 'def vision_learner')}  function vision_learner" in location(app)
+
+
+@pytest.fixture
+def demo_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample walkthrough `tui-demo` on the search path; progress and workspace in tmp."""
+    monkeypatch.setenv("NAV_WALKTHROUGH_PATH", str(SAMPLE.parent / "walkthroughs"))
+    monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path / "walk-cache"))
+    return tmp_path
+
+
+async def open_demo(pilot) -> None:
+    """`w`, then pick tui-demo in the list of walkthroughs."""
+    await pilot.press("w")
+    await pilot.pause()
+    listing = pilot.app.screen.query_one("#walk-list")
+    listing.focus()
+    listing.highlighted = next(i for i in range(listing.option_count)
+                               if listing.get_option_at_index(i).id == "tui-demo")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def until(pilot, condition, seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("timed out")
+
+
+@sync
+async def test_walkthrough_screen_lists_steps_runs_one_and_records_progress(index: Index, demo_walk: Path) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_demo(pilot)
+        text = screen_text(app)
+        assert "timm-normalize" in text and "tui-demo  0/2" in text
+        assert "1. Count to three" in text and "2. A long step (cancel it)" in text
+        assert "1/2 · Count to three" in text and "Prints three lines" in text
+        await pilot.press("r")
+        await until(pilot, lambda: "✔" in screen_text(app) and app.screen.cancel_event is None)
+        text = screen_text(app)
+        assert "line 1" in text and "line 3" in text
+        assert "tui-demo  1/2" in text and "✔ 1. Count to three" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert "2/2 · A long step (cancel it)" in screen_text(app)
+        await pilot.press("b")
+        await pilot.pause()
+        assert "1/2 · Count to three" in screen_text(app)
+
+
+@sync
+async def test_a_long_step_streams_and_cancels_without_freezing_the_ui(index: Index, demo_walk: Path) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_demo(pilot)
+        await pilot.press("n", "r")
+        await until(pilot, lambda: "tick" in screen_text(app))
+        assert app.screen.query_one("#running").display  # the progress bar runs meanwhile
+        await pilot.press("question_mark")  # the UI still answers keys while the step runs
+        await pilot.pause()
+        assert "run the current step" in screen_text(app)
+        await pilot.press("escape", "c")
+        await until(pilot, lambda: "cancelled after" in screen_text(app), seconds=15)
+        output = "\n".join(strip.text for strip in app.screen.query_one("#output").lines)
+        assert "tick" in output and "never" not in output
+        assert "tui-demo  0/2" in screen_text(app)  # a cancelled step is not progress

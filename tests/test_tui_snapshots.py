@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_screen import index_sample, palette_search
+from tui_screen import SAMPLE, index_sample, palette_search
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp
@@ -51,3 +51,21 @@ def test_trace_view(snap_compare, index: Index, size: tuple[int, int]) -> None:
         await pilot.pause()
 
     assert snap_compare(app_at(index, "vision_learner"), terminal_size=size, run_before=trace_with_path)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_walkthrough_screen(snap_compare, index: Index, size: tuple[int, int], tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAV_WALKTHROUGH_PATH", str(SAMPLE.parent / "walkthroughs"))
+    monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path))  # no progress yet
+
+    async def open_demo(pilot) -> None:
+        await pilot.press("w")
+        await pilot.pause()
+        listing = pilot.app.screen.query_one("#walk-list")
+        listing.highlighted = next(i for i in range(listing.option_count)
+                                   if listing.get_option_at_index(i).id == "tui-demo")
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(app_at(index, "Normalize"), terminal_size=size, run_before=open_demo)
