@@ -25,11 +25,16 @@ def wait_for(socket: str, text: str, timeout: float = 30) -> str:
         time.sleep(0.2)
 
 
+def start_nav_tui(socket: str, cache: Path, *args: str) -> None:
+    """`nav tui ARGS` in a detached 120x40 tmux session named `nav` on its own server."""
+    env = f"NAV_CACHE_DIR={shlex.quote(str(cache))} PYTHONPATH={shlex.quote(str(REPO))} TERM=xterm-256color"
+    command = f"cd {shlex.quote(str(REPO))} && env {env} {shlex.quote(sys.executable)} -m navigator tui"
+    tmux(socket, "new-session", "-d", "-s", "nav", "-x", "120", "-y", "40", " ".join([command, *args]))
+
+
 def test_search_normalize_and_jump_to_it_in_a_real_terminal(installed_cache: Path) -> None:
     socket = f"nav-test-{os.getpid()}"
-    env = f"NAV_CACHE_DIR={shlex.quote(str(installed_cache))} PYTHONPATH={shlex.quote(str(REPO))} TERM=xterm-256color"
-    command = f"cd {shlex.quote(str(REPO))} && env {env} {shlex.quote(sys.executable)} -m navigator tui"
-    tmux(socket, "new-session", "-d", "-s", "nav", "-x", "120", "-y", "40", command)
+    start_nav_tui(socket, installed_cache)
     try:
         assert "^P Symbols" in wait_for(socket, "^P Symbols"), "the TUI did not start"
         tmux(socket, "send-keys", "-t", "nav", "C-p")
@@ -42,6 +47,19 @@ def test_search_normalize_and_jump_to_it_in_a_real_terminal(installed_cache: Pat
         screen = wait_for(socket, f"{line}  class Normalize(")
         assert f"fastai/data/transforms.py:{line}  class Normalize" in screen
         assert f"{line}  class Normalize(DisplayedTransform):" in screen
+        tmux(socket, "send-keys", "-t", "nav", "q")
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+def test_nav_tui_symbol_opens_at_that_definition(installed_cache: Path) -> None:
+    socket = f"nav-test-{os.getpid()}-symbol"
+    start_nav_tui(socket, installed_cache, "_add_norm")
+    try:
+        line = line_of(site_file("fastai", "vision/learner.py"), "def _add_norm")
+        screen = wait_for(socket, f"{line}  def _add_norm(")
+        assert f"fastai/vision/learner.py:{line}  function _add_norm" in screen
+        assert f"{line}  def _add_norm(dls, meta, pretrained" in screen
         tmux(socket, "send-keys", "-t", "nav", "q")
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)

@@ -45,10 +45,10 @@ class SourceView(TextArea):
         row = max(0, min(line - 1, self.document.line_count - 1))
         text = self.document.get_line(row)
         start = text.find(name) if name else -1
-        if start >= 0:
-            self.selection = Selection((row, start), (row, start + len(name)))
+        if start >= 0:  # selected backwards: the cursor sits at the start of the name
+            self.selection = Selection((row, start + len(name)), (row, start))
         else:
-            self.selection = Selection((row, len(text) - len(text.lstrip())), (row, len(text)))
+            self.selection = Selection((row, len(text)), (row, len(text) - len(text.lstrip())))
         self.call_after_refresh(self.scroll_to, x=0, y=max(0, row - CONTEXT_ABOVE), animate=False)
 
     def select_next(self, needle: str) -> bool:
