@@ -79,6 +79,27 @@ def word_at(text: str, column: int) -> str:
     return ""
 
 
+def call_target(index: Index, path: str, line: int, column: int) -> Hit | None:
+    """The definition a call under the cursor resolves to, as `nav trace` resolves it.
+
+    Only when the cursor is on the called name itself (`add_tfms` in `dls.add_tfms(...)`);
+    `column` is 0-based. Exact resolutions win over inferred ones, then by-name guesses.
+    """
+    from navigator.trace import HOW_ORDER
+    from tags.callgraph import ensure_graph
+
+    ensure_graph(index)
+    rows = index.rows(
+        "SELECT e.callee_id, c.callee, e.col, e.how, e.rank FROM edges e JOIN files f ON f.id = e.file_id "
+        "JOIN calls c ON c.file_id = e.file_id AND c.line = e.line AND c.col = e.col "
+        "WHERE f.path = ? AND e.line = ?", (path, line))
+    for callee_id, text, col, _, _ in sorted(rows, key=lambda row: (HOW_ORDER.get(row[3], 9), row[4])):
+        end = col - 1 + len(text)
+        if end - len(text.rpartition(".")[2]) <= column <= end:
+            return hit_by_id(index, callee_id)
+    return None
+
+
 def definition_of(index: Index, word: str, path: str) -> Hit | None:
     """The definition a name in `path` most likely refers to, like ctags' jump.
 

@@ -282,3 +282,18 @@ async def test_a_long_step_streams_and_cancels_without_freezing_the_ui(index: In
         output = "\n".join(strip.text for strip in app.screen.query_one("#output").lines)
         assert "tick" in output and "never" not in output
         assert "tui-demo  0/2" in screen_text(app)  # a cancelled step is not progress
+
+
+def test_a_call_under_the_cursor_resolves_like_nav_trace(index: Index) -> None:
+    from navigator.outline import call_target
+
+    stats = line_of(LEARNER, "dls.add_tfms([Normalize")
+    text = LEARNER.read_text().splitlines()[stats - 1]
+    on_method = text.index("from_stats") + 3
+    hit = call_target(index, str(LEARNER), stats, on_method)
+    assert (hit.qualname, Path(hit.path), hit.line) == \
+        ("Normalize.from_stats", TRANSFORMS, line_of(TRANSFORMS, "def from_stats"))
+    assert call_target(index, str(LEARNER), stats, text.index("Normalize.") + 2) is None  # on the class part
+    fit = line_of(LEARNER, "self.fit(1)")
+    hit = call_target(index, str(LEARNER), fit, LEARNER.read_text().splitlines()[fit - 1].index("fit("))
+    assert (hit.qualname, hit.line) == ("Learner.fit", line_of(LEARNER, "def fit"))

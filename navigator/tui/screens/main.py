@@ -139,7 +139,8 @@ class MainScreen(Screen):
     def action_jump_under_cursor(self) -> None:
         row, column = self.source.cursor_location
         word = outline.word_at(self.source.document.get_line(row), column)
-        target = self.app.ask(outline.definition_of, word, self.path) if word else None
+        target = self.app.ask(outline.call_target, self.path, row + 1, column) if word else None
+        target = target or (self.app.ask(outline.definition_of, word, self.path) if word else None)
         if target is None:
             self.notify(f"no definition found for {word!r}" if word else "no name under the cursor",
                         severity="warning")
