@@ -47,6 +47,8 @@ async def test_opens_at_the_symbol_with_its_line_selected(index: Index) -> None:
         assert f"{line}  class Normalize(DisplayedTransform):" in text
         assert app.screen.source.selected_text == "Normalize"
         assert str(SAMPLE.parent) not in text  # root-relative paths only
+        assert "▼ data.transforms" in text  # the outline follows
+        assert app.screen.query_one("#outline").cursor_node.data[1].qualname == "Normalize"
 
 
 def node_named(tree, label: str):

@@ -66,7 +66,10 @@ class MainScreen(Screen):
 
     # -- outline -------------------------------------------------------------------------------
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
-        node = event.node
+        self._load(event.node)
+
+    def _load(self, node) -> None:
+        """Fill a node's children the first time it opens: modules, then definitions."""
         if node.children or node.data is None:
             return
         kind, item = node.data
@@ -76,14 +79,35 @@ class MainScreen(Screen):
                 label = entry.module[len(prefix):] if entry.module.startswith(prefix) else entry.module
                 node.add(label, data=("module", entry), allow_expand=True)
         elif kind == "module":
-            module = self.app.ask(outline.module_hit, item.path)
-            self._add_definitions(node, module)
+            self._add_definitions(node, self.app.ask(outline.module_hit, item.path))
         elif kind == "def":
             self._add_definitions(node, item)
 
     def _add_definitions(self, node, parent: Hit | None) -> None:
         for hit in self.app.ask(outline.children, parent) if parent else []:
             node.add(f"{hit.name}", data=("def", hit), allow_expand=hit.kind == "class")
+
+    def reveal(self, path: str, hit: Hit | None) -> None:
+        """Open the outline down to the file (and the definition) being shown, and point at it."""
+        tree = self.query_one("#outline", Tree)
+        wanted = [lambda data: data[0] == "root" and path.startswith(data[1].path + "/"),
+                  lambda data: data[0] == "module" and data[1].path == path]
+        if hit is not None and hit.kind != "module":
+            owner = hit.qualname.rpartition(".")[0]
+            if owner:
+                wanted.append(lambda data: data[0] == "def" and data[1].qualname == owner)
+            wanted.append(lambda data: data[0] == "def" and data[1].id == hit.id)
+        node = tree.root
+        for matches in wanted:
+            self._load(node)
+            child = next((c for c in node.children if c.data and matches(c.data)), None)
+            if child is None:
+                break
+            node.expand()
+            node = child
+        if node is not tree.root:
+            tree.move_cursor(node)
+            self.call_after_refresh(tree.scroll_to_node, node, animate=False)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         if event.node.data is None:
@@ -120,6 +144,7 @@ class MainScreen(Screen):
             self.path = path
         hit = hit or self.app.ask(outline.enclosing, path, line)
         self.hit = hit
+        self.reveal(path, hit)
         self.source.highlight(line, hit.name if hit and hit.line == line else "")
         roots = self.app.ask(lambda index: index.roots())
         where = f"{outline.display_path(path, roots)}:{line}"
