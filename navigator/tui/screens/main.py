@@ -105,9 +105,8 @@ class MainScreen(Screen):
                 break
             node.expand()
             node = child
-        if node is not tree.root:
-            tree.move_cursor(node)
-            self.call_after_refresh(tree.scroll_to_node, node, animate=False)
+        if node is not tree.root:  # once laid out: new nodes have no line number before that
+            self.call_after_refresh(tree.move_cursor, node, animate=False)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         if event.node.data is None:
