@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import AsyncGenerator
 
 from rich.text import Text
 from textual.command import CommandPalette, Hit, Hits, Provider
@@ -39,7 +40,7 @@ class SymbolPalette(CommandPalette):
     the palette tests and `tests/benchmarks/bench_tui.py` notice if textual changes it.
     """
 
-    async def _search_for(self, search_value: str):
+    async def _search_for(self, search_value: str) -> AsyncGenerator[Hit, bool]:
         self._start_busy_countdown()
         for provider in self._providers:
             async for hit in provider._search(search_value):

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets.tree import TreeNode
 
 from navigator import outline
 from navigator.queries import Hit
@@ -68,7 +69,7 @@ class MainScreen(Screen):
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         self._load(event.node)
 
-    def _load(self, node) -> None:
+    def _load(self, node: TreeNode) -> None:
         """Fill a node's children the first time it opens: modules, then definitions."""
         if node.children or node.data is None:
             return
@@ -83,7 +84,7 @@ class MainScreen(Screen):
         elif kind == "def":
             self._add_definitions(node, item)
 
-    def _add_definitions(self, node, parent: Hit | None) -> None:
+    def _add_definitions(self, node: TreeNode, parent: Hit | None) -> None:
         for hit in self.app.ask(outline.children, parent) if parent else []:
             node.add(f"{hit.name}", data=("def", hit), allow_expand=hit.kind == "class")
 

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
 
 from navigator import outline, trace
 from navigator.queries import Hit, resolve
@@ -58,7 +59,7 @@ class TraceScreen(Screen):
         self.add_children(tree.root)
         tree.root.expand()
 
-    def add_children(self, node) -> None:
+    def add_children(self, node: TreeNode) -> None:
         """One more level of the trace under `node`, from `navigator.trace`."""
         hit = self.app.ask(outline.hit_by_id, node.data)
         query = trace.callees if self.outward else trace.callers
