@@ -1,0 +1,60 @@
+"""Recall of the static resolver on real fastai and timm call chains (see tests/trace_chains.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import line_of
+from tests.trace_chains import CHAINS, MISSED, Hop
+
+
+def hop_found(index, hop: Hop) -> bool:
+    """The caller's callee tree has the callee, at the line the call text starts on."""
+    from navigator.commands.trace import resolve_one
+    from navigator.trace import callees
+
+    caller, callee, text = hop
+    hit = resolve_one(index, caller)
+    line = line_of(Path(hit.path), text)
+    return any(f"{c.module}.{c.qualname}" == callee and c.call_line == line for c in callees(index, hit, 1).children)
+
+
+@pytest.fixture(scope="module")
+def index(installed_cache: Path):
+    import os
+
+    from tags.store import Index
+
+    saved = os.environ.get("NAV_CACHE_DIR")
+    os.environ["NAV_CACHE_DIR"] = str(installed_cache)
+    opened = Index.open()
+    yield opened
+    opened.close()
+    if saved is None:
+        os.environ.pop("NAV_CACHE_DIR")
+    else:
+        os.environ["NAV_CACHE_DIR"] = saved
+
+
+def test_the_set_is_large_and_varied() -> None:
+    assert len(CHAINS) >= 15
+    assert sum(len(hops) for hops in CHAINS.values()) >= 30
+
+
+def test_every_chain_is_found(index) -> None:
+    missing = [(name, hop) for name, hops in CHAINS.items() for hop in hops if not hop_found(index, hop)]
+    found = sum(len(h) for h in CHAINS.values()) - len(missing)
+    print(f"\nrecall on {len(CHAINS)} chains: {found}/{found + len(missing)} hops")
+    assert missing == []
+
+
+def test_the_listed_misses_are_real_calls_the_resolver_still_misses(index) -> None:
+    """When one of these starts being found, move it to CHAINS."""
+    for name, hops in MISSED.items():
+        for hop in hops:
+            from navigator.commands.trace import resolve_one
+
+            hit = resolve_one(index, hop[0])
+            line_of(Path(hit.path), hop[2])  # the call really is in the source
+            assert not hop_found(index, hop), f"{name} is found now: move it to CHAINS"
