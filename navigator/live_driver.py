@@ -70,9 +70,11 @@ class Recorder:
             monitoring.set_events(tool, monitoring.events.PY_START)
             return
 
-        def profile(frame, event, arg):
-            if event == "call":
-                self.record(frame)
+        inside, record = self.inside, self.record
+
+        def profile(frame, event, arg):  # the hot path: called for every event of the program
+            if event == "call" and inside.get(frame.f_code, False) is not None:
+                record(frame)
 
         threading.setprofile(profile)
         sys.setprofile(profile)

@@ -167,6 +167,8 @@ def run_live_command(args: argparse.Namespace) -> int:
 
     if args.to:
         raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.live_script is not None and not os.path.isfile(args.live_script):
+        raise NavError(f"--live-script {args.live_script}: no such file")
     under = args.under or args.symbol
     depth = 3 if args.depth is None else args.depth
     hit = query(lambda index: resolve_one(index, under)) if under else None
