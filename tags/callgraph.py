@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tags.names import Binding, Names
     from tags.store import Index
 
-RESOLVER_VERSION = 2  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 4  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -58,8 +58,13 @@ class Resolver:
             if cls is not None and (rest or head == "cls"):
                 return self._walk([("def", cls.id)], rest, def_id, INFERRED)
         bindings = self.names.scope_lookup(def_id, head)
+        if not bindings and rest:
+            annotated = self.names.annotated_class(def_id, head)  # `def f(dls: DataLoaders)`
+            if annotated is not None:
+                return self._walk([("def", annotated.id)], rest, def_id, INFERRED)
+            return self.by_name(rest[-1], def_id)
         if not bindings:
-            return self.by_name(rest[-1], def_id) if rest else []
+            return []
         return self._walk(bindings, rest, def_id, EXACT)
 
     def _walk(self, bindings: list[Binding], rest: list[str], def_id: int, how: str) -> list[Edge]:
@@ -105,9 +110,11 @@ class Resolver:
     def by_name(self, name: str, def_id: int) -> list[Edge]:
         """Methods called `name` in any indexed class, best guesses first."""
         names = self.names
-        names.deps.add("#m:" + name)
+        if name.startswith("__") or name in _CONTAINER_METHODS:
+            return []
+        names.deps.add("#m:" + name)  # a method of that name added or removed anywhere changes the answer
         candidates = names.methods_named.get(name, ())
-        if not candidates or len(candidates) > MAX_BY_NAME or name.startswith("__") or name in _CONTAINER_METHODS:
+        if not candidates or len(candidates) > MAX_BY_NAME:
             return []
         caller_module = names.defs[def_id].module
         package = caller_module.split(".")[0]
@@ -206,7 +213,14 @@ def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[tuple]) -> l
 
 
 def _method_names(names: Names, file_id: int) -> str:
-    return " ".join(sorted({d.name for d in names.defs.values() if d.file_id == file_id and d.kind == "method"}))
+    """The dependency keys a file's methods answer to: `m:name`, and `p:name` for @patch methods."""
+    keys = set()
+    for method in names.methods_in_file.get(file_id, ()):
+        d = names.defs[method]
+        keys.add("m:" + d.name)
+        if "patch" in d.flags:
+            keys.add("p:" + d.name)
+    return " ".join(sorted(keys))
 
 
 def _dependents(index: Index, names: Names, changed: dict, removed: dict) -> set[int]:
@@ -216,7 +230,7 @@ def _dependents(index: Index, names: Names, changed: dict, removed: dict) -> set
     modules |= {stored[fid][0] for fid in changed if fid in stored}
     methods = {name for fid in set(changed) | set(removed) if fid in stored for name in stored[fid][1].split()}
     methods |= {name for fid in changed for name in _method_names(names, fid).split()}
-    keys = _importers_closure(index, modules) | {"#m:" + name for name in methods}
+    keys = _importers_closure(index, modules) | {"#" + key for key in methods}
     found: set[int] = set()
     for chunk in _chunks(sorted(keys), 500):
         marks = ",".join("?" * len(chunk))
