@@ -6,18 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import line_of
-from tests.trace_chains import CHAINS, MISSED, Hop
-
-
-def hop_found(index, hop: Hop) -> bool:
-    """The caller's callee tree has the callee, at the line the call text starts on."""
-    from navigator.commands.trace import resolve_one
-    from navigator.trace import callees
-
-    caller, callee, text = hop
-    hit = resolve_one(index, caller)
-    line = line_of(Path(hit.path), text)
-    return any(f"{c.module}.{c.qualname}" == callee and c.call_line == line for c in callees(index, hit, 1).children)
+from tests.trace_chains import CHAINS, MISSED, hop_found
 
 
 @pytest.fixture(scope="module")

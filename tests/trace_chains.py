@@ -10,7 +10,22 @@ prints the recall over both lists.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.conftest import line_of
+
 Hop = tuple[str, str, str]
+
+
+def hop_found(index, hop: Hop) -> bool:
+    """The caller's callee tree has the callee, at the line the call text starts on."""
+    from navigator.commands.trace import resolve_one
+    from navigator.trace import callees
+
+    caller, callee, text = hop
+    hit = resolve_one(index, caller)
+    line = line_of(Path(hit.path), text)
+    return any(f"{c.module}.{c.qualname}" == callee and c.call_line == line for c in callees(index, hit, 1).children)
 
 L = "fastai.vision.learner."
 CHAINS: dict[str, list[Hop]] = {
