@@ -13,7 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-from navigator.trace import TraceNode, expand_tree
+from navigator.trace import TraceNode, expand_tree, resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -161,7 +161,7 @@ def compare_text(result: dict[str, list[dict]]) -> str:
 # -- the command -----------------------------------------------------------------------------------
 def run_live_command(args: argparse.Namespace) -> int:
     """`nav trace --live CODE` / `--live-script FILE` [--under SYMBOL] [--depth N] [--compare]."""
-    from navigator.commands.trace import emit_tree, resolve_one
+    from navigator.commands.trace import emit_tree
     from navigator.output import warn
     from navigator.session import query
 

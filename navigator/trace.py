@@ -9,6 +9,8 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from navigator.output import display_path
+from navigator.queries import resolve
 from tags.callgraph import BY_NAME, ensure_graph
 from tags.errors import NavError
 
@@ -69,6 +71,18 @@ class PathStep:
     def as_json(self) -> dict:
         return {"qualname": self.qualname, "module": self.module, "kind": self.kind, "path": self.path,
                 "line": self.line, "call_line": self.call_line, "how": self.how}
+
+
+def resolve_one(index: Index, symbol: str) -> Hit:
+    """The one definition `symbol` names; several equally good ones are an error listing them."""
+    best, others = resolve(index, symbol)
+    tied = [hit for hit in others if hit.tier == best.tier]
+    if tied:
+        listed = "\n".join(f"  {display_path(h.path)}:{h.line}: {h.kind} {h.full_name}" for h in [best, *tied][:15])
+        more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
+        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
+                       exit_code=1)
+    return best
 
 
 class _DefInfo:

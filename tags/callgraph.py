@@ -22,7 +22,7 @@ from collections import defaultdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable
+    from typing import Callable, Iterable
 
     from tags.names import Binding, Names
     from tags.store import Index
@@ -189,7 +189,7 @@ def _rebuild(index: Index, changed: dict, removed: dict, report: GraphReport) ->
             calls[row[0]].append(row[1:])
     digests = dict(index.rows("SELECT id, digest FROM files"))
     resolver = Resolver(names)
-    with _progress(len(to_resolve)) as advance:
+    with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
             edges = _resolve_file(resolver, file_id, calls.get(file_id, ()))
             index.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
@@ -259,14 +259,14 @@ def _chunks(items: list, size: int) -> Iterable[list]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-class _progress:
+class _GraphProgress:
     """A progress bar on a terminal when many files are resolved; a no-op otherwise."""
 
     def __init__(self, total: int) -> None:
         self.total = total
         self.bar = None
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[], None]:
         if self.total > 50 and sys.stderr.isatty():
             from tags.update import _Progress
 

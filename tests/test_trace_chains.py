@@ -42,7 +42,7 @@ def test_the_listed_misses_are_real_calls_the_resolver_still_misses(index) -> No
     """When one of these starts being found, move it to CHAINS."""
     for name, hops in MISSED.items():
         for hop in hops:
-            from navigator.commands.trace import resolve_one
+            from navigator.trace import resolve_one
 
             hit = resolve_one(index, hop[0])
             line_of(Path(hit.path), hop[2])  # the call really is in the source

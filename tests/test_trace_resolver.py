@@ -89,7 +89,7 @@ def package(tmp_path: Path, cache: Path):
 
 def calls_of(index, symbol: str) -> set[tuple[str, int, str]]:
     """(callee qualname, call line, how) for every call `symbol` makes."""
-    from navigator.commands.trace import resolve_one
+    from navigator.trace import resolve_one
     from navigator.trace import callees
 
     return {(c.qualname, c.call_line, c.how) for c in callees(index, resolve_one(index, symbol), 1).children}
@@ -127,7 +127,7 @@ def test_resolution_rules(package) -> None:
 
 
 def test_an_alias_is_followed_to_its_function(package) -> None:
-    from navigator.commands.trace import resolve_one
+    from navigator.trace import resolve_one
     from navigator.trace import callers
 
     root, index = package

@@ -19,7 +19,7 @@ Hop = tuple[str, str, str]
 
 def hop_found(index, hop: Hop) -> bool:
     """The caller's callee tree has the callee, at the line the call text starts on."""
-    from navigator.commands.trace import resolve_one
+    from navigator.trace import resolve_one
     from navigator.trace import callees
 
     caller, callee, text = hop
