@@ -173,6 +173,8 @@ def run_live_command(args: argparse.Namespace) -> int:
     depth = 3 if args.depth is None else args.depth
     hit = query(lambda index: resolve_one(index, under)) if under else None
     roots = query(lambda index: [root.path for root in index.roots()])
+    what = args.live_script or "the code"
+    warn(f"running {what} under a tracer (its output follows on stderr)...")
     trace = run_code(args.live, args.live_script, roots)
 
     def build(index: Index):
