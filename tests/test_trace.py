@@ -114,5 +114,8 @@ def test_bad_input_is_one_clear_message(installed_cache: Path, args: tuple, code
 
 def test_ambiguous_symbol_lists_the_candidates(installed_cache: Path) -> None:
     done = run_nav("trace", "forward", cache=installed_cache)
-    assert "fastai.vision.learner.TimmBody.forward" in done.stderr or "more" in done.stderr
-    assert done.stderr.count(".forward") >= 10
+    listed = [line for line in done.stderr.splitlines() if line.strip().split(": method ")[-1].endswith(".forward")]
+    assert len(listed) == 15 and all(Path(line.split(":")[0].strip()).is_file() for line in listed)
+    assert "more" in done.stderr.splitlines()[-1]
+    picked = run_nav("trace", "fastai.vision.learner.TimmBody.forward", "--depth", "1", cache=installed_cache, check=True)
+    assert picked.stdout.startswith("TimmBody.forward  ")
