@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 from tests.conftest import line_of, run_nav, site_file
@@ -46,36 +45,52 @@ def test_vision_learner_live_on_cpu_with_compare(installed_cache: Path, tmp_path
     assert all(e["caller"] and e["callee"] for e in lacking)
 
 
-def test_a_script_that_raises_prints_the_trace_and_the_error(tmp_path: Path, cache: Path) -> None:
+TOY = """
+def first():
+    return apply_fn(second, 0)
+
+def apply_fn(f, x):
+    return f(x)
+
+def second(n):
+    helper(n)
+    if n > 5:
+        never()
+    return 1 / n
+
+def helper(n):
+    return n
+
+def never():
+    return None
+"""
+
+
+def test_a_script_that_raises_prints_the_trace_the_comparison_and_the_error(tmp_path: Path, cache: Path) -> None:
     package = tmp_path / "src" / "toy"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "steps.py").write_text(textwrap.dedent("""
-        def first():
-            return second(0)
-
-        def second(n):
-            helper(n)
-            return 1 / n
-
-        def helper(n):
-            return n
-    """).lstrip())
+    steps = package / "steps.py"
+    steps.write_text(TOY.lstrip())
     run_nav("index", str(package), cache=cache, check=True)
     script = tmp_path / "run.py"
     script.write_text(f"import sys; sys.path.insert(0, {str(package.parent)!r})\n"
                       "from toy.steps import first\nprint('started')\nfirst()\n")
-    done = run_nav("trace", "--live-script", str(script), cache=cache)
+    done = run_nav("trace", "--live-script", str(script), "--compare", "--depth", "5", cache=cache)
     assert done.returncode == 1
-    steps = package / "steps.py"
-    assert f"first  {script}:{line_of(script, 'first()')}" not in done.stdout  # the script is not indexed
-    assert f"├─ first  " in done.stdout or f"└─ first  " in done.stdout
-    assert f"second  {steps}:{line_of(steps, 'return second(0)')}" in done.stdout
-    assert f"helper  {steps}:{line_of(steps, 'helper(n)')}" in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0] == "<live code>" and lines[1] == "└─ first  observed"  # the script itself is not indexed
+    assert f"apply_fn  {steps}:{line_of(steps, 'return apply_fn(second, 0)')}  observed" in done.stdout
+    assert f"second  {steps}:{line_of(steps, 'return f(x)')}  observed" in done.stdout
+    assert f"helper  {steps}:{line_of(steps, 'helper(n)')}  observed" in done.stdout
+    assert "never" not in done.stdout.split("observed calls the static graph lacks")[0]
+    assert f"observed calls the static graph lacks (1):\n  apply_fn -> second  line {line_of(steps, 'return f(x)')}" in done.stdout
+    assert f"static calls not taken in this run (1):\n  second -> never  line {line_of(steps, 'never()')}  [exact]" in done.stdout
     assert "ZeroDivisionError: division by zero" in done.stderr and "started" in done.stderr
 
     dot = run_nav("trace", "--live-script", str(script), "--under", "first", "--format", "dot", cache=cache)
     assert dot.stdout.startswith("digraph") and '"second"' in dot.stdout and '"helper"' in dot.stdout
+    assert '"<live code>"' not in dot.stdout, "--under starts the tree at first"
 
 
 def test_live_bad_input(cache: Path, tmp_path: Path) -> None:

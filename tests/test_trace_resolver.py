@@ -139,7 +139,9 @@ def test_an_alias_is_followed_to_its_function(package) -> None:
 
 def test_only_what_a_change_can_affect_is_resolved_again(package) -> None:
     root, index = package
+    assert next(index.rows("SELECT count(*) FROM graph_files"))[0] == 0, "nav index leaves the graph for later"
     assert len(refresh(index).resolved_files) == len(FILES), "built lazily, on the first query"
+    assert next(index.rows("SELECT count(*) FROM edges"))[0] > 10
     assert refresh(index).resolved_files == [], "nothing changed since"
 
     (root / "user.py").write_text((root / "user.py").read_text() + "    Base.build()\n")
