@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tags.names import Binding, Names
     from tags.store import Index
 
-RESOLVER_VERSION = 4  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 5  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -62,7 +62,7 @@ class Resolver:
             annotated = self.names.annotated_class(def_id, head)  # `def f(dls: DataLoaders)`
             if annotated is not None:
                 return self._walk([("def", annotated.id)], rest, def_id, INFERRED)
-            return self.by_name(rest[-1], def_id)
+            return self.by_name(rest[-1], def_id, receiver=rest[-2] if len(rest) > 1 else head)
         if not bindings:
             return []
         return self._walk(bindings, rest, def_id, EXACT)
@@ -77,7 +77,9 @@ class Resolver:
                 following += found
                 unknown |= not found and binding[0] == "def"
             if not following:
-                return self.by_name(rest[-1], def_id) if unknown or position < len(rest) - 1 else []
+                if not (unknown or position < len(rest) - 1):
+                    return []
+                return self.by_name(rest[-1], def_id, receiver=rest[-2] if len(rest) > 1 else "")
             bindings = following
         return self._targets(bindings, how)
 
@@ -107,8 +109,12 @@ class Resolver:
         found = self.names.class_member(cls, name, skip_first=True)
         return [(found, INFERRED, 0)] if found is not None else []
 
-    def by_name(self, name: str, def_id: int) -> list[Edge]:
-        """Methods called `name` in any indexed class, best guesses first."""
+    def by_name(self, name: str, def_id: int, receiver: str = "") -> list[Edge]:
+        """Methods called `name` in any indexed class, best guesses first.
+
+        Ranked: a class named like the receiver (`learn.freeze` -> `Learner`), then the caller's
+        module, then its package, then public classes.
+        """
         names = self.names
         if name.startswith("__") or name in _CONTAINER_METHODS:
             return []
@@ -118,11 +124,13 @@ class Resolver:
             return []
         caller_module = names.defs[def_id].module
         package = caller_module.split(".")[0]
+        hint = receiver.strip("_").lower().rstrip("s")
 
         def rank(method_id: int) -> tuple:
             d = names.defs[method_id]
-            return (d.module != caller_module, d.module.split(".")[0] != package, d.qualname.startswith("_"),
-                    d.module, d.line)
+            owner = d.qualname.rpartition(".")[0].lower()
+            return (not (len(hint) > 2 and hint in owner), d.module != caller_module,
+                    d.module.split(".")[0] != package, d.qualname.startswith("_"), d.module, d.line)
 
         return [(method, BY_NAME, rank_) for rank_, method in enumerate(sorted(candidates, key=rank))]
 

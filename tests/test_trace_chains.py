@@ -11,19 +11,12 @@ from tests.trace_chains import CHAINS, MISSED, hop_found
 
 @pytest.fixture(scope="module")
 def index(installed_cache: Path):
-    import os
-
+    """The shared index of the installed fastai and timm, opened in this process."""
     from tags.store import Index
 
-    saved = os.environ.get("NAV_CACHE_DIR")
-    os.environ["NAV_CACHE_DIR"] = str(installed_cache)
-    opened = Index.open()
+    opened = Index.open(str(installed_cache))
     yield opened
     opened.close()
-    if saved is None:
-        os.environ.pop("NAV_CACHE_DIR")
-    else:
-        os.environ["NAV_CACHE_DIR"] = saved
 
 
 def test_the_set_is_large_and_varied() -> None:
