@@ -34,7 +34,7 @@ def tree_text(root: TraceNode, colour: bool = False) -> str:
             if child.count > 1:
                 notes.append(f"x{child.count}")
             if child.repeated and child.children == []:
-                notes.append("(see above)")
+                notes.append("(expanded elsewhere)")
             note = paint(" ".join(n for n in notes if n), "dim", colour)
             raw = _where(child.call_path, child.call_line)
             where = paint(raw, "path", colour) if raw else ""
