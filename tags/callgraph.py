@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tags.names import Binding, Names
     from tags.store import Index
 
-RESOLVER_VERSION = 5  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 7  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -53,10 +53,13 @@ class Resolver:
             tail = _TAIL.search(callee)  # `make(x).run`, `self.layers[0].forward`
             return self.by_name(tail.group(1), def_id) if tail else []
         head, rest = parts[0], parts[1:]
-        if head in ("self", "cls"):  # `self.m()`, `cls.from_x()`, `cls()`
+        if head in ("self", "cls"):  # `self.m()`, `cls.from_x()`, `cls()`, `self()`
             cls = self.names.enclosing_class(def_id)
             if cls is not None and (rest or head == "cls"):
                 return self._walk([("def", cls.id)], rest, def_id, INFERRED)
+            if cls is not None:
+                call = self.names.class_member(cls, "__call__")
+                return [(call, INFERRED, 0)] if call is not None else []
         bindings = self.names.scope_lookup(def_id, head)
         if not bindings and rest:
             annotated = self.names.annotated_class(def_id, head)  # `def f(dls: DataLoaders)`

@@ -227,21 +227,28 @@ class Names:
             self._following.discard(d.id)
 
     def mro(self, cls: Def) -> list[int]:
-        """The class and its indexed bases, depth-first left to right without repeats."""
+        """The class and its indexed bases in C3 order, as Python computes it (unindexed bases left out)."""
         cached = self._mro.get(cls.id)
         if cached is not None:
             return cached
-        order = [cls.id]
-        self._mro[cls.id] = order  # a cycle through bad bases ends here
-        parent = cls.parent if cls.parent is not None else 0
+        self._mro[cls.id] = [cls.id]  # a cycle through bad bases ends here
+        bases = self._bases(cls)
+        order = [cls.id, *_c3_merge([list(self.mro(self.defs[b])) for b in bases] + [bases])]
+        self._mro[cls.id] = order
+        return order
+
+    def _bases(self, cls: Def) -> list[int]:
+        """The indexed classes among a class's bases (`Generic[T]` and keyword arguments ignored)."""
+        found: list[int] = []
+        parent = cls.parent if cls.parent is not None else cls.id
         for base in cls.bases:
             base = base.split("[", 1)[0].strip()
             if not base.replace(".", "").replace("_", "").isalnum():
                 continue
             for kind, value in self.resolve_dotted(base.split("."), parent):
-                if kind == "def" and self.defs[value].kind == "class":
-                    order.extend(i for i in self.mro(self.defs[value]) if i not in order)
-        return order
+                if kind == "def" and self.defs[value].kind == "class" and value not in found and value != cls.id:
+                    found.append(value)
+        return found
 
     def class_member(self, cls: Def, name: str, skip_first: bool = False) -> int | None:
         """A method or attribute through the MRO, @patch methods of each class included."""
@@ -256,3 +263,16 @@ class Names:
                 if self.defs[method].name == name:
                     return method
         return None
+
+
+def _c3_merge(sequences: list[list[int]]) -> list[int]:
+    """C3 linearization; an inconsistent hierarchy falls back to depth-first order without repeats."""
+    result: list[int] = []
+    sequences = [list(seq) for seq in sequences if seq]
+    while sequences:
+        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+        if head is None:
+            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
+        result.append(head)
+        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
+    return result

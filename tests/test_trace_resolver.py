@@ -32,6 +32,14 @@ FILES = {
                 def inner(): return public_fn()
                 return inner()
 
+        class Root:
+            def hook(self): return 0
+        class LeftSide(Root): pass
+        class RightSide(Root):
+            def hook(self): return 1
+        class Diamond(LeftSide, RightSide):
+            def go(self): return self.hook()
+
         def public_fn(): return 1
         def not_exported(): return 2
         def make(x): return x.special_method()
@@ -112,6 +120,7 @@ def test_resolution_rules(package) -> None:
     assert calls_of(index, "Base.build") == {("Base", built, "inferred"), ("Base.__init__", built, "inferred")}
     assert calls_of(index, "Child.__init__") == {("Base.__init__", line_of(core, "super().__init__()"), "inferred"),
                                                  ("Child.run", line_of(core, "self.run()"), "inferred")}
+    assert calls_of(index, "Diamond.go") == {("RightSide.hook", line_of(core, "def go(self)"), "inferred")}, "C3 MRO"
     assert calls_of(index, "Child.run") == {("Child.run.inner", line_of(core, "return inner()"), "exact")}
     assert calls_of(index, "Child.run.inner") == {("public_fn", line_of(core, "def inner()"), "exact")}
     assert calls_of(index, "make") == {("Other.special_method", line_of(core, "def make"), "by-name")}

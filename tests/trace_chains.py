@@ -78,6 +78,10 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.callback.schedule.Learner.fit_one_cycle", "fastai.learner.Learner.fit", "self.fit(n_epoch, cbs=ParamScheduler"),
         ("fastai.learner.Learner.fit", "fastai.learner.Learner._with_events", "self._with_events(self._do_fit"),
     ],
+    # `self(...)` calls the class's __call__
+    "Learner._with_events -> Learner.__call__": [
+        ("fastai.learner.Learner._with_events", "fastai.learner.Learner.__call__", "try: self(f'before_{event_type}')"),
+    ],
     "lr_find -> no_logging": [
         ("fastai.callback.schedule.Learner.lr_find", "fastai.learner.Learner.no_logging", "with self.no_logging(): self.fit("),
     ],
