@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
+from tags.callgraph import GraphReport
+from tags.store import Index
 from tests.conftest import line_of, run_nav
 
 FILES = {
@@ -84,10 +87,8 @@ def write_package(root: Path) -> Path:
 
 
 @pytest.fixture
-def package(tmp_path: Path, cache: Path):
+def package(tmp_path: Path, cache: Path) -> Iterator[tuple[Path, Index]]:
     """The package indexed in a private cache, and the index opened on it."""
-    from tags.store import Index
-
     package = write_package(tmp_path / "src")
     run_nav("index", str(package), cache=cache, check=True)
     index = Index.open()
@@ -95,7 +96,7 @@ def package(tmp_path: Path, cache: Path):
     index.close()
 
 
-def calls_of(index, symbol: str) -> set[tuple[str, int, str]]:
+def calls_of(index: Index, symbol: str) -> set[tuple[str, int, str]]:
     """(callee qualname, call line, how) for every call `symbol` makes."""
     from navigator.trace import resolve_one
     from navigator.trace import callees
@@ -103,7 +104,7 @@ def calls_of(index, symbol: str) -> set[tuple[str, int, str]]:
     return {(c.qualname, c.call_line, c.how) for c in callees(index, resolve_one(index, symbol), 1).children}
 
 
-def refresh(index):
+def refresh(index: Index) -> GraphReport:
     from tags.callgraph import ensure_graph
     from tags.indexer import fresh_index
 
@@ -111,7 +112,7 @@ def refresh(index):
     return ensure_graph(index)
 
 
-def test_resolution_rules(package) -> None:
+def test_resolution_rules(package: tuple[Path, Index]) -> None:
     root, index = package
     core, patches, user = root / "core.py", root / "patches.py", root / "user.py"
     assert calls_of(index, "Base.__init__") == {("Base.setup", line_of(core, "def __init__(self): self.setup"), "inferred")}
@@ -135,7 +136,7 @@ def test_resolution_rules(package) -> None:
     }
 
 
-def test_an_alias_is_followed_to_its_function(package) -> None:
+def test_an_alias_is_followed_to_its_function(package: tuple[Path, Index]) -> None:
     from navigator.trace import resolve_one
     from navigator.trace import callers
 
@@ -146,7 +147,7 @@ def test_an_alias_is_followed_to_its_function(package) -> None:
                      ("Child.run.inner", line_of(root / "core.py", "def inner()"), 1)}
 
 
-def test_only_what_a_change_can_affect_is_resolved_again(package) -> None:
+def test_only_what_a_change_can_affect_is_resolved_again(package: tuple[Path, Index]) -> None:
     root, index = package
     assert next(index.rows("SELECT count(*) FROM graph_files"))[0] == 0, "nav index leaves the graph for later"
     assert len(refresh(index).resolved_files) == len(FILES), "built lazily, on the first query"
@@ -171,7 +172,7 @@ def test_only_what_a_change_can_affect_is_resolved_again(package) -> None:
     assert {c[0] for c in calls_of(index, "make")} == {"Lonely.special_method"}
 
 
-def test_the_cli_never_shows_a_stale_graph(package, cache: Path) -> None:
+def test_the_cli_never_shows_a_stale_graph(package: tuple[Path, Index], cache: Path) -> None:
     root, _ = package
     before = run_nav("trace", "use", "--depth", "1", cache=cache, check=True).stdout
     assert "Base.build" not in before

@@ -14,10 +14,14 @@ from pathlib import Path
 
 from tests.conftest import line_of
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.store import Index
+
 Hop = tuple[str, str, str]
 
 
-def hop_found(index, hop: Hop) -> bool:
+def hop_found(index: Index, hop: Hop) -> bool:
     """The caller's callee tree has the callee, at the line the call text starts on."""
     from navigator.trace import resolve_one
     from navigator.trace import callees
