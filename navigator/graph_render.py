@@ -25,7 +25,7 @@ def _where(path: str | None, line: int | None) -> str:
 
 def tree_text(root: TraceNode, colour: bool = False) -> str:
     """The root with its definition, then one line per call: `qualname  path:line` of the call site."""
-    lines = [f"{paint(root.qualname, 'name', colour)}  {paint(_where(root.path, root.line), 'path', colour)}"]
+    lines = [f"{paint(root.qualname, 'name', colour)}  {paint(_where(root.path, root.line), 'path', colour)}".rstrip()]
 
     def walk(node: TraceNode, prefix: str) -> None:
         for position, child in enumerate(node.children):
@@ -34,10 +34,12 @@ def tree_text(root: TraceNode, colour: bool = False) -> str:
             if child.count > 1:
                 notes.append(f"x{child.count}")
             if child.repeated and child.children == []:
-                notes.append("(see above)")
+                notes.append("(expanded elsewhere)")
             note = paint(" ".join(n for n in notes if n), "dim", colour)
-            where = paint(_where(child.call_path, child.call_line), "path", colour)
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{child.qualname}  {where}  {note}".rstrip())
+            raw = _where(child.call_path, child.call_line)
+            where = paint(raw, "path", colour) if raw else ""
+            parts = [child.qualname, where, note] if where else [child.qualname, note]
+            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{'  '.join(parts)}".rstrip())
             walk(child, prefix + ("   " if last else "│  "))
 
     walk(root, "")

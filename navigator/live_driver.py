@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import traceback
+from types import CodeType, FrameType
 
 TRANSPARENT = ("<module>", "<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>", "<lambda>")
 TOP = ("", 0, "<live code>")
@@ -25,7 +26,7 @@ class Recorder:
         self.inside: dict = {}  # code object -> its key, or None when not traced
         self.edges: dict = {}
 
-    def key(self, code):
+    def key(self, code: CodeType) -> tuple | None:
         found = self.inside.get(code, False)
         if found is False:
             found = None
@@ -38,7 +39,7 @@ class Recorder:
             self.inside[code] = found
         return found
 
-    def record(self, frame) -> None:
+    def record(self, frame: FrameType) -> None:
         callee = self.key(frame.f_code)
         if callee is None:
             return
@@ -61,7 +62,7 @@ class Recorder:
             tool = monitoring.PROFILER_ID
             monitoring.use_tool_id(tool, "nav-live-trace")
 
-            def on_start(code, offset):
+            def on_start(code: CodeType, offset: int) -> object:
                 if self.key(code) is None:
                     return monitoring.DISABLE
                 self.record(sys._getframe(1))
@@ -70,9 +71,11 @@ class Recorder:
             monitoring.set_events(tool, monitoring.events.PY_START)
             return
 
-        def profile(frame, event, arg):
-            if event == "call":
-                self.record(frame)
+        inside, record = self.inside, self.record
+
+        def profile(frame: FrameType, event: str, arg: object) -> None:  # hot: runs on every event
+            if event == "call" and inside.get(frame.f_code, False) is not None:
+                record(frame)
 
         threading.setprofile(profile)
         sys.setprofile(profile)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-from navigator.trace import TraceNode, expand_tree
+from navigator.trace import TraceNode, expand_tree, resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -161,16 +161,20 @@ def compare_text(result: dict[str, list[dict]]) -> str:
 # -- the command -----------------------------------------------------------------------------------
 def run_live_command(args: argparse.Namespace) -> int:
     """`nav trace --live CODE` / `--live-script FILE` [--under SYMBOL] [--depth N] [--compare]."""
-    from navigator.commands.trace import emit_tree, resolve_one
+    from navigator.commands.trace import emit_tree
     from navigator.output import warn
     from navigator.session import query
 
     if args.to:
         raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.live_script is not None and not os.path.isfile(args.live_script):
+        raise NavError(f"--live-script {args.live_script}: no such file")
     under = args.under or args.symbol
     depth = 3 if args.depth is None else args.depth
     hit = query(lambda index: resolve_one(index, under)) if under else None
     roots = query(lambda index: [root.path for root in index.roots()])
+    what = args.live_script or "the code"
+    warn(f"running {what} under a tracer (its output follows on stderr)...")
     trace = run_code(args.live, args.live_script, roots)
 
     def build(index: Index):

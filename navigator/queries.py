@@ -122,7 +122,9 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
         if len(found) >= limit:
             break
         if tier < 3:
-            hits = _hits(index, where + kind_sql, params + kind_params, tier, fetch)
+            # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
+            tier_limit = 100_000 if qualifier and tier < 2 else fetch
+            hits = _hits(index, where + kind_sql, params + kind_params, tier, tier_limit)
         else:
             hits = _ranking_hits(index, where + kind_sql, params + kind_params)
         found += [h for h in hits if _matches_qualifier(h, qualifier)]

@@ -9,6 +9,8 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from navigator.output import display_path
+from navigator.queries import resolve
 from tags.callgraph import BY_NAME, ensure_graph
 from tags.errors import NavError
 
@@ -69,6 +71,18 @@ class PathStep:
     def as_json(self) -> dict:
         return {"qualname": self.qualname, "module": self.module, "kind": self.kind, "path": self.path,
                 "line": self.line, "call_line": self.call_line, "how": self.how}
+
+
+def resolve_one(index: Index, symbol: str) -> Hit:
+    """The one definition `symbol` names; several equally good ones are an error listing them."""
+    best, others = resolve(index, symbol)
+    tied = [hit for hit in others if hit.tier == best.tier]
+    if tied:
+        listed = "\n".join(f"  {display_path(h.path)}:{h.line}: {h.kind} {h.full_name}" for h in [best, *tied][:15])
+        more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
+        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
+                       exit_code=1)
+    return best
 
 
 class _DefInfo:
@@ -150,32 +164,29 @@ def callers(index: Index, hit: Hit, depth: int = 2) -> TraceNode:
     return _tree(index, hit, depth, outward=False)
 
 
-def _graph(index: Index) -> dict[int, dict[int, tuple[int, str]]]:
-    """caller -> callee -> (first call line, best how), for the whole index."""
-    graph: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
-    for caller, callee, line, how in index.rows("SELECT caller_id, callee_id, line, how FROM edges"):
-        known = graph[caller].get(callee)
-        if known is None or (HOW_ORDER[how], line) < (HOW_ORDER[known[1]], known[0]):
-            graph[caller][callee] = (line, how)
-    return graph
+def _toward(index: Index, target: int) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, str]]]]:
+    """Every definition that reaches `target`, with its distance in calls, and the edges among them.
 
-
-def _distances_to(graph: dict[int, dict[int, tuple[int, str]]], target: int) -> dict[int, int]:
-    """Fewest calls from each definition to `target` (only those that reach it)."""
-    reverse: dict[int, list[int]] = defaultdict(list)
-    for caller, callees_ in graph.items():
-        for callee in callees_:
-            reverse[callee].append(caller)
-    distance, level = {target: 0}, [target]
+    A breadth-first walk up the callers (indexed), so a path query reads only the relevant edges.
+    """
+    distance = {target: 0}
+    graph: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)  # caller -> callee -> (line, how)
+    level = [target]
     while level:
         following = []
-        for node in level:
-            for caller in reverse.get(node, ()):
+        for start in range(0, len(level), 500):
+            chunk = level[start:start + 500]
+            rows = index.rows("SELECT caller_id, callee_id, line, how FROM edges "
+                              f"WHERE callee_id IN ({','.join('?' * len(chunk))})", chunk)
+            for caller, callee, line, how in rows:
+                known = graph[caller].get(callee)
+                if known is None or (HOW_ORDER[how], line) < (HOW_ORDER[known[1]], known[0]):
+                    graph[caller][callee] = (line, how)
                 if caller not in distance:
-                    distance[caller] = distance[node] + 1
+                    distance[caller] = distance[callee] + 1
                     following.append(caller)
         level = following
-    return distance
+    return distance, graph
 
 
 def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 5) -> list[list[PathStep]]:
@@ -186,8 +197,7 @@ def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 
     if max_paths < 1:
         raise NavError("--max-paths must be at least 1")
     ensure_graph(index)
-    graph = _graph(index)
-    distance = _distances_to(graph, target_hit.id)
+    distance, graph = _toward(index, target_hit.id)
     if source_hit.id not in distance:
         return []
     found: list[tuple[int, ...]] = []

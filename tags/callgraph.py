@@ -22,12 +22,12 @@ from collections import defaultdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterable
+    from typing import Callable, Iterable
 
     from tags.names import Binding, Names
     from tags.store import Index
 
-RESOLVER_VERSION = 1  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 7  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -53,13 +53,21 @@ class Resolver:
             tail = _TAIL.search(callee)  # `make(x).run`, `self.layers[0].forward`
             return self.by_name(tail.group(1), def_id) if tail else []
         head, rest = parts[0], parts[1:]
-        if head in ("self", "cls") and rest:
+        if head in ("self", "cls"):  # `self.m()`, `cls.from_x()`, `cls()`, `self()`
             cls = self.names.enclosing_class(def_id)
-            if cls is not None:
+            if cls is not None and (rest or head == "cls"):
                 return self._walk([("def", cls.id)], rest, def_id, INFERRED)
+            if cls is not None:
+                call = self.names.class_member(cls, "__call__")
+                return [(call, INFERRED, 0)] if call is not None else []
         bindings = self.names.scope_lookup(def_id, head)
+        if not bindings and rest:
+            annotated = self.names.annotated_class(def_id, head)  # `def f(dls: DataLoaders)`
+            if annotated is not None:
+                return self._walk([("def", annotated.id)], rest, def_id, INFERRED)
+            return self.by_name(rest[-1], def_id, receiver=rest[-2] if len(rest) > 1 else head)
         if not bindings:
-            return self.by_name(rest[-1], def_id) if rest else []
+            return []
         return self._walk(bindings, rest, def_id, EXACT)
 
     def _walk(self, bindings: list[Binding], rest: list[str], def_id: int, how: str) -> list[Edge]:
@@ -72,7 +80,9 @@ class Resolver:
                 following += found
                 unknown |= not found and binding[0] == "def"
             if not following:
-                return self.by_name(rest[-1], def_id) if unknown or position < len(rest) - 1 else []
+                if not (unknown or position < len(rest) - 1):
+                    return []
+                return self.by_name(rest[-1], def_id, receiver=rest[-2] if len(rest) > 1 else "")
             bindings = following
         return self._targets(bindings, how)
 
@@ -102,20 +112,28 @@ class Resolver:
         found = self.names.class_member(cls, name, skip_first=True)
         return [(found, INFERRED, 0)] if found is not None else []
 
-    def by_name(self, name: str, def_id: int) -> list[Edge]:
-        """Methods called `name` in any indexed class, best guesses first."""
+    def by_name(self, name: str, def_id: int, receiver: str = "") -> list[Edge]:
+        """Methods called `name` in any indexed class, best guesses first.
+
+        Ranked: a class named like the receiver (`learn.freeze` -> `Learner`), then the caller's
+        module, then its package, then public classes.
+        """
         names = self.names
-        names.deps.add("#m:" + name)
+        if name.startswith("__") or name in _CONTAINER_METHODS:
+            return []
+        names.deps.add("#m:" + name)  # a method of that name added or removed anywhere changes the answer
         candidates = names.methods_named.get(name, ())
-        if not candidates or len(candidates) > MAX_BY_NAME or name.startswith("__") or name in _CONTAINER_METHODS:
+        if not candidates or len(candidates) > MAX_BY_NAME:
             return []
         caller_module = names.defs[def_id].module
         package = caller_module.split(".")[0]
+        hint = receiver.strip("_").lower().rstrip("s")
 
         def rank(method_id: int) -> tuple:
             d = names.defs[method_id]
-            return (d.module != caller_module, d.module.split(".")[0] != package, d.qualname.startswith("_"),
-                    d.module, d.line)
+            owner = d.qualname.rpartition(".")[0].lower()
+            return (not (len(hint) > 2 and hint in owner), d.module != caller_module,
+                    d.module.split(".")[0] != package, d.qualname.startswith("_"), d.module, d.line)
 
         return [(method, BY_NAME, rank_) for rank_, method in enumerate(sorted(candidates, key=rank))]
 
@@ -182,7 +200,7 @@ def _rebuild(index: Index, changed: dict, removed: dict, report: GraphReport) ->
             calls[row[0]].append(row[1:])
     digests = dict(index.rows("SELECT id, digest FROM files"))
     resolver = Resolver(names)
-    with _progress(len(to_resolve)) as advance:
+    with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
             edges = _resolve_file(resolver, file_id, calls.get(file_id, ()))
             index.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
@@ -206,7 +224,14 @@ def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[tuple]) -> l
 
 
 def _method_names(names: Names, file_id: int) -> str:
-    return " ".join(sorted({d.name for d in names.defs.values() if d.file_id == file_id and d.kind == "method"}))
+    """The dependency keys a file's methods answer to: `m:name`, and `p:name` for @patch methods."""
+    keys = set()
+    for method in names.methods_in_file.get(file_id, ()):
+        d = names.defs[method]
+        keys.add("m:" + d.name)
+        if "patch" in d.flags:
+            keys.add("p:" + d.name)
+    return " ".join(sorted(keys))
 
 
 def _dependents(index: Index, names: Names, changed: dict, removed: dict) -> set[int]:
@@ -216,7 +241,7 @@ def _dependents(index: Index, names: Names, changed: dict, removed: dict) -> set
     modules |= {stored[fid][0] for fid in changed if fid in stored}
     methods = {name for fid in set(changed) | set(removed) if fid in stored for name in stored[fid][1].split()}
     methods |= {name for fid in changed for name in _method_names(names, fid).split()}
-    keys = _importers_closure(index, modules) | {"#m:" + name for name in methods}
+    keys = _importers_closure(index, modules) | {"#" + key for key in methods}
     found: set[int] = set()
     for chunk in _chunks(sorted(keys), 500):
         marks = ",".join("?" * len(chunk))
@@ -245,14 +270,14 @@ def _chunks(items: list, size: int) -> Iterable[list]:
     return (items[i:i + size] for i in range(0, len(items), size))
 
 
-class _progress:
+class _GraphProgress:
     """A progress bar on a terminal when many files are resolved; a no-op otherwise."""
 
     def __init__(self, total: int) -> None:
         self.total = total
         self.bar = None
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[], None]:
         if self.total > 50 and sys.stderr.isatty():
             from tags.update import _Progress
 

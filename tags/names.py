@@ -9,6 +9,7 @@ knows which files to re-resolve when another file changes.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 
 TYPE_CHECKING = False
@@ -16,17 +17,18 @@ if TYPE_CHECKING:
     from tags.store import Index
 
 Binding = tuple  # ("def", id) | ("module", name) | ("ext", dotted)
+_ANNOTATED = re.compile(r"[(,]\s*(\w+)\s*:\s*([A-Za-z_][\w.]*)\s*(?=[,=)])")  # `(dls:DataLoaders, n:int=3)`
 
 
 class Def:
     """The columns of one definition the resolver needs."""
 
     __slots__ = ("id", "file_id", "parent", "name", "qualname", "kind", "scope", "flags", "bases", "alias_of",
-                 "line", "first_line", "module")
+                 "line", "first_line", "signature", "module")
 
     def __init__(self, row: tuple, module: str) -> None:
         (self.id, self.file_id, self.parent, self.name, self.qualname, self.kind, self.scope, flags, bases,
-         self.alias_of, self.line, self.first_line) = row
+         self.alias_of, self.line, self.first_line, self.signature) = row
         self.flags = tuple(flags.split(",")) if flags else ()
         self.bases = tuple(bases.split(",")) if bases else ()
         self.module = module
@@ -46,8 +48,9 @@ class Names:
         self.children: dict[int, list[int]] = defaultdict(list)
         self.patched: dict[str, list[int]] = defaultdict(list)  # class name -> @patch methods
         self.methods_named: dict[str, list[int]] = defaultdict(list)
+        self.methods_in_file: dict[int, list[int]] = defaultdict(list)
         rows = index.rows("SELECT id, file_id, parent_id, name, qualname, kind, scope, flags, bases, alias_of, "
-                          "line, first_line FROM defs")
+                          "line, first_line, signature FROM defs")
         for row in rows:
             d = Def(row, self.file_module[row[1]])
             self.defs[d.id] = d
@@ -57,6 +60,7 @@ class Names:
                 self.children[d.parent].append(d.id)
             if d.kind == "method":
                 self.methods_named[d.name].append(d.id)
+                self.methods_in_file[d.file_id].append(d.id)
                 if "patch" in d.flags:
                     for target in (d.scope, *(f[5:] for f in d.flags if f.startswith("also:"))):
                         self.patched[target.rpartition(".")[2]].append(d.id)
@@ -66,6 +70,7 @@ class Names:
         self._namespaces: dict[str, dict[str, list[Binding]]] = {}
         self._mro: dict[int, list[int]] = {}
         self._following: set[int] = set()
+        self._annotations: dict[int, dict[str, str]] = {}
         self.deps: set[str] = set()
 
     # -- modules -------------------------------------------------------------------------------
@@ -184,6 +189,18 @@ class Names:
             bindings = [b for binding in bindings for b in self.attribute(binding, part)]
         return bindings
 
+    def annotated_class(self, def_id: int, name: str) -> Def | None:
+        """The indexed class a parameter is annotated with: `dls:DataLoaders` -> DataLoaders."""
+        d: Def | None = self.defs[def_id]
+        while d is not None and d.kind in ("function", "method", "model"):  # enclosing functions too
+            annotations = self._annotations.get(d.id)
+            if annotations is None:
+                annotations = self._annotations[d.id] = dict(_ANNOTATED.findall(d.signature))
+            if name in annotations:
+                return self.class_named(annotations[name], d.module)
+            d = self.defs.get(d.parent) if d.parent is not None else None
+        return None
+
     # -- classes -------------------------------------------------------------------------------
     def attribute(self, binding: Binding, name: str) -> list[Binding]:
         kind, value = binding
@@ -210,25 +227,32 @@ class Names:
             self._following.discard(d.id)
 
     def mro(self, cls: Def) -> list[int]:
-        """The class and its indexed bases, depth-first left to right without repeats."""
+        """The class and its indexed bases in C3 order, as Python computes it (unindexed bases left out)."""
         cached = self._mro.get(cls.id)
         if cached is not None:
             return cached
-        order = [cls.id]
-        self._mro[cls.id] = order  # a cycle through bad bases ends here
-        parent = cls.parent if cls.parent is not None else 0
+        self._mro[cls.id] = [cls.id]  # a cycle through bad bases ends here
+        bases = self._bases(cls)
+        order = [cls.id, *_c3_merge([list(self.mro(self.defs[b])) for b in bases] + [bases])]
+        self._mro[cls.id] = order
+        return order
+
+    def _bases(self, cls: Def) -> list[int]:
+        """The indexed classes among a class's bases (`Generic[T]` and keyword arguments ignored)."""
+        found: list[int] = []
+        parent = cls.parent if cls.parent is not None else cls.id
         for base in cls.bases:
             base = base.split("[", 1)[0].strip()
             if not base.replace(".", "").replace("_", "").isalnum():
                 continue
             for kind, value in self.resolve_dotted(base.split("."), parent):
-                if kind == "def" and self.defs[value].kind == "class":
-                    order.extend(i for i in self.mro(self.defs[value]) if i not in order)
-        return order
+                if kind == "def" and self.defs[value].kind == "class" and value not in found and value != cls.id:
+                    found.append(value)
+        return found
 
     def class_member(self, cls: Def, name: str, skip_first: bool = False) -> int | None:
         """A method or attribute through the MRO, @patch methods of each class included."""
-        self.deps.add("#m:" + name)
+        self.deps.add("#p:" + name)  # a @patch method of that name, in any module, could be the answer
         for class_id in self.mro(cls)[1 if skip_first else 0:]:
             owner = self.defs[class_id]
             self.deps.add(owner.module)
@@ -239,3 +263,16 @@ class Names:
                 if self.defs[method].name == name:
                     return method
         return None
+
+
+def _c3_merge(sequences: list[list[int]]) -> list[int]:
+    """C3 linearization; an inconsistent hierarchy falls back to depth-first order without repeats."""
+    result: list[int] = []
+    sequences = [list(seq) for seq in sequences if seq]
+    while sequences:
+        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+        if head is None:
+            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
+        result.append(head)
+        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
+    return result

@@ -1,44 +1,36 @@
 """`find` reads fuzzy candidates narrowly and keeps only the best (for the TUI palette on big
-indexes); its answers must stay exactly those of ranking every candidate in full."""
+indexes); its answers must stay exactly those of reading every candidate in full and sorting."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from navigator.queries import _hits, _like_escape, _matches_qualifier, _rank_key, find
+from navigator import queries
 from tags.store import Index
 
 QUERIES = ["Normalize", "norm", "nrmlz", "lear", "Learner.fit", "fine_tune", "vision_learner", "conv",
-           "create_body", "qzxv", "timm.models.resnet.ResNet", "drop_path", "fwd", "_add_norm", "encodes"]
+           "create_body", "qzxv", "timm.models.resnet.ResNet", "drop_path", "fwd", "_add_norm", "encodes",
+           "ResNet.__init__"]
 
 
-def ranked_in_full(index: Index, query: str, limit: int) -> list[tuple]:
-    """The reference: every tier read in full, everything sorted, the first `limit` kept."""
-    qualifier, _, name = query.rpartition(".")
-    lname = name.lower()
-    fetch = limit * 4 if qualifier else limit + 1
-    tiers = [("d.lname = ? AND d.name = ?", (lname, name)), ("d.lname = ? AND d.name != ?", (lname, name)),
-             ("d.lname > ? AND d.lname < ?", (lname, lname + "\U0010ffff")),
-             ("d.lname LIKE ? ESCAPE '\\' AND d.lname NOT LIKE ? ESCAPE '\\'",
-              ("%" + "%".join(_like_escape(c) for c in lname) + "%", _like_escape(lname) + "%"))]
-    found = []
-    for tier, (where, params) in enumerate(tiers):
-        if len(found) >= limit:
-            break
-        found += [h for h in _hits(index, where, params, tier, fetch if tier < 3 else 5000)
-                  if _matches_qualifier(h, qualifier)]
-    found.sort(key=lambda hit: _rank_key(hit, lname))
-    return [tuple(hit) for hit in found[:limit]]
+def found_in_full(index: Index, query: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """The reference: the same tiers, fuzzy candidates read with every column, sorted in full."""
+    with monkeypatch.context() as patch:
+        patch.setattr(queries, "_ranking_hits", lambda ix, where, params: queries._hits(ix, where, params, 3, 5000))
+        patch.setattr(queries.heapq, "nsmallest", lambda n, items, key: sorted(items, key=key)[:n])
+        return [tuple(hit) for hit in queries.find(index, query, limit=limit)]
 
 
 @pytest.mark.parametrize("limit", [5, 30])
-def test_find_equals_ranking_every_candidate_in_full(installed: Path, limit: int) -> None:
+def test_find_equals_ranking_every_candidate_in_full(installed: Path, limit: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     index = Index.open(str(installed))
     try:
         for query in QUERIES:
-            got = [tuple(hit) for hit in find(index, query, limit=limit)]
-            assert got == ranked_in_full(index, query, limit), query
+            got = [tuple(hit) for hit in queries.find(index, query, limit=limit)]
+            assert got == found_in_full(index, query, limit, monkeypatch), query
             assert all(hit[6] > 0 and hit[7] > 0 for hit in got), query  # every hit read in full
+        assert any(hit.tier == 3 for hit in queries.find(index, "nrmlz", limit=limit))  # fuzzy was exercised
     finally:
         index.close()

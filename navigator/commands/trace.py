@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.output import display_path, use_colour, warn
-from navigator.queries import Hit, resolve
+from navigator.output import use_colour, warn
 from navigator.session import query
+from navigator.trace import resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -33,18 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE; .svg/.png/.pdf are rendered with Graphviz")
-
-
-def resolve_one(index: Index, symbol: str) -> Hit:
-    """The one definition `symbol` names; several equally good ones are an error listing them."""
-    best, others = resolve(index, symbol)
-    tied = [hit for hit in others if hit.tier == best.tier]
-    if tied:
-        listed = "\n".join(f"  {display_path(h.path)}:{h.line}: {h.kind} {h.full_name}" for h in [best, *tied][:15])
-        more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
-        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
-                       exit_code=1)
-    return best
 
 
 def run(args: argparse.Namespace) -> int:
