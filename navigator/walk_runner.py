@@ -151,7 +151,7 @@ def _show(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emi
 def _nav(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emit: OutputCallback,
          cancel: threading.Event | None) -> _Outcome:
     """A `nav` command in a subprocess (`trace` steps prefix `trace`)."""
-    args = ["trace", *step.args] if step.kind == "trace" else list(step.args)
+    args = _expand(walk, step, ws, options, ["trace", *step.args] if step.kind == "trace" else list(step.args))
     env = _environment(ws, options, None)
     return _subprocess([options.python, "-m", "navigator", *args], step, env, ws.scratch, emit, cancel,
                        what=f"nav {' '.join(args)}")
@@ -194,12 +194,21 @@ def _verify(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, e
     if not script.is_file():
         reason = f"verify script {script} does not exist"
         return _Outcome(output=reason + "\n", ok=False, reason=reason)
-    out = ws.scratch / f"{step.id}-out"
-    values = {"device": options.device, "out": str(out), "workspace": str(ws.root)}
-    args = [arg.format(**values) for arg in step.args] + (list(step.quick_args) if options.quick else [])
+    args = _expand(walk, step, ws, options, [*step.args, *(step.quick_args if options.quick else ())])
     env = _environment(ws, options, walk.folder)
     return _subprocess([options.python, str(script), *args], step, env, ws.scratch, emit, cancel,
                        what=script.name)
+
+
+def _expand(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, args: list[str]) -> list[str]:
+    """Fill in `{device}`, `{out}`, `{folder}`, `{scratch}` and `{workspace}` in a step's args."""
+    values = {"device": options.device, "out": str(ws.scratch / f"{step.id}-out"), "folder": str(walk.folder),
+              "scratch": str(ws.scratch), "workspace": str(ws.root)}
+    try:
+        return [arg.format(**values) for arg in args]
+    except (KeyError, IndexError, ValueError) as err:
+        raise NavError(f"{step.label}: args use an unknown placeholder ({err}); known: "
+                       + ", ".join("{" + key + "}" for key in values)) from None
 
 
 def _unapplied(step: Step, ws: Workspace) -> str:

@@ -60,8 +60,9 @@ def open_workspace(name: str, reset: bool = False) -> Workspace:
     """The workspace of walkthrough `name`, built on first use or when `reset` asks for it."""
     root = workspace_root(name)
     state = _read_state(root)
-    if reset or state is None or not (root / "site" / "fastai" / "__init__.py").is_file():
-        return build_workspace(name)
+    stale = state is None or (state["source"], state["version"]) != (str(installed_fastai()), _installed_version())
+    if reset or stale or not (root / "site" / "fastai" / "__init__.py").is_file():
+        return build_workspace(name)  # first use, or fastai was upgraded or moved since the copy
     return Workspace(root, tuple(state["applied"]), state["source"], state["version"])
 
 
@@ -70,6 +71,8 @@ def build_workspace(name: str) -> Workspace:
     source = installed_fastai()
     root = workspace_root(name)
     root.mkdir(parents=True, exist_ok=True)
+    for leftover in [*root.glob(".site-*"), *root.glob(".old-*")]:  # from a build that was interrupted
+        shutil.rmtree(leftover, ignore_errors=True)
     fresh = Path(tempfile.mkdtemp(dir=root, prefix=".site-"))
     shutil.copytree(source, fresh / "fastai", ignore=shutil.ignore_patterns("__pycache__"))
     old = root / "site"
@@ -80,13 +83,16 @@ def build_workspace(name: str) -> Workspace:
     fresh.rename(old)
     shutil.rmtree(root / "scratch", ignore_errors=True)
     (root / "scratch").mkdir()
-    try:
-        fastai_version = version("fastai")
-    except PackageNotFoundError:
-        fastai_version = "unknown"
-    workspace = Workspace(root, (), str(source), fastai_version)
+    workspace = Workspace(root, (), str(source), _installed_version())
     save_state(workspace)
     return workspace
+
+
+def _installed_version() -> str:
+    try:
+        return version("fastai")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def save_state(workspace: Workspace) -> None:

@@ -174,3 +174,29 @@ def test_timeout_kills_a_step(tmp_path: Path) -> None:
 def test_workspace_lives_under_the_cache_dir(cache: Path) -> None:
     assert workspace_root("x") == cache / "walk" / "x"
     assert REPO not in workspace_root("x").parents
+
+
+def test_a_copy_of_another_fastai_version_is_rebuilt(walks: Path, cache: Path) -> None:
+    write_walk(walks, "four", FOUR_STEPS)
+    nav_walk(cache, "four", keys="q\n")
+    state_file = cache / "walk" / "four" / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "version": "2.7.4"}))
+    copy = cache / "walk" / "four" / "site" / "fastai" / "__init__.py"
+    copy.write_text("# an older copy\n")
+    code, out = nav_walk(cache, "four", keys="q\n")
+    assert code == 0 and json.loads(state_file.read_text())["version"] == state["version"] != "2.7.4"
+    assert copy.read_bytes() == (installed_fastai() / "__init__.py").read_bytes()
+
+
+def test_nav_step_args_get_placeholders_and_unknown_ones_are_named(walks: Path, cache: Path) -> None:
+    write_walk(walks, "args", '[[step]]\nid = "listing"\nkind = "nav"\ntitle = "a"\nargs = ["walk"]\n'
+                              'expect = ["args", "four"]\n'
+                              '[[step]]\nid = "bad"\nkind = "nav"\ntitle = "b"\nargs = ["{nope}"]\n')
+    write_walk(walks, "four", FOUR_STEPS)
+    walk = load_walkthrough("args")
+    listing = run_step(walk, 0, RunOptions())
+    assert listing.ok, listing.output
+    bad = run_step(walk, 1, RunOptions())
+    assert not bad.ok
+    assert bad.verdict.startswith("failed: step 2 (bad): args use an unknown placeholder ('nope'); known: {device}")

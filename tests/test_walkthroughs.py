@@ -39,7 +39,7 @@ def missing_pieces() -> dict[str, str]:
     if "timm-stats" not in COMMANDS:
         missing["timm-stats"] = "invalid choice: 'timm-stats'"
     if "trace" not in COMMANDS:
-        missing["trace-add-tfms"] = "invalid choice: 'trace'"
+        missing["trace-add-tfms"] = missing["trace-live"] = "invalid choice: 'trace'"
     if not (walk.folder / "verify.py").is_file():
         missing["verify"] = "verify.py does not exist"
     return missing

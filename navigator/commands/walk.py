@@ -12,6 +12,12 @@ from navigator.walk_format import Walkthrough, list_walkthroughs, load_walkthrou
 from navigator.walk_progress import load_progress, save_progress
 from tags.errors import NavError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from navigator.walk_runner import RunOptions, StepResult
+
 KEYS_HELP = "[Enter] next · b back · r re-run · q quit"
 
 
@@ -37,13 +43,14 @@ def run(args: argparse.Namespace) -> int:
     from navigator.walk_runner import RunOptions, prepare_workspace
 
     walk = load_walkthrough(args.name)
+    chosen = walk.step_index(args.start) if args.start else None  # a bad STEP is refused before any work
     if args.reset:
         prepare_workspace(walk, 0, reset=True)
         save_progress(walk.name, None)
         console.print(f"[bold]{walk.name}[/]: workspace rebuilt from the installed fastai, progress cleared")
     options = RunOptions(quick=args.quick, device=args.device)
-    if args.start:
-        start = walk.step_index(args.start)
+    if chosen is not None:
+        start = chosen
     else:
         start = 0 if args.auto else load_progress(walk.name).next_index(len(walk.steps))
     if args.auto:
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     return _interactive(console, walk, start, options)
 
 
-def _list(console) -> int:
+def _list(console: Console) -> int:
     from rich.markup import escape
     from rich.table import Table
 
@@ -68,7 +75,7 @@ def _list(console) -> int:
     return 0
 
 
-def _auto(console, walk: Walkthrough, start: int, options) -> int:
+def _auto(console: Console, walk: Walkthrough, start: int, options: RunOptions) -> int:
     """Every step from `start` on, no questions; a summary and exit 1 when any step failed."""
     from rich.markup import escape
     from rich.table import Table
@@ -87,7 +94,7 @@ def _auto(console, walk: Walkthrough, start: int, options) -> int:
     return 0
 
 
-def _interactive(console, walk: Walkthrough, index: int, options) -> int:
+def _interactive(console: Console, walk: Walkthrough, index: int, options: RunOptions) -> int:
     """Run a step, then ask what next; progress is saved after every step that passes."""
     if index:
         console.print(f"[dim]resuming {walk.name} at step {index + 1} of {len(walk.steps)}[/]")
@@ -109,7 +116,7 @@ def _interactive(console, walk: Walkthrough, index: int, options) -> int:
             index += 1
 
 
-def _ask(console) -> str:
+def _ask(console: Console) -> str:
     """One key on a terminal (no Enter needed), else one line of stdin; end of input is `q`."""
     console.print(f"[dim]{KEYS_HELP}[/] > ", end="")
     key = _read_key() if sys.stdin.isatty() else sys.stdin.readline()
@@ -133,7 +140,7 @@ def _read_key() -> str:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _run_and_show(console, walk: Walkthrough, index: int, options):
+def _run_and_show(console: Console, walk: Walkthrough, index: int, options: RunOptions) -> StepResult:
     """Print the step's header and narrative, stream its output, then the diff and the verdict."""
     from rich.markdown import Markdown
     from rich.padding import Padding
@@ -167,7 +174,7 @@ def _run_and_show(console, walk: Walkthrough, index: int, options):
     return result
 
 
-def _show_result(console, result) -> None:
+def _show_result(console: Console, result: StepResult) -> None:
     from rich.markup import escape
     from rich.panel import Panel
     from rich.syntax import Syntax
