@@ -58,6 +58,11 @@ def test_walkthrough_screen(snap_compare, index: Index, size: tuple[int, int], t
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAV_WALKTHROUGH_PATH", str(SAMPLE.parent / "walkthroughs"))
     monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path))  # no progress yet
+    # only the sample walkthrough, so that edits to the built-in ones do not change the picture
+    from navigator.tui.screens import walk as walk_screen
+
+    listed = walk_screen.list_walkthroughs
+    monkeypatch.setattr(walk_screen, "list_walkthroughs", lambda: [w for w in listed() if w.name == "tui-demo"])
 
     async def open_demo(pilot) -> None:
         await pilot.press("w")
