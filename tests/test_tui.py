@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from conftest import line_of, run_nav
-from tui_screen import SAMPLE, index_sample, palette_search, screen_text, sync
+from tui_screen import SAMPLE, index_sample, palette_search, screen_text, settled, sync
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp
@@ -206,7 +206,7 @@ async def test_trace_view_expands_calls_and_finds_the_path_to_a_symbol(index: In
 async def test_info_panel_lists_callers_and_callees_and_enter_goes_there(index: Index) -> None:
     app = app_at(index, "_add_norm")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settled(pilot)
         text = screen_text(app)
         assert "callers (1)" in text and "vision_learner" in text
         assert "callees (1)" in text and "Normalize.from_stats" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_screen import SAMPLE, index_sample, palette_search
+from tui_screen import SAMPLE, index_sample, palette_search, settled
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp
@@ -33,12 +33,13 @@ def app_at(index: Index, symbol: str) -> NavApp:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_main_screen(snap_compare, index: Index, size: tuple[int, int]) -> None:
-    assert snap_compare(app_at(index, "Normalize"), terminal_size=size)
+    assert snap_compare(app_at(index, "Normalize"), terminal_size=size, run_before=settled)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_palette_with_results(snap_compare, index: Index, size: tuple[int, int]) -> None:
     async def search(pilot) -> None:
+        await settled(pilot)
         await palette_search(pilot, "norm", len(find(index, "norm", limit=PALETTE_LIMIT)))
 
     assert snap_compare(app_at(index, "vision_learner"), terminal_size=size, run_before=search)

@@ -65,3 +65,11 @@ async def palette_search(pilot, text: str, expected: int) -> None:
             break
     await pilot.pause(0.2)
     await pilot.wait_for_scheduled_animations()
+
+
+async def settled(pilot) -> None:
+    """Wait for the app's thread workers (call graph, callers and callees) and the repaint."""
+    await pilot.app.workers.wait_for_complete()
+    for screen in pilot.app.screen_stack:
+        await screen.workers.wait_for_complete()
+    await pilot.pause()

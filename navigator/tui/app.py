@@ -5,6 +5,7 @@ import asyncio
 import threading
 from typing import Any, Callable, TypeVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -37,15 +38,41 @@ class NavApp(App):
         self.index = index
         self.start_symbol = symbol
         self._lock = threading.Lock()
+        self._aside: Index | None = None  # a second connection for slow work in threads
+        self._aside_lock = threading.Lock()
 
     def ask(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a query function on the index: `query(index, *args)`."""
         with self._lock:
             return query(self.index, *args, **kwargs)
 
+    def ask_aside(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`ask` on a second connection, for worker threads whose queries may take seconds
+        (building the call graph): the UI's own queries never wait behind them."""
+        from tags.store import Index
+
+        with self._aside_lock:
+            if self._aside is None:
+                self._aside = Index.open(self.index.directory)
+            return query(self._aside, *args, **kwargs)
+
     async def ask_in_thread(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`ask`, off the event loop, so typing in the palette never waits for SQLite."""
         return await asyncio.to_thread(self.ask, query, *args, **kwargs)
+
+    def on_mount(self) -> None:
+        self.warm_call_graph()
+
+    @work(thread=True, exclusive=True, group="call-graph")
+    def warm_call_graph(self) -> None:
+        """Bring the call graph up to date in the background, so `t` and the callers list are quick."""
+        from tags.callgraph import ensure_graph
+
+        self.ask_aside(ensure_graph)
+
+    def on_unmount(self) -> None:
+        if self._aside is not None:
+            self._aside.close()
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(self.start_symbol)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from rich.markup import escape
+from textual import work
 from textual.message import Message
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
+from textual.worker import get_current_worker
 
 from navigator import outline, trace
 from navigator.queries import Hit
@@ -75,10 +77,23 @@ class CallList(OptionList):
             self.hit = hit
 
     def show_calls(self, hit: Hit) -> None:
+        """Fill the list in a thread: the first trace query may have to build the call graph."""
         self.clear_options()
         self.targets: list[int] = []
-        for title, query in (("callers", trace.callers), ("callees", trace.callees)):
-            node = self.app.ask(query, hit, 1)
+        self.add_option(Option("[dim]callers and callees…[/]", disabled=True))
+        self.load_calls(hit)
+
+    @work(thread=True, exclusive=True, group="calls")
+    def load_calls(self, hit: Hit) -> None:
+        found = [(title, self.app.ask_aside(query, hit, 1)) for title, query in
+                 (("callers", trace.callers), ("callees", trace.callees))]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.fill, found)
+
+    def fill(self, found: list[tuple[str, trace.TraceNode]]) -> None:
+        self.clear_options()
+        self.targets = []
+        for title, node in found:
             self.add_option(Option(f"[b]{title}[/] ({len(node.children)})", disabled=True))
             for child in node.children:
                 self.add_option(Option(f" {escape(child.qualname)} [dim]:{child.call_line}[/]",
