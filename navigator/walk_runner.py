@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -241,7 +242,8 @@ def _environment(ws: Workspace, options: RunOptions, folder: Path | None) -> dic
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1",
             "HF_HUB_OFFLINE": "1", "NAV_DEVICE": options.device, "NAV_QUICK": "1" if options.quick else "0",
             "NAV_WORKSPACE": str(ws.root), "NAV_SCRATCH": str(ws.scratch), "NO_COLOR": "1",
-            "PYTHONWARNINGS": "ignore::FutureWarning"}  # torch's own deprecation noise
+            "PYTHONWARNINGS": "ignore::FutureWarning",  # torch's own deprecation noise
+            "COLUMNS": os.environ.get("COLUMNS") or str(shutil.get_terminal_size((120, 40)).columns)}
 
 
 def _subprocess(argv: list[str], step: Step, env: dict[str, str], cwd: Path, emit: OutputCallback,

@@ -62,12 +62,16 @@ def open_workspace(name: str, reset: bool = False) -> Workspace:
     state = _read_state(root)
     stale = state is None or (state["source"], state["version"]) != (str(installed_fastai()), _installed_version())
     if reset or stale or not (root / "site" / "fastai" / "__init__.py").is_file():
-        return build_workspace(name)  # first use, or fastai was upgraded or moved since the copy
+        return build_workspace(name, clear_scratch=reset)  # first use, or fastai changed since the copy
     return Workspace(root, tuple(state["applied"]), state["source"], state["version"])
 
 
-def build_workspace(name: str) -> Workspace:
-    """Copy the installed fastai afresh; the old copy is replaced only once the new one is whole."""
+def build_workspace(name: str, clear_scratch: bool = False) -> Workspace:
+    """Copy the installed fastai afresh; the old copy is replaced only once the new one is whole.
+
+    The scratch folder (checkpoints, experiment caches) survives unless `clear_scratch`: going
+    back past a codemod step needs a fresh copy of fastai, not a new pretraining run.
+    """
     source = installed_fastai()
     root = workspace_root(name)
     root.mkdir(parents=True, exist_ok=True)
@@ -81,8 +85,9 @@ def build_workspace(name: str) -> Workspace:
         old.rename(trash / "site")
         shutil.rmtree(trash, ignore_errors=True)
     fresh.rename(old)
-    shutil.rmtree(root / "scratch", ignore_errors=True)
-    (root / "scratch").mkdir()
+    if clear_scratch:
+        shutil.rmtree(root / "scratch", ignore_errors=True)
+    (root / "scratch").mkdir(exist_ok=True)
     workspace = Workspace(root, (), str(source), _installed_version())
     save_state(workspace)
     return workspace

@@ -102,8 +102,11 @@ def test_workspace_follows_the_codemod_steps_before_each_step(walks: Path, cache
     code, out = nav_walk(cache, "shapes", "--auto", "--from", "old")
     assert code == 0, out
     assert f"fastai from {cache / 'walk' / 'shapes' / 'site' / 'fastai' / '__init__.py'}" in out
+    kept = cache / "walk" / "shapes" / "scratch" / "checkpoint.pth"
+    kept.write_text("weights made by an earlier step")
     code, out = nav_walk(cache, "shapes", "--auto", "--from", "before")  # back past both codemods
     assert code == 0, out
+    assert kept.read_text() == "weights made by an earlier step"  # a rebuilt copy keeps scratch files
     assert "-def _timm_norm(dls, cfg, pretrained, n_in=3):" in out  # the rewind's diff was shown
     state = json.loads((cache / "walk" / "shapes" / "state.json").read_text())
     assert state["applied"] == ["rewind", "fix"]
@@ -115,7 +118,10 @@ def test_reset_rebuilds_the_workspace_and_forgets_progress(walks: Path, cache: P
     nav_walk(cache, "four", keys="\nq\n")
     copy = cache / "walk" / "four" / "site" / "fastai" / "__init__.py"
     copy.write_text("raise SystemExit('edited copy')\n")
+    made = cache / "walk" / "four" / "scratch" / "checkpoint.pth"
+    made.write_text("weights")
     code, out = nav_walk(cache, "four", "--reset", keys="q\n")
+    assert not made.exists()
     assert code == 0 and "four: workspace rebuilt from the installed fastai, progress cleared" in out
     assert headers(out) == [1]  # started again from the first step
     assert copy.read_bytes() == (installed_fastai() / "__init__.py").read_bytes()
