@@ -62,7 +62,8 @@ def test_local_pretrained_checkpoint_brings_its_cfg_stats(results: dict) -> None
     flat = [v for stats in pretrained["normalize"] for pair in stats for v in pair]
     assert len(pretrained["normalize"]) == 1
     assert flat == pytest.approx([v for pair in CFG_STATS for v in pair])
-    assert pretrained["loaded"] and pretrained["frozen"]
+    assert pretrained["loaded"]  # the encoder holds the checkpoint's weights
+    assert pretrained["frozen"] == [False, True, True]  # pretrained: learn.freeze() on timm's encoder
 
 
 def test_torchvision_archs_build_exactly_as_before(results: dict) -> None:

@@ -51,7 +51,9 @@ def pretrained_stats(folder: Path) -> dict:
     norms = [t for t in dls.after_batch.fs if isinstance(t, Normalize)]
     return dict(normalize=[[t.mean.flatten().tolist(), t.std.flatten().tolist()] for t in norms],
                 loaded=torch.equal(learn.model[0].model.conv1.weight, state["conv1.weight"]),
-                frozen=not any(p.requires_grad for p in learn.model[0].model.layer1.parameters()))
+                frozen=[learn.model[0].model.layer1[0].conv1.weight.requires_grad,  # encoder conv: frozen
+                        learn.model[0].model.layer1[0].bn1.weight.requires_grad,  # its batchnorm: train_bn
+                        learn.model[-2][0].weight.requires_grad])  # the final 1x1 conv of the decoder
 
 
 def torchvision_as_before(folder: Path) -> dict:

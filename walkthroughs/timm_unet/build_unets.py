@@ -16,7 +16,7 @@ from shapes import segmentation_dls
 ARCHS = ("resnet34", "convnext_atto", "efficientnet_b0", "regnetx_002")
 
 print(f"fastai imported from {Path(fastai.__file__).parent}")
-dls = segmentation_dls(Path(os.environ.get("NAV_SCRATCH", ".")) / "shapes", 5, 64, 4, "cpu")
+dls = segmentation_dls(Path(os.environ.get("NAV_SCRATCH", ".")) / "shapes", 5, 32, 4, "cpu")
 for arch in ARCHS:
     learn = unet_learner(dls, arch, pretrained=False)
     encoder = learn.model[0]
@@ -25,7 +25,7 @@ for arch in ARCHS:
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, 1e-3)
     print(f"{arch}: {type(encoder).__name__}, timm reductions {info.reduction()} channels {info.channels()}")
-    print(f"{arch}: skip connections (channels, h, w) at 64 px: {hooked}; one batch trained, "
+    print(f"{arch}: skip connections (channels, h, w) at 32 px: {hooked}; one batch trained, "
           f"loss {float(learn.recorder.losses[-1]):.2f}")
 try:
     unet_learner(dls, "vit_tiny_patch16_224", pretrained=False)
