@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from walkthroughs.timm_unet import verify
 from walkthroughs.timm_unet.codemod import transform
 
 CHECK = Path(__file__).with_name("timm_unet_runtime_check.py")
@@ -23,7 +24,8 @@ CFG_STATS = [[0.25, 0.5, 0.75], [0.2, 0.3, 0.4]]
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def patched_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a copy of the installed fastai, patched, with the original as learner_orig."""
     spec = importlib.util.find_spec("fastai")
     assert spec and spec.submodule_search_locations
     root = tmp_path_factory.mktemp("fastai-unet")
@@ -32,6 +34,12 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     source = (vision / "learner.py").read_text(encoding="utf-8")
     (vision / "learner_orig.py").write_text(source, encoding="utf-8")
     (vision / "learner.py").write_text(transform(source), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def results(patched_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root, vision = patched_root, patched_root / "fastai" / "vision"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(SHAPES)]), "CUDA_VISIBLE_DEVICES": "",
            "HF_HUB_OFFLINE": "1"}
     work = tmp_path_factory.mktemp("images")
@@ -79,3 +87,14 @@ def test_vit_and_torchvision_only_arguments_are_refused(results: dict) -> None:
                                       "resolutions (reductions [16, 16, 16])")
     assert "use a CNN such as resnet" in refusals["vit"]
     assert refusals["cut"].startswith("`weights` and `cut` are for torchvision archs, not timm's 'resnet18'")
+
+
+def test_memory_of_the_timm_unet_is_within_1_5x_of_torchvision(patched_root: Path) -> None:
+    """verify.py's measurement: each U-Net in its own process, torchvision's with the installed fastai."""
+    timm_side = verify.measure_in_subprocess("timm", "cpu", patched_root)
+    torchvision_side = verify.measure_in_subprocess("torchvision", "cpu", None)
+    assert timm_side["fastai"] == str(patched_root / "fastai")
+    assert torchvision_side["fastai"] == str(Path(importlib.util.find_spec("fastai").origin).parent)
+    assert timm_side["params"] == torchvision_side["params"]  # resnet34 either way: the same U-Net size
+    assert torchvision_side["peak_bytes"] > 100 * 2**20  # batch 8 at 128 px: hundreds of MiB, not noise
+    assert timm_side["peak_bytes"] <= verify.MEMORY_RATIO * torchvision_side["peak_bytes"]
