@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installed fastai, timm, GPU, ctags and graphviz"),
     "codemods": ("codemods", "list the refactors nav can apply, and to which fastai releases"),
     "apply-codemod": ("codemods", "apply a codemod to a fastai checkout, package or file; --undo it"),
+    "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
+    "callers": ("trace", "who calls a definition, as a tree"),
 }
 
 

@@ -120,7 +120,9 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
     for tier, (where, params) in enumerate(tiers):
         if len(found) >= limit:
             break
-        hits = _hits(index, where + kind_sql, params + kind_params, tier, fetch if tier < 3 else 5000)
+        # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
+        tier_limit = 100_000 if qualifier and tier < 2 else fetch if tier < 3 else 5000
+        hits = _hits(index, where + kind_sql, params + kind_params, tier, tier_limit)
         found += [h for h in hits if _matches_qualifier(h, qualifier)]
     found.sort(key=lambda hit: _rank_key(hit, lname))
     return found[:limit]
