@@ -15,13 +15,14 @@ import torch
 from torchvision.models import resnet18
 
 from fastai.vision import learner, learner_orig
+from fastai.data.core import DataLoaders
 from fastai.vision.all import Normalize
 from shapes import segmentation_dls
 
 CFG_STATS = dict(mean=(0.25, 0.5, 0.75), std=(0.2, 0.3, 0.4))  # unlike ImageNet's: only the cfg has them
 
 
-def tiny_dls(folder: Path):
+def tiny_dls(folder: Path) -> DataLoaders:
     """Five 32 px images: one training batch of four, one validation image."""
     return segmentation_dls(folder, 5, 32, 4, "cpu")
 

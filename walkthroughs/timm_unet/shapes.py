@@ -9,9 +9,13 @@ Deterministic for a seed. Needs numpy and PIL only (fastai brings both).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+if TYPE_CHECKING:
+    from fastai.data.core import DataLoaders
 
 CODES = ("background", "shape")
 KINDS = ("disc", "square", "triangle")
@@ -72,7 +76,7 @@ def write_dataset(folder: Path, count: int, size: int) -> list[Path]:
     return files
 
 
-def segmentation_dls(folder: Path, count: int, size: int, bs: int, device: str | None = None):
+def segmentation_dls(folder: Path, count: int, size: int, bs: int, device: str | None = None) -> DataLoaders:
     """fastai `SegmentationDataLoaders` over a freshly written data set (20% validation)."""
     from fastai.vision.all import SegmentationDataLoaders
 

@@ -22,6 +22,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 MEMORY_RATIO = 1.5
 MEMORY_BATCH, MEMORY_SIZE, N_CLASSES = 8, 128, 2
@@ -50,7 +54,7 @@ def workspace_fastai() -> Path:
 
 # --- 1. segmentation fine-tune -----------------------------------------------------------------
 
-def pixel_accuracy(inp, targ):
+def pixel_accuracy(inp: Tensor, targ: Tensor) -> Tensor:
     """Share of pixels whose predicted class is the true one."""
     return (inp.argmax(dim=1) == targ).float().mean()
 
