@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply-codemod": ("codemods", "apply a codemod to a fastai checkout, package or file; --undo it"),
     "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
     "callers": ("trace", "who calls a definition, as a tree"),
+    "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
+    "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 
 
