@@ -2,6 +2,8 @@
 DynamicUnet read and traced live, the gap, the codemod, four timm CNN families, verify."""
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 
 from navigator.walk_format import load_walkthrough
@@ -24,4 +26,12 @@ def test_timm_unet_auto_quick(installed_cache: Path) -> None:
     for arch in ("resnet34", "convnext_atto", "efficientnet_b0", "regnetx_002"):
         assert f"{arch}: TimmUnetEncoder, timm reductions" in fixed and f"{arch}: skip connections" in fixed
     assert "vit_tiny_patch16_224: ValueError: timm model 'vit_tiny_patch16_224' has no feature maps" in fixed
-    assert "memory: timm / torchvision =" in fixed and "verify: PASS" in fixed
+    memory = {kind: (float(mib), params, fastai) for kind, mib, params, fastai in re.findall(
+        r"^memory: (timm|torchvision) +resnet34 U-Net, batch 8 at 128 px: +([\d.]+) MiB "
+        r"\(peak RSS growth, ([\d,]+) parameters, fastai from (\S+)\)$", fixed, re.M)}
+    assert memory["timm"][2].endswith("/walk/timm-unet/site/fastai")  # the patched workspace copy
+    assert memory["torchvision"][2] == str(Path(importlib.util.find_spec("fastai").origin).parent)  # unmodified
+    assert memory["timm"][1] == memory["torchvision"][1]  # resnet34 either way: the same U-Net size
+    assert memory["torchvision"][0] > 100  # batch 8 at 128 px: hundreds of MiB, not noise
+    assert memory["timm"][0] <= 1.5 * memory["torchvision"][0]
+    assert "verify: PASS" in fixed
