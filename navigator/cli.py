@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codemods": ("codemods", "list the refactors nav can apply, and to which fastai releases"),
     "apply-codemod": ("codemods", "apply a codemod to a fastai checkout, package or file; --undo it"),
     "timm-stats": ("timm_stats", "the input mean/std of every pretrained timm model, grouped; --model NAME"),
+    "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
+    "callers": ("trace", "who calls a definition, as a tree"),
+    "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
+    "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 
 

@@ -129,6 +129,11 @@ def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoRe
     return UndoResult(manifest["codemod"], root, manifest["revert"], list(originals))
 
 
+def forget_records(path: str | os.PathLike[str]) -> None:
+    """Drop the undo records of PATH, for a copy that is being replaced wholesale (a workspace)."""
+    shutil.rmtree(_records_of(Path(path).expanduser().resolve()), ignore_errors=True)
+
+
 def unified_diff(changes: list[FileChange], root: Path) -> str:
     """One unified diff of all changes, with paths relative to PATH."""
     chunks = []

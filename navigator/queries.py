@@ -6,6 +6,7 @@ before aliases (`X = Y`), then classes, functions and models before methods and 
 """
 from __future__ import annotations
 
+import heapq
 import os
 from collections import namedtuple
 
@@ -120,10 +121,39 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
     for tier, (where, params) in enumerate(tiers):
         if len(found) >= limit:
             break
-        hits = _hits(index, where + kind_sql, params + kind_params, tier, fetch if tier < 3 else 5000)
+        if tier < 3:
+            # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
+            tier_limit = 100_000 if qualifier and tier < 2 else fetch
+            hits = _hits(index, where + kind_sql, params + kind_params, tier, tier_limit)
+        else:
+            hits = _ranking_hits(index, where + kind_sql, params + kind_params)
         found += [h for h in hits if _matches_qualifier(h, qualifier)]
-    found.sort(key=lambda hit: _rank_key(hit, lname))
-    return found[:limit]
+    return _completed(index, heapq.nsmallest(limit, found, key=lambda hit: _rank_key(hit, lname)))
+
+
+_FUZZY_FETCH = 5000
+_RANKING_COLUMNS = "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.alias_of, f.module, f.root_id"
+
+
+def _ranking_hits(index: Index, where: str, params: tuple) -> list[Hit]:
+    """Fuzzy candidates with only what ranking needs (`col` 0 marks them partial).
+
+    Fuzzy queries can match thousands of definitions on a big index (torch); reading their
+    signatures and docstrings only to drop all but 30 made each palette keystroke slow.
+    """
+    sql = f"SELECT {_RANKING_COLUMNS} {_FROM} WHERE {where} LIMIT {_FUZZY_FETCH}"
+    return [Hit(i, name, qual, kind, path, line, 0, 0, 0, "", "", "", "", "", alias, module, root, 3)
+            for i, name, qual, kind, path, line, alias, module, root in index.rows(sql, params)]
+
+
+def _completed(index: Index, hits: list[Hit]) -> list[Hit]:
+    """`hits` with the partial ones (from `_ranking_hits`) read in full, order kept."""
+    partial = [hit.id for hit in hits if hit.col == 0]
+    if not partial:
+        return hits
+    marks = ",".join("?" * len(partial))
+    full = {hit.id: hit for hit in _hits(index, f"d.id IN ({marks})", tuple(partial), 3, len(partial))}
+    return [full[hit.id] if hit.col == 0 else hit for hit in hits]
 
 
 def did_you_mean(index: Index, query: str, count: int = 5) -> list[str]:

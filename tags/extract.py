@@ -481,4 +481,5 @@ def _classify_error(data: bytes, path: str, tree_sitter_error: str) -> tuple[str
         return SYNTAX_ERROR, f"syntax error at line {err.lineno}: {err.msg}; indexed as far as it parses"
     except (ValueError, MemoryError, RecursionError):
         return SYNTAX_ERROR, f"{tree_sitter_error}; indexed as far as it parses"
-    return PARTIAL, f"tree-sitter could not read the {tree_sitter_error}; indexed what it could"
+    return PARTIAL, (f"valid Python that the tree-sitter grammar misreads ({tree_sitter_error}); "
+                     "indexed what it could")

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the call graph (edges, graph_files, graph_deps)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 
@@ -52,6 +52,15 @@ CREATE TABLE imports(
     file_id INTEGER NOT NULL, def_id INTEGER NOT NULL, module TEXT NOT NULL,
     name TEXT NOT NULL, alias TEXT NOT NULL, line INTEGER NOT NULL);
 CREATE INDEX imports_file ON imports(file_id);
+CREATE TABLE edges(
+    caller_id INTEGER NOT NULL, callee_id INTEGER NOT NULL, file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL, col INTEGER NOT NULL, how TEXT NOT NULL, rank INTEGER NOT NULL);
+CREATE INDEX edges_caller ON edges(caller_id);
+CREATE INDEX edges_callee ON edges(callee_id);
+CREATE INDEX edges_file ON edges(file_id);
+CREATE TABLE graph_files(file_id INTEGER PRIMARY KEY, module TEXT NOT NULL, digest TEXT NOT NULL, names TEXT NOT NULL);
+CREATE TABLE graph_deps(file_id INTEGER NOT NULL, dep TEXT NOT NULL);
+CREATE INDEX graph_deps_dep ON graph_deps(dep);
 """
 
 

@@ -13,12 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def run_nav(*args: str, cache: Path, check: bool = False, env: dict | None = None,
-            timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`nav ARGS` in a subprocess with its own cache dir; text output captured."""
+            timeout: float = 600, cwd: Path | None = None, input_text: str | None = None) -> subprocess.CompletedProcess:
+    """`nav ARGS` in a subprocess with its own cache dir; text output captured, `input_text` on stdin."""
     environment = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1",
                    "COLUMNS": "200", **(env or {})}
     done = subprocess.run([sys.executable, "-m", "navigator", *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout, cwd=cwd)
+                          env=environment, timeout=timeout, cwd=cwd, input=input_text)
     if check and done.returncode != 0:
         raise AssertionError(f"nav {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done

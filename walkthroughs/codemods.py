@@ -93,6 +93,17 @@ CODEMODS: dict[str, Codemod] = {
             files=(TargetFile("fastai/vision/learner.py", "nbs/21_vision.learner.ipynb",
                               "walkthroughs.timm_normalize.codemod:transform"),),
         ),
+        Codemod(
+            name="timm-unet",
+            summary="U-Nets on timm models: create_unet_model/unet_learner take a timm arch string, "
+                    "build DynamicUnet on its features_only feature maps and normalize with its default_cfg",
+            forward_releases="2.7.5 to the latest (tested up to 2.8.12), after timm-normalize",
+            revert_releases="files the forward codemod produced",
+            notes="plain ViTs and other models without shrinking feature maps are refused at runtime "
+                  "with a ValueError",
+            files=(TargetFile("fastai/vision/learner.py", "nbs/21_vision.learner.ipynb",
+                              "walkthroughs.timm_unet.codemod:transform"),),
+        ),
     )
 }
 

@@ -1,0 +1,49 @@
+"""Symbol search in textual's command palette (Ctrl+P): `navigator.queries.find`, ranked the same."""
+from __future__ import annotations
+
+from functools import partial
+from typing import AsyncGenerator
+
+from rich.text import Text
+from textual.command import CommandPalette, Hit, Hits, Provider
+
+from navigator.queries import find
+from tags.errors import NavError
+
+PALETTE_LIMIT = 30
+
+
+class SymbolProvider(Provider):
+    """Every indexed definition; Enter jumps to it in the source view."""
+
+    async def search(self, query: str) -> Hits:
+        query = query.strip()
+        if not query or query.endswith("."):
+            return
+        try:
+            hits = await self.app.ask_in_thread(find, query, limit=PALETTE_LIMIT)
+        except NavError:
+            return
+        for rank, hit in enumerate(hits):
+            label = Text.assemble((hit.qualname, "bold"), "  ", (hit.kind, "magenta"), "  ", (hit.module, "dim"))
+            # the palette sorts by score: keep `nav find`'s order
+            yield Hit(1.0 - rank / (len(hits) + 1), label, partial(self.app.jump_to, hit),
+                      text=f"{hit.qualname} {hit.kind} {hit.module}")
+
+
+class SymbolPalette(CommandPalette):
+    """textual's command palette, showing results as soon as the provider has them.
+
+    The stock palette polls its providers' queue with a 0.1 s timeout and only finishes a search
+    after one more poll, so every keystroke cost at least 100 ms more than the query. Our
+    providers are passed through directly instead. This overrides a private method of textual;
+    the palette tests and `tests/benchmarks/bench_tui.py` notice if textual changes it.
+    """
+
+    async def _search_for(self, search_value: str) -> AsyncGenerator[Hit, bool]:
+        self._start_busy_countdown()
+        for provider in self._providers:
+            async for hit in provider._search(search_value):
+                if (yield hit):  # a newer search replaced this one
+                    return
+        self._stop_busy_countdown()

@@ -1,0 +1,1 @@
+"""The screens of `nav tui`: main reader, call trace, walkthroughs, key help."""

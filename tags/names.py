@@ -1,0 +1,278 @@
+"""Name resolution over the index: what a name means in a module, a class or a function.
+
+Loaded once per call-graph build from the `defs`, `imports` and `files` tables. Bindings are
+plain tuples: `("def", id)` for an indexed definition, `("module", name)` for an indexed
+module, `("ext", dotted)` for something outside the indexed roots (torch, builtins, ...).
+Every lookup notes the modules and method names it consulted in `deps`, so the call graph
+knows which files to re-resolve when another file changes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.store import Index
+
+Binding = tuple  # ("def", id) | ("module", name) | ("ext", dotted)
+_ANNOTATED = re.compile(r"[(,]\s*(\w+)\s*:\s*([A-Za-z_][\w.]*)\s*(?=[,=)])")  # `(dls:DataLoaders, n:int=3)`
+
+
+class Def:
+    """The columns of one definition the resolver needs."""
+
+    __slots__ = ("id", "file_id", "parent", "name", "qualname", "kind", "scope", "flags", "bases", "alias_of",
+                 "line", "first_line", "signature", "module")
+
+    def __init__(self, row: tuple, module: str) -> None:
+        (self.id, self.file_id, self.parent, self.name, self.qualname, self.kind, self.scope, flags, bases,
+         self.alias_of, self.line, self.first_line, self.signature) = row
+        self.flags = tuple(flags.split(",")) if flags else ()
+        self.bases = tuple(bases.split(",")) if bases else ()
+        self.module = module
+
+
+class Names:
+    """Scopes, module namespaces (star imports and `__all__` included) and class MROs."""
+
+    def __init__(self, index: Index) -> None:
+        self.modules: dict[str, int] = {}  # module name -> its module def id
+        self.file_module: dict[int, str] = {}
+        self.exports: dict[str, list[str] | None] = {}
+        for file_id, module, exports in index.rows("SELECT id, module, exports FROM files"):
+            self.file_module[file_id] = module
+            self.exports[module] = json.loads(exports) if exports else None
+        self.defs: dict[int, Def] = {}
+        self.children: dict[int, list[int]] = defaultdict(list)
+        self.patched: dict[str, list[int]] = defaultdict(list)  # class name -> @patch methods
+        self.methods_named: dict[str, list[int]] = defaultdict(list)
+        self.methods_in_file: dict[int, list[int]] = defaultdict(list)
+        rows = index.rows("SELECT id, file_id, parent_id, name, qualname, kind, scope, flags, bases, alias_of, "
+                          "line, first_line, signature FROM defs")
+        for row in rows:
+            d = Def(row, self.file_module[row[1]])
+            self.defs[d.id] = d
+            if d.kind == "module":
+                self.modules[d.qualname] = d.id
+            elif d.parent is not None:
+                self.children[d.parent].append(d.id)
+            if d.kind == "method":
+                self.methods_named[d.name].append(d.id)
+                self.methods_in_file[d.file_id].append(d.id)
+                if "patch" in d.flags:
+                    for target in (d.scope, *(f[5:] for f in d.flags if f.startswith("also:"))):
+                        self.patched[target.rpartition(".")[2]].append(d.id)
+        self.imports: dict[int, list[tuple[str, str, str]]] = defaultdict(list)  # scope def id -> imports
+        for def_id, module, name, alias in index.rows("SELECT def_id, module, name, alias FROM imports"):
+            self.imports[def_id].append((module, name, alias))
+        self._namespaces: dict[str, dict[str, list[Binding]]] = {}
+        self._mro: dict[int, list[int]] = {}
+        self._following: set[int] = set()
+        self._annotations: dict[int, dict[str, str]] = {}
+        self.deps: set[str] = set()
+
+    # -- modules -------------------------------------------------------------------------------
+    def namespace(self, module: str) -> dict[str, list[Binding]]:
+        """Every name bound at the top of `module`: star imports, then imports, then definitions."""
+        self.deps.add(module)
+        cached = self._namespaces.get(module)
+        if cached is not None:
+            return cached
+        space: dict[str, list[Binding]] = {}
+        self._namespaces[module] = space  # an import cycle sees the partial namespace
+        module_id = self.modules.get(module)
+        if module_id is None:
+            return space
+        for source, name, alias in self.imports.get(module_id, ()):
+            if name == "*":
+                space.update(self.star_names(source))
+        for source, name, alias in self.imports.get(module_id, ()):
+            if name != "*":
+                space[alias] = self.import_binding(source, name)
+        for child in self.children.get(module_id, ()):
+            d = self.defs[child]
+            if d.kind != "method":  # module-level @patch methods belong to their class
+                space[d.name] = [("def", child)]
+        return space
+
+    def star_names(self, module: str) -> dict[str, list[Binding]]:
+        """What `from module import *` binds: `__all__` when the module has one, else public names."""
+        if module not in self.modules:
+            return {}
+        space = self.namespace(module)
+        exported = self.exports.get(module)
+        if exported is not None:
+            return {name: space[name] for name in exported if name in space}
+        return {name: value for name, value in space.items() if not name.startswith("_")}
+
+    def import_binding(self, source: str, name: str) -> list[Binding]:
+        """`import a.b` (name "") binds the top package; `from a import b` a name or a submodule."""
+        if not name:
+            return [("module", source)] if source in self.modules else [("ext", source)]
+        if source in self.modules:
+            found = self.namespace(source).get(name)
+            if found:
+                return found
+        submodule = f"{source}.{name}"
+        if submodule in self.modules:
+            self.deps.add(submodule)
+            return [("module", submodule)]
+        return [("ext", submodule)]
+
+    def module_attribute(self, module: str, name: str) -> list[Binding]:
+        found = self.namespace(module).get(name)
+        if found:
+            return found
+        submodule = f"{module}.{name}"
+        if submodule in self.modules:
+            self.deps.add(submodule)
+            return [("module", submodule)]
+        return []
+
+    # -- functions -----------------------------------------------------------------------------
+    def scope_lookup(self, def_id: int, name: str) -> list[Binding]:
+        """`name` as seen from inside definition `def_id`: enclosing functions, then the module.
+
+        Class bodies are skipped except the innermost one (names in a class body are not
+        visible from its methods), as Python does.
+        """
+        current: int | None = def_id
+        first = True
+        while current is not None:
+            d = self.defs[current]
+            if d.kind == "module":
+                return self.namespace(d.qualname).get(name, [])
+            if d.kind != "class" or first:
+                for child in self.children.get(current, ()):
+                    if self.defs[child].name == name:
+                        return [("def", child)]
+                for source, imported, alias in self.imports.get(current, ()):
+                    if alias == name:
+                        return self.import_binding(source, imported)
+            first = False
+            current = d.parent
+        return []
+
+    def enclosing_class(self, def_id: int) -> Def | None:
+        """The class a method belongs to, seen from the method or a function nested in it.
+
+        A module-level @patch method belongs to the class it patches.
+        """
+        d = self.defs[def_id]
+        while d.kind != "module":
+            if d.kind == "method":
+                parent = self.defs.get(d.parent) if d.parent is not None else None
+                if parent is not None and parent.kind == "class":
+                    return parent
+                return self.class_named(d.scope, d.module)
+            if d.kind == "class":
+                return d
+            d = self.defs[d.parent]
+        return None
+
+    def class_named(self, name: str, module: str) -> Def | None:
+        """A class by the name a @patch annotation gives, seen from `module`."""
+        module_id = self.modules.get(module)
+        if module_id is None or not name:
+            return None
+        for kind, value in self.resolve_dotted(name.split("."), module_id):
+            if kind == "def" and self.defs[value].kind == "class":
+                return self.defs[value]
+        return None
+
+    def resolve_dotted(self, parts: list[str], def_id: int) -> list[Binding]:
+        """`a.b.c` through modules and classes only (for base classes and patch targets)."""
+        bindings = self.scope_lookup(def_id, parts[0])
+        for part in parts[1:]:
+            bindings = [b for binding in bindings for b in self.attribute(binding, part)]
+        return bindings
+
+    def annotated_class(self, def_id: int, name: str) -> Def | None:
+        """The indexed class a parameter is annotated with: `dls:DataLoaders` -> DataLoaders."""
+        d: Def | None = self.defs[def_id]
+        while d is not None and d.kind in ("function", "method", "model"):  # enclosing functions too
+            annotations = self._annotations.get(d.id)
+            if annotations is None:
+                annotations = self._annotations[d.id] = dict(_ANNOTATED.findall(d.signature))
+            if name in annotations:
+                return self.class_named(annotations[name], d.module)
+            d = self.defs.get(d.parent) if d.parent is not None else None
+        return None
+
+    # -- classes -------------------------------------------------------------------------------
+    def attribute(self, binding: Binding, name: str) -> list[Binding]:
+        kind, value = binding
+        if kind == "module":
+            return self.module_attribute(value, name)
+        if kind == "ext":
+            return [("ext", f"{value}.{name}")]
+        d = self.defs[value]
+        if d.kind == "class":
+            found = self.class_member(d, name)
+            return [("def", found)] if found is not None else []
+        if d.kind == "variable" and d.alias_of:
+            return [b for target in self.follow_alias(d) for b in self.attribute(target, name)]
+        return []
+
+    def follow_alias(self, d: Def) -> list[Binding]:
+        """`cnn_learner = vision_learner`: what the right-hand side names."""
+        if d.id in self._following:  # an alias cycle (`a = b`, `b = a`): stop
+            return []
+        self._following.add(d.id)
+        try:
+            return self.resolve_dotted(d.alias_of.split("."), d.parent if d.parent is not None else d.id)
+        finally:
+            self._following.discard(d.id)
+
+    def mro(self, cls: Def) -> list[int]:
+        """The class and its indexed bases in C3 order, as Python computes it (unindexed bases left out)."""
+        cached = self._mro.get(cls.id)
+        if cached is not None:
+            return cached
+        self._mro[cls.id] = [cls.id]  # a cycle through bad bases ends here
+        bases = self._bases(cls)
+        order = [cls.id, *_c3_merge([list(self.mro(self.defs[b])) for b in bases] + [bases])]
+        self._mro[cls.id] = order
+        return order
+
+    def _bases(self, cls: Def) -> list[int]:
+        """The indexed classes among a class's bases (`Generic[T]` and keyword arguments ignored)."""
+        found: list[int] = []
+        parent = cls.parent if cls.parent is not None else cls.id
+        for base in cls.bases:
+            base = base.split("[", 1)[0].strip()
+            if not base.replace(".", "").replace("_", "").isalnum():
+                continue
+            for kind, value in self.resolve_dotted(base.split("."), parent):
+                if kind == "def" and self.defs[value].kind == "class" and value not in found and value != cls.id:
+                    found.append(value)
+        return found
+
+    def class_member(self, cls: Def, name: str, skip_first: bool = False) -> int | None:
+        """A method or attribute through the MRO, @patch methods of each class included."""
+        self.deps.add("#p:" + name)  # a @patch method of that name, in any module, could be the answer
+        for class_id in self.mro(cls)[1 if skip_first else 0:]:
+            owner = self.defs[class_id]
+            self.deps.add(owner.module)
+            for child in self.children.get(class_id, ()):
+                if self.defs[child].name == name:
+                    return child
+            for method in self.patched.get(owner.name, ()):
+                if self.defs[method].name == name:
+                    return method
+        return None
+
+
+def _c3_merge(sequences: list[list[int]]) -> list[int]:
+    """C3 linearization; an inconsistent hierarchy falls back to depth-first order without repeats."""
+    result: list[int] = []
+    sequences = [list(seq) for seq in sequences if seq]
+    while sequences:
+        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+        if head is None:
+            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
+        result.append(head)
+        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
+    return result
