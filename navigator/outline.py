@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from navigator.queries import Hit, _hits, find
+from navigator.queries import Hit, find, hits_where
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,25 +44,25 @@ def modules(index: Index, root: StoredRoot) -> list[ModuleEntry]:
 
 def module_hit(index: Index, path: str) -> Hit | None:
     """The `module` definition of a file: the parent of its top-level definitions."""
-    found = _hits(index, "f.path = ? AND d.kind = 'module'", (path,), 0, 1)
+    found = hits_where(index, "f.path = ? AND d.kind = 'module'", (path,), 0, 1)
     return found[0] if found else None
 
 
 def children(index: Index, parent: Hit) -> list[Hit]:
     """Classes, functions, methods and models directly inside `parent`, in source order."""
     kinds = ",".join(f"'{kind}'" for kind in OUTLINE_KINDS)
-    return _hits(index, f"d.parent_id = ? AND d.kind IN ({kinds}) ORDER BY d.line", (parent.id,), 0, 10_000)
+    return hits_where(index, f"d.parent_id = ? AND d.kind IN ({kinds}) ORDER BY d.line", (parent.id,), 0, 10_000)
 
 
 def hit_by_id(index: Index, def_id: int) -> Hit | None:
-    found = _hits(index, "d.id = ?", (def_id,), 0, 1)
+    found = hits_where(index, "d.id = ?", (def_id,), 0, 1)
     return found[0] if found else None
 
 
 def enclosing(index: Index, path: str, line: int) -> Hit | None:
     """The innermost definition (not a variable) whose source holds `line` of `path`."""
     kinds = ",".join(f"'{kind}'" for kind in (*OUTLINE_KINDS, "module"))
-    found = _hits(index, f"f.path = ? AND d.kind IN ({kinds}) AND d.first_line <= ? AND d.end_line >= ? "
+    found = hits_where(index, f"f.path = ? AND d.kind IN ({kinds}) AND d.first_line <= ? AND d.end_line >= ? "
                   "ORDER BY d.end_line - d.first_line, d.kind = 'module'", (path, line, line), 0, 1)
     return found[0] if found else None
 

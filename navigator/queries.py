@@ -59,7 +59,8 @@ class Hit(namedtuple("Hit", _HIT_FIELDS)):
         }
 
 
-def _hits(index: Index, where: str, params: tuple, tier: int, limit: int) -> list[Hit]:
+def hits_where(index: Index, where: str, params: tuple, tier: int, limit: int) -> list[Hit]:
+    """Definitions matching an SQL condition over `d` (defs) and `f` (files), as `Hit`s."""
     sql = f"SELECT {_COLUMNS} {_FROM} WHERE {where} LIMIT {int(limit)}"
     return [Hit(*row, tier) for row in index.rows(sql, params)]
 
@@ -124,7 +125,7 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
         if tier < 3:
             # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
             tier_limit = 100_000 if qualifier and tier < 2 else fetch
-            hits = _hits(index, where + kind_sql, params + kind_params, tier, tier_limit)
+            hits = hits_where(index, where + kind_sql, params + kind_params, tier, tier_limit)
         else:
             hits = _ranking_hits(index, where + kind_sql, params + kind_params)
         found += [h for h in hits if _matches_qualifier(h, qualifier)]
@@ -152,7 +153,7 @@ def _completed(index: Index, hits: list[Hit]) -> list[Hit]:
     if not partial:
         return hits
     marks = ",".join("?" * len(partial))
-    full = {hit.id: hit for hit in _hits(index, f"d.id IN ({marks})", tuple(partial), 3, len(partial))}
+    full = {hit.id: hit for hit in hits_where(index, f"d.id IN ({marks})", tuple(partial), 3, len(partial))}
     return [full[hit.id] if hit.col == 0 else hit for hit in hits]
 
 

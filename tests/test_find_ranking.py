@@ -17,7 +17,7 @@ QUERIES = ["Normalize", "norm", "nrmlz", "lear", "Learner.fit", "fine_tune", "vi
 def found_in_full(index: Index, query: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """The reference: the same tiers, fuzzy candidates read with every column, sorted in full."""
     with monkeypatch.context() as patch:
-        patch.setattr(queries, "_ranking_hits", lambda ix, where, params: queries._hits(ix, where, params, 3, 5000))
+        patch.setattr(queries, "_ranking_hits", lambda ix, where, params: queries.hits_where(ix, where, params, 3, 5000))
         patch.setattr(queries.heapq, "nsmallest", lambda n, items, key: sorted(items, key=key)[:n])
         return [tuple(hit) for hit in queries.find(index, query, limit=limit)]
 
