@@ -111,20 +111,14 @@ class Names:
         """`import a.b` (name "") binds the top package; `from a import b` a name or a submodule."""
         if not name:
             return [("module", source)] if source in self.modules else [("ext", source)]
-        if source in self.modules:
-            found = self.namespace(source).get(name)
-            if found:
-                return found
-        submodule = f"{source}.{name}"
-        if submodule in self.modules:
-            self.deps.add(submodule)
-            return [("module", submodule)]
-        return [("ext", submodule)]
+        found = self.module_attribute(source, name) if source in self.modules else self._submodule(source, name)
+        return found or [("ext", f"{source}.{name}")]
 
     def module_attribute(self, module: str, name: str) -> list[Binding]:
-        found = self.namespace(module).get(name)
-        if found:
-            return found
+        """`module.name`: a name bound in the module, else its submodule of that name."""
+        return self.namespace(module).get(name) or self._submodule(module, name)
+
+    def _submodule(self, module: str, name: str) -> list[Binding]:
         submodule = f"{module}.{name}"
         if submodule in self.modules:
             self.deps.add(submodule)
