@@ -25,7 +25,7 @@ class ModuleEntry:
     display: str
 
 
-def display_path(path: str, roots: list[StoredRoot]) -> str:
+def root_relative_path(path: str, roots: list[StoredRoot]) -> str:
     """A path relative to the directory holding its root: `fastai/data/transforms.py`.
 
     Shorter than an absolute site-packages path and the same on every machine.
@@ -39,7 +39,7 @@ def display_path(path: str, roots: list[StoredRoot]) -> str:
 def modules(index: Index, root: StoredRoot) -> list[ModuleEntry]:
     """The files of a root, sorted by module name."""
     rows = index.rows("SELECT module, path FROM files WHERE root_id = ? ORDER BY module", (root.id,))
-    return [ModuleEntry(module, path, display_path(path, [root])) for module, path in rows]
+    return [ModuleEntry(module, path, root_relative_path(path, [root])) for module, path in rows]
 
 
 def module_hit(index: Index, path: str) -> Hit | None:

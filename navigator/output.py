@@ -4,6 +4,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from navigator.queries import Hit
+
 _STYLES = {"path": "36", "kind": "35", "name": "1", "dim": "2", "warn": "33"}
 
 
@@ -21,6 +25,11 @@ def display_path(path: str) -> str:
     if path.startswith(cwd + os.sep):
         return path[len(cwd) + 1:]
     return path
+
+
+def candidate_line(hit: Hit) -> str:
+    """One of several definitions a name could mean, as listed when asking which one."""
+    return f"  {display_path(hit.path)}:{hit.line}: {hit.kind} {hit.full_name}"
 
 
 def warn(message: str) -> None:

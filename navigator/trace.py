@@ -9,7 +9,7 @@ import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from navigator.output import display_path
+from navigator.output import candidate_line
 from navigator.queries import resolve
 from tags.callgraph import BY_NAME, ensure_graph
 from tags.errors import NavError
@@ -78,7 +78,7 @@ def resolve_one(index: Index, symbol: str) -> Hit:
     best, others = resolve(index, symbol)
     tied = [hit for hit in others if hit.tier == best.tier]
     if tied:
-        listed = "\n".join(f"  {display_path(h.path)}:{h.line}: {h.kind} {h.full_name}" for h in [best, *tied][:15])
+        listed = "\n".join(candidate_line(h) for h in [best, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
         raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
                        exit_code=1)

@@ -7,7 +7,7 @@ import shlex
 import subprocess
 import sys
 
-from navigator.output import display_path, warn
+from navigator.output import candidate_line, display_path, warn
 from navigator.queries import Hit, resolve, source_lines
 from navigator.session import query
 from tags.errors import NavError
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if others and not args.all:
         warn(f"{len(others)} other definition(s) named {args.symbol!r}; --all shows them:")
         for hit in others[:10]:
-            print(f"  {display_path(hit.path)}:{hit.line}: {hit.kind} {hit.full_name}", file=sys.stderr)
+            print(candidate_line(hit), file=sys.stderr)
     return 0
 
 

@@ -147,7 +147,7 @@ class MainScreen(Screen):
         self.reveal(path, hit)
         self.source.highlight(line, hit.name if hit and hit.line == line else "")
         roots = self.app.ask(lambda index: index.roots())
-        where = f"{outline.display_path(path, roots)}:{line}"
+        where = f"{outline.root_relative_path(path, roots)}:{line}"
         label = f"[magenta]{hit.kind}[/] {escape(hit.qualname)}" if hit else ""
         self.query_one("#location", Static).update(f"[b]{where}[/]  {label}")
         self.refresh_info()

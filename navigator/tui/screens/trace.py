@@ -50,7 +50,7 @@ class TraceScreen(Screen):
 
     def show_tree(self) -> None:
         roots = self.app.ask(lambda index: index.roots())
-        where = outline.display_path(self.hit.path, roots)
+        where = outline.root_relative_path(self.hit.path, roots)
         direction = "calls" if self.outward else "is called by"
         self.query_one("#trace-title", Static).update(
             f"[b]{escape(self.hit.qualname)}[/] {direction}  [dim]{where}:{self.hit.line}  (Space: expand, Enter: go)[/]")
@@ -66,7 +66,7 @@ class TraceScreen(Screen):
         found = self.app.ask(query, hit, 1) if hit else None
         roots = self.app.ask(lambda index: index.roots())
         for child in found.children if found else []:
-            where = outline.display_path(child.call_path or child.path, roots)
+            where = outline.root_relative_path(child.call_path or child.path, roots)
             count = f" x{child.count}" if child.count > 1 else ""
             label = f"{escape(child.qualname)}  [dim]{where}:{child.call_line}  {child.how or ''}{count}[/]"
             node.add(label, data=child.def_id, allow_expand=True)
@@ -118,7 +118,7 @@ class TraceScreen(Screen):
             listing.add_option(Option(f"[magenta]path {number}: {len(steps) - 1} call(s)[/]", disabled=True))
             for position, step in enumerate(steps):
                 last = position == len(steps) - 1
-                where = outline.display_path(step.path, roots) + f":{step.line if last else step.call_line}"
+                where = outline.root_relative_path(step.path, roots) + f":{step.line if last else step.call_line}"
                 arrow = "   " if position == 0 else "-> "
                 how = f"  [dim]\\[{step.how}][/]" if step.how else ""
                 listing.add_option(Option(f"  {arrow}[b]{escape(step.qualname)}[/]  {where}{how}",
