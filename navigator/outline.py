@@ -85,7 +85,7 @@ def call_target(index: Index, path: str, line: int, column: int) -> Hit | None:
     Only when the cursor is on the called name itself (`add_tfms` in `dls.add_tfms(...)`);
     `column` is 0-based. Exact resolutions win over inferred ones, then by-name guesses.
     """
-    from navigator.trace import HOW_ORDER
+    from navigator.trace.static import HOW_ORDER
     from tags.callgraph import ensure_graph
 
     ensure_graph(index)

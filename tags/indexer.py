@@ -10,7 +10,7 @@ import sys
 
 from tags.errors import NavError
 from tags.store import CorruptIndex, FileState, Index, StoredRoot
-from tags.walk import SourceFile, walk
+from tags.sources import SourceFile, walk
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

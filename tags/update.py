@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from tags.indexer import RefreshReport, RootChanges
 from tags.model import OK
 from tags.store import FileRows, Index, StoredRoot, file_rows
-from tags.walk import SourceFile
+from tags.sources import SourceFile
 
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
 BATCH_SECONDS = 0.5  # how often results are committed

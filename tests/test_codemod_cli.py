@@ -12,7 +12,7 @@ import pytest
 from navigator import patching
 from navigator.cli import main
 from tests.releases import release_dir, release_file
-from walkthroughs.codemods import CodemodError, ShapeError
+from navigator.codemod.registry import CodemodError, ShapeError
 
 LEARNER = "fastai/vision/learner.py"
 WORKTREE = Path(__file__).resolve().parent.parent

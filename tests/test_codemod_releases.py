@@ -7,7 +7,7 @@ import functools
 import pytest
 
 from tests.releases import post_refactor_versions, release_file, versions_between
-from walkthroughs.codemods import AlreadyApplied, CodemodError, ShapeError
+from navigator.codemod.registry import AlreadyApplied, CodemodError, ShapeError
 from walkthroughs.timm_normalize.codemod import KEEP_KEYWORD, transform
 
 LEARNER = "fastai/vision/learner.py"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.releases import post_refactor_versions, release_file
-from walkthroughs.codemods import AlreadyApplied, ShapeError
+from navigator.codemod.registry import AlreadyApplied, ShapeError
 from walkthroughs.timm_normalize.codemod import transform as timm_normalize
 from walkthroughs.timm_unet.codemod import transform
 

@@ -6,7 +6,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from navigator.walk_format import load_walkthrough
+from navigator.walk.format import load_walkthrough
 from tests.conftest import run_nav
 from tests.test_walkthroughs import summary
 

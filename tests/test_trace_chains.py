@@ -35,7 +35,7 @@ def test_the_listed_misses_are_real_calls_the_resolver_still_misses(index: Index
     """When one of these starts being found, move it to CHAINS."""
     for name, hops in MISSED.items():
         for hop in hops:
-            from navigator.trace import resolve_one
+            from navigator.trace.static import resolve_one
 
             hit = resolve_one(index, hop[0])
             line_of(Path(hit.path), hop[2])  # the call really is in the source

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator.walk_format import KINDS, PATH_VARIABLE, list_walkthroughs, load_folder, load_walkthrough
+from navigator.walk.format import KINDS, PATH_VARIABLE, list_walkthroughs, load_folder, load_walkthrough
 from tags.errors import NavError
 from tests.conftest import REPO, run_nav
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from navigator.walk_format import PATH_VARIABLE, load_walkthrough
-from navigator.walk_process import run_process
-from navigator.walk_runner import RunOptions, run_step
-from navigator.workspace import installed_fastai, workspace_root
+from navigator.walk.format import PATH_VARIABLE, load_walkthrough
+from navigator.walk.process import run_process
+from navigator.walk.runner import RunOptions, run_step
+from navigator.walk.workspace import installed_fastai, workspace_root
 from tests.conftest import REPO, run_nav
 from tests.test_walk_format import write_walk
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from navigator.cli import COMMANDS
-from navigator.walk_format import load_walkthrough
+from navigator.walk.format import load_walkthrough
 from tests.conftest import run_nav
 
 

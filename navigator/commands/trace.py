@@ -6,7 +6,7 @@ import sys
 
 from navigator.output import use_colour, warn
 from navigator.session import query
-from navigator.trace import resolve_one
+from navigator.trace.static import resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "live", None) is not None or getattr(args, "live_script", None):
-        from navigator.live_trace import run_live_command
+        from navigator.trace.live import run_live_command
 
         return run_live_command(args)
     if not args.symbol:
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tree(args: argparse.Namespace) -> int:
-    from navigator import trace
+    from navigator.trace import static as trace
 
     depth = 2 if args.depth is None else args.depth
     outward = args.command == "trace"
@@ -69,7 +69,7 @@ def _tree(args: argparse.Namespace) -> int:
 
 def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
     """Print or write a tree in the chosen format (shared by the static and live traces)."""
-    from navigator import graph_render as render
+    from navigator.trace import render
 
     graph = render.tree_graph(root, outward)
     texts = {"text": render.tree_text(root, colour=use_colour() and not args.output),
@@ -80,8 +80,8 @@ def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
 
 
 def _paths(args: argparse.Namespace) -> int:
-    from navigator import graph_render as render
-    from navigator import trace
+    from navigator.trace import render
+    from navigator.trace import static as trace
 
     def action(index: Index):
         source, target = resolve_one(index, args.symbol), resolve_one(index, args.to)

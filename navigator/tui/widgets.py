@@ -9,7 +9,8 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
-from navigator import outline, trace
+from navigator import outline
+from navigator.trace import static as trace
 from navigator.queries import Hit
 
 CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it

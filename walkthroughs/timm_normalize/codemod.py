@@ -20,7 +20,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import parse_template_statement
 
-from walkthroughs.codemod_steps import (
+from navigator.codemod.steps import (
     Mismatch, Step, docstring_end, find_def, find_statement, parse_arg, parse_param,
     remove_top_level, replace_top_level, require_function, require_method, run_steps, same_code,
     shift_continuations, statements, uses_name, with_statements, without_trailing_comma,

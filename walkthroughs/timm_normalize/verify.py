@@ -61,7 +61,7 @@ def check_refactored(fastai: Path) -> None:
 
 def before_copy(fastai: Path, parent: Path) -> Path:
     """A copy of FASTAI with the reverse codemod applied; returns the dir to put on sys.path."""
-    from navigator.patching import transform_source
+    from navigator.codemod.apply import transform_source
 
     root = Path(tempfile.mkdtemp(prefix="fastai-before-", dir=parent))
     shutil.copytree(fastai, root / "fastai", ignore=shutil.ignore_patterns("__pycache__"))

@@ -23,7 +23,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import parse_template_statement
 
-from walkthroughs.codemod_steps import (
+from navigator.codemod.steps import (
     Mismatch, Step, docstring_end, find_def, find_statement, remove_top_level, replace_top_level,
     require_function, run_steps, same_code, statements, with_statements,
 )

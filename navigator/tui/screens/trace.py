@@ -10,7 +10,8 @@ from textual.widgets import Footer, Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
-from navigator import outline, trace
+from navigator import outline
+from navigator.trace import static as trace
 from navigator.queries import Hit, resolve
 from tags.errors import NavError
 

@@ -1,7 +1,7 @@
 """The trace queries the CLI and the TUI share: callee trees, caller trees and call paths.
 
 All three read the static call graph (`tags.callgraph`), bringing it up to date first, and
-return plain dataclasses; rendering lives in `navigator.graph_render`.
+return plain dataclasses; rendering lives in `navigator.trace.render`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Runs inside the traced subprocess: records calls between functions in the indexed roots.
 
-Started by `navigator.live_trace` as `python -c "runpy.run_path(<this file>)" CONFIG.json`, so
+Started by `navigator.trace.live` as `python -c "runpy.run_path(<this file>)" CONFIG.json`, so
 nothing of nav is imported into the traced program. Uses `sys.monitoring` (Python 3.12+) where
 available, else `sys.setprofile`. Frames outside the roots (torch, fastcore, the stdlib),
 module bodies, comprehensions and lambdas are looked through: an edge links the nearest

@@ -15,7 +15,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
 
-from walkthroughs.codemods import AlreadyApplied, CodemodError, ShapeError
+from navigator.codemod.registry import AlreadyApplied, CodemodError, ShapeError
 
 _DONE = "steps already in the target shape"
 _PROBLEMS = "shape problems"

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 
-from navigator.walk_progress import write_json_atomic
+from navigator.walk.progress import write_json_atomic
 from tags.errors import NavError
 from tags.store import cache_dir
 
@@ -85,7 +85,7 @@ def build_workspace(name: str, clear_scratch: bool = False) -> Workspace:
         old.rename(trash / "site")
         shutil.rmtree(trash, ignore_errors=True)
     fresh.rename(old)
-    from navigator.patching import forget_records
+    from navigator.codemod.apply import forget_records
 
     forget_records(old / "fastai")  # undo records of codemods applied to the copy just replaced
     if clear_scratch:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tags.errors import NavError
-from walkthroughs.codemods import AlreadyApplied, Codemod, CodemodError, TargetFile, get_codemod
+from navigator.codemod.registry import AlreadyApplied, Codemod, CodemodError, TargetFile, get_codemod
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _transform_file(target: _Target, before: bytes, revert: bool) -> bytes:
         raise CodemodError("not UTF-8 text") from None
     transform = target.spec.load_transform()
     if target.notebook:
-        from navigator import notebooks
+        from navigator.codemod import notebooks
 
         after = notebooks.transform_notebook(text, lambda code: transform(code, revert))
         code = notebooks.exported_code(after)

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, Callable
 
-from walkthroughs.codemods import CodemodError
+from navigator.codemod.registry import CodemodError
 
 _DIRECTIVE = re.compile(r"#\s*\|?\s*export[si]?\b")
 _MARKER = "# <nav-cell {}>"

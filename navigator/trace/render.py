@@ -1,6 +1,6 @@
 """Turning trace results into text trees, JSON, Graphviz DOT, Mermaid, and SVG/PNG images.
 
-Works on the dataclasses of `navigator.trace` (static) and `navigator.live_trace` (observed).
+Works on the dataclasses of `navigator.trace` (static) and `navigator.trace.live` (observed).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from navigator.trace import PathStep, TraceNode
+    from navigator.trace.static import PathStep, TraceNode
 
 INSTALL_DOT = "install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` or `conda install graphviz`"
 Graph = tuple  # (nodes: {key: label}, edges: [(from key, to key, label)])

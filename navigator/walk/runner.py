@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from navigator.walk_format import Step, Walkthrough
-from navigator.walk_process import run_process
-from navigator.workspace import Workspace, build_workspace, open_workspace, save_state
+from navigator.walk.format import Step, Walkthrough
+from navigator.walk.process import run_process
+from navigator.walk.workspace import Workspace, build_workspace, open_workspace, save_state
 from tags.errors import NavError
 
 if TYPE_CHECKING:
-    from navigator.patching import ApplyResult
+    from navigator.codemod.apply import ApplyResult
 
 OutputCallback = Callable[[str], None]
 REPO_ROOT = Path(__file__).resolve().parent.parent  # holds `navigator`, `tags`, `walkthroughs`
@@ -95,7 +95,7 @@ def prepare_workspace(walkthrough: Walkthrough, index: int, reset: bool = False)
 
 def apply_codemod_step(workspace: Workspace, step: Step) -> tuple[Workspace, ApplyResult]:
     """Apply a codemod step to the workspace copy and record it in the workspace state."""
-    from navigator.patching import apply_codemod
+    from navigator.codemod.apply import apply_codemod
 
     result = apply_codemod(step.codemod, workspace.package, revert=step.revert, force=True)
     workspace = Workspace(workspace.root, (*workspace.applied, step.id), workspace.source, workspace.fastai_version)
@@ -215,7 +215,7 @@ def _expand(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, a
 
 def _unapplied(step: Step, ws: Workspace) -> str:
     """Why the workspace lacks a codemod the step requires ('' when all are in place)."""
-    from navigator.patching import apply_codemod
+    from navigator.codemod.apply import apply_codemod
 
     for name in step.requires:
         pending = apply_codemod(name, ws.package, dry_run=True).changes

@@ -1,6 +1,6 @@
 """`nav trace --live`: run code in a subprocess, record the calls it really makes, show them as a tree.
 
-The subprocess (`navigator.live_driver`) records calls between functions in the indexed roots;
+The subprocess (`navigator.trace.driver`) records calls between functions in the indexed roots;
 here they are matched to index definitions by file and first line, turned into the same
 `TraceNode` trees the static trace gives, and, with `--compare`, set against the static graph.
 """
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-from navigator.trace import TraceNode, expand_tree, resolve_one
+from navigator.trace.static import TraceNode, expand_tree, resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from tags.store import Index
 
-DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "live_driver.py")
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver.py")
 Key = tuple  # (path, first line, qualname) of an observed function; ("", 0, "<live code>") is the code itself
 
 
