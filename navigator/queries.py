@@ -11,13 +11,13 @@ import os
 from collections import namedtuple
 
 from tags.errors import NavError
-from tags.kinds import KINDS
+from tags.kinds import DEFINITION_KINDS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tags.store import Index
 
-KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
+KIND_ORDER = {kind: rank for rank, kind in enumerate(DEFINITION_KINDS)}
 TIER_NAMES = ("exact", "case", "prefix", "fuzzy")
 _COLUMNS = (
     "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.col, d.end_line, d.first_line, d.signature, "

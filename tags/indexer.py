@@ -9,7 +9,8 @@ import os
 import sys
 
 from tags.errors import NavError
-from tags.store import CorruptIndex, FileState, Index, StoredRoot
+from tags.changes import RefreshReport, RootChanges
+from tags.store import CorruptIndex, Index, StoredRoot
 from tags.sources import SourceFile, walk
 
 TYPE_CHECKING = False
@@ -19,37 +20,6 @@ if TYPE_CHECKING:
     from tags.discovery import Root
 
     T = TypeVar("T")
-
-
-class RootChanges:
-    """What the stat pass found for one root."""
-
-    __slots__ = ("root", "to_parse", "touched", "removed", "notes", "missing")
-
-    def __init__(self, root: StoredRoot) -> None:
-        self.root = root
-        self.to_parse: list[SourceFile] = []
-        self.touched: list[tuple[SourceFile, FileState]] = []  # same size, new mtime: hash decides
-        self.removed: list[str] = []
-        self.notes: list[str] = []
-        self.missing = False
-
-    @property
-    def empty(self) -> bool:
-        return not (self.to_parse or self.touched or self.removed or self.missing)
-
-
-class RefreshReport:
-    """What a refresh did, for messages and tests."""
-
-    __slots__ = ("parsed", "removed", "problems", "notes", "seconds")
-
-    def __init__(self) -> None:
-        self.parsed = 0
-        self.removed = 0
-        self.problems: list[str] = []  # file notes: syntax errors, skipped files
-        self.notes: list[str] = []  # walk notes: symlink loops, vanished roots
-        self.seconds = 0.0
 
 
 def scan(index: Index, root: StoredRoot) -> RootChanges:

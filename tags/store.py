@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections import namedtuple
 
+from tags.atomic import write_atomic
 from tags.errors import NavError
 
 TYPE_CHECKING = False  # typing costs `nav find` a few ms: only for type checkers
@@ -324,13 +325,3 @@ def file_rows(item: ParsedFile) -> FileRows:
     calls = [(c.scope, c.callee, c.line, c.col) for c in item.calls]
     imports = [(m.scope, m.module, m.name, m.alias, m.line) for m in item.imports]
     return meta, defs, calls, imports
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same directory and rename it into place."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

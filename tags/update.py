@@ -13,14 +13,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterator
 
-from tags.indexer import RefreshReport, RootChanges
+from tags.changes import RefreshReport, RootChanges
+from tags.progress import Progress
 from tags.model import OK
 from tags.store import FileRows, Index, StoredRoot, file_rows
 from tags.sources import SourceFile
 
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
 BATCH_SECONDS = 0.5  # how often results are committed
-PROGRESS_AFTER = 0.3  # seconds of work before a progress bar appears
 
 
 def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, progress: bool) -> None:
@@ -98,7 +98,7 @@ def _chunks(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
 
 def _parse_all(root: StoredRoot, files: list[SourceFile], progress: bool) -> Iterator[FileRows]:
     workers = os.cpu_count() or 1
-    with _Progress(len(files), root.name, enabled=progress) as bar:
+    with Progress(len(files), root.name, enabled=progress) as bar:
         if len(files) < IN_PROCESS_LIMIT or workers == 1:
             for chunk in _chunks(files, 1):
                 for item in _parse_chunk(root.path, chunk):
@@ -108,7 +108,7 @@ def _parse_all(root: StoredRoot, files: list[SourceFile], progress: bool) -> Ite
         yield from _parse_in_pool(root, files, workers, bar)
 
 
-def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar: "_Progress") -> Iterator[FileRows]:
+def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar: "Progress") -> Iterator[FileRows]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -132,32 +132,3 @@ def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar:
                     pending.add(pool.submit(_parse_chunk, root.path, chunk))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Progress:
-    """A rich progress bar on stderr, shown only on a terminal and only once work drags on."""
-
-    def __init__(self, total: int, label: str, enabled: bool) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.bar = None
-
-    def __enter__(self) -> "_Progress":
-        return self
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.bar is None and self.enabled and time.monotonic() - self.started > PROGRESS_AFTER:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("indexing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=self.total, completed=self.done)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from navigator.walk.format import KINDS, PATH_VARIABLE, list_walkthroughs, load_folder, load_walkthrough
+from navigator.walk.format import PATH_VARIABLE, STEP_KINDS, list_walkthroughs, load_folder, load_walkthrough
 from tags.errors import NavError
 from tests.conftest import REPO, run_nav
 
@@ -27,7 +27,7 @@ def test_builtin_walkthroughs_load_with_every_step_checked() -> None:
     assert walk.folder == REPO / "walkthroughs" / "timm_normalize"
     assert names["timm-normalize"].steps == len(walk.steps)
     kinds = {step.kind for step in walk.steps}
-    assert kinds == set(KINDS)  # the main walkthrough uses every kind of step
+    assert kinds == set(STEP_KINDS)  # the main walkthrough uses every kind of step
     rewind = walk.steps[walk.step_index("rewind")]
     assert rewind.kind == "codemod" and rewind.revert and rewind.codemod == "timm-normalize"
     assert walk.step_index(str(rewind.index + 1)) == rewind.index

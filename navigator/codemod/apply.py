@@ -12,15 +12,16 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from navigator.codemod.registry import (
+    AlreadyApplied, Codemod, CodemodError, Outcome, Refused, TargetFile, Transformed, get_codemod,
+)
 from tags.errors import NavError
-from navigator.codemod.registry import AlreadyApplied, Codemod, CodemodError, TargetFile, get_codemod
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,21 @@ class ApplyResult:
     dry_run: bool
     changes: list[FileChange] = field(default_factory=list)
     already_applied: list[Path] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)  # any refusal: nothing was written
     diff: str = ""
 
     @property
     def status(self) -> str:
+        if self.refused:
+            return "refused"
         if not self.changes:
             return "already applied"
         return "dry run" if self.dry_run else "applied"
+
+    def raise_if_refused(self) -> None:
+        """For callers that treat a refusal as the end of the command: exit 1 with the reasons."""
+        if self.refused:
+            raise CodemodError("; ".join(refusal.reason for refusal in self.refused))
 
 
 @dataclass
@@ -70,32 +79,31 @@ class _Target:
 
 # --- public API ----------------------------------------------------------------------------
 
-def transform_source(name: str, source: str, revert: bool = False, module: str | None = None) -> str:
-    """Source of one module after codemod `name` (or `--revert`); pure, writes nothing.
-
-    Raises ShapeError naming the function whose shape differs, AlreadyApplied when there
-    is nothing to do.
-    """
+def transform_source(name: str, source: str, revert: bool = False, module: str | None = None) -> Outcome:
+    """Codemod `name` (or its `--revert`) on the source of one module; pure, writes nothing."""
     return get_codemod(name).target(module).load_transform()(source, revert)
 
 
 def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = False,
                   dry_run: bool = False, force: bool = False) -> ApplyResult:
-    """Apply codemod `name` to PATH (checkout, package dir or file), all files or none."""
+    """Apply codemod `name` to PATH (checkout, package dir or file), all files or none.
+
+    A file in neither shape makes the result `refused`, with the reason, and nothing is written.
+    """
     codemod, root = get_codemod(name), Path(path).expanduser().resolve()
     result = ApplyResult(codemod.name, root, revert, dry_run)
     for target in _targets(codemod, root):
         before = target.file.read_bytes()
-        try:
-            after = _transform_file(target, before, revert)
-        except AlreadyApplied:
+        outcome = _transform_file(target, before, revert)
+        if isinstance(outcome, Refused):
+            result.refused.append(outcome.where(_shown(target.file, root)))
+        elif isinstance(outcome, AlreadyApplied):
             result.already_applied.append(target.file)
-            continue
-        except CodemodError as err:
-            err.args = (f"{_shown(target.file, root)}: {err}",)  # same type: ShapeError keeps .functions
-            raise
-        if after != before:
-            result.changes.append(FileChange(target.file, before, after))
+        elif outcome.code.encode("utf-8") != before:
+            result.changes.append(FileChange(target.file, before, outcome.code.encode("utf-8")))
+    if result.refused:
+        result.changes = []
+        return result
     result.diff = unified_diff(result.changes, root)
     if dry_run or not result.changes:
         return result
@@ -173,25 +181,28 @@ def _targets(codemod: Codemod, root: Path) -> list[_Target]:
     return found
 
 
-def _transform_file(target: _Target, before: bytes, revert: bool) -> bytes:
-    """The file's new bytes, checked to compile; raises CodemodError / AlreadyApplied."""
+def _transform_file(target: _Target, before: bytes, revert: bool) -> Outcome:
+    """The file's new text, checked to compile, or why not."""
     try:
         text = before.decode("utf-8")
     except UnicodeDecodeError:
-        raise CodemodError("not UTF-8 text") from None
+        return Refused("not UTF-8 text")
     transform = target.spec.load_transform()
     if target.notebook:
         from navigator.codemod import notebooks
 
-        after = notebooks.transform_notebook(text, lambda code: transform(code, revert))
-        code = notebooks.exported_code(after)
+        outcome = notebooks.transform_notebook(text, lambda code: transform(code, revert))
+        code = notebooks.exported_code(outcome.code) if isinstance(outcome, Transformed) else ""
     else:
-        after = code = transform(text, revert)
+        outcome = transform(text, revert)
+        code = outcome.code if isinstance(outcome, Transformed) else ""
+    if not isinstance(outcome, Transformed):
+        return outcome
     try:
         compile(code, str(target.file), "exec", dont_inherit=True)
     except SyntaxError as err:
-        raise CodemodError(f"the result does not compile (line {err.lineno}: {err.msg}); nothing written") from None
-    return after.encode("utf-8")
+        return Refused(f"the result does not compile (line {err.lineno}: {err.msg}); nothing written")
+    return outcome
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -244,14 +255,9 @@ def _write_all(new: dict[Path, bytes], old: dict[Path, bytes]) -> None:
 
 def _temp_copy(path: Path, data: bytes) -> Path:
     """A temporary file next to `path` holding `data`, with `path`'s permissions."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".nav-tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if path.exists():
-        os.chmod(name, stat.S_IMODE(path.stat().st_mode))
-    return Path(name)
+    from tags.atomic import stage
+
+    return Path(stage(path, data, suffix=".nav-tmp"))
 
 
 def _records_root() -> Path:

@@ -13,7 +13,11 @@ import json
 import re
 from typing import Any, Callable
 
-from navigator.codemod.registry import CodemodError
+from navigator.codemod.registry import Outcome, Refused, Transformed
+
+
+class NotebookError(ValueError):
+    """The notebook cannot be read or split back into cells; becomes a refusal."""
 
 _DIRECTIVE = re.compile(r"#\s*\|?\s*export[si]?\b")
 _MARKER = "# <nav-cell {}>"
@@ -48,9 +52,9 @@ def _load(text: str) -> dict[str, Any]:
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as err:
-        raise CodemodError(f"not a valid notebook (JSON error: {err})") from None
+        raise NotebookError(f"not a valid notebook (JSON error: {err})") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise CodemodError("not a notebook: no list of cells")
+        raise NotebookError("not a notebook: no list of cells")
     return notebook
 
 
@@ -76,20 +80,26 @@ def _split(module: str) -> dict[int, str]:
     """Cell index -> code, from a joined module; the text before the first marker must be empty."""
     parts = _MARKER_LINE.split(module)
     if parts[0].strip():
-        raise CodemodError("the transform moved code before the first exported cell")
+        raise NotebookError("the transform moved code before the first exported cell")
     return {int(index): code[:-1] if code.endswith("\n") else code
             for index, code in zip(parts[1::2], parts[2::2])}
 
 
-def transform_notebook(text: str, transform: Callable[[str], str]) -> str:
+def transform_notebook(text: str, transform: Callable[[str], Outcome]) -> Outcome:
     """The notebook with `transform` applied to the module its exported cells form."""
-    notebook = _load(text)
-    module, indexes = _joined(notebook)
-    if not indexes:
-        raise CodemodError("the notebook has no exported code cells")
-    new_code = _split(transform(module))
+    try:
+        notebook = _load(text)
+        module, indexes = _joined(notebook)
+        if not indexes:
+            return Refused("the notebook has no exported code cells")
+        outcome = transform(module)
+        if not isinstance(outcome, Transformed):
+            return outcome
+        new_code = _split(outcome.code)
+    except NotebookError as err:
+        return Refused(str(err))
     if not set(new_code) <= set(indexes):
-        raise CodemodError("the transform garbled the cell markers")
+        return Refused("the transform garbled the cell markers")
     cells, dropped = notebook["cells"], set(indexes) - set(new_code)
     for index in indexes:
         if index in new_code and new_code[index] != _source(cells[index]):
@@ -97,7 +107,7 @@ def transform_notebook(text: str, transform: Callable[[str], str]) -> str:
                 dropped.add(index)  # its code moved out or was removed
             _set_source(cells[index], new_code[index])
     notebook["cells"] = [cell for i, cell in enumerate(cells) if i not in dropped]
-    return _dump(notebook, like=text)
+    return Transformed(_dump(notebook, like=text))
 
 
 def _only_comments(code: str) -> bool:

@@ -2,18 +2,19 @@
 
 Importing this module is cheap (no libcst), so `nav codemods` lists entries without loading
 any transform; a file's transform is imported only when it is run. Adding a codemod means a
-new folder under `walkthroughs/` with a `transform(source, revert)` function and an entry in
+new folder under `walkthroughs/` with a `transform(source, revert) -> Outcome` function and an entry in
 `CODEMODS` below.
 """
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from typing import Callable
 
 from tags.errors import NavError
 
-Transform = Callable[[str, bool], str]
+Transform = Callable[[str, bool], "Outcome"]
 
 
 class CodemodError(NavError):
@@ -23,24 +24,39 @@ class CodemodError(NavError):
         super().__init__(message, exit_code)
 
 
-class ShapeError(CodemodError):
-    """Definitions differ from the shape a codemod expects; names each one and what was expected."""
+@dataclass(frozen=True)
+class Transformed:
+    """The transform rewrote the code: `code` is the new text."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        detail = "; ".join(f"{function}: expected {expected}" for function, expected in problems)
-        super().__init__(f"unexpected code shape: {detail}")
-
-    @property
-    def functions(self) -> list[str]:
-        return [function for function, _ in self.problems]
+    code: str
 
 
-class AlreadyApplied(CodemodError):
+@dataclass(frozen=True)
+class AlreadyApplied:
     """The code is already in the shape the codemod produces: a no-op, not a failure (exit 0)."""
 
-    def __init__(self, message: str = "already applied") -> None:
-        super().__init__(message, exit_code=0)
+    reason: str = "already applied"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The code is in neither shape: why, and the definitions whose shape differs (exit 1)."""
+
+    reason: str
+    functions: tuple[str, ...] = ()
+
+    @classmethod
+    def shapes(cls, problems: list[tuple[str, str]]) -> Refused:
+        """A refusal naming each function and the shape that was expected of it."""
+        detail = "; ".join(f"{function}: expected {expected}" for function, expected in problems)
+        return cls(f"unexpected code shape: {detail}", tuple(function for function, _ in problems))
+
+    def where(self, place: str) -> Refused:
+        """The same refusal with the file it concerns in front of the reason."""
+        return Refused(f"{place}: {self.reason}", self.functions)
+
+
+Outcome = Transformed | AlreadyApplied | Refused  # what a transform returns, as libcst's runner does
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ class TargetFile:
 
     module: str  # path inside a checkout or an unpacked wheel, e.g. fastai/vision/learner.py
     notebook: str | None  # the notebook it is exported from, e.g. nbs/21_vision.learner.ipynb
-    transform: str  # "package.module:function" taking (source, revert) and returning source
+    transform: str  # "package.module:function" taking (source, revert) and returning an Outcome
 
     def load_transform(self) -> Transform:
         """Import the transform only now, so that listing codemods needs no libcst."""
@@ -77,6 +93,15 @@ class Codemod:
                 return target
         raise NavError(f"codemod {self.name} does not change {module or 'a single file'}; "
                        f"it changes {', '.join(t.module for t in self.files)}")
+
+
+def has_timm_norm(fastai_path: str) -> bool:
+    """Whether this fastai already has the timm-normalization refactor (fastai >= 2.7.5)."""
+    try:
+        with open(os.path.join(fastai_path, "vision", "learner.py"), encoding="utf-8") as handle:
+            return "\ndef _timm_norm(" in handle.read()
+    except OSError:
+        return False
 
 
 CODEMODS: dict[str, Codemod] = {

@@ -2,8 +2,10 @@
 
 A step is a `libcst.codemod.CodemodCommand` that rewrites a few named definitions from one
 shape to another. It returns None from `rewrite` when the code is already in the target
-shape, and raises `Mismatch(function, expected)` when it is in neither; `run_steps` turns
-those into `AlreadyApplied` and `ShapeError`, so callers get one clear answer per module.
+shape, and raises `Mismatch(function, expected)` when it is in neither; `run_steps` turns the
+steps' answers into one outcome per module: `Transformed`, `AlreadyApplied` or `Refused`.
+Steps run through libcst's own `transform_module`, so `AddImportsVisitor` and
+`RemoveImportsVisitor` requests made inside a step are carried out.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
 
-from navigator.codemod.registry import AlreadyApplied, CodemodError, ShapeError
+from navigator.codemod.registry import AlreadyApplied, Outcome, Refused, Transformed
 
 _DONE = "steps already in the target shape"
 _PROBLEMS = "shape problems"
@@ -31,18 +33,12 @@ class Mismatch(Exception):
         self.expected = expected
 
 
-class Step(CodemodCommand):
+class CodemodStep(CodemodCommand):
     """One transformation; subclasses implement `rewrite` and set DESCRIPTION."""
 
     def rewrite(self, tree: cst.Module) -> cst.Module | None:
         """The rewritten module, or None when it is already in the target shape."""
         raise NotImplementedError
-
-    def transform_module(self, tree: cst.Module) -> cst.Module:
-        """Run the step; without declared metadata, skip the wrapper's deep copy of the module."""
-        if self.METADATA_DEPENDENCIES:
-            return super().transform_module(tree)
-        return self.transform_module_impl(tree)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         try:
@@ -56,26 +52,25 @@ class Step(CodemodCommand):
         return result
 
 
-def run_steps(source: str, steps: Sequence[type[Step]]) -> str:
-    """Apply every step to `source`: all of them, or raise (nothing half-done is returned)."""
+def run_steps(source: str, steps: Sequence[type[CodemodStep]]) -> Outcome:
+    """Apply every step to `source`: all of them, or a refusal (nothing half-done is returned)."""
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as err:
-        raise CodemodError(f"cannot parse the module: {str(err).splitlines()[0]}") from None
+        return Refused(f"cannot parse the module: {str(err).splitlines()[0]}")
     context = CodemodContext()
     for step in steps:
         tree = step(context).transform_module(tree)
     problems: list[tuple[str, str]] = context.scratch.get(_PROBLEMS, [])
     done: list[str] = context.scratch.get(_DONE, [])
     if problems:
-        raise ShapeError(problems)
+        return Refused.shapes(problems)
     if len(done) == len(steps):
-        raise AlreadyApplied()
+        return AlreadyApplied()
     if done:
         todo = [s.DESCRIPTION for s in steps if s.DESCRIPTION not in done]
-        raise CodemodError(f"partially applied: already done: {'; '.join(done)}; "
-                           f"not done: {'; '.join(todo)}")
-    return tree.code
+        return Refused(f"partially applied: already done: {'; '.join(done)}; not done: {'; '.join(todo)}")
+    return Transformed(tree.code)
 
 
 # --- finding definitions and statements --------------------------------------------------

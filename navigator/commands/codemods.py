@@ -50,6 +50,7 @@ def _apply(args: argparse.Namespace) -> int:
     from navigator.codemod.apply import apply_codemod
 
     result = apply_codemod(args.name, args.path, revert=args.revert, dry_run=args.dry_run, force=args.force)
+    result.raise_if_refused()
     what = f"{result.codemod}{' --revert' if result.revert else ''}"
     if result.status == "already applied":
         print(f"{what}: already applied to {args.path}; nothing to do")

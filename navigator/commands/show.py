@@ -11,12 +11,12 @@ from navigator.output import candidate_line, display_path, warn
 from navigator.queries import Hit, resolve, source_lines
 from navigator.session import query
 from tags.errors import NavError
-from tags.kinds import KINDS
+from tags.kinds import DEFINITION_KINDS
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("symbol", help="a name, Cls.meth, or a dotted path")
-    parser.add_argument("--kind", choices=KINDS, help="only definitions of this kind")
+    parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     if command == "show":
         parser.add_argument("--all", action="store_true", help="show every definition of that name")
 

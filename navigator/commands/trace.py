@@ -37,15 +37,17 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "live", None) is not None or getattr(args, "live_script", None):
-        from navigator.trace.live import run_live_command
-
-        return run_live_command(args)
+        return _live(args)
+    if args.depth is not None and args.depth < 0:
+        raise NavError("--depth must be 0 or more")
     if not args.symbol:
         raise NavError("give a SYMBOL to trace, or --live CODE / --live-script FILE")
     for option in ("under", "compare"):
         if getattr(args, option, None):
             raise NavError(f"--{option} needs --live or --live-script")
     if args.command == "trace" and args.to:
+        if args.max_paths < 1:
+            raise NavError("--max-paths must be at least 1")
         return _paths(args)
     return _tree(args)
 
@@ -103,3 +105,48 @@ def _paths(args: argparse.Namespace) -> int:
 def _emit(text: str | None) -> None:
     if text is not None:
         sys.stdout.write(text)
+
+
+def _live(args: argparse.Namespace) -> int:
+    """`nav trace --live CODE` / `--live-script FILE` [--under SYMBOL] [--depth N] [--compare]."""
+    import json
+    import os
+
+    from navigator.trace.live import compare, compare_text, live_tree, match_definitions, run_code
+
+    if args.to:
+        raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.live_script is not None and not os.path.isfile(args.live_script):
+        raise NavError(f"--live-script {args.live_script}: no such file")
+    under = args.under or args.symbol
+    depth = 3 if args.depth is None else args.depth
+    hit = query(lambda index: resolve_one(index, under)) if under else None
+    roots = query(lambda index: [root.path for root in index.roots()])
+    what = args.live_script or "the code"
+    warn(f"running {what} under a tracer (its output follows on stderr)...")
+    trace = run_code(args.live, args.live_script, roots)
+
+    def build(index: Index):
+        match_definitions(index, trace)
+        root = ("", 0, "<live code>")
+        if hit is not None:
+            root = next((key for key, def_id in trace.def_ids.items() if def_id == hit.id), None)
+            if root is None:
+                return None, None
+        tree = live_tree(trace, root, depth)
+        return tree, (compare(index, trace, tree) if args.compare else None)
+
+    tree, compared = query(build)
+    if tree is None:
+        warn(f"{hit.full_name} was not called by the traced code")
+    else:
+        if args.compare and args.json:
+            print(json.dumps({"tree": tree.as_json(), "compare": compared}, indent=1))
+        else:
+            emit_tree(args, tree)
+            if compared is not None:
+                sys.stdout.write(compare_text(compared))
+    if trace.error:
+        print(f"nav: the traced code raised; the trace above stops there:\n{trace.error.rstrip()}", file=sys.stderr)
+        return 1
+    return 0 if tree is not None else 1

@@ -169,8 +169,6 @@ def _run_and_show(console: Console, walk: Walkthrough, index: int, options: RunO
     with console.status(f"[dim]running step {index + 1} ({step.kind})…[/]"):
         result = run_step(walk, index, options, on_output=stream)
     _show_result(console, result)
-    if result.ok:
-        save_progress(walk.name, index, step.id)
     return result
 
 

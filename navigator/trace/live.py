@@ -13,13 +13,11 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-from navigator.trace.static import TraceNode, expand_tree, resolve_one
+from navigator.trace.static import TraceNode, expand_tree
 from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from tags.store import Index
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver.py")
@@ -39,7 +37,7 @@ class LiveTrace:
 def run_code(code: str | None, script: str | None, roots: list[str], timeout: float = 900) -> LiveTrace:
     """Run `code` (or `script`) in a fresh Python; its own output goes to stderr."""
     if script is not None and not os.path.isfile(script):
-        raise NavError(f"--live-script {script}: no such file")
+        raise NavError(f"no such script: {script}")
     with tempfile.TemporaryDirectory(prefix="nav-live-") as scratch:
         config, output = os.path.join(scratch, "config.json"), os.path.join(scratch, "trace.json")
         with open(config, "w") as handle:
@@ -156,48 +154,3 @@ def compare_text(result: dict[str, list[dict]]) -> str:
     out.append(f"static calls not taken in this run ({len(not_taken)}):")
     out += [f"  {e['caller']} -> {e['callee']}  line {e['call_line']}  [{e['how']}]" for e in not_taken] or ["  none"]
     return "\n".join(out) + "\n"
-
-
-# -- the command -----------------------------------------------------------------------------------
-def run_live_command(args: argparse.Namespace) -> int:
-    """`nav trace --live CODE` / `--live-script FILE` [--under SYMBOL] [--depth N] [--compare]."""
-    from navigator.commands.trace import emit_tree
-    from navigator.output import warn
-    from navigator.session import query
-
-    if args.to:
-        raise NavError("--to works on the static graph; it cannot be combined with --live")
-    if args.live_script is not None and not os.path.isfile(args.live_script):
-        raise NavError(f"--live-script {args.live_script}: no such file")
-    under = args.under or args.symbol
-    depth = 3 if args.depth is None else args.depth
-    hit = query(lambda index: resolve_one(index, under)) if under else None
-    roots = query(lambda index: [root.path for root in index.roots()])
-    what = args.live_script or "the code"
-    warn(f"running {what} under a tracer (its output follows on stderr)...")
-    trace = run_code(args.live, args.live_script, roots)
-
-    def build(index: Index):
-        match_definitions(index, trace)
-        root = ("", 0, "<live code>")
-        if hit is not None:
-            root = next((key for key, def_id in trace.def_ids.items() if def_id == hit.id), None)
-            if root is None:
-                return None, None
-        tree = live_tree(trace, root, depth)
-        return tree, (compare(index, trace, tree) if args.compare else None)
-
-    tree, compared = query(build)
-    if tree is None:
-        warn(f"{hit.full_name} was not called by the traced code")
-    else:
-        if args.compare and args.json:
-            print(json.dumps({"tree": tree.as_json(), "compare": compared}, indent=1))
-        else:
-            emit_tree(args, tree)
-            if compared is not None:
-                sys.stdout.write(compare_text(compared))
-    if trace.error:
-        print(f"nav: the traced code raised; the trace above stops there:\n{trace.error.rstrip()}", file=sys.stderr)
-        return 1
-    return 0 if tree is not None else 1

@@ -153,7 +153,7 @@ def render_image(dot_text: str, output: str, extension: str) -> None:
 
 
 def _write(output: str, data: bytes) -> None:
-    from tags.store import write_atomic
+    from tags.atomic import write_atomic
 
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):

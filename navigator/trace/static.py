@@ -123,7 +123,7 @@ def _links(index: Index, def_id: int, outward: bool) -> list[tuple[int, int, str
 def expand_tree(root: TraceNode, depth: int, children_of: Callable[[TraceNode], list[TraceNode]]) -> TraceNode:
     """Grow `root` breadth first, `depth` levels; a definition already expanded is marked `repeated`."""
     if depth < 0:
-        raise NavError("--depth must be 0 or more")
+        raise ValueError(f"a tree depth must be 0 or more, not {depth}")
     expanded = {_node_key(root)}
     level = [root]
     for _ in range(depth):
@@ -195,7 +195,7 @@ def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 
     A best-first search guided by the exact distance to the target, over simple paths only.
     """
     if max_paths < 1:
-        raise NavError("--max-paths must be at least 1")
+        raise ValueError(f"max_paths must be at least 1, not {max_paths}")
     ensure_graph(index)
     distance, graph = _toward(index, target_hit.id)
     if source_hit.id not in distance:

@@ -22,7 +22,7 @@ PATH_VARIABLE = "NAV_WALKTHROUGH_PATH"  # extra folders of user walkthroughs, os
 _COMMON = {"kind": str, "id": str, "title": str, "text": str, "video": str, "timeout": (int, float),
            "expect": list, "expect_regex": list, "expect_absent": list}
 # kind -> (required keys, optional keys), each with its TOML type
-KINDS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+STEP_KINDS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "narrative": ({"text": str}, {}),
     "find": ({"query": str}, {"limit": int}),
     "show": ({"symbol": str}, {}),
@@ -170,9 +170,9 @@ def _step(path: Path, index: int, raw: dict[str, Any]) -> Step:
     """One `[[step]]` table checked against its kind's keys."""
     where = f"step {index + 1}" + (f" ({raw['id']})" if isinstance(raw.get("id"), str) else "")
     kind = raw.get("kind")
-    if kind not in KINDS:
-        raise NavError(f"{path}: {where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    required, optional = KINDS[kind]
+    if kind not in STEP_KINDS:
+        raise NavError(f"{path}: {where}: kind must be one of {', '.join(STEP_KINDS)}, not {kind!r}")
+    required, optional = STEP_KINDS[kind]
     _check_keys(path, where, raw, {"title": str, **required}, {**_COMMON, **optional})
     if kind == "python" and ("code" in raw) == ("file" in raw):
         raise NavError(f"{path}: {where}: a python step needs exactly one of code or file")

@@ -6,12 +6,11 @@ progress already recorded; a damaged file reads as "no progress" rather than an 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tags.atomic import write_json_atomic
 from tags.store import cache_dir
 
 PROGRESS_FILE = "walk_progress.json"
@@ -58,16 +57,3 @@ def save_progress(name: str, done: int | None, step_id: str = "") -> None:
     else:
         data[name] = {"done": done, "step_id": step_id}
     write_json_atomic(progress_path(), data)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise

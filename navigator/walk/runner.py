@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from navigator.walk.format import Step, Walkthrough
 from navigator.walk.process import run_process
+from navigator.walk.progress import save_progress
 from navigator.walk.workspace import Workspace, build_workspace, open_workspace, save_state
 from tags.errors import NavError
 
@@ -78,6 +79,8 @@ def run_step(walkthrough: Walkthrough, index: int, options: RunOptions = RunOpti
         emit(message + "\n")
     result = _judge(step, outcome, cancelled=bool(cancel and cancel.is_set()))
     result.seconds = time.monotonic() - started
+    if result.ok:
+        save_progress(walkthrough.name, index, step.id)  # a passing step counts as done, wherever it ran
     return result
 
 
@@ -98,6 +101,7 @@ def apply_codemod_step(workspace: Workspace, step: Step) -> tuple[Workspace, App
     from navigator.codemod.apply import apply_codemod
 
     result = apply_codemod(step.codemod, workspace.package, revert=step.revert, force=True)
+    result.raise_if_refused()
     workspace = Workspace(workspace.root, (*workspace.applied, step.id), workspace.source, workspace.fastai_version)
     save_state(workspace)
     return workspace, result
@@ -218,7 +222,10 @@ def _unapplied(step: Step, ws: Workspace) -> str:
     from navigator.codemod.apply import apply_codemod
 
     for name in step.requires:
-        pending = apply_codemod(name, ws.package, dry_run=True).changes
+        check = apply_codemod(name, ws.package, dry_run=True)
+        if check.refused:
+            return f"the {name} codemod cannot be checked on the workspace: {check.refused[0].reason}"
+        pending = check.changes
         if pending:
             files = ", ".join(str(c.path.relative_to(ws.site)) for c in pending)
             return (f"the {name} codemod is not applied to the workspace ({files} is still in the old "

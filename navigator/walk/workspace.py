@@ -12,10 +12,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from importlib.util import find_spec
+from tags.discovery import package_dir
 from pathlib import Path
 
-from navigator.walk.progress import write_json_atomic
+from tags.atomic import write_json_atomic
 from tags.errors import NavError
 from tags.store import cache_dir
 
@@ -46,10 +46,10 @@ class Workspace:
 
 def installed_fastai() -> Path:
     """The installed fastai package folder, located without importing fastai."""
-    spec = find_spec("fastai")
-    if spec is None or not spec.submodule_search_locations:
+    path = package_dir("fastai")
+    if path is None:
         raise NavError("fastai is not installed in this environment: pip install fastai")
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return path
 
 
 def workspace_root(name: str) -> Path:

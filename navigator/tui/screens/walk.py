@@ -19,7 +19,7 @@ from textual.widgets import Button, Footer, Markdown, OptionList, ProgressBar, R
 from textual.widgets.option_list import Option
 
 from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
-from navigator.walk.progress import load_progress, save_progress
+from navigator.walk.progress import load_progress
 from navigator.walk.runner import StepResult, run_step, step_source
 
 
@@ -143,7 +143,6 @@ class WalkScreen(Screen):
             log.write(Text(f"cancelled after {result.seconds:.1f} s", style="yellow"))
         elif result.ok:
             log.write(Text(f"✔ {result.verdict}", style="green"))
-            save_progress(walk.name, result.step.index, result.step.id)
         else:
             log.write(Text(f"✘ {result.verdict}", style="bold red"))
         self.cancel_event = None
