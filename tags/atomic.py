@@ -5,11 +5,12 @@ progress and workspace state, verify metrics, and the codemods' multi-file write
 """
 from __future__ import annotations
 
-import json
 import os
 import stat
-import tempfile
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> str:
@@ -18,6 +19,8 @@ def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> st
     Renaming it over `path` (`os.replace`) is then the atomic step; multi-file writers stage
     every file first, so a failure before the renames leaves every target untouched.
     """
+    import tempfile  # not at the top: `nav find` imports this module and must start fast
+
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=suffix)
@@ -48,6 +51,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     """`data` as indented JSON, written atomically; missing parent folders are made."""
+    import json
+
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
 

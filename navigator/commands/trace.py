@@ -59,8 +59,8 @@ def _tree(args: argparse.Namespace) -> int:
     outward = args.command == "trace"
 
     def action(index: Index):
-        hit = resolve_one(index, args.symbol)
-        return (trace.callees if outward else trace.callers)(index, hit, depth)
+        symbol = resolve_one(index, args.symbol)
+        return (trace.callees if outward else trace.callers)(index, symbol, depth)
 
     root = query(action)
     emit_tree(args, root, outward)
@@ -112,7 +112,7 @@ def _live(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from navigator.trace.live import compare, compare_text, live_tree, match_definitions, run_code
+    from navigator.trace.live import LIVE_CODE, compare, compare_text, live_tree, match_definitions, run_code
 
     if args.to:
         raise NavError("--to works on the static graph; it cannot be combined with --live")
@@ -120,7 +120,7 @@ def _live(args: argparse.Namespace) -> int:
         raise NavError(f"--live-script {args.live_script}: no such file")
     under = args.under or args.symbol
     depth = 3 if args.depth is None else args.depth
-    hit = query(lambda index: resolve_one(index, under)) if under else None
+    start = query(lambda index: resolve_one(index, under)) if under else None
     roots = query(lambda index: [root.path for root in index.roots()])
     what = args.live_script or "the code"
     warn(f"running {what} under a tracer (its output follows on stderr)...")
@@ -128,9 +128,9 @@ def _live(args: argparse.Namespace) -> int:
 
     def build(index: Index):
         match_definitions(index, trace)
-        root = ("", 0, "<live code>")
-        if hit is not None:
-            root = next((key for key, def_id in trace.def_ids.items() if def_id == hit.id), None)
+        root = LIVE_CODE
+        if start is not None:
+            root = next((function for function, symbol in trace.symbols.items() if symbol.id == start.id), None)
             if root is None:
                 return None, None
         tree = live_tree(trace, root, depth)
@@ -138,7 +138,7 @@ def _live(args: argparse.Namespace) -> int:
 
     tree, compared = query(build)
     if tree is None:
-        warn(f"{hit.full_name} was not called by the traced code")
+        warn(f"{start.full_name} was not called by the traced code")
     else:
         if args.compare and args.json:
             print(json.dumps({"tree": tree.as_json(), "compare": compared}, indent=1))

@@ -13,7 +13,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-from navigator.trace.static import TraceNode, expand_tree
+from navigator.queries import Symbol, edges_from, symbols_by_id, symbols_where
+from navigator.trace.static import ObservedFunction, TraceNode, expand_tree
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -21,17 +22,24 @@ if TYPE_CHECKING:
     from tags.store import Index
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver.py")
-Key = tuple  # (path, first line, qualname) of an observed function; ("", 0, "<live code>") is the code itself
+LIVE_CODE = ObservedFunction("", 0, "<live code>")  # the traced code itself, the root of its tree
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedCalls:
+    """How often a caller called a callee in the run, and the line of the first call."""
+
+    count: int
+    line: int
 
 
 @dataclass
 class LiveTrace:
-    """What a live run observed: calls per (caller, callee) with counts and first call lines."""
+    """What a live run observed: calls per (caller, callee), and which index definition each function is."""
 
-    edges: dict[Key, dict[Key, tuple[int, int]]] = field(default_factory=dict)  # caller -> callee -> (count, line)
+    edges: dict[ObservedFunction, dict[ObservedFunction, ObservedCalls]] = field(default_factory=dict)
     error: str | None = None
-    def_ids: dict[Key, int] = field(default_factory=dict)  # observed function -> index definition
-    names: dict[Key, tuple[str, str, str, int]] = field(default_factory=dict)  # -> (qualname, module, kind, line)
+    symbols: dict[ObservedFunction, Symbol] = field(default_factory=dict)
 
 
 def run_code(code: str | None, script: str | None, roots: list[str], timeout: float = 900) -> LiveTrace:
@@ -56,51 +64,43 @@ def run_code(code: str | None, script: str | None, roots: list[str], timeout: fl
             raise NavError("the traced process died before writing its trace (see its output above)") from err
     trace = LiveTrace(error=data["error"])
     for row in data["edges"]:
-        caller, callee, (count, line) = tuple(row[0:3]), tuple(row[3:6]), row[6:8]
-        trace.edges.setdefault(caller, {})[callee] = (count, line)
+        caller, callee, (count, line) = ObservedFunction(*row[0:3]), ObservedFunction(*row[3:6]), row[6:8]
+        trace.edges.setdefault(caller, {})[callee] = ObservedCalls(count, line)
     return trace
 
 
 def match_definitions(index: Index, trace: LiveTrace) -> None:
     """Find each observed function in the index by its file and first line (decorators included)."""
-    keys = {key for callees in trace.edges.values() for key in callees} | set(trace.edges)
-    by_path: dict[str, list[Key]] = {}
-    for key in keys:
-        if key[0]:
-            by_path.setdefault(key[0], []).append(key)
+    functions = {f for callees in trace.edges.values() for f in callees} | set(trace.edges)
+    by_path: dict[str, list[ObservedFunction]] = {}
+    for function in functions:
+        if function.path:
+            by_path.setdefault(function.path, []).append(function)
     for path, wanted in by_path.items():
-        rows = list(index.rows(
-            "SELECT d.id, d.first_line, d.line, d.qualname, f.module, d.kind FROM defs d JOIN files f ON f.id = d.file_id "
-            "WHERE f.path = ? AND d.kind NOT IN ('variable', 'module')", (path,)))
-        for key in wanted:
-            for def_id, first_line, line, qualname, module, kind in rows:
-                if key[1] in (first_line, line):
-                    trace.def_ids[key] = def_id
-                    trace.names[key] = (qualname, module, kind, line)
-                    break
+        candidates = symbols_where(index, "f.path = ? AND d.kind NOT IN ('variable', 'module') ORDER BY d.id",
+                                   (path,), 1_000_000)
+        for function in wanted:
+            found = next((s for s in candidates if function.first_line in (s.first_line, s.line)), None)
+            if found is not None:
+                trace.symbols[function] = found
 
 
-def live_tree(trace: LiveTrace, root: Key, depth: int) -> TraceNode:
+def live_tree(trace: LiveTrace, root: ObservedFunction, depth: int) -> TraceNode:
     """The observed calls under `root` as a tree; counts are calls made, lines the first call's."""
+    functions: dict[int, ObservedFunction] = {}
 
-    def node(key: Key, **extra) -> TraceNode:
-        qualname, module, kind, line = trace.names.get(key, (key[2].replace(".<locals>", ""), "", "function", key[1]))
-        return TraceNode(qualname, module, kind, key[0], line, def_id=trace.def_ids.get(key), **extra)
-
-    keys: dict[int, Key] = {}
+    def node(function: ObservedFunction, **extra) -> TraceNode:
+        made = TraceNode(trace.symbols.get(function), observed=function, **extra)
+        functions[id(made)] = function
+        return made
 
     def children_of(parent: TraceNode) -> list[TraceNode]:
-        links = sorted(trace.edges.get(keys[id(parent)], {}).items(), key=lambda item: item[1][1])
-        children = []
-        for callee, (count, line) in links:
-            child = node(callee, call_line=line, call_path=keys[id(parent)][0] or None, how="observed", count=count)
-            keys[id(child)] = callee
-            children.append(child)
-        return children
+        caller = functions[id(parent)]
+        links = sorted(trace.edges.get(caller, {}).items(), key=lambda item: item[1].line)
+        return [node(callee, call_line=calls.line, call_path=caller.path or None, how="observed", count=calls.count)
+                for callee, calls in links]
 
-    top = node(root)
-    keys[id(top)] = root
-    return expand_tree(top, depth, children_of)
+    return expand_tree(node(root), depth, children_of)
 
 
 def compare(index: Index, trace: LiveTrace, tree: TraceNode) -> dict[str, list[dict]]:
@@ -112,17 +112,18 @@ def compare(index: Index, trace: LiveTrace, tree: TraceNode) -> dict[str, list[d
     lines: dict[tuple[int, int], int] = {}
     shown = {n.def_id for n in _nodes(tree) if n.def_id is not None and not n.repeated}
     for caller, callees in trace.edges.items():
-        a = trace.def_ids.get(caller)
-        for callee, (count, line) in callees.items():
-            b = trace.def_ids.get(callee)
-            if a in shown and b is not None:
+        a = trace.symbols[caller].id if caller in trace.symbols else None
+        for callee, calls in callees.items():
+            if a in shown and callee in trace.symbols:
+                b = trace.symbols[callee].id
                 observed.add((a, b))
-                lines[(a, b)] = line
+                lines[(a, b)] = calls.line
     static: dict[tuple[int, int], tuple[int, str]] = {}
     for a in shown:
-        for b, line, how in index.rows("SELECT callee_id, line, how FROM edges WHERE caller_id = ?", (a,)):
-            static.setdefault((a, b), (line, how))
-    names = _qualnames(index, {i for pair in observed | set(static) for i in pair})
+        for edge in edges_from(index, a):
+            static.setdefault((a, edge.callee_id), (edge.line, edge.how))
+    ids = sorted({i for pair in observed | set(static) for i in pair})
+    names = {def_id: symbol.qualname for def_id, symbol in symbols_by_id(index, ids).items()}
     lacking = [{"caller": names[a], "callee": names[b], "call_line": lines[(a, b)]}
                for a, b in sorted(observed - set(static), key=lambda p: (names[p[0]], lines[p]))]
     not_taken = [{"caller": names[a], "callee": names[b], "call_line": static[(a, b)][0], "how": static[(a, b)][1]}
@@ -137,14 +138,6 @@ def _nodes(tree: TraceNode) -> list[TraceNode]:
         found.append(node)
         todo.extend(node.children)
     return found
-
-
-def _qualnames(index: Index, ids: set[int]) -> dict[int, str]:
-    names = {}
-    for def_id in ids:
-        row = next(index.rows("SELECT qualname FROM defs WHERE id = ?", (def_id,)), ("?",))
-        names[def_id] = row[0]
-    return names
 
 
 def compare_text(result: dict[str, list[dict]]) -> str:

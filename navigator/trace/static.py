@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from navigator.output import candidate_line
-from navigator.queries import resolve
+from navigator.queries import Symbol, edges_from, edges_into, edges_to, exact_hits, symbol_by_id
 from tags.callgraph import BY_NAME, ensure_graph
 from tags.errors import NavError
 
@@ -18,34 +18,63 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable
 
-    from navigator.queries import Hit
     from tags.store import Index
 
 HOW_ORDER = {"exact": 0, "inferred": 1, "by-name": 2, "observed": 0}
 MAX_SEARCH = 200_000  # partial paths explored before a path query gives up on finding more
 
 
+@dataclass(frozen=True, slots=True)
+class ObservedFunction:
+    """A function the live tracer saw run, by where its code starts; `("", 0, "<live code>")` is
+    the traced code itself."""
+
+    path: str
+    first_line: int
+    qualname: str
+
+
 @dataclass
 class TraceNode:
-    """One definition in a call tree.
+    """One definition in a call tree: the index's `Symbol`, or a live function the index lacks.
 
     `call_line`/`call_path` locate the call site that links this node to its parent: in the
     parent's file for a callee tree, in this node's file for a caller tree. `count` is the
     number of such call sites (static) or of calls made (live).
     """
 
-    qualname: str
-    module: str
-    kind: str
-    path: str
-    line: int
+    symbol: Symbol | None
+    observed: ObservedFunction | None = None
     call_line: int | None = None
     call_path: str | None = None
     how: str | None = None
     count: int = 1
     children: list["TraceNode"] = field(default_factory=list)
     repeated: bool = False  # shown in full elsewhere in the tree; not expanded again
-    def_id: int | None = None
+
+    @property
+    def def_id(self) -> int | None:
+        return self.symbol.id if self.symbol else None
+
+    @property
+    def qualname(self) -> str:
+        return self.symbol.qualname if self.symbol else self.observed.qualname.replace(".<locals>", "")
+
+    @property
+    def module(self) -> str:
+        return self.symbol.module if self.symbol else ""
+
+    @property
+    def kind(self) -> str:
+        return self.symbol.kind if self.symbol else "function"
+
+    @property
+    def path(self) -> str:
+        return self.symbol.path if self.symbol else self.observed.path
+
+    @property
+    def line(self) -> int:
+        return self.symbol.line if self.symbol else self.observed.first_line
 
     def as_json(self) -> dict:
         return {
@@ -59,65 +88,74 @@ class TraceNode:
 class PathStep:
     """One step of a call path; `call_line` is the call (in this step's file) leading to the next."""
 
-    qualname: str
-    module: str
-    kind: str
-    path: str
-    line: int
+    symbol: Symbol
     call_line: int | None = None
     how: str | None = None  # how the call reaching this step was resolved (None for the first)
-    def_id: int | None = None
+
+    qualname = property(lambda self: self.symbol.qualname)
+    module = property(lambda self: self.symbol.module)
+    kind = property(lambda self: self.symbol.kind)
+    path = property(lambda self: self.symbol.path)
+    line = property(lambda self: self.symbol.line)
+    def_id = property(lambda self: self.symbol.id)
 
     def as_json(self) -> dict:
         return {"qualname": self.qualname, "module": self.module, "kind": self.kind, "path": self.path,
                 "line": self.line, "call_line": self.call_line, "how": self.how}
 
 
-def resolve_one(index: Index, symbol: str) -> Hit:
+def resolve_one(index: Index, symbol: str) -> Symbol:
     """The one definition `symbol` names; several equally good ones are an error listing them."""
-    best, others = resolve(index, symbol)
-    tied = [hit for hit in others if hit.tier == best.tier]
+    best, *others = exact_hits(index, symbol)
+    tied = [hit.symbol for hit in others if hit.tier == best.tier]
     if tied:
-        listed = "\n".join(candidate_line(h) for h in [best, *tied][:15])
+        listed = "\n".join(candidate_line(s) for s in [best.symbol, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
         raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
                        exit_code=1)
-    return best
+    return best.symbol
 
 
-class _DefInfo:
+class _Symbols:
     """Looks definitions up by id, remembering them (trees revisit the same ones)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.cache: dict[int, tuple] = {}
+        self.cache: dict[int, Symbol] = {}
 
-    def get(self, def_id: int) -> tuple:
-        """(qualname, module, kind, path, line)"""
+    def get(self, def_id: int) -> Symbol:
         if def_id not in self.cache:
-            row = next(self.index.rows(
-                "SELECT d.qualname, f.module, d.kind, f.path, d.line FROM defs d JOIN files f ON f.id = d.file_id "
-                "WHERE d.id = ?", (def_id,)), None)
-            self.cache[def_id] = row or ("?", "?", "?", "?", 0)
+            found = symbol_by_id(self.index, def_id)
+            if found is None:
+                raise NavError(f"the call graph names definition {def_id}, which the index lacks; "
+                               "run nav index to rebuild")
+            self.cache[def_id] = found
         return self.cache[def_id]
 
-    def node(self, def_id: int, **extra) -> TraceNode:
-        return TraceNode(*self.get(def_id), def_id=def_id, **extra)
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A neighbour in the graph: the first call site linking to it, the best resolution, and how many sites."""
+
+    other_id: int
+    line: int
+    path: str
+    how: str
+    count: int
 
 
-def _links(index: Index, def_id: int, outward: bool) -> list[tuple[int, int, str, str, int]]:
-    """(other def, first call line, call file, best how, call sites) per neighbour, by call line."""
-    mine, other = ("caller_id", "callee_id") if outward else ("callee_id", "caller_id")
-    rows = index.rows(
-        f"SELECT e.{other}, e.line, f.path, e.how FROM edges e JOIN files f ON f.id = e.file_id "
-        f"WHERE e.{mine} = ? ORDER BY e.line, e.col, e.rank", (def_id,))
-    merged: dict[int, list] = {}
-    for other_id, line, path, how in rows:
-        link = merged.setdefault(other_id, [other_id, line, path, how, 0])
-        link[4] += 1
-        if HOW_ORDER[how] < HOW_ORDER[link[3]]:
-            link[3] = how
-    return sorted((tuple(link) for link in merged.values()), key=lambda link: (link[1], link[3]))
+def _links(index: Index, def_id: int, outward: bool) -> list[_Link]:
+    """One link per neighbour, by call line."""
+    merged: dict[int, _Link] = {}
+    for edge in (edges_from if outward else edges_to)(index, def_id):
+        other = edge.callee_id if outward else edge.caller_id
+        known = merged.get(other)
+        if known is None:
+            merged[other] = _Link(other, edge.line, edge.path, edge.how, 1)
+        else:
+            how = edge.how if HOW_ORDER[edge.how] < HOW_ORDER[known.how] else known.how
+            merged[other] = _Link(other, known.line, known.path, how, known.count + 1)
+    return sorted(merged.values(), key=lambda link: (link.line, link.how))
 
 
 def expand_tree(root: TraceNode, depth: int, children_of: Callable[[TraceNode], list[TraceNode]]) -> TraceNode:
@@ -143,25 +181,26 @@ def _node_key(node: TraceNode) -> object:
     return node.def_id if node.def_id is not None else (node.path, node.line, node.qualname)
 
 
-def _tree(index: Index, hit: Hit, depth: int, outward: bool) -> TraceNode:
+def _tree(index: Index, symbol: Symbol, depth: int, outward: bool) -> TraceNode:
     ensure_graph(index)
-    info = _DefInfo(index)
+    symbols = _Symbols(index)
 
     def children_of(parent: TraceNode) -> list[TraceNode]:
-        return [info.node(other_id, call_line=line, call_path=path, how=how, count=count)
-                for other_id, line, path, how, count in _links(index, parent.def_id, outward)]
+        return [TraceNode(symbols.get(link.other_id), call_line=link.line, call_path=link.path, how=link.how,
+                          count=link.count)
+                for link in _links(index, parent.def_id, outward)]
 
-    return expand_tree(info.node(hit.id), depth, children_of)
-
-
-def callees(index: Index, hit: Hit, depth: int = 2) -> TraceNode:
-    """What `hit` calls, and what those call, `depth` levels deep (breadth first, each node once)."""
-    return _tree(index, hit, depth, outward=True)
+    return expand_tree(TraceNode(symbol), depth, children_of)
 
 
-def callers(index: Index, hit: Hit, depth: int = 2) -> TraceNode:
-    """Who calls `hit`, and who calls those, `depth` levels up."""
-    return _tree(index, hit, depth, outward=False)
+def callees(index: Index, symbol: Symbol, depth: int = 2) -> TraceNode:
+    """What `symbol` calls, and what those call, `depth` levels deep (breadth first, each node once)."""
+    return _tree(index, symbol, depth, outward=True)
+
+
+def callers(index: Index, symbol: Symbol, depth: int = 2) -> TraceNode:
+    """Who calls `symbol`, and who calls those, `depth` levels up."""
+    return _tree(index, symbol, depth, outward=False)
 
 
 def _toward(index: Index, target: int) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, str]]]]:
@@ -174,40 +213,37 @@ def _toward(index: Index, target: int) -> tuple[dict[int, int], dict[int, dict[i
     level = [target]
     while level:
         following = []
-        for start in range(0, len(level), 500):
-            chunk = level[start:start + 500]
-            rows = index.rows("SELECT caller_id, callee_id, line, how FROM edges "
-                              f"WHERE callee_id IN ({','.join('?' * len(chunk))})", chunk)
-            for caller, callee, line, how in rows:
-                known = graph[caller].get(callee)
-                if known is None or (HOW_ORDER[how], line) < (HOW_ORDER[known[1]], known[0]):
-                    graph[caller][callee] = (line, how)
-                if caller not in distance:
-                    distance[caller] = distance[callee] + 1
-                    following.append(caller)
+        for edge in edges_into(index, level):
+            caller, callee = edge.caller_id, edge.callee_id
+            known = graph[caller].get(callee)
+            if known is None or (HOW_ORDER[edge.how], edge.line) < (HOW_ORDER[known[1]], known[0]):
+                graph[caller][callee] = (edge.line, edge.how)
+            if caller not in distance:
+                distance[caller] = distance[callee] + 1
+                following.append(caller)
         level = following
     return distance, graph
 
 
-def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 5) -> list[list[PathStep]]:
-    """Call paths from `source_hit` to `target_hit`, shortest first, then with fewer by-name calls.
+def call_paths(index: Index, source: Symbol, target: Symbol, max_paths: int = 5) -> list[list[PathStep]]:
+    """Call paths from `source` to `target`, shortest first, then with fewer by-name calls.
 
     A best-first search guided by the exact distance to the target, over simple paths only.
     """
     if max_paths < 1:
         raise ValueError(f"max_paths must be at least 1, not {max_paths}")
     ensure_graph(index)
-    distance, graph = _toward(index, target_hit.id)
-    if source_hit.id not in distance:
+    distance, graph = _toward(index, target.id)
+    if source.id not in distance:
         return []
     found: list[tuple[int, ...]] = []
-    queue = [(distance[source_hit.id], 0, (source_hit.id,))]
+    queue = [(distance[source.id], 0, (source.id,))]
     explored = 0
     while queue and len(found) < max_paths and explored < MAX_SEARCH:
         _, guesses, path = heapq.heappop(queue)
         explored += 1
         node = path[-1]
-        if node == target_hit.id:
+        if node == target.id:
             found.append(path)
             continue
         for callee, (line, how) in graph.get(node, {}).items():
@@ -217,10 +253,10 @@ def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 
 
 
 def _steps(index: Index, graph: dict, path: tuple[int, ...]) -> list[PathStep]:
-    info = _DefInfo(index)
+    symbols = _Symbols(index)
     steps = []
     for position, def_id in enumerate(path):
         call_line = graph[def_id][path[position + 1]][0] if position + 1 < len(path) else None
         how = graph[path[position - 1]][def_id][1] if position else None
-        steps.append(PathStep(*info.get(def_id), call_line=call_line, how=how, def_id=def_id))
+        steps.append(PathStep(symbols.get(def_id), call_line=call_line, how=how))
     return steps

@@ -129,12 +129,12 @@ def _narrative(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions
 def _find(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emit: OutputCallback,
           cancel: threading.Event | None) -> _Outcome:
     """`nav find`'s query on the index of the installed fastai and timm, in this process."""
-    from navigator.commands.find import format_hit
+    from navigator.output import location_line
     from navigator.queries import find
     from navigator.session import query
 
     hits = query(lambda index: find(index, step.query, limit=step.limit), report_problems=False)
-    text = "".join(format_hit(hit, False) + "\n" for hit in hits) or f"no definition matches {step.query!r}\n"
+    text = "".join(location_line(hit.symbol, False) + "\n" for hit in hits) or f"no definition matches {step.query!r}\n"
     emit(text)
     return _Outcome(output=text, ok=bool(hits), reason="" if hits else f"nothing found for {step.query!r}")
 
@@ -142,14 +142,18 @@ def _find(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emi
 def _show(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emit: OutputCallback,
           cancel: threading.Event | None) -> _Outcome:
     """The source of a definition with line numbers, as `nav show` prints it."""
-    from navigator.output import display_path
-    from navigator.queries import resolve, source_lines
+    import io
+
+    from rich.console import Console
+
+    from navigator.output import print_source
+    from navigator.queries import resolve
     from navigator.session import query
 
-    hit, _ = query(lambda index: resolve(index, step.symbol), report_problems=False)
-    lines = [f"{display_path(hit.path)}:{hit.line}  {hit.kind} {hit.full_name}\n"]
-    lines += [f"{number:5d}  {line}\n" for number, line in enumerate(source_lines(hit), hit.first_line)]
-    text = "".join(lines)
+    symbol, _ = query(lambda index: resolve(index, step.symbol), report_problems=False)
+    buffer = io.StringIO()
+    print_source(symbol, Console(file=buffer, width=_LISTING_WIDTH, color_system=None, highlight=False))
+    text = buffer.getvalue()
     emit(text)
     return _Outcome(output=text)
 
@@ -231,6 +235,9 @@ def _unapplied(step: Step, ws: Workspace) -> str:
             return (f"the {name} codemod is not applied to the workspace ({files} is still in the old "
                     f"shape): the fix under test is missing, so this step cannot pass")
     return ""
+
+
+_LISTING_WIDTH = 160  # columns of a show step's listing: wide enough that fastai's lines are never cut
 
 
 _HANDLERS = {"narrative": _narrative, "find": _find, "show": _show, "trace": _nav, "nav": _nav,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import line_of
+from tests.helpers import line_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import pytest
 from walkthroughs.timm_unet.codemod import transform
 
 CHECK = Path(__file__).with_name("timm_unet_runtime_check.py")
-SHAPES = Path(__file__).resolve().parent.parent / "walkthroughs" / "timm_unet"
+SHAPES = Path(__file__).resolve().parents[2] / "walkthroughs" / "timm_unet"
 CFG_STATS = [[0.25, 0.5, 0.75], [0.2, 0.3, 0.4]]
 
 

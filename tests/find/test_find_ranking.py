@@ -14,12 +14,12 @@ QUERIES = ["Normalize", "norm", "nrmlz", "lear", "Learner.fit", "fine_tune", "vi
            "ResNet.__init__"]
 
 
-def found_in_full(index: Index, query: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+def found_in_full(index: Index, query: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> list[queries.Hit]:
     """The reference: the same tiers, fuzzy candidates read with every column, sorted in full."""
     with monkeypatch.context() as patch:
-        patch.setattr(queries, "_ranking_hits", lambda ix, where, params: queries.hits_where(ix, where, params, 3, 5000))
+        patch.setattr(queries, "_candidates", lambda ix, where, params: queries.symbols_where(ix, where, params, 5000))
         patch.setattr(queries.heapq, "nsmallest", lambda n, items, key: sorted(items, key=key)[:n])
-        return [tuple(hit) for hit in queries.find(index, query, limit=limit)]
+        return queries.find(index, query, limit=limit)
 
 
 @pytest.mark.parametrize("limit", [5, 30])
@@ -28,9 +28,9 @@ def test_find_equals_ranking_every_candidate_in_full(installed: Path, limit: int
     index = Index.open(str(installed))
     try:
         for query in QUERIES:
-            got = [tuple(hit) for hit in queries.find(index, query, limit=limit)]
+            got = queries.find(index, query, limit=limit)
             assert got == found_in_full(index, query, limit, monkeypatch), query
-            assert all(hit[6] > 0 and hit[7] > 0 for hit in got), query  # every hit read in full
+            assert all(isinstance(hit.symbol, queries.Symbol) for hit in got), query  # every hit read in full
         assert any(hit.tier == 3 for hit in queries.find(index, "nrmlz", limit=limit))  # fuzzy was exercised
     finally:
         index.close()

@@ -8,17 +8,7 @@ import pytest
 
 from navigator.walk.format import PATH_VARIABLE, STEP_KINDS, list_walkthroughs, load_folder, load_walkthrough
 from tags.errors import NavError
-from tests.conftest import REPO, run_nav
-
-HEADER = '[walkthrough]\ntitle = "T"\nsummary = "S"\n'
-
-
-def write_walk(base: Path, name: str, body: str, header: str = HEADER) -> Path:
-    folder = base / name
-    folder.mkdir(parents=True)
-    (folder / "steps.toml").write_text(header + body)
-    return folder
-
+from tests.helpers import REPO, run_nav, write_walk
 
 def test_builtin_walkthroughs_load_with_every_step_checked() -> None:
     names = {info.name: info for info in list_walkthroughs()}

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from navigator import patching
+from navigator.codemod import apply as patching
 from navigator.cli import main
-from tests.releases import release_dir, release_file
-from navigator.codemod.registry import CodemodError, ShapeError
+from tests.helpers import release_dir, release_file
+from navigator.codemod.registry import CodemodError, Transformed
 
 LEARNER = "fastai/vision/learner.py"
-WORKTREE = Path(__file__).resolve().parent.parent
+WORKTREE = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -159,9 +159,12 @@ def test_all_or_none_when_a_second_file_fails(tmp_path: Path, monkeypatch: pytes
     root = unpacked("2.7.4", tmp_path)
     (root / "nbs").mkdir()
     (root / "nbs/21_vision.learner.ipynb").write_text("{not json")
-    with pytest.raises(CodemodError, match="nbs/21_vision.learner.ipynb: not a valid notebook"):
-        patching.apply_codemod("timm-normalize", root)
+    result = patching.apply_codemod("timm-normalize", root)
+    assert result.status == "refused" and not result.changes
+    assert result.refused[0].reason.startswith("nbs/21_vision.learner.ipynb: not a valid notebook")
     assert (root / LEARNER).read_bytes() == release_bytes("2.7.4")
+    with pytest.raises(CodemodError, match="nbs/21_vision.learner.ipynb: not a valid notebook"):
+        result.raise_if_refused()
 
 
 def test_a_failed_rename_puts_back_the_files_already_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,14 +209,15 @@ def test_listing_codemods_imports_no_heavy_module() -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
-def test_refusals_from_the_api_keep_their_type(tmp_path: Path) -> None:
+def test_refusals_from_the_api_are_values_naming_the_functions(tmp_path: Path) -> None:
     root = unpacked("2.6.0", tmp_path)
-    with pytest.raises(ShapeError) as info:
-        patching.apply_codemod("timm-normalize", root)
-    assert info.value.functions == ["TimmBody.__init__"]
-    assert str(info.value).startswith("fastai/vision/learner.py: unexpected code shape")
+    result = patching.apply_codemod("timm-normalize", root)
+    assert result.status == "refused"
+    assert [refusal.functions for refusal in result.refused] == [("TimmBody.__init__",)]
+    assert result.refused[0].reason.startswith("fastai/vision/learner.py: unexpected code shape")
 
 
 def test_transform_source_is_the_plain_api() -> None:
     old = release_file("2.7.4", LEARNER).read_text()
-    assert patching.transform_source("timm-normalize", old) == release_file("2.7.5", LEARNER).read_text()
+    outcome = patching.transform_source("timm-normalize", old)
+    assert outcome == Transformed(release_file("2.7.5", LEARNER).read_text())

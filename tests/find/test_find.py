@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-from conftest import REPO, line_of, run_nav, site_file
+from tests.helpers import REPO, line_of, run_nav, site_file
 
 
 def first_hit(output: str) -> tuple[str, int, int, str]:
@@ -55,10 +55,10 @@ def test_ranking_exact_then_prefix_then_fuzzy_public_first(installed) -> None:
     tiers = [h.tier for h in hits]
     assert tiers == sorted(tiers)
     fuzzy = [h for h in hits if h.tier == 3]
-    assert any(h.name == "_add_norm" for h in fuzzy), "`_add_norm` contains the letters in order"
+    assert any(h.symbol.name == "_add_norm" for h in fuzzy), "`_add_norm` contains the letters in order"
     hits = query(lambda index: find(index, "Normalize", limit=100))
     prefix = [h for h in hits if h.tier == 2]
-    public = [h.name.startswith("_") for h in prefix]
+    public = [h.symbol.name.startswith("_") for h in prefix]
     assert public == sorted(public), "public names before _private ones within a tier"
 
 

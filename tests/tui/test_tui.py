@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import line_of, run_nav
-from tui_screen import SAMPLE, index_sample, palette_search, screen_text, settled, sync
+from tests.helpers import line_of, run_nav
+from tests.helpers import SAMPLE, index_sample, palette_search, screen_text, settled, sync
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp
@@ -198,7 +198,7 @@ async def test_trace_view_expands_calls_and_finds_the_path_to_a_symbol(index: In
         assert f"learner.py:{line_of(LEARNER, 'def _add_norm')}  function _add_norm" in location(app)
         await pilot.press("t", "c")  # callers of _add_norm
         await pilot.pause()
-        assert f"_add_norm is called by" in screen_text(app)
+        assert "_add_norm is called by" in screen_text(app)
         assert f"vision_learner  fastai/vision/learner.py:{call}" in screen_text(app)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_nav, site_file
+from tests.helpers import REPO, run_nav, site_file
 from tags.discovery import Root
 from tags.extract import parse_file
 from tags.indexer import add_targets, refresh

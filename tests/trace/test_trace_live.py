@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import line_of, run_nav, site_file
+from tests.helpers import line_of, run_nav, site_file
 
 LEARNER = site_file("fastai", "vision/learner.py")
 

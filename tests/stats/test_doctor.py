@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_nav, site_file
+from tests.helpers import run_nav, site_file
 
 
 def test_doctor_reports_fastai_timm_and_the_refactor(cache: Path) -> None:

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, line_of, site_file
+from tests.helpers import REPO, line_of, site_file
 
 
 def tmux(socket: str, *args: str) -> str:

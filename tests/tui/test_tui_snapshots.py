@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_screen import SAMPLE, index_sample, palette_search, settled
+from tests.helpers import SAMPLE, index_sample, palette_search, settled
 
 from navigator.queries import find, resolve
 from navigator.tui.app import NavApp

@@ -2,7 +2,7 @@
 
 A copy of the installed fastai package gets `vision/learner.py` = reverse(installed) and, as
 sibling modules, forward(reverse(x)) and the 2.8.x releases' variants; one subprocess then
-builds learners with each (tests/codemod_runtime_check.py). 2.7.x modules are checked only
+builds learners with each (tests/codemod/runtime_check.py). 2.7.x modules are checked only
 statically: they use `@typedispatch`, which today's fastcore no longer has, so even the
 releases themselves do not import with the installed fastai.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.releases import release_file, version_key, post_refactor_versions
-from walkthroughs.timm_normalize.codemod import transform
+from tests.helpers import code_of, release_file, version_key, post_refactor_versions
+from walkthroughs.timm_normalize.codemod import transform as outcome_of
 
-CHECK = Path(__file__).with_name("codemod_runtime_check.py")
+CHECK = Path(__file__).with_name("runtime_check.py")
 CFG_STATS = [[0.25, 0.5, 0.75], [0.2, 0.3, 0.4]]  # what the check script sets in the timm cfg
 
 
@@ -53,10 +53,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
                              ignore=shutil.ignore_patterns("__pycache__")) / "vision"
     modules = []
     for suffix, source in _variants().items():
-        reverted = transform(source, revert=True)
+        reverted = code_of(outcome_of(source, revert=True))
         rev_name = "learner" if suffix == "installed" else f"learner_rev_{suffix}"
         (vision / f"{rev_name}.py").write_text(reverted, encoding="utf-8")
-        (vision / f"learner_fwd_{suffix}.py").write_text(transform(reverted), encoding="utf-8")
+        (vision / f"learner_fwd_{suffix}.py").write_text(code_of(outcome_of(reverted)), encoding="utf-8")
         modules += [f"fastai.vision.{rev_name}", f"fastai.vision.learner_fwd_{suffix}"]
     work = tmp_path_factory.mktemp("images")
     env = {**os.environ, "PYTHONPATH": str(root), "CUDA_VISIBLE_DEVICES": ""}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import line_of, run_nav, site_file
+from tests.helpers import line_of, run_nav, site_file
 
 needs_ctags = pytest.mark.skipif(shutil.which("ctags") is None, reason="universal-ctags is not installed")
 

@@ -10,7 +10,7 @@ from timm.models import get_pretrained_cfg
 
 from navigator import timm_stats
 from navigator.cli import main
-from tests.conftest import run_nav
+from tests.helpers import run_nav
 from tags.errors import NavError
 
 

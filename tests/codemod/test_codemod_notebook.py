@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from navigator import patching
-from tests.releases import release_dir, release_file
-from walkthroughs.timm_normalize.codemod import transform
+from navigator.codemod import apply as patching
+from tests.helpers import code_of, release_dir, release_file
+from walkthroughs.timm_normalize.codemod import transform as outcome_of
 
 NOTEBOOK = "nbs/21_vision.learner.ipynb"
 LEARNER = "fastai/vision/learner.py"
@@ -105,7 +105,7 @@ def test_reverse_patches_the_nbdev2_notebook_and_drops_the_timm_norm_cell(tmp_pa
     root, before = checkout("2.8.12", tmp_path)
     patching.apply_codemod("timm-normalize", root, revert=True)
     after = json.loads((root / NOTEBOOK).read_text())
-    reverted = transform(release_file("2.8.12", LEARNER).read_text(), revert=True)
+    reverted = code_of(outcome_of(release_file("2.8.12", LEARNER).read_text(), revert=True))
     assert (root / LEARNER).read_text() == reverted
     assert same_ast(exported(after, "#| export"), module_cells(reverted, "2.8.12"))
     timm_norm_cell = next(c for c in before["cells"] if "def _timm_norm" in "".join(c["source"]))

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from timm.models import get_pretrained_cfg
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 from walkthroughs.timm_normalize import report, verify
 from walkthroughs.timm_normalize.experiment import PRESETS, REGIMES
 

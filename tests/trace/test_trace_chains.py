@@ -1,4 +1,4 @@
-"""Recall of the static resolver on real fastai and timm call chains (see tests/trace_chains.py)."""
+"""Recall of the static resolver on real fastai and timm call chains (see tests/trace/chains.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +7,8 @@ from typing import Iterator
 import pytest
 
 from tags.store import Index
-from tests.conftest import line_of
-from tests.trace_chains import CHAINS, MISSED, hop_found
+from tests.helpers import line_of
+from tests.trace.chains import CHAINS, MISSED, hop_found
 
 
 @pytest.fixture(scope="module")

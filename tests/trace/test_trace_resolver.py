@@ -9,7 +9,7 @@ import pytest
 
 from tags.callgraph import GraphReport
 from tags.store import Index
-from tests.conftest import line_of, run_nav
+from tests.helpers import line_of, run_nav
 
 FILES = {
     "__init__.py": "from .core import *\n",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import line_of, run_nav, site_file
-from tests.releases import release_dir
+from tests.helpers import line_of, run_nav, site_file
+from tests.helpers import release_dir
 
 LEARNER = site_file("fastai", "vision/learner.py")
 CORE = site_file("fastai", "data/core.py")

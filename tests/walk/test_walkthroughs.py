@@ -7,18 +7,11 @@ must pass.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from navigator.cli import COMMANDS
 from navigator.walk.format import load_walkthrough
-from tests.conftest import run_nav
-
-
-def summary(output: str) -> dict[str, str]:
-    """step id -> verdict, from the summary table `--auto` prints."""
-    rows = re.findall(r"^\s*\d+ ([a-z0-9_-]+)\s+[a-z]+\s+[\d.]+\s+(.+?)\s*$", output.split(": summary")[-1], re.M)
-    return dict(rows)
+from tests.helpers import run_nav, summary
 
 
 def test_vision_learner_anatomy_auto_passes(installed_cache: Path) -> None:
