@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
-from tags.errors import NavError
 from tags.changes import RefreshReport, RootChanges
-from tags.store import CorruptIndex, Index, StoredRoot
+from tags.errors import NavError
 from tags.sources import SourceFile, walk
+from tags.store import CorruptIndex, Index, StoredRoot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,9 +32,9 @@ def scan(index: Index, root: StoredRoot) -> RootChanges:
     stored = index.file_states(root)
     for source in files:
         state = stored.pop(source.path, None)
-        if state is None or source.size != state[1] or source.size < 0:
+        if state is None or source.size != state.size or source.size < 0:
             changes.to_parse.append(source)
-        elif source.mtime_ns != state[2]:
+        elif source.mtime_ns != state.mtime_ns:
             changes.touched.append((source, state))
     changes.removed = list(stored)
     return changes

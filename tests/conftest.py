@@ -9,7 +9,6 @@ import pytest
 from tests.helpers import run_nav
 
 
-
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, private index location for one test."""

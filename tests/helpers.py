@@ -176,6 +176,14 @@ def index_sample(cache: Path) -> Path:
     return cache
 
 
+def app_at(index, symbol: str | None):
+    """The TUI app on `index`, opened at `symbol` (or at its start page)."""
+    from navigator.queries import resolve
+    from navigator.tui.app import NavApp
+
+    return NavApp(index, resolve(index, symbol)[0] if symbol else None)
+
+
 def screen_lines(app) -> list[str]:
     """What the terminal shows, one string per row, read back from textual's screenshot."""
     return svg_lines(app.export_screenshot(), app.size.height)
@@ -216,7 +224,7 @@ async def palette_search(pilot, text: str, expected: int) -> None:
     from textual.command import CommandList
 
     await pilot.press("ctrl+p", *text)
-    for _ in range(100):
+    for _ in range(3600):  # up to 3 minutes on a loaded machine; a quiet one takes well under a second
         await pilot.pause(0.05)
         if pilot.app.screen.query_one(CommandList).option_count == expected:
             break

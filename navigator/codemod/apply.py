@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from navigator.codemod.registry import (
-    AlreadyApplied, Codemod, CodemodError, Outcome, Refused, TargetFile, Transformed, get_codemod,
+    AlreadyApplied,
+    Codemod,
+    CodemodError,
+    Outcome,
+    Refused,
+    TargetFile,
+    Transformed,
+    get_codemod,
 )
 from tags.errors import NavError
 

@@ -10,7 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from navigator.output import candidate_line
-from navigator.queries import Symbol, edges_from, edges_into, edges_to, exact_hits, symbol_by_id
+from navigator.queries import (
+    Symbol,
+    edges_from,
+    edges_into,
+    edges_to,
+    exact_hits,
+    symbol_by_id,
+)
 from tags.callgraph import BY_NAME, ensure_graph
 from tags.errors import NavError
 

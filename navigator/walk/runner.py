@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Callable
 from navigator.walk.format import Step, Walkthrough
 from navigator.walk.process import run_process
 from navigator.walk.progress import save_progress
-from navigator.walk.workspace import Workspace, build_workspace, open_workspace, save_state
+from navigator.walk.workspace import (
+    Workspace,
+    build_workspace,
+    open_workspace,
+    save_state,
+)
 from tags.errors import NavError
 
 if TYPE_CHECKING:

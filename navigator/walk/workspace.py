@@ -12,10 +12,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from tags.discovery import package_dir
 from pathlib import Path
 
 from tags.atomic import write_json_atomic
+from tags.discovery import package_dir
 from tags.errors import NavError
 from tags.store import cache_dir
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from navigator.codemod import apply as patching
 from navigator.cli import main
-from tests.helpers import release_dir, release_file
+from navigator.codemod import apply as patching
 from navigator.codemod.registry import CodemodError, Transformed
+from tests.helpers import release_dir, release_file
 
 LEARNER = "fastai/vision/learner.py"
 WORKTREE = Path(__file__).resolve().parents[2]

@@ -7,7 +7,12 @@ import functools
 import pytest
 
 from navigator.codemod.registry import AlreadyApplied, Refused
-from tests.helpers import code_of, post_refactor_versions, release_file, versions_between
+from tests.helpers import (
+    code_of,
+    post_refactor_versions,
+    release_file,
+    versions_between,
+)
 from walkthroughs.timm_normalize.codemod import KEEP_KEYWORD
 from walkthroughs.timm_normalize.codemod import transform as outcome_of
 

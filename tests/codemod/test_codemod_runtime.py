@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import code_of, release_file, version_key, post_refactor_versions
+from tests.helpers import code_of, post_refactor_versions, release_file, version_key
 from walkthroughs.timm_normalize.codemod import transform as outcome_of
 
 CHECK = Path(__file__).with_name("runtime_check.py")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, run_nav, site_file
 from tags.discovery import Root
 from tags.extract import parse_file
 from tags.indexer import add_targets, refresh
 from tags.store import INDEX_FILE, Index
+from tests.helpers import REPO, run_nav, site_file
 
 
 def make_package(base: Path, files: dict[str, str]) -> Path:
@@ -189,25 +189,21 @@ def test_ctrl_c_leaves_a_consistent_index_that_the_next_run_completes(cache: Pat
     tree = copy_of_timm(tmp_path, 3)
     total = sum(1 for _ in tree.rglob("*.py"))
     env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
+    marker = tmp_path / "paused"
+    env = {**env, "NAV_TEST_PAUSE_AFTER": "40", "NAV_TEST_PAUSE_MARKER": str(marker)}
     process = subprocess.Popen([sys.executable, "-m", "navigator", "index", str(tree)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db_path = cache / INDEX_FILE
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait until some files are committed, then interrupt
-        time.sleep(0.2)
-        try:
-            with sqlite3.connect(db_path, timeout=5) as db:
-                if db.execute("SELECT count(*) FROM files").fetchone()[0] > 30:
-                    break
-        except sqlite3.Error:
-            continue
+    while not marker.exists() and process.poll() is None:  # the run says when 40 files are committed
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     with sqlite3.connect(db_path) as db:
         stored = db.execute("SELECT count(*) FROM files").fetchone()[0]
-    assert 0 < stored < total
+    assert stored == 40 < total
     assert_consistent(db_path)
 
     run_nav("index", str(tree), cache=cache, check=True)

@@ -10,8 +10,8 @@ from timm.models import get_pretrained_cfg
 
 from navigator import timm_stats
 from navigator.cli import main
-from tests.helpers import run_nav
 from tags.errors import NavError
+from tests.helpers import run_nav
 
 
 def test_every_pretrained_model_is_in_exactly_one_group_with_its_own_stats(cache: Path) -> None:

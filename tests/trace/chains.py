@@ -23,8 +23,7 @@ Hop = tuple[str, str, str]
 
 def hop_found(index: Index, hop: Hop) -> bool:
     """The caller's callee tree has the callee, at the line the call text starts on."""
-    from navigator.trace.static import resolve_one
-    from navigator.trace.static import callees
+    from navigator.trace.static import callees, resolve_one
 
     caller, callee, text = hop
     hit = resolve_one(index, caller)

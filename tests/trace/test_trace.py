@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import line_of, run_nav, site_file
-from tests.helpers import release_dir
+from tests.helpers import line_of, release_dir, run_nav, site_file
 
 LEARNER = site_file("fastai", "vision/learner.py")
 CORE = site_file("fastai", "data/core.py")

@@ -98,8 +98,7 @@ def package(tmp_path: Path, cache: Path) -> Iterator[tuple[Path, Index]]:
 
 def calls_of(index: Index, symbol: str) -> set[tuple[str, int, str]]:
     """(callee qualname, call line, how) for every call `symbol` makes."""
-    from navigator.trace.static import resolve_one
-    from navigator.trace.static import callees
+    from navigator.trace.static import callees, resolve_one
 
     return {(c.qualname, c.call_line, c.how) for c in callees(index, resolve_one(index, symbol), 1).children}
 
@@ -137,8 +136,7 @@ def test_resolution_rules(package: tuple[Path, Index]) -> None:
 
 
 def test_an_alias_is_followed_to_its_function(package: tuple[Path, Index]) -> None:
-    from navigator.trace.static import resolve_one
-    from navigator.trace.static import callers
+    from navigator.trace.static import callers, resolve_one
 
     root, index = package
     tree = callers(index, resolve_one(index, "public_fn"), 1)

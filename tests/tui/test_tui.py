@@ -4,32 +4,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.helpers import line_of, run_nav
-from tests.helpers import SAMPLE, index_sample, palette_search, screen_text, settled, sync
 
-from navigator.queries import find, resolve
+from navigator.queries import find
 from navigator.tui.app import NavApp
 from navigator.tui.palette import PALETTE_LIMIT
 from tags.store import Index
+from tests.helpers import (
+    SAMPLE,
+    app_at,
+    line_of,
+    palette_search,
+    run_nav,
+    screen_text,
+    settled,
+    sync,
+)
 
 TRANSFORMS = SAMPLE / "data" / "transforms.py"
 LEARNER = SAMPLE / "vision" / "learner.py"
-
-
-@pytest.fixture(scope="module")
-def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return index_sample(tmp_path_factory.mktemp("tui-sample"))
-
-
-@pytest.fixture
-def index(sample_cache: Path):
-    opened = Index.open(str(sample_cache))
-    yield opened
-    opened.close()
-
-
-def app_at(index: Index, symbol: str | None) -> NavApp:
-    return NavApp(index, resolve(index, symbol)[0] if symbol else None)
 
 
 def location(app: NavApp) -> str:
@@ -83,7 +75,7 @@ async def test_outline_tree_lists_roots_modules_classes_and_methods(index: Index
 async def test_palette_lists_symbols_ranked_like_find_and_enter_jumps(index: Index) -> None:
     app = app_at(index, None)
     async with app.run_test(size=(120, 40)) as pilot:
-        names = [hit.qualname for hit in find(index, "norm", limit=PALETTE_LIMIT)]
+        names = [hit.symbol.qualname for hit in find(index, "norm", limit=PALETTE_LIMIT)]
         await palette_search(pilot, "norm", len(names))
         text = screen_text(app)
         rows = [line for line in text.splitlines() if "fastai." in line]
@@ -238,7 +230,7 @@ async def open_demo(pilot) -> None:
     await pilot.pause()
 
 
-async def until(pilot, condition, seconds: float = 30) -> None:
+async def until(pilot, condition, seconds: float = 180) -> None:
     for _ in range(int(seconds / 0.1)):
         if condition():
             return

@@ -5,30 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.helpers import SAMPLE, index_sample, palette_search, settled
 
-from navigator.queries import find, resolve
-from navigator.tui.app import NavApp
+from navigator.queries import find
 from navigator.tui.palette import PALETTE_LIMIT
 from tags.store import Index
+from tests.helpers import SAMPLE, app_at, palette_search, settled
 
 SIZES = [(80, 24), (120, 40)]
-
-
-@pytest.fixture(scope="module")
-def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return index_sample(tmp_path_factory.mktemp("tui-snap"))
-
-
-@pytest.fixture
-def index(sample_cache: Path):
-    opened = Index.open(str(sample_cache))
-    yield opened
-    opened.close()
-
-
-def app_at(index: Index, symbol: str) -> NavApp:
-    return NavApp(index, resolve(index, symbol)[0])
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

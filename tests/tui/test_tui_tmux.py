@@ -15,7 +15,7 @@ def tmux(socket: str, *args: str) -> str:
     return subprocess.run(["tmux", "-L", socket, *args], check=True, capture_output=True, text=True).stdout
 
 
-def wait_for(socket: str, text: str, timeout: float = 30) -> str:
+def wait_for(socket: str, text: str, timeout: float = 180) -> str:
     """The captured pane once it shows `text` (the last capture if it never does)."""
     deadline = time.monotonic() + timeout
     while True:

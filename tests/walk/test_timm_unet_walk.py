@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 from navigator.walk.format import load_walkthrough
-from tests.helpers import run_nav
-from tests.helpers import summary
+from tests.helpers import run_nav, summary
 
 
 def test_timm_unet_auto_quick(installed_cache: Path) -> None:

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from navigator.walk.format import PATH_VARIABLE, STEP_KINDS, list_walkthroughs, load_folder, load_walkthrough
+from navigator.walk.format import (
+    PATH_VARIABLE,
+    STEP_KINDS,
+    list_walkthroughs,
+    load_folder,
+    load_walkthrough,
+)
 from tags.errors import NavError
 from tests.helpers import REPO, run_nav, write_walk
+
 
 def test_builtin_walkthroughs_load_with_every_step_checked() -> None:
     names = {info.name: info for info in list_walkthroughs()}

@@ -14,8 +14,7 @@ from navigator.walk.format import PATH_VARIABLE, load_walkthrough
 from navigator.walk.process import run_process
 from navigator.walk.runner import RunOptions, run_step
 from navigator.walk.workspace import installed_fastai, workspace_root
-from tests.helpers import REPO, run_nav
-from tests.helpers import write_walk
+from tests.helpers import REPO, run_nav, write_walk
 
 LEARNER_STATE = '''
 import fastai, pathlib
