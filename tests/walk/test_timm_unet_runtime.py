@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import code_of
 from walkthroughs.timm_unet.codemod import transform
 
 CHECK = Path(__file__).with_name("timm_unet_runtime_check.py")
@@ -32,7 +33,7 @@ def patched_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
                              ignore=shutil.ignore_patterns("__pycache__")) / "vision"
     source = (vision / "learner.py").read_text(encoding="utf-8")
     (vision / "learner_orig.py").write_text(source, encoding="utf-8")
-    (vision / "learner.py").write_text(transform(source), encoding="utf-8")
+    (vision / "learner.py").write_text(code_of(transform(source)), encoding="utf-8")
     return root
 
 
