@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--auto", action="store_true", help="run every step without asking; exit 1 if any fails")
     parser.add_argument("--from", dest="start", metavar="STEP", help="start at this step (number or id)")
     parser.add_argument("--quick", action="store_true", help="small training settings (minutes on a CPU)")
+    parser.add_argument("--preset", metavar="NAME", default="",
+                        help="experiment size of verify steps, from those the step offers (timm-normalize: "
+                        "quick, small, full, session)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where code steps train (default: CUDA when present)")
     parser.add_argument("--reset", action="store_true",
@@ -37,9 +40,11 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False)
     if not args.name:
-        if args.auto or args.start or args.reset:
-            raise NavError("--auto, --from and --reset need a walkthrough NAME")
+        if args.auto or args.start or args.reset or args.preset:
+            raise NavError("--auto, --from, --reset and --preset need a walkthrough NAME")
         return _list(console)
+    if args.quick and args.preset and args.preset != "quick":
+        raise NavError(f"--quick is the quick preset: give either it or --preset {args.preset}")
     from navigator.walk.runner import RunOptions, prepare_workspace
 
     walk = load_walkthrough(args.name)
@@ -48,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_workspace(walk, 0, reset=True)
         save_progress(walk.name, None)
         console.print(f"[bold]{walk.name}[/]: workspace rebuilt from the installed fastai, progress cleared")
-    options = RunOptions(quick=args.quick, device=args.device)
+    options = RunOptions(quick=args.quick, device=args.device, preset="" if args.quick else args.preset)
     if chosen is not None:
         start = chosen
     else:

@@ -31,7 +31,7 @@ STEP_KINDS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "nav": ({"args": list}, {}),
     "python": ({}, {"code": str, "file": str}),
     "codemod": ({"codemod": str}, {"revert": bool}),
-    "verify": ({"script": str}, {"args": list, "quick_args": list, "requires": list}),
+    "verify": ({"script": str}, {"args": list, "quick_args": list, "presets": list, "requires": list}),
 }
 _HEADER = {"name": str, "title": str, "summary": str, "seeds": list, "video": str}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -61,6 +61,7 @@ class Step:
     revert: bool = False
     script: str = ""
     quick_args: tuple[str, ...] = ()
+    presets: tuple[str, ...] = ()  # names the verify script takes as `--preset NAME` (`nav walk --preset`)
     requires: tuple[str, ...] = ()  # codemods that must be applied to the workspace first
 
     @property

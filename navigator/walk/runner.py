@@ -42,6 +42,7 @@ class RunOptions:
 
     quick: bool = False
     device: str = "auto"  # auto | cpu | cuda, passed to code steps as NAV_DEVICE
+    preset: str = ""  # a verify step's experiment size (`--preset NAME`); "" = the script's default
     python: str = sys.executable
 
 
@@ -209,10 +210,21 @@ def _verify(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, e
     if not script.is_file():
         reason = f"verify script {script} does not exist"
         return _Outcome(output=reason + "\n", ok=False, reason=reason)
-    args = _expand(walk, step, ws, options, [*step.args, *(step.quick_args if options.quick else ())])
+    args = _expand(walk, step, ws, options, [*step.args, *(step.quick_args if options.quick else ()),
+                                             *_preset_args(step, options.preset)])
     env = _environment(ws, options, walk.folder)
     return _subprocess([options.python, str(script), *args], step, env, ws.scratch, emit, cancel,
                        what=script.name)
+
+
+def _preset_args(step: Step, preset: str) -> list[str]:
+    """`--preset NAME` for a verify step that offers NAME (its `presets`); a clear error otherwise."""
+    if not preset:
+        return []
+    if preset not in step.presets:
+        offered = ", ".join(step.presets) if step.presets else "none"
+        raise NavError(f"{step.label}: this verify step has no preset {preset!r} (it offers: {offered})")
+    return ["--preset", preset]
 
 
 def _expand(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, args: list[str]) -> list[str]:
@@ -252,15 +264,17 @@ _HANDLERS = {"narrative": _narrative, "find": _find, "show": _show, "trace": _na
 # --- processes and judging ----------------------------------------------------------------------
 
 def _environment(ws: Workspace, options: RunOptions, folder: Path | None) -> dict[str, str]:
-    """Environment of a step's subprocess: offline, unbuffered, told the device and quick mode.
+    """Environment of a step's subprocess: offline, unbuffered, told the device, quick mode and preset.
 
     Code steps (`folder` given) import fastai from the workspace copy and can import helper
     modules of their walkthrough folder; `nav` steps see neither, so they index the real fastai.
+    Only the `session` preset, which fetches real pretrained weights, may reach the model hub.
     """
     paths = [str(ws.site), str(folder)] if folder else []
     paths += [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1",
-            "HF_HUB_OFFLINE": "1", "NAV_DEVICE": options.device, "NAV_QUICK": "1" if options.quick else "0",
+    hub = {} if options.preset == "session" else {"HF_HUB_OFFLINE": "1"}
+    return {**os.environ, **hub, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1",
+            "NAV_PRESET": options.preset, "NAV_DEVICE": options.device, "NAV_QUICK": "1" if options.quick else "0",
             "NAV_WORKSPACE": str(ws.root), "NAV_SCRATCH": str(ws.scratch), "NO_COLOR": "1",
             "PYTHONWARNINGS": "ignore::FutureWarning",  # torch's own deprecation noise
             "COLUMNS": os.environ.get("COLUMNS") or str(shutil.get_terminal_size((120, 40)).columns)}

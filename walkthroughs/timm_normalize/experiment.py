@@ -4,21 +4,28 @@ Everything runs through fastai with whichever `fastai` is first on `sys.path`; `
 decides that by running `python -m walkthroughs.timm_normalize.experiment CONFIG` in a
 subprocess whose PYTHONPATH starts with the before- or after-refactor copy.
 
-Images: scikit-learn's digits (1,797 real 8x8 scans), scaled to SIZE px and 3 channels.
-Task A (digits 0-4) pretrains a timm model with its own `default_cfg` mean/std, like the
-ImageNet pretraining of real weights; task B (digits 5-9) is the fine-tuning task.
+Offline presets (`quick`, `small`, `full`): scikit-learn's digits (1,797 real 8x8 scans), scaled
+to SIZE px and 3 channels. Task A (digits 0-4) pretrains a timm model with its own `default_cfg`
+mean/std, like the ImageNet pretraining of real weights; task B (digits 5-9) is the fine-tuning task.
+The `session` preset is the recorded session's experiment: timm's real pretrained weights
+(`pretrained=True`) and a real photo data set fetched by fastai's `untar_data` (Imagenette).
 """
 from __future__ import annotations
 
 import json
 import os
+import random
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 PRETRAIN_DIGITS, FINETUNE_DIGITS = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 REGIMES = ("head", "fine_tune")  # head only with the body frozen; fastai's full fine_tune
+IMAGENETTE_160 = "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz"  # fastai's URLs.IMAGENETTE_160
+DIGITS = "digits"  # Settings.data of the offline presets
+SMOKE_ARCHS = ("test_byobnet", "test_vit")  # ImageNet / 0.5 stats; test_vit needs img_size like a real ViT
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,11 @@ class Settings:
     full_epochs: int = 3
     bs: int = 64
     lr: float = 2e-3
-    limit: int = 0  # fine-tuning images (digits 5-9), 0 = all (~900)
+    limit: int = 0  # fine-tuning (training) images, 0 = all (~900 digits 5-9; 9,469 Imagenette)
     pretrain_limit: int = 0  # pretraining images (digits 0-4), 0 = all (~900)
+    data: str = DIGITS  # "digits", or the untar_data URL of an archive with train/ and val/ class folders
+    weights: str = "local"  # "local": pretrained here on digits 0-4; "hub": timm's pretrained=True weights
+    amp: bool = False  # mixed precision (fastai's to_fp16) when training on CUDA
 
     def checkpoint_key(self, arch: str) -> str:
         """Name of the cached pretrained weights: only what pretraining depends on."""
@@ -53,11 +63,51 @@ class Settings:
 PRESETS: dict[str, Settings] = {
     # timm's tiny test models, which have real pretrained cfgs: test_byobnet (ImageNet stats) and
     # test_resnet (0.5 stats; `nav timm-stats test_`). A resnet18 pair is ~10x slower on 2 shared cores.
-    "full": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=10,
+    "small": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=10,
                      head_epochs=3, freeze_epochs=1, full_epochs=8, lr=5e-3, limit=400),
     "quick": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=4,
                       head_epochs=2, freeze_epochs=1, full_epochs=2, lr=5e-3, limit=250, pretrain_limit=500),
+    # real-size nets on a GPU without network: weights pretrained here on all digits 0-4 at 96 px
+    "full": Settings(archs=("resnet18", "vit_small_patch16_224"), size=96, seeds=(0, 1, 2), pretrain_epochs=30,
+                     head_epochs=4, freeze_epochs=1, full_epochs=8, bs=64, lr=2e-3, amp=True),
+    # the session's experiment: timm's ImageNet weights, Imagenette photos at 160 px
+    "session": Settings(archs=("resnet50", "vit_small_patch16_224"), size=160, seeds=(0, 1, 2), head_epochs=3,
+                        freeze_epochs=1, full_epochs=4, bs=64, lr=2e-3, data=IMAGENETTE_160, weights="hub",
+                        amp=True),
 }
+NEEDS_CUDA = ("full", "session")  # hours on a CPU
+
+
+def smoke(settings: Settings) -> Settings:
+    """The same code path for a few batches: tiny models, 32 px, one seed, one epoch per phase."""
+    import dataclasses
+
+    tiny = settings.archs if all(a.startswith("test_") for a in settings.archs) else SMOKE_ARCHS
+    return dataclasses.replace(settings, archs=tiny, size=32, seeds=(0,), pretrain_epochs=1, head_epochs=1,
+                               freeze_epochs=1, full_epochs=1, bs=8, limit=16, pretrain_limit=16)
+
+
+def model_kwargs(arch: str, size: int) -> dict[str, Any]:
+    """timm kwargs for SIZE px inputs: models with a fixed input size (ViTs) are built for it."""
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(arch)
+    return {"img_size": size} if cfg is not None and cfg.fixed_input_size and cfg.input_size[-1] != size else {}
+
+
+def hub_file(arch: str) -> Path | None:
+    """The cached hub weights timm's pretrained=True loads for ARCH, or None when not downloaded."""
+    from huggingface_hub import try_to_load_from_cache
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(arch)
+    if cfg is None or not cfg.hf_hub_id:
+        return None
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        found = try_to_load_from_cache(cfg.hf_hub_id, name)
+        if isinstance(found, str):
+            return Path(found)
+    return None
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -111,6 +161,34 @@ def dataloaders(digits: tuple[int, ...], settings: Settings, device: str, limit:
                              seed=seed)
 
 
+def folder_dataloaders(path: Path, settings: Settings, device: str, seed: int = 0):
+    """fastai DataLoaders over an untar_data folder in Imagenette's layout: train/ and val/ class folders."""
+    from fastai.vision.all import (CategoryBlock, DataBlock, GrandparentSplitter, ImageBlock, Resize,
+                                   get_image_files, parent_label)
+
+    def subset(split: str, count: int) -> list[Path]:
+        files = sorted(get_image_files(path / split))
+        return [files[i] for i in random.Random(0).sample(range(len(files)), count)] if 0 < count < len(files) else files
+
+    items = subset("train", settings.limit) + subset("val", settings.limit // 4)
+    block = DataBlock(blocks=(ImageBlock, CategoryBlock), get_y=parent_label, item_tfms=Resize(settings.size),
+                      splitter=GrandparentSplitter(train_name="train", valid_name="val"))
+    workers = min(8, os.cpu_count() or 1) if device == "cuda" else 0
+    return block.dataloaders(items, bs=settings.bs, num_workers=workers, device=device, seed=seed)
+
+
+def finetune_dataloaders(settings: Settings, data_path: str, device: str, seed: int):
+    """The fine-tuning task: digits 5-9, or the downloaded photo folder (DATA_PATH)."""
+    if settings.data == DIGITS:
+        return dataloaders(FINETUNE_DIGITS, settings, device, settings.limit, seed=seed)
+    return folder_dataloaders(Path(data_path), settings, device, seed=seed)
+
+
+def _mixed_precision(learn, settings: Settings, device: str):
+    """fastai's to_fp16 on CUDA when the preset asks for it; CPU trains in float32."""
+    return learn.to_fp16() if settings.amp and device == "cuda" else learn
+
+
 # --- pretraining --------------------------------------------------------------------------
 
 def pretrain(arch: str, settings: Settings, device: str, folder: Path) -> Path:
@@ -124,11 +202,13 @@ def pretrain(arch: str, settings: Settings, device: str, folder: Path) -> Path:
     from fastai.vision.all import CrossEntropyLossFlat, Learner, Normalize, error_rate, set_seed
 
     set_seed(0, reproducible=True)
-    model = timm.create_model(arch, pretrained=False, num_classes=len(PRETRAIN_DIGITS))
+    model = timm.create_model(arch, pretrained=False, num_classes=len(PRETRAIN_DIGITS),
+                              **model_kwargs(arch, settings.size))
     cfg = model.default_cfg
     dls = dataloaders(PRETRAIN_DIGITS, settings, device, settings.pretrain_limit,
                       batch_tfms=[Normalize.from_stats(cfg["mean"], cfg["std"])])
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=error_rate)
+    learn = _mixed_precision(Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=error_rate),
+                             settings, device)
     print(f"pretraining {arch} on digits {PRETRAIN_DIGITS}, normalized with its cfg stats "
           f"mean={tuple(cfg['mean'])} std={tuple(cfg['std'])}", flush=True)
     learn.fit_one_cycle(settings.pretrain_epochs, settings.lr * 2)
@@ -152,8 +232,10 @@ class Run:
     fastai: str  # the fastai package that ran (proves which copy was first on sys.path)
     normalize: list[list[list[float]]]  # [[mean, std], ...] of each Normalize in after_batch
     cfg: list[list[float]]  # [mean, std] of the model's default_cfg
-    loaded_checkpoint: bool  # body weights equal the checkpoint's: loaded via the overlay
+    loaded_checkpoint: bool  # body weights equal the checkpoint's: loaded via the overlay or the hub
     errors: list[float] = field(default_factory=list)
+    amp: bool = False  # trained with fastai's to_fp16
+    seconds: float = 0.0  # wall time of this run: building the learner and training
 
 
 def _norms(dls) -> list[list[list[float]]]:
@@ -163,35 +245,61 @@ def _norms(dls) -> list[list[list[float]]]:
             for t in dls.after_batch.fs if isinstance(t, Normalize)]
 
 
-def _matches_checkpoint(body, ckpt: Path) -> bool:
-    """Every checkpoint tensor the timm body has equals the body's: the weights were loaded."""
+def load_weights(path: Path) -> dict[str, Any]:
+    """A checkpoint's tensors: a torch .pth/.bin file or a .safetensors file (the hub's format)."""
     import torch
 
-    saved, own = torch.load(ckpt, map_location="cpu"), body.state_dict()
-    shared = [k for k in saved if k in own]
-    return bool(shared) and all(torch.equal(saved[k], own[k].cpu()) for k in shared)
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    saved = torch.load(path, map_location="cpu")
+    return saved.get("state_dict", saved) if isinstance(saved, dict) else saved
 
 
-def learner(arch: str, ckpt: Path, settings: Settings, device: str, seed: int):
-    """A learner built the way users build one: vision_learner with a timm arch string."""
+def _matches_checkpoint(body, ckpt: Path | None) -> bool:
+    """The body's tensors equal the checkpoint's: the weights were loaded.
+
+    Tensors timm reshapes on load (a ViT's position embedding at another image size) are skipped;
+    the rest must cover at least 90% of the body's tensors.
+    """
+    import torch
+
+    if ckpt is None or not ckpt.is_file():
+        return False
+    saved, own = load_weights(ckpt), body.state_dict()
+    shared = [k for k in own if k in saved and saved[k].shape == own[k].shape]
+    return len(shared) >= 0.9 * len(own) and all(torch.equal(saved[k], own[k].cpu()) for k in shared)
+
+
+def learner(arch: str, ckpt: Path | None, settings: Settings, data_path: str, device: str, seed: int):
+    """A learner built the way users build one: vision_learner with a timm arch string.
+
+    With CKPT the weights come from that file through timm's `pretrained_cfg_overlay`; without it,
+    timm fetches its own pretrained weights (the hub, or the hub's local cache).
+    """
     from fastai.vision.all import error_rate, set_seed, vision_learner
 
     set_seed(seed, reproducible=True)
-    dls = dataloaders(FINETUNE_DIGITS, settings, device, settings.limit, seed=seed)
-    return vision_learner(dls, arch, pretrained=True, metrics=error_rate,
-                          pretrained_cfg_overlay=dict(file=str(ckpt)))
+    dls = finetune_dataloaders(settings, data_path, device, seed)
+    overlay = {"pretrained_cfg_overlay": dict(file=str(ckpt))} if ckpt else {}
+    learn = vision_learner(dls, arch, pretrained=True, metrics=error_rate, **overlay,
+                           **model_kwargs(arch, settings.size))
+    return _mixed_precision(learn, settings, device)
 
 
-def fine_tune(code: str, arch: str, regime: str, seed: int, ckpt: Path, settings: Settings,
-              device: str) -> Run:
+def fine_tune(code: str, arch: str, regime: str, seed: int, ckpt: Path | None, settings: Settings,
+              device: str, data_path: str = "") -> Run:
     """Build a learner and train it in REGIME, recording the error rate after each epoch."""
     import fastai
     from fastai.vision.all import Callback
 
-    learn = learner(arch, ckpt, settings, device, seed)
+    started = time.monotonic()
+    learn = learner(arch, ckpt, settings, data_path, device, seed)
     body = learn.model[0].model
     run = Run(code, arch, regime, seed, str(Path(fastai.__file__).parent), _norms(learn.dls),
-              [list(body.default_cfg["mean"]), list(body.default_cfg["std"])], _matches_checkpoint(body, ckpt))
+              [list(body.default_cfg["mean"]), list(body.default_cfg["std"])],
+              _matches_checkpoint(body, ckpt or hub_file(arch)), amp=settings.amp and device == "cuda")
 
     class RecordError(Callback):
         order = 60  # after the Recorder has computed the epoch's metrics
@@ -206,6 +314,7 @@ def fine_tune(code: str, arch: str, regime: str, seed: int, ckpt: Path, settings
             learn.fit_one_cycle(settings.head_epochs, settings.lr)
         else:
             learn.fine_tune(settings.full_epochs, settings.lr, freeze_epochs=settings.freeze_epochs)
+    run.seconds = round(time.monotonic() - started, 1)
     return run
 
 
@@ -216,8 +325,9 @@ def run_condition(config: dict[str, Any]) -> list[Run]:
     for arch in settings.archs:
         for regime in REGIMES:
             for seed in settings.seeds:
-                runs.append(fine_tune(config["code"], arch, regime, seed, Path(config["checkpoints"][arch]),
-                                      settings, config["device"]))
+                ckpt = config["checkpoints"].get(arch)
+                runs.append(fine_tune(config["code"], arch, regime, seed, Path(ckpt) if ckpt else None,
+                                      settings, config["device"], config.get("data_path", "")))
     return runs
 
 

@@ -4,6 +4,7 @@ Pure functions of the runs' JSON (see `experiment.Run`), so tests can drive them
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class Cell:
     regime: str
     final: tuple[float, ...]  # error rate after the last epoch, one per seed
     first: tuple[float, ...]  # error rate after the first epoch, one per seed
+    seconds: tuple[float, ...] = ()  # wall time of each seed's run (building the learner and training)
 
     @property
     def mean(self) -> float:
@@ -44,8 +46,36 @@ def cells(runs: list[dict[str, Any]]) -> list[Cell]:
     for code, arch, regime in keys:
         group = [r for r in runs if (r["code"], r["arch"], r["regime"]) == (code, arch, regime)]
         out.append(Cell(code, arch, regime, tuple(r["errors"][-1] for r in group),
-                        tuple(r["errors"][0] for r in group)))
+                        tuple(r["errors"][0] for r in group), tuple(r.get("seconds", 0.0) for r in group)))
     return out
+
+
+def summary(cell: Cell) -> dict[str, Any]:
+    """One condition for the metrics JSON: the seeds' numbers, their mean/spread and wall time."""
+    return dataclasses.asdict(cell) | {"mean": cell.mean, "spread": cell.spread, "wall_seconds": sum(cell.seconds)}
+
+
+def task_name(settings: dict[str, Any]) -> str:
+    """What the error rate is measured on, for the table's title."""
+    if settings.get("data", "digits") == "digits":
+        return "digits 5-9"
+    return Path(settings["data"]).name.removesuffix(".tgz").removesuffix(".tar.gz") + " validation images"
+
+
+def run_notes(metrics: dict[str, Any]) -> list[str]:
+    """The lines under the table: which preset ran and why, on what device, and the wall times."""
+    choice, env = metrics["preflight"], metrics["environment"]
+    asked = f" (asked for: {choice['requested']})" if choice["requested"] != metrics["preset"] else ""
+    lines = [f"preset: {metrics['preset']}{asked}" + (", smoke run (tiny models, a few batches)" if metrics["smoke"]
+                                                       else "")]
+    lines += [f"  {note}" for note in choice["notes"]]
+    where = f"{env['gpu']}, CUDA {env['cuda']}" if env["device"] == "cuda" else "CPU"
+    lines.append(f"device: {env['device']} ({where}), torch {env['torch']}, fastai {env['fastai']}, timm {env['timm']}, "
+                 f"AMP (to_fp16) {'on' if env['amp'] else 'off'}")
+    setup = ", ".join(f"{what} {seconds:.0f} s" for what, seconds in metrics["setup_seconds"].items())
+    lines.append(f"wall time: {metrics['seconds']:.0f} s in all" + (f"; {setup}" if setup else "")
+                 + "; each condition's in the table (all its seeds)")
+    return lines
 
 
 def verdict_problems(runs: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]:
@@ -129,18 +159,20 @@ def reading(table: list[Cell]) -> list[str]:
 
 # --- table and plot ---------------------------------------------------------------------------
 
-def rich_table(table: list[Cell], stats: dict[str, str]):
-    """A rich Table: error rate mean +- spread per condition."""
+def rich_table(table: list[Cell], stats: dict[str, str], task: str = "digits 5-9"):
+    """A rich Table: error rate mean +- spread and wall time per condition."""
     from rich.table import Table
 
-    out = Table(title="Error rate on digits 5-9 (mean +- std over seeds)", title_justify="left")
-    for column in ("arch", "stats", "regime", "code", "epoch 1", "final", "seeds"):
-        out.add_column(column, justify="right" if column in ("epoch 1", "final", "seeds") else "left", no_wrap=True)
+    out = Table(title=f"Error rate on {task} (mean +- std over seeds)", title_justify="left")
+    for column in ("arch", "stats", "regime", "code", "epoch 1", "final", "seeds", "seconds"):
+        out.add_column(column, justify="left" if column in ("arch", "stats", "regime", "code") else "right",
+                       no_wrap=True)
     order = {"head": 0, "fine_tune": 1, "before": 0, "after": 1}
     for cell in sorted(table, key=lambda c: (c.arch, order[c.regime], order[c.code])):
         out.add_row(cell.arch, stats.get(cell.arch, "?"), "head (frozen)" if cell.regime == "head" else "fine_tune",
                     "after" if cell.code == "after" else "before", f"{100 * statistics.fmean(cell.first):.1f}%",
-                    f"{100 * cell.mean:.1f}% +- {100 * cell.spread:.1f}", str(len(cell.final)))
+                    f"{100 * cell.mean:.1f}% +- {100 * cell.spread:.1f}", str(len(cell.final)),
+                    f"{sum(cell.seconds):.0f}")
     return out
 
 

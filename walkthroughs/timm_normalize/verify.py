@@ -3,17 +3,27 @@
 Run with the refactored fastai first on sys.path (the walkthrough's workspace, or the installed
 fastai >= 2.7.5):
 
-    python walkthroughs/timm_normalize/verify.py [--quick] [--device auto|cpu|cuda] --out DIR
+    python walkthroughs/timm_normalize/verify.py [--preset auto|quick|small|full|session] [--quick]
+        [--smoke] [--device auto|cpu|cuda] --out DIR
+
+Presets (experiment.PRESETS): `quick` and `small`: timm's tiny test models on 32 px digits, CPU
+minutes; `full`: resnet18 + vit_small at 96 px on digits, for a GPU without network; `session`:
+the recorded session's experiment, resnet50 + vit_small with timm's real ImageNet weights on
+Imagenette (fastai's `untar_data`) at 160 px, on a GPU with network. `auto` (the default) runs
+the biggest one the machine can: the preflight checks say which and why (preflight.py).
+`--smoke` runs the chosen preset's code path for a few batches with tiny models (for tests).
 
 1. Checks that this fastai is refactored (`_timm_norm` exists); else fails (exit 1) saying so.
-2. "Pretrains" each architecture on digits 0-4 with its own default_cfg mean/std (cached in
-   DIR/checkpoints, keyed by arch and settings).
-3. Copies this fastai package and applies the reverse codemod to the copy: the old code.
-4. Fine-tunes on digits 5-9 under each code version in a subprocess with that copy first on
-   sys.path, loading the checkpoint via `vision_learner(..., pretrained=True,
-   pretrained_cfg_overlay=dict(file=ckpt))`, in two regimes over several seeds.
-5. Checks the mechanics (Normalize with the cfg stats after, none before, weights loaded),
-   prints a table and a reading, writes DIR/metrics.json and DIR/curves.png. Exit 0 = verified.
+2. Checks CUDA, data and weights and picks the preset; a missing piece means a smaller preset.
+3. Offline presets "pretrain" each architecture on digits 0-4 with its own default_cfg mean/std
+   (cached in DIR/checkpoints); `session` fetches timm's weights and the data set once, up front.
+4. Copies this fastai package and applies the reverse codemod to the copy: the old code.
+5. Fine-tunes under each code version in a subprocess with that copy first on sys.path
+   (`vision_learner(..., pretrained=True)`, with `pretrained_cfg_overlay=dict(file=ckpt)` for local
+   weights), in two regimes over several seeds; mixed precision on CUDA where the preset says so.
+6. Checks the mechanics (Normalize with the cfg stats after, none before, weights loaded),
+   prints a table, the preset, device and wall times, and a reading; writes DIR/metrics.json and
+   DIR/curves.png. Exit 0 = verified.
 """
 from __future__ import annotations
 
@@ -33,8 +43,10 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # after the workspace: walkthroughs and navigator come from this repo
     sys.path.append(str(REPO))
 
-from walkthroughs.timm_normalize import report  # noqa: E402
-from walkthroughs.timm_normalize.experiment import PRESETS, Settings  # noqa: E402
+from walkthroughs.timm_normalize import preflight, report  # noqa: E402
+from walkthroughs.timm_normalize.experiment import DIGITS, PRESETS, Settings, hub_file, smoke  # noqa: E402
+
+PRESET_NAMES = ("auto", *PRESETS)
 
 
 class VerifyFailed(Exception):
@@ -85,17 +97,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def run_code(code: str, path_first: Path, settings: Settings, checkpoints: dict[str, Path], device: str,
+def run_code(code: str, path_first: Path, settings: Settings, inputs: Inputs, device: str,
              out: Path) -> list[dict[str, Any]]:
     """Fine-tune every arch x regime x seed in a subprocess with PATH_FIRST first on sys.path."""
     config = out / f"{code}.config.json"
     result = out / f"{code}.runs.json"
     result.unlink(missing_ok=True)
     config.write_text(json.dumps({"code": code, "settings": settings.to_dict(), "device": device,
-                                  "checkpoints": {a: str(p) for a, p in checkpoints.items()},
-                                  "result": str(result)}))
+                                  "checkpoints": {a: str(p) for a, p in inputs.checkpoints.items()},
+                                  "data_path": str(inputs.data_path or ""), "result": str(result)}))
     extra = os.environ.get("PYTHONPATH")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "HF_HUB_OFFLINE": "1",  # the session's weights were fetched up front
            "PYTHONPATH": os.pathsep.join([str(path_first), str(REPO)] + ([extra] if extra else []))}
     proc = subprocess.run([sys.executable, "-m", "walkthroughs.timm_normalize.experiment", str(config)],
                           env=env, cwd=out)
@@ -108,15 +120,87 @@ def run_code(code: str, path_first: Path, settings: Settings, checkpoints: dict[
     return runs
 
 
-def pretrain_all(settings: Settings, device: str, out: Path) -> dict[str, Path]:
-    """Pretrained checkpoints for every arch (cached under OUT/checkpoints)."""
-    import warnings
+@dataclasses.dataclass
+class Inputs:
+    """What the fine-tuning runs start from: weights per arch (none = timm's hub cache) and the data."""
 
+    checkpoints: dict[str, Path]
+    data_path: Path | None = None  # the untar_data folder; None for the digits
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # pretraining/fetching, per item
+
+
+def pretrain_all(settings: Settings, device: str, out: Path) -> Inputs:
+    """Pretrained checkpoints for every arch (cached under OUT/checkpoints), timed per arch."""
     from walkthroughs.timm_normalize.experiment import pretrain
 
-    warnings.filterwarnings("ignore")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return {arch: pretrain(arch, settings, device, out / "checkpoints") for arch in settings.archs}
+    inputs = Inputs({})
+    for arch in settings.archs:
+        started = time.monotonic()
+        inputs.checkpoints[arch] = pretrain(arch, settings, device, out / "checkpoints")
+        inputs.seconds[f"pretrain {arch}"] = round(time.monotonic() - started, 1)
+    return inputs
+
+
+def fetch_inputs(settings: Settings, weights_dir: Path | None) -> Inputs:
+    """The session preset's inputs, fetched once before any run: the data set and timm's weights."""
+    inputs = Inputs({})
+    started = time.monotonic()
+    inputs.data_path = fetch_data(settings.data)
+    inputs.seconds["fetch data"] = round(time.monotonic() - started, 1)
+    for arch in settings.archs:
+        started = time.monotonic()
+        if weights_dir is not None:
+            found = preflight.local_weights(arch, weights_dir)
+            if found is None:
+                raise VerifyFailed(f"no weights for {arch} in {weights_dir} (want {arch}.pth or {arch}.safetensors)")
+            inputs.checkpoints[arch] = found
+        else:
+            fetch_hub_weights(arch)
+        inputs.seconds[f"fetch {arch}"] = round(time.monotonic() - started, 1)
+    return inputs
+
+
+def fetch_data(url: str) -> Path:
+    """untar_data(URL) (downloaded once, then cached), checked for train/ and val/ class folders."""
+    from fastai.data.external import untar_data
+
+    print(f"data: untar_data({url})", flush=True)
+    try:
+        path = Path(untar_data(url))
+    except Exception as err:  # any failure to download or extract: one clear line, no traceback
+        raise VerifyFailed(f"cannot fetch the data set {url}: {type(err).__name__}: {err}") from None
+    splits = [path / split for split in ("train", "val")]
+    if not all(split.is_dir() and any(child.is_dir() for child in split.iterdir()) for split in splits):
+        raise VerifyFailed(f"{path} (from {url}) is not in Imagenette's layout: it needs train/ and val/ "
+                           "folders with one folder of images per class")
+    return path
+
+
+def fetch_hub_weights(arch: str) -> None:
+    """timm's pretrained weights for ARCH into the hub cache, so the runs can load them offline."""
+    import timm
+
+    if hub_file(arch):
+        return
+    print(f"weights: timm.create_model({arch!r}, pretrained=True) (download into the hub cache)", flush=True)
+    try:
+        timm.create_model(arch, pretrained=True, num_classes=0)
+    except Exception as err:  # network, disk or hub errors: one clear line, no traceback
+        raise VerifyFailed(f"cannot fetch timm's pretrained weights for {arch}: {type(err).__name__}: {err}") from None
+    if not hub_file(arch):
+        raise VerifyFailed(f"timm loaded {arch} but its weights are not in the hub cache")
+
+
+def environment(device: str, settings: Settings) -> dict[str, Any]:
+    """Where the runs train: device, GPU name, CUDA/torch/fastai/timm versions, mixed precision."""
+    import fastai
+    import timm
+    import torch
+
+    cuda = device == "cuda"
+    return {"device": device, "gpu": torch.cuda.get_device_name(0) if cuda else None,
+            "cuda": torch.version.cuda if cuda else None, "torch": torch.__version__,
+            "fastai": fastai.__version__, "timm": timm.__version__, "amp": bool(settings.amp and cuda)}
 
 
 def cfg_stats(archs: tuple[str, ...]) -> dict[str, str]:
@@ -137,23 +221,36 @@ def write_json(path: Path, data: Any) -> None:
     write_json_atomic(path, data)
 
 
-def experiment(settings: Settings, device: str, out: Path) -> dict[str, Any]:
-    """Steps 1-4; returns the metrics (runs, summary, reading, problems)."""
-    fastai = fastai_dir()
-    check_refactored(fastai)
-    device = resolve_device(device)
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What to run: the chosen preset's settings, why it was chosen, and the flags that shaped it."""
+
+    settings: Settings
+    choice: preflight.Choice
+    device: str  # cuda | cpu
+    smoke: bool = False
+    weights_dir: Path | None = None
+
+
+def experiment(plan: Plan, out: Path) -> dict[str, Any]:
+    """Pretrain or fetch, fine-tune under both code versions; returns the metrics."""
+    fastai, settings, device = fastai_dir(), plan.settings, plan.device
     print(f"after-refactor fastai: {fastai}\ndevice: {device}\nsettings: {settings}", flush=True)
     started = time.time()
-    checkpoints = pretrain_all(settings, device, out)
+    inputs = pretrain_all(settings, device, out) if settings.weights == "local" else \
+        fetch_inputs(settings, plan.weights_dir)
     with tempfile.TemporaryDirectory(prefix="verify-", dir=out) as scratch:
         before = before_copy(fastai, Path(scratch))
         print(f"before-refactor fastai: {before / 'fastai'} (reverse codemod applied)", flush=True)
-        runs = run_code("before", before, settings, checkpoints, device, out)
-    runs += run_code("after", fastai.parent, settings, checkpoints, device, out)
+        runs = run_code("before", before, settings, inputs, device, out)
+    runs += run_code("after", fastai.parent, settings, inputs, device, out)
     table = report.cells(runs)
-    return {"settings": settings.to_dict(), "device": device, "fastai_after": str(fastai),
-            "checkpoints": {a: str(p) for a, p in checkpoints.items()}, "seconds": round(time.time() - started, 1),
-            "runs": runs, "summary": [dataclasses.asdict(c) | {"mean": c.mean, "spread": c.spread} for c in table],
+    return {"preset": plan.choice.preset, "smoke": plan.smoke, "preflight": plan.choice.to_dict(),
+            "settings": settings.to_dict(), "device": device, "environment": environment(device, settings),
+            "fastai_after": str(fastai), "checkpoints": {a: str(p) for a, p in inputs.checkpoints.items()},
+            "data_path": str(inputs.data_path) if inputs.data_path else None,
+            "seconds": round(time.time() - started, 1), "setup_seconds": inputs.seconds,
+            "runs": runs, "summary": [report.summary(c) for c in table],
             "reading": report.reading(table), "problems": report.verdict_problems(runs, settings.to_dict())}
 
 
@@ -162,7 +259,10 @@ def show(metrics: dict[str, Any], out: Path) -> None:
 
     console = Console(width=None if sys.stdout.isatty() else 110)
     table = report.cells(metrics["runs"])
-    console.print(report.rich_table(table, cfg_stats(tuple(metrics["settings"]["archs"]))))
+    console.print(report.rich_table(table, cfg_stats(tuple(metrics["settings"]["archs"])),
+                                    task=report.task_name(metrics["settings"])))
+    for line in report.run_notes(metrics):
+        console.print(line, highlight=False)
     for line in metrics["reading"]:
         console.print(f"- {line}", highlight=False)
     console.print(f"metrics: {out / 'metrics.json'}\nplot:    {out / 'curves.png'}", highlight=False)
@@ -170,20 +270,35 @@ def show(metrics: dict[str, Any], out: Path) -> None:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small settings (a few minutes on 2 CPU cores)")
+    parser.add_argument("--preset", choices=PRESET_NAMES, help="experiment size (default: auto, the biggest "
+                        "this machine can run: session on CUDA with network, full on CUDA, else small)")
+    parser.add_argument("--quick", action="store_true", help="the quick preset (a few minutes on 2 CPU cores)")
+    parser.add_argument("--smoke", action="store_true", help="the preset's code path for a few batches with tiny "
+                        "models and images, on any device (a test of the machinery, not an experiment)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--out", type=Path, default=Path("verify-out"), help="output (and checkpoint cache) dir")
+    parser.add_argument("--data-url", help="session preset: untar_data URL of an archive with train/ and val/ "
+                        "class folders (default: fastai's URLs.IMAGENETTE_160)")
+    parser.add_argument("--weights", type=Path, help="session preset: a folder of ARCH.pth or ARCH.safetensors "
+                        "files, loaded through timm's pretrained_cfg_overlay instead of the hub")
     parser.add_argument("--seeds", type=int, help="override: number of seeds")
     parser.add_argument("--epochs", type=int, help="override: epochs of every training phase")
     parser.add_argument("--limit", type=int, help="override: images per task, pretraining and fine-tuning (0 = all)")
     parser.add_argument("--archs", help="override: comma-separated timm archs")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.quick and args.preset not in (None, "quick"):
+        parser.error(f"--quick is the quick preset: it cannot be combined with --preset {args.preset}")
+    return args
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The preset, with any overrides (tests use tiny ones to check mechanics)."""
-    settings = PRESETS["quick" if args.quick else "full"]
+def adjust(settings: Settings, args: argparse.Namespace) -> Settings:
+    """A preset with --data-url, --smoke and the overrides (tests use tiny ones to check mechanics)."""
     changes: dict[str, Any] = {}
+    if args.data_url and settings.data != DIGITS:
+        changes["data"] = args.data_url
+    settings = smoke(dataclasses.replace(settings, **changes)) if args.smoke else \
+        dataclasses.replace(settings, **changes)
+    changes = {}
     if args.seeds:
         changes["seeds"] = tuple(range(args.seeds))
     if args.epochs:
@@ -195,12 +310,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, **changes)
 
 
+def plan_from(args: argparse.Namespace) -> Plan:
+    """Check the machine, then pick the preset; prints which one runs and why."""
+    device = resolve_device(args.device)
+    presets = {name: adjust(settings, args) for name, settings in PRESETS.items()}
+    requested = "quick" if args.quick else args.preset or "auto"
+    choice = preflight.choose(requested, presets, cuda=device == "cuda", cpu_ok=args.smoke or args.device == "cpu",
+                              weights_dir=args.weights)
+    print(choice.describe() + ("\n  smoke run: tiny models and a few batches" if args.smoke else ""), flush=True)
+    return Plan(presets[choice.preset], choice, device, args.smoke, args.weights)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")
     args = parse(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        metrics = experiment(settings_from(args), args.device, out)
+        check_refactored(fastai_dir())
+        metrics = experiment(plan_from(args), out)
     except VerifyFailed as err:
         print(f"VERDICT: FAIL: {err}", flush=True)
         return 1
@@ -211,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         print("VERDICT: FAIL: " + "; ".join(metrics["problems"]))
         return 1
     print("VERDICT: PASS: under the refactored fastai every timm learner normalizes with its model's own "
-          "default_cfg stats; under the reverted copy none does; pretrained weights loaded via the cfg overlay")
+          "default_cfg stats; under the reverted copy none does; pretrained weights loaded"
+          + (" via the cfg overlay" if metrics["checkpoints"] else " from timm's hub cache"))
     return 0
 
 
