@@ -214,3 +214,31 @@ def test_a_step_that_cannot_start_fails_with_the_reason(walks: Path, cache: Path
     result = run_step(load_walkthrough("four"), 0, RunOptions(python=str(walks / "no-python")))
     assert not result.ok
     assert result.verdict.startswith("failed: step 1 (s1): [Errno 2] No such file or directory")
+
+
+def test_verify_step_gets_the_preset_it_offers_and_only_session_may_reach_the_hub(
+        walks: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    script = walks / "args.py"
+    script.write_text("import os, sys; print('args', sys.argv[1:], 'offline', os.environ.get('HF_HUB_OFFLINE'),"
+                      " 'preset', os.environ['NAV_PRESET'])\n")
+    write_walk(walks, "presets", f'[[step]]\nid = "verify"\nkind = "verify"\ntitle = "v"\nscript = "{script}"\n'
+                                 'args = ["--out", "{out}"]\npresets = ["small", "session"]\n')
+    walk = load_walkthrough("presets")
+    out = str(workspace_root("presets") / "scratch" / "verify-out")
+    session = run_step(walk, 0, RunOptions(preset="session"))
+    assert session.ok and f"args ['--out', '{out}', '--preset', 'session'] offline None preset session" in session.output
+    small = run_step(walk, 0, RunOptions(preset="small"))
+    assert small.ok and "'--preset', 'small'] offline 1 preset small" in small.output
+    plain = run_step(walk, 0, RunOptions())
+    assert plain.ok and f"args ['--out', '{out}'] offline 1 preset \n" in plain.output
+    missing = run_step(walk, 0, RunOptions(preset="full"))
+    assert not missing.ok
+    assert missing.verdict == "FAIL: step 1 (verify): this verify step has no preset 'full' (it offers: small, session)"
+
+
+def test_walk_refuses_quick_with_another_preset(walks: Path, cache: Path) -> None:
+    verify_walk(walks, '[[step]]\nid = "good"\nkind = "verify"\ntitle = "v"\nscript = "SCRIPT"\nargs = ["0"]\n')
+    code, out = nav_walk(cache, "verdicts", "--auto", "--quick", "--preset", "session")
+    assert code != 0 and "--quick is the quick preset: give either it or --preset session" in out
+    assert "experiment ran" not in out

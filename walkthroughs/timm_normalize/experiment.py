@@ -96,7 +96,10 @@ def model_kwargs(arch: str, size: int) -> dict[str, Any]:
 
 
 def hub_file(arch: str) -> Path | None:
-    """The cached hub weights timm's pretrained=True loads for ARCH, or None when not downloaded."""
+    """The cached hub weights timm's pretrained=True loads for ARCH, or None when not downloaded.
+
+    HF_HUB_CACHE is read now, not when huggingface_hub was imported, so a caller can point it elsewhere.
+    """
     from huggingface_hub import try_to_load_from_cache
     from timm.models import get_pretrained_cfg
 
@@ -104,7 +107,7 @@ def hub_file(arch: str) -> Path | None:
     if cfg is None or not cfg.hf_hub_id:
         return None
     for name in ("model.safetensors", "pytorch_model.bin"):
-        found = try_to_load_from_cache(cfg.hf_hub_id, name)
+        found = try_to_load_from_cache(cfg.hf_hub_id, name, cache_dir=os.environ.get("HF_HUB_CACHE"))
         if isinstance(found, str):
             return Path(found)
     return None
