@@ -322,3 +322,11 @@ def test_run_notes_name_the_preset_the_device_and_the_times() -> None:
         "preset: full (asked for: session)", "  the session preset needs X",
         "device: cuda (NVIDIA H100, CUDA 12.4), torch 2.5.1, fastai 2.8.1, timm 1.0.9, AMP (to_fp16) on",
         "wall time: 612 s in all; pretrain resnet18 80 s; each condition's in the table (all its seeds)"]
+
+
+def test_the_walkthroughs_verify_step_offers_every_preset() -> None:
+    from navigator.walk.format import load_walkthrough
+    from walkthroughs.timm_normalize.verify import PRESET_NAMES
+
+    step = next(s for s in load_walkthrough("timm-normalize").steps if s.kind == "verify")
+    assert step.presets == PRESET_NAMES and step.quick_args == ("--quick",)

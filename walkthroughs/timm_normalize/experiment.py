@@ -67,10 +67,12 @@ PRESETS: dict[str, Settings] = {
                      head_epochs=3, freeze_epochs=1, full_epochs=8, lr=5e-3, limit=400),
     "quick": Settings(archs=("test_byobnet", "test_resnet"), size=32, seeds=(0, 1, 2), pretrain_epochs=4,
                       head_epochs=2, freeze_epochs=1, full_epochs=2, lr=5e-3, limit=250, pretrain_limit=500),
-    # real-size nets on a GPU without network: weights pretrained here on all digits 0-4 at 96 px
-    "full": Settings(archs=("resnet18", "vit_small_patch16_224"), size=96, seeds=(0, 1, 2), pretrain_epochs=30,
+    # real-size nets on a GPU without network: weights pretrained here on all digits 0-4 at 128 px
+    # (expected ~5 min on one A100/H100-class GPU, unmeasured: results/README.md says how it was estimated)
+    "full": Settings(archs=("resnet18", "vit_small_patch16_224"), size=128, seeds=(0, 1, 2), pretrain_epochs=30,
                      head_epochs=4, freeze_epochs=1, full_epochs=8, bs=64, lr=2e-3, amp=True),
     # the session's experiment: timm's ImageNet weights, Imagenette photos at 160 px
+    # (expected 10-15 min on one A100/H100-class GPU plus the downloads, unmeasured: see results/README.md)
     "session": Settings(archs=("resnet50", "vit_small_patch16_224"), size=160, seeds=(0, 1, 2), head_epochs=3,
                         freeze_epochs=1, full_epochs=4, bs=64, lr=2e-3, data=IMAGENETTE_160, weights="hub",
                         amp=True),

@@ -7,7 +7,7 @@ fastai >= 2.7.5):
         [--smoke] [--device auto|cpu|cuda] --out DIR
 
 Presets (experiment.PRESETS): `quick` and `small`: timm's tiny test models on 32 px digits, CPU
-minutes; `full`: resnet18 + vit_small at 96 px on digits, for a GPU without network; `session`:
+minutes; `full`: resnet18 + vit_small at 128 px on digits, for a GPU without network; `session`:
 the recorded session's experiment, resnet50 + vit_small with timm's real ImageNet weights on
 Imagenette (fastai's `untar_data`) at 160 px, on a GPU with network. `auto` (the default) runs
 the biggest one the machine can: the preflight checks say which and why (preflight.py).
