@@ -234,16 +234,23 @@ def test_session_preset_smoke_end_to_end(served: Served, hub_cache: Path, tmp_pa
     assert "wall time:" in done.stdout and "fetch data" in done.stdout
 
 
-def test_full_preset_smoke_end_to_end(tmp_path: Path) -> None:
-    """The full preset's path: local pretraining on digits at the ViT's own img_size, then both code versions."""
-    done = run_verify(tmp_path / "out", "--preset", "full", "--smoke")
+def test_session_without_its_inputs_falls_back_to_the_full_preset_end_to_end(tmp_path: Path) -> None:
+    """Asked for session with no data and no weights: says why, then runs the full preset's path
+    (local pretraining on digits at the ViT's own img_size, both code versions)."""
+    missing = (tmp_path / "gone.tgz").as_uri()
+    done = run_verify(tmp_path / "out", "--preset", "session", "--smoke", "--data-url", missing,
+                      env={"HF_HUB_CACHE": str(tmp_path / "empty-hf-cache")})
     metrics = passed(done, tmp_path / "out")
+    assert "preset: full (asked for: session)" in done.stdout
+    assert f"the session preset needs data {missing} (no such file: " in done.stdout
+    assert "weights test_vit (not in the hub cache, and HF_HUB_OFFLINE is set)" in done.stdout
+    assert done.stdout.count("so the full preset runs instead") == 2  # before the run and under the table
     assert metrics["preset"] == "full" and metrics["settings"]["weights"] == "local"
-    assert metrics["preflight"]["notes"] == []  # a smoke run may use the CPU: no fallback
+    assert metrics["preflight"]["requested"] == "session" and len(metrics["preflight"]["notes"]) == 1
     assert_mechanics(metrics)
     assert sorted(Path(p).name.split("-px")[0] for p in metrics["checkpoints"].values()) == sorted(SMOKE_ARCHS)
     assert set(metrics["setup_seconds"]) == {f"pretrain {arch}" for arch in SMOKE_ARCHS}
-    assert "Error rate on digits 5-9" in done.stdout and "preset: full, smoke run" in done.stdout
+    assert "Error rate on digits 5-9" in done.stdout and "Traceback" not in done.stderr
 
 
 # --- preflight: which preset runs, and why ---------------------------------------------------------
@@ -329,4 +336,4 @@ def test_the_walkthroughs_verify_step_offers_every_preset() -> None:
     from walkthroughs.timm_normalize.verify import PRESET_NAMES
 
     step = next(s for s in load_walkthrough("timm-normalize").steps if s.kind == "verify")
-    assert step.presets == PRESET_NAMES and step.quick_args == ("--quick",)
+    assert sorted(step.presets) == sorted(PRESET_NAMES) and step.quick_args == ("--quick",)
