@@ -42,7 +42,7 @@ class Served:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: object) -> None:  # the base class names it `format`
         pass
 
 
@@ -323,11 +323,11 @@ def test_quick_and_preset_conflict_is_a_usage_error(tmp_path: Path) -> None:
 def test_run_notes_name_the_preset_the_device_and_the_times() -> None:
     metrics = {"preset": "full", "smoke": False, "seconds": 612.4, "setup_seconds": {"pretrain resnet18": 80.0},
                "preflight": {"requested": "session", "notes": ["the session preset needs X"], "checks": []},
-               "environment": {"device": "cuda", "gpu": "NVIDIA H100", "cuda": "12.4", "torch": "2.5.1",
+               "environment": {"device": "cuda", "gpu": "NVIDIA H100", "cuda": "12.4", "cudnn": 90100, "torch": "2.5.1",
                                "fastai": "2.8.1", "timm": "1.0.9", "amp": True}}
     assert report.run_notes(metrics) == [
         "preset: full (asked for: session)", "  the session preset needs X",
-        "device: cuda (NVIDIA H100, CUDA 12.4), torch 2.5.1, fastai 2.8.1, timm 1.0.9, AMP (to_fp16) on",
+        "device: cuda (NVIDIA H100, CUDA 12.4, cuDNN 90100), torch 2.5.1, fastai 2.8.1, timm 1.0.9, AMP (to_fp16) on",
         "wall time: 612 s in all; pretrain resnet18 80 s; each condition's in the table (all its seeds)"]
 
 

@@ -69,7 +69,7 @@ def run_notes(metrics: dict[str, Any]) -> list[str]:
     lines = [f"preset: {metrics['preset']}{asked}" + (", smoke run (tiny models, a few batches)" if metrics["smoke"]
                                                        else "")]
     lines += [f"  {note}" for note in choice["notes"]]
-    where = f"{env['gpu']}, CUDA {env['cuda']}" if env["device"] == "cuda" else "CPU"
+    where = f"{env['gpu']}, CUDA {env['cuda']}, cuDNN {env.get('cudnn')}" if env["device"] == "cuda" else "CPU"
     lines.append(f"device: {env['device']} ({where}), torch {env['torch']}, fastai {env['fastai']}, timm {env['timm']}, "
                  f"AMP (to_fp16) {'on' if env['amp'] else 'off'}")
     setup = ", ".join(f"{what} {seconds:.0f} s" for what, seconds in metrics["setup_seconds"].items())

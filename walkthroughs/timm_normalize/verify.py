@@ -199,7 +199,8 @@ def environment(device: str, settings: Settings) -> dict[str, Any]:
 
     cuda = device == "cuda"
     return {"device": device, "gpu": torch.cuda.get_device_name(0) if cuda else None,
-            "cuda": torch.version.cuda if cuda else None, "torch": torch.__version__,
+            "cuda": torch.version.cuda if cuda else None, "cudnn": torch.backends.cudnn.version() if cuda else None,
+            "torch": torch.__version__,
             "fastai": fastai.__version__, "timm": timm.__version__, "amp": bool(settings.amp and cuda)}
 
 
