@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, Program, Scope
@@ -29,6 +29,7 @@ _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyByte
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 Value = tuple  # (kind, name, extra)
+_EMPTY: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,23 +71,60 @@ class Solver:
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
         self.bases: dict[str, list[Value]] = {}
-        self.edges: set[Edge] = set()
-        self.changed = False
+        self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
+        self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
+        self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
+        self.queue: deque[str] = deque()
+        self.queued: set[str] = set()
 
     # -- the fixpoint ----------------------------------------------------------------------
     def solve(self) -> CallGraph:
-        passes = 0
-        for passes in range(1, MAX_PASSES + 1):
-            self.changed = False
+        """A worklist: a scope runs again only when something it read has grown."""
+        runs: dict[str, int] = defaultdict(int)
+        for name, scope in self.program.scopes.items():
+            if scope.kind != CLASS:  # class bodies run where the class statement stands
+                self.schedule(name)
+        total = 0
+        while self.queue:
+            name = self.queue.popleft()
+            self.queued.discard(name)
+            if runs[name] >= MAX_PASSES:
+                continue
+            runs[name] += 1
+            total += 1
+            self.runner = name
+            self.run_scope(self.program.scopes[name])
+        passes = max(runs.values(), default=0)
+        self.runs = total
+        return CallGraph({Edge(*e) for e in self.edges}, self.program.scopes, passes)
+
+    def schedule(self, name: str) -> None:
+        if name not in self.queued:
+            self.queued.add(name)
+            self.queue.append(name)
+
+    def read(self, key: str, default: object = None) -> set[Value]:
+        """The points-to set of `key`, noting that the running scope depends on it."""
+        self.readers[key].add(self.runner)
+        return self.pts.get(key) or _EMPTY
+
+    def notify(self, key: str) -> None:
+        for reader in self.readers.get(key, ()):
+            self.schedule(reader)
+
+    def add_member(self, scope: str, name: str) -> None:
+        members = self.members[scope]
+        if name not in members:
+            members.add(name)
+            self.notify("<members>" + scope)
+
+    def set_bases(self, klass: str, bases: list[Value]) -> None:
+        if self.bases.get(klass) != bases:
+            self.bases[klass] = bases
             self._mro = {}
-            for scope in list(self.program.scopes.values()):
-                if scope.kind != CLASS:  # class bodies run where the class statement stands
-                    self.run_scope(scope)
-            if not self.changed:
-                break
-        return CallGraph(self.edges, self.program.scopes, passes)
+            self.notify("<bases>" + klass)
 
     def run_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -107,13 +145,10 @@ class Solver:
             return
         target.update(values)
         if len(target) != before:
-            self.changed = True
+            self.notify(key)
 
     def edge(self, node: ast.AST, callee: str, kind: str = "function", how: str = "points-to") -> None:
-        found = Edge(self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind)
-        if found not in self.edges:
-            self.edges.add(found)
-            self.changed = True
+        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind))
 
     def _caller(self) -> str:
         """Calls in a class body belong to the scope around the class (as PyCG counts them)."""
@@ -131,16 +166,20 @@ class Solver:
             if name in scope.globals and scope.kind != MODULE:
                 return self.program.modules[scope.module]
             if (first or scope.kind != CLASS) and (name in scope.locals or (
-                    scope.kind == MODULE and name in self.members[scope.name])):
+                    scope.kind == MODULE and name in self.module_members(scope.name))):
                 return scope
             first = False
             scope = scope.parent
         return None
 
+    def module_members(self, module: str) -> set[str]:
+        self.readers["<members>" + module].add(self.runner)
+        return self.members[module]
+
     def load_name(self, name: str) -> set[Value]:
         scope = self.binding_scope(name)
         if scope is not None:
-            return self.pts.get(f"{scope.name}.{name}", set())
+            return set(self.read(f"{scope.name}.{name}"))
         if name in BUILTIN_NAMES:
             return {("b", name, "")}
         return set()
@@ -149,7 +188,7 @@ class Solver:
         scope = self.binding_scope(name) or self.scope
         if name in self.scope.locals and name not in self.scope.globals:
             scope = self.scope
-        self.members[scope.name].add(name)
+        self.add_member(scope.name, name)
         self.add(f"{scope.name}.{name}", values)
 
     # -- statements ------------------------------------------------------------------------
@@ -198,7 +237,7 @@ class Solver:
         if scope is None:
             return
         if isinstance(node, ast.ClassDef):
-            self.bases[scope.name] = [v for base in node.bases for v in self.eval(base)]
+            self.set_bases(scope.name, [v for base in node.bases for v in self.eval(base)])
             outer = self.scope
             self.run_scope(scope)
             self.scope = outer
@@ -261,20 +300,20 @@ class Solver:
         found: set[Value] = set()
         for value in containers:
             if value[0] == "k":
-                found |= self.pts.get(f"<k>{value[1]}[{position}]", set())
+                found |= self.read(f"<k>{value[1]}[{position}]", set())
         return found
 
     def store_attribute(self, owner: Value, attr: str, values: set[Value], node: ast.AST) -> None:
         kind, name, _ = owner
         if kind in ("i", "c"):
             for klass in self.mro(name):
-                if self.pts.get(f"{klass}.{attr}") and self._is_property(klass, attr):
+                if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
                     self.call_method(owner, attr, node, [values], setter=True)
                     return
-            self.members[name].add(attr)
+            self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
         elif kind == "m":
-            self.members[name].add(attr)
+            self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
 
     def with_item(self, item: ast.withitem) -> None:
@@ -328,15 +367,15 @@ class Solver:
         if source not in self.program.modules:
             return
         scope = self.program.modules[self.scope.module]
-        exported = self.pts.get(f"{source}.__all__")
-        for name in list(self.members[source]):
+        exported = self.read(f"{source}.__all__")
+        for name in list(self.module_members(source)):
             if name.startswith("_") and not exported:
                 continue
-            self.members[scope.name].add(name)
-            self.add(f"{scope.name}.{name}", self.pts.get(f"{source}.{name}", set()))
+            self.add_member(scope.name, name)
+            self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}", set()))
 
     def module_attribute(self, module: str, name: str) -> set[Value]:
-        found = set(self.pts.get(f"{module}.{name}", ()))
+        found = set(self.read(f"{module}.{name}", ()))
         if f"{module}.{name}" in self.program.modules:
             found.add(("m", f"{module}.{name}", ""))
         return found
@@ -422,7 +461,7 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             if value[0] == "k":
-                found |= self.pts.get(f"<k>{value[1]}", set())
+                found |= self.read(f"<k>{value[1]}", set())
         return found
 
     def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
@@ -435,8 +474,8 @@ class Solver:
                 if isinstance(node.slice, ast.Slice):
                     found.add(owner)
                     continue
-                keyed = self.pts.get(f"<k>{owner[1]}[{key}]") if key is not None else None
-                found |= keyed if keyed else self.pts.get(f"<k>{owner[1]}", set())
+                keyed = self.read(f"<k>{owner[1]}[{key}]") if key is not None else None
+                found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
                 found |= self.call_method(owner, "__getitem__", node, [set()])
         return found
@@ -459,7 +498,7 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             if value[0] == "k":
-                found |= self.pts.get(f"<k>{value[1]}", set())
+                found |= self.read(f"<k>{value[1]}", set())
             elif value[0] == "i":
                 iterators = self.call_method(value, "__iter__", node, [])
                 for iterator in iterators or {value}:
@@ -476,6 +515,8 @@ class Solver:
         """C3 order of the analysed classes; external bases come last as `e:` names."""
         cached = self._mro.get(name)
         if cached is not None:
+            for klass in cached:
+                self.readers["<bases>" + klass].add(self.runner)
             return cached
         self._mro[name] = [name]  # a cycle through bad bases ends here
         sequences = []
@@ -489,6 +530,7 @@ class Solver:
                 direct.append("e:" + base[1])
         order = [name, *_c3_merge(sequences + [direct])]
         self._mro[name] = order
+        self.readers["<bases>" + name].add(self.runner)
         return order
 
     def lookup(self, klass: str, attr: str, skip: int = 0) -> tuple[str, set[Value]]:
@@ -496,9 +538,9 @@ class Solver:
         for owner in self.mro(klass)[skip:]:
             if owner.startswith("e:"):
                 return owner, {("e", f"{owner[2:]}.{attr}", "")}
-            values = self.pts.get(f"{owner}.{attr}")
+            values = self.read(f"{owner}.{attr}")
             if values:
-                return owner, values
+                return owner, set(values)
         return "", set()
 
     def attribute(self, owners: set[Value], attr: str, node: ast.AST) -> set[Value]:
@@ -534,7 +576,7 @@ class Solver:
             if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
-                found |= self.pts.get(f"{value[1]}.<return>", set())
+                found |= self.read(f"{value[1]}.<return>", set())
             elif scope is not None and scope.is_method and not scope.static and (kind != "c" or scope.classmethod):
                 found.add(("bm", value[1], receiver if kind != "c" else "cls:" + name))
             else:
@@ -543,7 +585,7 @@ class Solver:
 
     def _is_property(self, klass: str, attr: str) -> bool:
         return any(self.program.scopes.get(v[1]) is not None and "property" in self.program.scopes[v[1]].decorators
-                   for v in self.pts.get(f"{klass}.{attr}", ()) if v[0] == "f")
+                   for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
 
     # -- calls -----------------------------------------------------------------------------
     def call(self, node: ast.Call, depth: int) -> set[Value]:
@@ -568,7 +610,7 @@ class Solver:
         if scope is None or scope.parent is None:
             return set()
         klass = scope.parent.name
-        receivers = {v[1] for v in self.pts.get(f"{scope.name}.{scope.params[0]}", ()) if v[0] == "i"} \
+        receivers = {v[1] for v in self.read(f"{scope.name}.{scope.params[0]}", ()) if v[0] == "i"} \
             if scope.params else set()
         return {("s", klass, receiver) for receiver in receivers or {klass}}
 
@@ -603,7 +645,7 @@ class Solver:
         scope = self.program.scopes.get(name)
         if scope is not None:
             self._bind(scope, positional, keywords)
-        return set(self.pts.get(f"{name}.<return>", ()))
+        return set(self.read(f"{name}.<return>", ()))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -635,8 +677,8 @@ class Solver:
         for init in inits:
             if init[0] == "f":
                 self.call_function(node, init[1], [{instance}, *positional], keywords)
-                self.edges.add(Edge(self._caller(), init[1], getattr(node, "lineno", 0),
-                                    getattr(node, "col_offset", -1) + 1, "points-to", "init"))
+                self.edges.add((self._caller(), init[1], getattr(node, "lineno", 0),
+                                getattr(node, "col_offset", -1) + 1, "points-to", "init"))
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
         return {instance}
@@ -679,7 +721,7 @@ class Solver:
             return set()
         if extra:
             self.edge(node, f"{extra}.{method}", "builtin")
-        return self.pts.get(f"<k>{site}", set()) if method in _GETTERS else set()
+        return self.read(f"<k>{site}", set()) if method in _GETTERS else set()
 
 
 def _constant_key(node: ast.AST | None) -> str | None:
@@ -718,20 +760,31 @@ def analyse(sources: dict[str, tuple[str, bool]]) -> CallGraph:
     return Solver(program).solve()
 
 
-def analyse_directory(directory: str) -> CallGraph:
-    """Every `.py` file under `directory`, module names relative to it (`pkg/mod.py` -> `pkg.mod`)."""
+def directory_sources(directory: str, package: str = "") -> dict[str, tuple[str, bool]]:
+    """Every `.py` file under `directory`, module names relative to it (`pkg/mod.py` -> `pkg.mod`).
+
+    `package` names the directory itself when it is an installed package (`fastai/` -> `fastai.*`).
+    """
     sources: dict[str, tuple[str, bool]] = {}
     for folder, subfolders, files in os.walk(directory):
         subfolders[:] = sorted(d for d in subfolders if d.isidentifier())
         for file_name in sorted(files):
-            if not file_name.endswith(".py"):
+            if not file_name.endswith(".py") or not file_name[:-3].isidentifier():
                 continue
             path = os.path.join(folder, file_name)
-            parts = os.path.relpath(path, directory)[:-3].split(os.sep)
+            parts = [p for p in (package, *os.path.relpath(path, directory)[:-3].split(os.sep)) if p]
             is_package = parts[-1] == "__init__"
             module = ".".join(parts[:-1] if is_package else parts)
-            if not module:
+            if not module or not os.path.isfile(path):  # a FIFO or device named *.py is skipped
                 continue
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                sources[module] = (handle.read(), is_package)
-    return analyse(sources)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    sources[module] = (handle.read(), is_package)
+            except OSError:
+                continue
+    return sources
+
+
+def analyse_directory(directory: str, package: str = "") -> CallGraph:
+    """The call graph of the code under `directory` (see `directory_sources` for module names)."""
+    return analyse(directory_sources(directory, package))
