@@ -26,6 +26,8 @@ MAX_VALUES = 64
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 Value = tuple  # (kind, name, extra)
@@ -71,9 +73,12 @@ class Solver:
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
         self.bases: dict[str, list[Value]] = {}
+        self.keys: dict[str, set[str]] = defaultdict(set)  # container site -> its constant keys
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
+        self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
+        self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
         self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
         self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
         self.queue: deque[str] = deque()
@@ -133,8 +138,28 @@ class Solver:
             return
         if scope.is_method and scope.params and not scope.static:  # `self` can be the defining class
             self.add(f"{scope.name}.{scope.params[0]}", {("c" if scope.classmethod else "i", scope.parent.name, "")})
+        outer_flow, outer_straight = self.flow, self.straight
+        self.flow, self.straight = {}, True
         for statement in scope.node.body:
             self.stmt(statement, 0)
+        self.flow, self.straight = outer_flow, outer_straight
+
+    # -- flow-sensitivity within a scope -----------------------------------------------------
+    def write(self, key: str, values: set[Value], strong: bool) -> None:
+        """Add to `key`; a strong write in straight-line code also replaces what later reads here see."""
+        self.add(key, values)
+        if strong and self.straight:
+            self.flow[key] = set(values)
+        elif key in self.flow:
+            self.flow[key] |= values
+
+    def read_here(self, key: str) -> set[Value]:
+        """What `key` holds at this point of the scope: the last straight-line write, else everything."""
+        here = self.flow.get(key)
+        if here is not None:
+            self.readers[key].add(self.runner)
+            return here
+        return self.read(key)
 
     def add(self, key: str, values: set[Value] | list[Value]) -> None:
         if not values:
@@ -179,7 +204,7 @@ class Solver:
     def load_name(self, name: str) -> set[Value]:
         scope = self.binding_scope(name)
         if scope is not None:
-            return set(self.read(f"{scope.name}.{name}"))
+            return set(self.read_here(f"{scope.name}.{name}") if scope is self.scope else self.read(f"{scope.name}.{name}"))
         if name in BUILTIN_NAMES:
             return {("b", name, "")}
         return set()
@@ -189,12 +214,22 @@ class Solver:
         if name in self.scope.locals and name not in self.scope.globals:
             scope = self.scope
         self.add_member(scope.name, name)
-        self.add(f"{scope.name}.{name}", values)
+        self.write(f"{scope.name}.{name}", values, scope is self.scope)
 
     # -- statements ------------------------------------------------------------------------
     def stmt(self, node: ast.stmt, depth: int) -> None:
         if depth > MAX_AST_DEPTH:
             return
+        if isinstance(node, _COMPOUND):
+            straight, self.straight = self.straight, False
+            if isinstance(node, _LOOPS):
+                self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
+            self._statement(node, depth)
+            self.straight = straight
+            return
+        self._statement(node, depth)
+
+    def _statement(self, node: ast.stmt, depth: int) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.definition(node)
         elif isinstance(node, ast.Assign):
@@ -276,11 +311,12 @@ class Solver:
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
             self.eval(target.slice)
-            for owner in self.eval(target.value):
+            owners = self.eval(target.value)
+            for owner in owners:
                 if owner[0] == "k":
                     self.add(f"<k>{owner[1]}", values)
                     if key is not None:
-                        self.add(f"<k>{owner[1]}[{key}]", values)
+                        self.set_key(owner[1], key, values, len(owners) == 1)
                 elif owner[0] == "i":
                     self.call_method(owner, "__setitem__", target, [set(), values])
 
@@ -440,7 +476,7 @@ class Solver:
             if isinstance(element, ast.Starred):
                 values = self.contents(values) | values
             self.add(f"<k>{site}", values)
-            self.add(f"<k>{site}[{position}]", values)
+            self.set_key(site, str(position), values, False)
         return {("k", site, _PY_TYPES[type(node)])}
 
     def dictionary(self, node: ast.Dict, depth: int) -> set[Value]:
@@ -453,9 +489,20 @@ class Solver:
                 self.eval(key, depth + 1)
                 constant = _constant_key(key)
                 if constant is not None:
-                    self.add(f"<k>{site}[{constant}]", values)
+                    self.set_key(site, constant, values, False)
             self.add(f"<k>{site}", values)
         return {("k", site, "<**PyDict**>")}
+
+    def set_key(self, site: str, key: str, values: set[Value], strong: bool) -> None:
+        """`d[key] = values` on the container made at `site`."""
+        if key not in self.keys[site]:
+            self.keys[site].add(key)
+            self.notify("<keys>" + site)
+        self.write(f"<k>{site}[{key}]", values, strong)
+
+    def keys_of(self, site: str) -> set[str]:
+        self.readers["<keys>" + site].add(self.runner)
+        return self.keys[site]
 
     def contents(self, values: set[Value]) -> set[Value]:
         found: set[Value] = set()
@@ -472,13 +519,28 @@ class Solver:
         for owner in owners:
             if owner[0] == "k":
                 if isinstance(node.slice, ast.Slice):
-                    found.add(owner)
+                    found.add(self.slice(node, owner[1], node.slice))
                     continue
-                keyed = self.read(f"<k>{owner[1]}[{key}]") if key is not None else None
+                keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
                 found |= self.call_method(owner, "__getitem__", node, [set()])
         return found
+
+    def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
+        """`ls[1:3]`: a new container holding the elements the constant bounds keep, renumbered."""
+        lower, upper = (_constant_int(b) if b is not None else d for b, d in ((bounds.lower, 0), (bounds.upper, None)))
+        new_site = self.site(node)
+        kept = [int(k) for k in self.keys_of(site) if k.lstrip("-").isdigit()]
+        if bounds.step is not None or lower is None or lower < 0 or (upper is not None and upper < 0):
+            self.add(f"<k>{new_site}", self.read(f"<k>{site}"))
+            return ("k", new_site, "")
+        for position in kept:
+            if position >= lower and (upper is None or position < upper):
+                values = self.read(f"<k>{site}[{position}]")
+                self.add(f"<k>{new_site}", values)
+                self.set_key(new_site, str(position - lower), values, False)
+        return ("k", new_site, "")
 
     def comprehension(self, node: ast.expr, depth: int) -> set[Value]:
         for generator in node.generators:
@@ -715,6 +777,10 @@ class Solver:
 
     def container_method(self, node: ast.AST, site: str, method: str, positional: list[set[Value]]) -> set[Value]:
         site, _, extra = site.partition("|")
+        if method == "update":
+            for argument in (v for values in positional for v in values if v[0] == "k"):
+                for key in list(self.keys_of(argument[1])):
+                    self.set_key(site, key, self.read_here(f"<k>{argument[1]}[{key}]"), True)
         if method in _ADDERS:
             for values in positional[-1:] if method in ("insert", "setdefault") else positional:
                 self.add(f"<k>{site}", values | (self.contents(values) if method in ("extend", "update") else set()))
@@ -728,6 +794,13 @@ def _constant_key(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
         return repr(node.value)
     return None
+
+
+def _constant_int(node: ast.AST) -> int | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant_int(node.operand)
+        return -inner if inner is not None else None
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _is_plain_decorator(node: ast.expr) -> bool:
