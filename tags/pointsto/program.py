@@ -27,12 +27,20 @@ class Scope:
     vararg: str = ""
     kwarg: str = ""
     kwonly: list[str] = field(default_factory=list)
-    decorators: list[str] = field(default_factory=list)  # the decorator texts, for labels
+    decorators: list[str] = field(default_factory=list)  # the decorators' last dotted names
     line: int = 1
+    patched_into: list[str] = field(default_factory=list)  # classes a fastcore `@patch` adds it to
 
     @property
     def is_method(self) -> bool:
-        return self.kind == FUNCTION and self.parent is not None and self.parent.kind == CLASS
+        return self.kind == FUNCTION and (self.parent is not None and self.parent.kind == CLASS or bool(self.patched_into))
+
+    @property
+    def owners(self) -> list[str]:
+        """The classes this method belongs to: its class, or the classes it is patched into."""
+        if self.parent is not None and self.parent.kind == CLASS:
+            return [self.parent.name]
+        return self.patched_into
 
     @property
     def static(self) -> bool:
@@ -51,6 +59,7 @@ class Program:
     scopes: dict[str, Scope] = field(default_factory=dict)
     scope_of_node: dict[int, Scope] = field(default_factory=dict)
     packages: set[str] = field(default_factory=set)  # modules that are packages (`__init__.py`)
+    exports: dict[str, list[str]] = field(default_factory=dict)  # module -> its literal `__all__`
 
     def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
         scope = Scope(module, MODULE, module, tree, None)
@@ -58,7 +67,27 @@ class Program:
         self.scopes[module] = scope
         if is_package:
             self.packages.add(module)
+        exported = _literal_all(tree)
+        if exported is not None:
+            self.exports[module] = exported
         _Collector(self, scope).visit_body(tree.body)
+
+
+def _literal_all(tree: ast.Module) -> list[str] | None:
+    """The names a module's top-level `__all__ = [...]` (and `+=`) lists, when they are literal strings."""
+    names: list[str] | None = None
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets):
+            names = []
+            value = statement.value
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and statement.target.id == "__all__":
+            value = statement.value
+            names = names or []
+        else:
+            continue
+        if isinstance(value, (ast.List, ast.Tuple)):
+            names += [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return names
 
 
 class _Collector:

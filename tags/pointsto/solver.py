@@ -26,6 +26,7 @@ MAX_VALUES = 64
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
@@ -137,7 +138,8 @@ class Solver:
             self.add(f"{scope.name}.<return>", self.eval(scope.node.body))
             return
         if scope.is_method and scope.params and not scope.static:  # `self` can be the defining class
-            self.add(f"{scope.name}.{scope.params[0]}", {("c" if scope.classmethod else "i", scope.parent.name, "")})
+            kind = "c" if scope.classmethod else "i"
+            self.add(f"{scope.name}.{scope.params[0]}", {(kind, owner, "") for owner in scope.owners})
         outer_flow, outer_straight = self.flow, self.straight
         self.flow, self.straight = {}, True
         for statement in scope.node.body:
@@ -285,8 +287,37 @@ class Solver:
         for decorator in reversed(node.decorator_list):
             if _is_plain_decorator(decorator):
                 continue
-            value = self.call_values(decorator, self.eval(decorator), [value], {})
+            decorators = self.eval(decorator)
+            if _decorator_name(decorator) in _PATCH and not isinstance(node, ast.ClassDef):
+                self.patch(node, scope, decorator)
+                self.call_values(decorator, decorators, [value], {})
+                return  # a patched function is a method of its classes, not a module-level name
+            result = self.call_values(decorator, decorators, [value], {})
+            if any(v[0] in ("e", "b") for v in decorators) and not any(v[0] in ("f", "c", "i", "bm") for v in result):
+                # a decorator from outside (functools.wraps, torch.no_grad) wraps it: calls still reach it
+                result |= value
+            value = result
         self.store_name(node.name, value)
+
+    def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr) -> None:
+        """fastcore's `@patch` (classes from the first parameter's annotation) and `@patch_to(Cls)`."""
+        if isinstance(decorator, ast.Call) and _decorator_name(decorator) == "patch_to" and decorator.args:
+            targets = decorator.args[0]
+        else:
+            arguments = node.args.posonlyargs + node.args.args
+            targets = arguments[0].annotation if arguments else None
+        classes = self.eval(targets)
+        classes |= self.contents(classes)
+        owners = sorted(v[1] for v in classes if v[0] == "c")
+        if owners != scope.patched_into:
+            scope.patched_into = owners
+        if isinstance(decorator, ast.Call) and any(k.arg == "as_prop" for k in decorator.keywords) or \
+                _decorator_name(decorator) == "patch_property":
+            if "property" not in scope.decorators:
+                scope.decorators.append("property")
+        for owner in owners:
+            self.add_member(owner, node.name)
+            self.add(f"{owner}.{node.name}", {("f", scope.name, "")})
 
     def _defaults(self, scope: Scope, args: ast.arguments) -> None:
         positional = scope.params
@@ -403,12 +434,13 @@ class Solver:
         if source not in self.program.modules:
             return
         scope = self.program.modules[self.scope.module]
-        exported = self.read(f"{source}.__all__")
-        for name in list(self.module_members(source)):
-            if name.startswith("_") and not exported:
-                continue
+        exported = self.program.exports.get(source)
+        names = exported if exported is not None else [n for n in self.module_members(source) if not n.startswith("_")]
+        for name in list(names):
             self.add_member(scope.name, name)
-            self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}", set()))
+            self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}"))
+        if exported is not None:
+            self.module_members(source)  # a star import re-runs when the source binds more names
 
     def module_attribute(self, module: str, name: str) -> set[Value]:
         found = set(self.read(f"{module}.{name}", ()))
@@ -801,6 +833,13 @@ def _constant_int(node: ast.AST) -> int | None:
         inner = _constant_int(node.operand)
         return -inner if inner is not None else None
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
+def _decorator_name(node: ast.expr) -> str:
+    """`@patch_to(Learner)` -> patch_to; `@fastcore.basics.patch` -> patch."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _is_plain_decorator(node: ast.expr) -> bool:
