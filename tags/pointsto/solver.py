@@ -23,6 +23,7 @@ from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE
 
 MAX_PASSES = 30
 MAX_VALUES = 64
+MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
@@ -171,6 +172,8 @@ class Solver:
         if before >= MAX_VALUES:
             return
         target.update(values)
+        if len(target) > MAX_VALUES:  # keep what calls can reach; outside values (tensors...) go first
+            target.difference_update(sorted((v for v in target if v[0] == "e"), reverse=True)[:len(target) - MAX_VALUES])
         if len(target) != before:
             self.notify(key)
 
@@ -644,7 +647,8 @@ class Solver:
             if kind == "m":
                 found |= self.module_attribute(name, attr)
             elif kind == "e":
-                found.add(("e", f"{name}.{attr}", ""))
+                if name.count(".") < MAX_EXTERNAL_DOTS:  # `x.shape.softmax.view...` on a tensor says nothing more
+                    found.add(("e", f"{name}.{attr}", ""))
             elif kind in ("i", "c", "s"):
                 found |= self._member(owner, attr, node)
             elif kind == "k":
