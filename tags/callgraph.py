@@ -17,6 +17,9 @@ files whose by-name fallback consulted a method name the change touches (`graph_
 Points-to facts flow only along imports, so files outside those components cannot change.
 
 How an edge was resolved:
+- `forward`, `event`, `higher-order`: found by the points-to analysis through an idiom: an
+  `nn.Module` instance called runs `forward`; `getcallable(self, event_name)` reaches the
+  callbacks' `before_*`/`after_*` methods; a function handed to outside code is called by it;
 - `exact`: found by the points-to analysis, or the name binds statically (a local or
   module-level definition, an import, a `Class.attr`, a class instantiation and its `__init__`);
 - `inferred`: through `self`/`cls`/`super()`, where a subclass could override;

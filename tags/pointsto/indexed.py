@@ -87,7 +87,8 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
         solved.sites[file_id].add((edge.line, edge.col))
         callee = by_name.get(edge.callee)
         if callee is not None and edge.kind in ("function", "class", "init"):
-            solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, EXACT, 0))
+            how = EXACT if edge.how == "points-to" else edge.how  # or the idiom: forward, event, higher-order
+            solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
         elif edge.kind in ("builtin", "external") and edge.callee.partition(".")[0] not in module_file:
             solved.ext[file_id].append((caller, edge.callee, file_id, edge.line, edge.col))
     return solved

@@ -60,6 +60,7 @@ class Program:
     scope_of_node: dict[int, Scope] = field(default_factory=dict)
     packages: set[str] = field(default_factory=set)  # modules that are packages (`__init__.py`)
     exports: dict[str, list[str]] = field(default_factory=dict)  # module -> its literal `__all__`
+    delegates: dict[str, str] = field(default_factory=dict)  # class -> fastcore GetAttr's `_default = 'attr'`
 
     def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
         scope = Scope(module, MODULE, module, tree, None)
@@ -125,6 +126,10 @@ class _Collector:
             child.decorators = [ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list]
             if kind == FUNCTION:
                 _parameters(child, node.args)
+            else:
+                default = _delegate_attribute(node)
+                if default:
+                    self.program.delegates[child.name] = default
             _Collector(self.program, child).visit_body(node.body)
             return
         if isinstance(node, ast.Lambda):
@@ -147,6 +152,15 @@ class _Collector:
             self.scope.locals.add(node.name)
         for child in ast.iter_child_nodes(node):
             self.visit(child, depth + 1)
+
+
+def _delegate_attribute(node: ast.ClassDef) -> str:
+    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it)."""
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and any(
+                isinstance(t, ast.Name) and t.id == "_default" for t in statement.targets):
+            return statement.value.value if isinstance(statement.value.value, str) else ""
+    return ""
 
 
 def _parameters(scope: Scope, args: ast.arguments) -> None:

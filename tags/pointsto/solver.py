@@ -9,7 +9,8 @@ Values are tuples `(kind, name, extra)`:
   f function or lambda, c class, i instance of class `name`, m module, b builtin,
   e external (outside the analysed code) dotted name, bm method bound to an instance of
   class `extra`, s `super()` seen from class `name` for receiver class `extra`,
-  k container made at site `name`, kb container method `extra` of container `name`.
+  k container made at site `name`, kb container method `extra` of container `name`,
+  ev / dg a method bound like bm, found through a callback event / GetAttr delegation.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer fo
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
@@ -78,6 +80,7 @@ class Solver:
         self.keys: dict[str, set[str]] = defaultdict(set)  # container site -> its constant keys
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
+        self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
         self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
@@ -131,6 +134,7 @@ class Solver:
         if self.bases.get(klass) != bases:
             self.bases[klass] = bases
             self._mro = {}
+            self._subclasses = None
             self.notify("<bases>" + klass)
 
     def run_scope(self, scope: Scope) -> None:
@@ -141,11 +145,21 @@ class Solver:
         if scope.is_method and scope.params and not scope.static:  # `self` can be the defining class
             kind = "c" if scope.classmethod else "i"
             self.add(f"{scope.name}.{scope.params[0]}", {(kind, owner, "") for owner in scope.owners})
+        if scope.kind == FUNCTION:
+            self._annotated_parameters(scope)
         outer_flow, outer_straight = self.flow, self.straight
         self.flow, self.straight = {}, True
         for statement in scope.node.body:
             self.stmt(statement, 0)
         self.flow, self.straight = outer_flow, outer_straight
+
+    def _annotated_parameters(self, scope: Scope) -> None:
+        """`def f(dls: DataLoaders)`: the parameter holds an instance of the annotated class (if analysed)."""
+        args = scope.node.args
+        for argument in args.posonlyargs + args.args + args.kwonlyargs:
+            if isinstance(argument.annotation, (ast.Name, ast.Attribute)):
+                classes = {("i", v[1], "") for v in self.eval(argument.annotation) if v[0] == "c"}
+                self.add(f"{scope.name}.{argument.arg}", classes)
 
     # -- flow-sensitivity within a scope -----------------------------------------------------
     def write(self, key: str, values: set[Value], strong: bool) -> None:
@@ -296,8 +310,9 @@ class Solver:
                 self.call_values(decorator, decorators, [value], {})
                 return  # a patched function is a method of its classes, not a module-level name
             result = self.call_values(decorator, decorators, [value], {})
-            if any(v[0] in ("e", "b") for v in decorators) and not any(v[0] in ("f", "c", "i", "bm") for v in result):
-                # a decorator from outside (functools.wraps, torch.no_grad) wraps it: calls still reach it
+            if (not decorators or any(v[0] in ("e", "b") for v in decorators)) and not any(
+                    v[0] in ("f", "c", "i", "bm") for v in result):
+                # a decorator from outside (functools.wraps, torch.no_grad) or unknown wraps it: calls still reach it
                 result |= value
             value = result
         self.store_name(node.name, value)
@@ -665,9 +680,7 @@ class Solver:
         klass, receiver = (name, extra) if kind == "s" else (name, name)
         owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
         if not values and kind == "i":
-            getattr_values = self.call_method(owner, "__getattr__", node, [set()]) if self.lookup(
-                klass, "__getattr__")[1] else set()
-            return getattr_values
+            return self._missing_attribute(owner, attr, node)
         found: set[Value] = set()
         for value in values:
             scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
@@ -681,6 +694,18 @@ class Solver:
                 found.add(value)
         return found
 
+    def _missing_attribute(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
+        """An attribute the class lacks: fastcore `GetAttr` delegation (`_default`), else `__getattr__`."""
+        for klass in self.mro(owner[1]):
+            default = self.program.delegates.get(klass)
+            if default and attr != default and not attr.startswith("__"):
+                delegate = self.lookup(owner[1], default)[1]
+                found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
+                return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
+        if self.lookup(owner[1], "__getattr__")[1]:
+            return self.call_method(owner, "__getattr__", node, [set()])
+        return set()
+
     def _is_property(self, klass: str, attr: str) -> bool:
         return any(self.program.scopes.get(v[1]) is not None and "property" in self.program.scopes[v[1]].decorators
                    for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
@@ -690,6 +715,10 @@ class Solver:
         if isinstance(node.func, ast.Name) and node.func.id == "super" and self.binding_scope("super") is None:
             self.edge(node, "<builtin>.super", "builtin")
             return self._super(node)
+        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable") and len(node.args) >= 2:
+            found = self.dynamic_attribute(node)
+            if found is not None:
+                return found
         callees = self.eval(node.func, depth + 1)
         positional = [self.eval(a, depth + 1) for a in node.args]
         keywords = {k.arg: self.eval(k.value, depth + 1) for k in node.keywords if k.arg}
@@ -699,7 +728,48 @@ class Solver:
         for keyword in node.keywords:
             if keyword.arg is None:
                 keywords["**"] = self.contents(self.eval(keyword.value, depth + 1))
+        if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
+            self.call_passed_functions(node, positional, keywords)
         return self.call_values(node, callees, positional, keywords)
+
+    def _unbound_root(self, node: ast.expr) -> bool:
+        """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
+        while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return isinstance(node, ast.Name) and self.binding_scope(node.id) is None and node.id not in BUILTIN_NAMES
+
+    def dynamic_attribute(self, node: ast.Call) -> set[Value] | None:
+        """`getattr(obj, 'name')` is `obj.name`; `getcallable(self, event_name)` on an instance reaches
+        the event methods (`before_*`, `after_*`) of its class and subclasses (fastai callbacks, label `event`).
+        """
+        if node.func.id == "getattr":
+            self.edge(node, "<builtin>.getattr", "builtin")
+        owners = self.eval(node.args[0])
+        for extra in node.args[2:]:
+            self.eval(extra)
+        name = node.args[1]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return self.attribute(owners, name.value, node)
+        self.eval(name)
+        found: set[Value] = set()
+        for owner in owners:
+            if owner[0] == "i":
+                for klass in self.subclasses(owner[1]):
+                    for member in sorted(self.module_members(klass)):
+                        if member.startswith(("before_", "after_")):
+                            found |= {("ev", v[1], klass) for v in self.read(f"{klass}.{member}") if v[0] == "f"}
+        return found or (set() if node.func.id == "getattr" else None)
+
+    def subclasses(self, klass: str) -> list[str]:
+        """`klass` and every analysed class with it in its MRO."""
+        if self._subclasses is None:
+            self._subclasses = defaultdict(list)
+            for name in list(self.bases):
+                for base in self.mro(name):
+                    self._subclasses[base].append(name)
+        for name in self._subclasses.get(klass, [klass]):
+            self.readers["<bases>" + name].add(self.runner)
+        return self._subclasses.get(klass, [klass])
 
     def _super(self, node: ast.Call) -> set[Value]:
         scope: Scope | None = self.scope
@@ -713,19 +783,22 @@ class Solver:
         return {("s", klass, receiver) for receiver in receivers or {klass}}
 
     def call_values(self, node: ast.AST, callees: set[Value], positional: list[set[Value]],
-                    keywords: dict[str, set[Value]]) -> set[Value]:
+                    keywords: dict[str, set[Value]], how: str = "points-to") -> set[Value]:
         result: set[Value] = set()
+        if callees and all(v[0] == "e" for v in callees):  # an outside callee (`partial(f)`, `torch.jit.script(f)`)
+            self.call_passed_functions(node, positional, keywords)
         for callee in list(callees):
             kind, name, extra = callee
             if kind == "f":
-                result |= self.call_function(node, name, positional, keywords)
-            elif kind == "bm":
+                result |= self.call_function(node, name, positional, keywords, how)
+            elif kind in ("bm", "ev", "dg"):
                 receiver = {("c", extra[4:], "")} if extra.startswith("cls:") else {("i", extra, "")}
-                result |= self.call_function(node, name, [receiver, *positional], keywords)
+                result |= self.call_function(node, name, [receiver, *positional], keywords,
+                                             _BOUND_HOW.get(kind, how))
             elif kind == "c":
                 result |= self.instantiate(node, name, positional, keywords)
             elif kind == "i":
-                result |= self.call_method(callee, "__call__", node, positional, keywords)
+                result |= self.call_instance(node, callee, positional, keywords)
             elif kind == "b":
                 result |= self.call_builtin(node, name, positional, keywords)
             elif kind == "e":
@@ -737,9 +810,30 @@ class Solver:
                 self.edge(node, name, "builtin")
         return result
 
-    def call_function(self, node: ast.AST, name: str, positional: list[set[Value]],
+    def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
+                              keywords: dict[str, set[Value]]) -> set[Value]:
+        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`)."""
+        result: set[Value] = set()
+        for values in [*positional, *keywords.values()]:
+            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg")}
+            if passed:
+                result |= self.call_values(node, passed, [], {}, "higher-order")
+        return result
+
+    def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
                       keywords: dict[str, set[Value]]) -> set[Value]:
-        self.edge(node, name)
+        """`obj(...)`: its `__call__`; a torch `nn.Module` subclass's `__call__` runs its `forward`."""
+        owner, values = self.lookup(instance[1], "__call__")
+        if not values or all(v[0] == "e" for v in values):
+            forward_owner, forwards = self.lookup(instance[1], "forward")
+            if any(v[0] == "f" for v in forwards):
+                return self.call_values(node, {("bm", v[1], instance[1]) for v in forwards if v[0] == "f"},
+                                        positional, keywords, "forward")
+        return self.call_method(instance, "__call__", node, positional, keywords)
+
+    def call_function(self, node: ast.AST, name: str, positional: list[set[Value]],
+                      keywords: dict[str, set[Value]], how: str = "points-to") -> set[Value]:
+        self.edge(node, name, how=how)
         scope = self.program.scopes.get(name)
         if scope is not None:
             self._bind(scope, positional, keywords)
