@@ -144,20 +144,37 @@ def _node_key(node: TraceNode) -> object:
     return node.def_id if node.def_id is not None else (node.path, node.line, node.qualname)
 
 
-def _tree(index: Index, hit: Hit, depth: int, outward: bool) -> TraceNode:
+def _outside_links(index: Index, def_id: int) -> list[TraceNode]:
+    """Calls of builtins and of code outside the index (`<builtin>.len`, `torch.cat`), as leaves."""
+    rows = index.rows("SELECT e.callee, min(e.line), f.path, count(*) FROM ext_edges e JOIN files f ON f.id = e.file_id "
+                      "WHERE e.caller_id = ? GROUP BY e.callee ORDER BY min(e.line), e.callee", (def_id,))
+    return [TraceNode(qualname=callee, module="", kind="builtin" if callee.startswith("<") else "external", path="",
+                      line=0, call_line=line, call_path=path, how="exact", count=count)
+            for callee, line, path, count in rows]
+
+
+def _tree(index: Index, hit: Hit, depth: int, outward: bool, builtins: bool = False) -> TraceNode:
     ensure_graph(index)
     info = _DefInfo(index)
 
     def children_of(parent: TraceNode) -> list[TraceNode]:
-        return [info.node(other_id, call_line=line, call_path=path, how=how, count=count)
-                for other_id, line, path, how, count in _links(index, parent.def_id, outward)]
+        if parent.def_id is None:  # a builtin or outside callee: a leaf
+            return []
+        found = [info.node(other_id, call_line=line, call_path=path, how=how, count=count)
+                 for other_id, line, path, how, count in _links(index, parent.def_id, outward)]
+        if builtins and outward:
+            found = sorted(found + _outside_links(index, parent.def_id), key=lambda n: n.call_line or 0)
+        return found
 
     return expand_tree(info.node(hit.id), depth, children_of)
 
 
-def callees(index: Index, hit: Hit, depth: int = 2) -> TraceNode:
-    """What `hit` calls, and what those call, `depth` levels deep (breadth first, each node once)."""
-    return _tree(index, hit, depth, outward=True)
+def callees(index: Index, hit: Hit, depth: int = 2, builtins: bool = False) -> TraceNode:
+    """What `hit` calls, and what those call, `depth` levels deep (breadth first, each node once).
+
+    Calls of builtins and outside code are left out unless `builtins`.
+    """
+    return _tree(index, hit, depth, outward=True, builtins=builtins)
 
 
 def callers(index: Index, hit: Hit, depth: int = 2) -> TraceNode:

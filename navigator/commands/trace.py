@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--under", metavar="SYMBOL", help="live: only the calls made under this definition")
         parser.add_argument("--compare", action="store_true",
                             help="live: list observed calls the static graph lacks, and static calls not taken")
+    if command == "trace":
+        parser.add_argument("--builtins", action="store_true",
+                            help="also show calls of builtins and of code outside the index (len, torch.cat)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE",
@@ -58,7 +61,9 @@ def _tree(args: argparse.Namespace) -> int:
 
     def action(index: Index):
         hit = resolve_one(index, args.symbol)
-        return (trace.callees if outward else trace.callers)(index, hit, depth)
+        if outward:
+            return trace.callees(index, hit, depth, builtins=getattr(args, "builtins", False))
+        return trace.callers(index, hit, depth)
 
     root = query(action)
     emit_tree(args, root, outward)
