@@ -39,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         from tags.store import write_atomic
 
-        write_atomic(args.output, text.encode())
+        try:
+            write_atomic(args.output, text.encode())
+        except OSError as err:
+            raise NavError(f"cannot write {args.output}: {err.strerror or err}") from err
     else:
         sys.stdout.write(text)
     return 0

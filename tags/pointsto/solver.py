@@ -679,8 +679,8 @@ class Solver:
         kind, name, extra = owner
         klass, receiver = (name, extra) if kind == "s" else (name, name)
         owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
-        if not values and kind == "i":
-            return self._missing_attribute(owner, attr, node)
+        if kind == "i" and all(v[0] == "e" for v in values):  # not in the analysed classes
+            return self._missing_attribute(owner, attr, node) or values
         found: set[Value] = set()
         for value in values:
             scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
