@@ -74,10 +74,17 @@ class PathStep:
                 "line": self.line, "call_line": self.call_line, "how": self.how}
 
 
+def resolve_all(index: Index, symbol: str) -> list[Hit]:
+    """Every definition `symbol` names equally well; a full dotted name (`to_import.func`) names only itself."""
+    best, others = resolve(index, symbol)
+    tied = [best, *(hit for hit in others if hit.tier == best.tier)]
+    exact = [hit for hit in tied if hit.full_name == symbol]
+    return exact if len(exact) == 1 else tied
+
+
 def resolve_one(index: Index, symbol: str) -> Hit:
     """The one definition `symbol` names; several equally good ones are an error listing them."""
-    best, others = resolve(index, symbol)
-    tied = [hit for hit in others if hit.tier == best.tier]
+    best, *tied = resolve_all(index, symbol)
     if tied:
         listed = "\n".join(candidate_line(h) for h in [best, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
@@ -232,6 +239,16 @@ def call_paths(index: Index, source_hit: Hit, target_hit: Hit, max_paths: int = 
             if callee in distance and callee not in path:
                 heapq.heappush(queue, (len(path) + distance[callee], guesses + (how == BY_NAME), path + (callee,)))
     return [_steps(index, graph, path) for path in found]
+
+
+def call_paths_to_any(index: Index, source_hit: Hit, targets: list[Hit], max_paths: int = 5) -> list[list[PathStep]]:
+    """Call paths to whichever of `targets` (an ambiguous `--to` name) they reach; shortest first overall.
+
+    Each path ends at the target it reached, so the last step names it.
+    """
+    found = [path for target in targets for path in call_paths(index, source_hit, target, max_paths)]
+    found.sort(key=lambda steps: (len(steps), sum(step.how == BY_NAME for step in steps)))
+    return found[:max_paths]
 
 
 def _steps(index: Index, graph: dict, path: tuple[int, ...]) -> list[PathStep]:

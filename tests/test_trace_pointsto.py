@@ -182,3 +182,18 @@ def test_incremental_rebuild_keeps_unrelated_components(cache: Path, tmp_path: P
         index.close()
     traced = run_nav("trace", "b", "--depth", "1", cache=cache, check=True).stdout
     assert f"a  {source / 'one.py'}:{line_of(source / 'one.py', 'def b(f): f()')}  exact" in traced
+
+
+def test_an_ambiguous_to_target_means_any_and_an_exact_dotted_name_wins(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "proj"
+    (source / "to_import").mkdir(parents=True)
+    (source / "to_import" / "__init__.py").write_text("def func(): pass\n")
+    (source / "to_import" / "to_import.py").write_text("def func(): pass\n")
+    (source / "lib.py").write_text("def load(): pass\nclass A:\n    def load(self): pass\n"
+                                   "def run():\n    load()\n    A().load()\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    done = run_nav("trace", "to_import.func", "--depth", "0", cache=cache, check=True)
+    assert done.stdout.startswith(f"func  {source / 'to_import' / '__init__.py'}:1")
+    paths = run_nav("trace", "run", "--to", "load", cache=cache, check=True).stdout
+    assert "path 1: 1 call(s) to lib.load" in paths and "path 2: 1 call(s) to lib.A.load" in paths
+    assert f"-> A.load  {source / 'lib.py'}:3  (definition)  [exact]" in paths

@@ -89,10 +89,10 @@ def _paths(args: argparse.Namespace) -> int:
     from navigator import trace
 
     def action(index: Index):
-        source, target = resolve_one(index, args.symbol), resolve_one(index, args.to)
-        return source, target, trace.call_paths(index, source, target, args.max_paths)
+        source, targets = resolve_one(index, args.symbol), trace.resolve_all(index, args.to)
+        return source, targets, trace.call_paths_to_any(index, source, targets, args.max_paths)
 
-    source, target, paths = query(action)
+    source, targets, paths = query(action)
     graph = render.paths_graph(paths)
     texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
              "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
@@ -100,7 +100,8 @@ def _paths(args: argparse.Namespace) -> int:
         texts = {fmt: render.paths_json(paths) + "\n" for fmt in texts}
     _emit(render.write_output(texts, graph, args.format, args.output))
     if not paths:
-        warn(f"no call path from {source.full_name} to {target.full_name} in the static call graph")
+        names = ", ".join(t.full_name for t in targets[:5]) + (f" (and {len(targets) - 5} more)" if len(targets) > 5 else "")
+        warn(f"no call path from {source.full_name} to {names} in the static call graph")
         return 1
     return 0
 
