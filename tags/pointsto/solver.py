@@ -960,14 +960,56 @@ def _c3_merge(sequences: list[list[str]]) -> list[str]:
 # -- entry points ----------------------------------------------------------------------------
 def analyse(sources: dict[str, tuple[str, bool]]) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`)."""
-    program = Program()
+    trees: dict[str, tuple[ast.Module, bool]] = {}
     for module, (text, is_package) in sources.items():
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = ast.Module(body=[], type_ignores=[])
-        program.add_module(module, tree, is_package)
+        trees[module] = (tree, is_package)
+    program = Program()
+    for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
+        program.add_module(module, *trees[module])
     return Solver(program).solve()
+
+
+def _imported_first(trees: dict[str, tuple[ast.Module, bool]]) -> list[str]:
+    """Modules in an order where each comes after the analysed modules its top-level imports name."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def imports_of(module: str) -> list[str]:
+        tree, is_package = trees[module]
+        package = module if is_package else module.rpartition(".")[0]
+        found = []
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package
+                for _ in range(max(node.level - 1, 0)):
+                    base = base.rpartition(".")[0]
+                source = ".".join(p for p in (base if node.level else "", node.module or "") if p)
+                found.append(source)
+                found += [f"{source}.{alias.name}" for alias in node.names]
+        return [name for name in found if name in trees and name != module]
+
+    for start in trees:
+        stack = [(start, iter(()))] if start not in state else []
+        if stack:
+            state[start] = 1
+            stack = [(start, iter(imports_of(start)))]
+        while stack:  # iterative DFS: deep import chains do not recurse
+            module, pending = stack[-1]
+            following = next((m for m in pending if m not in state), None)
+            if following is None:
+                stack.pop()
+                state[module] = 2
+                order.append(module)
+            else:
+                state[following] = 1
+                stack.append((following, iter(imports_of(following))))
+    return order
 
 
 def directory_sources(directory: str, package: str = "") -> dict[str, tuple[str, bool]]:
