@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise NavError("no Python files under " + ", ".join(r.path for r in roots))
     text = render(analyse(sources), args.format)
     if args.output:
-        from tags.store import write_atomic
+        from tags.atomic import write_atomic
 
         try:
             write_atomic(args.output, text.encode())
