@@ -90,6 +90,9 @@ def graph_by_index(case: Path, cache: str, by_name: bool) -> dict[str, list[str]
     for caller, callee, how in db.execute("SELECT caller_id, callee_id, how FROM edges"):
         if kinds[callee] != "class" and (by_name or how != "by-name"):
             graph[names[caller]].add(names[callee])
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='ext_edges'").fetchone():  # builtins, outside code
+        for caller, callee in db.execute("SELECT caller_id, callee FROM ext_edges"):
+            graph[names[caller]].add(callee)
     db.close()
     return {caller: sorted(callees) for caller, callees in graph.items()}
 
