@@ -91,7 +91,18 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
             solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
         elif edge.kind in ("builtin", "external") and edge.callee.partition(".")[0] not in module_file:
             solved.ext[file_id].append((caller, edge.callee, file_id, edge.line, edge.col))
+    for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
+        solved.edges[file_id] = _best_per_site(solved.edges[file_id])
+        solved.ext[file_id] = sorted(set(solved.ext[file_id]))
     return solved
+
+
+def _best_per_site(rows: list[tuple]) -> list[tuple]:
+    """One edge row per (caller, callee, line, col): the first label in sorted order wins (`exact` first)."""
+    best: dict[tuple, tuple] = {}
+    for row in sorted(rows, key=lambda r: (r[5] != EXACT, r[5])):
+        best.setdefault((row[0], row[1], row[3], row[4]), row)
+    return sorted(best.values(), key=lambda r: (r[3], r[4], r[1]))
 
 
 def _nearest(scope: str, by_name: dict[str, int], cache: dict[str, int | None]) -> int | None:
