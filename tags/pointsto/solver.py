@@ -390,6 +390,8 @@ class Solver:
 
     def store_attribute(self, owner: Value, attr: str, values: set[Value], node: ast.AST) -> None:
         kind, name, _ = owner
+        if kind == "i" and any(v[0] == "f" for v in self.lookup(name, "__setattr__")[1]):
+            self.call_method(owner, "__setattr__", node, [set(), values])  # fastai's Callback.__setattr__
         if kind in ("i", "c"):
             for klass in self.mro(name):
                 if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):

@@ -145,6 +145,11 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.callback.core.Callback.__call__", "fastai.callback.core.TrainEvalCallback.after_batch",
          "try: res = getcallable(self, event_name)()"),
     ],
+    # `self.x = ...` on a class with `__setattr__` runs it (fastai's Callback.__setattr__ guards learner attributes)
+    "Recorder.before_fit -> Callback.__setattr__": [
+        ("fastai.learner.Recorder.before_fit", "fastai.callback.core.Callback.__setattr__",
+         "self.lrs,self.iters,self.losses,self.values = [],[],[],[]"),
+    ],
     # nn.Module.__call__ -> forward: `self.model(...)` reaches the model class's forward (label `forward`)
     "Learner._do_one_batch -> TabularModel.forward (nn.Module call)": [
         ("fastai.learner.Learner._do_one_batch", "fastai.tabular.model.TabularModel.forward", "self.pred = self.model(*self.xb)"),
