@@ -337,3 +337,12 @@ def test_the_walkthroughs_verify_step_offers_every_preset() -> None:
 
     step = next(s for s in load_walkthrough("timm-normalize").steps if s.kind == "verify")
     assert sorted(step.presets) == sorted(PRESET_NAMES) and step.quick_args == ("--quick",)
+
+
+def test_a_gpu_sized_preset_on_the_cpu_by_request_says_it_will_take_hours(capsys: pytest.CaptureFixture[str]) -> None:
+    from walkthroughs.timm_normalize import verify
+
+    plan = verify.plan_from(verify.parse(["--preset", "full", "--device", "cpu"]))
+    assert (plan.choice.preset, plan.device, plan.settings) == ("full", "cpu", PRESETS["full"])
+    assert plan.choice.notes == ("the full preset on the CPU, as --device cpu asks: expect hours",)
+    assert "preset: full\n  the full preset on the CPU" in capsys.readouterr().out

@@ -44,7 +44,8 @@ if str(REPO) not in sys.path:  # after the workspace: walkthroughs and navigator
     sys.path.append(str(REPO))
 
 from walkthroughs.timm_normalize import preflight, report  # noqa: E402
-from walkthroughs.timm_normalize.experiment import DIGITS, PRESETS, Settings, hub_file, smoke  # noqa: E402
+from walkthroughs.timm_normalize.experiment import (  # noqa: E402
+    DIGITS, NEEDS_CUDA, PRESETS, Settings, hub_file, smoke)
 
 PRESET_NAMES = ("auto", *PRESETS)
 
@@ -318,6 +319,9 @@ def plan_from(args: argparse.Namespace) -> Plan:
     requested = "quick" if args.quick else args.preset or "auto"
     choice = preflight.choose(requested, presets, cuda=device == "cuda", cpu_ok=args.smoke or args.device == "cpu",
                               weights_dir=args.weights)
+    if choice.preset in NEEDS_CUDA and device == "cpu" and not args.smoke:
+        choice = dataclasses.replace(choice, notes=(*choice.notes, f"the {choice.preset} preset on the CPU, as "
+                                                    "--device cpu asks: expect hours"))
     print(choice.describe() + ("\n  smoke run: tiny models and a few batches" if args.smoke else ""), flush=True)
     return Plan(presets[choice.preset], choice, device, args.smoke, args.weights)
 
