@@ -89,13 +89,12 @@ def before_copy(fastai: Path, parent: Path) -> Path:
 
 
 def resolve_device(device: str) -> str:
-    import torch
+    from navigator.walk.devices import NoCudaDevice, choose_device
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise VerifyFailed("--device cuda asked for, but torch sees no CUDA device")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    try:
+        return choose_device(device)
+    except NoCudaDevice as err:
+        raise VerifyFailed(str(err)) from None
 
 
 def run_code(code: str, path_first: Path, settings: Settings, inputs: Inputs, device: str,

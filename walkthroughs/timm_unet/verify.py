@@ -36,11 +36,12 @@ QUICK = dict(arch="mobilenetv3_small_050", count=64, size=48, bs=8, epochs=5, lr
 
 def pick_device(choice: str) -> str:
     """`auto` is CUDA when present (as fastai does), else CPU; `cuda` without a GPU is an error."""
-    import torch
+    from navigator.walk.devices import NoCudaDevice, choose_device
 
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("verify: --device cuda but no CUDA device is available")
-    return "cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu"
+    try:
+        return choose_device(choice)
+    except NoCudaDevice as err:
+        raise SystemExit(f"verify: {err}") from None
 
 
 def workspace_fastai() -> Path:
