@@ -31,14 +31,17 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+
+from tags.names import Binding
+from tags.store import EdgeRow, GraphFile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable, Iterable
 
-    from tags.names import Binding, Names
-    from tags.store import Index
+    from tags.names import Names
+    from tags.store import CallSite, Index, IndexedFile
 
 RESOLVER_VERSION = 8  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
@@ -48,7 +51,14 @@ _CONTAINER_METHODS = frozenset(n for t in (dict, list, str, set, tuple, bytes) f
 _SUPER = re.compile(r"super\s*\([^()]*\)\s*\.\s*(\w+)$")
 _TAIL = re.compile(r"\.\s*(\w+)$")
 
-Edge = tuple  # (callee def id, how, rank)
+
+class Edge(namedtuple("Edge", "callee_id how rank")):
+    """Where one call expression can go: a definition, how it was found, its rank among by-name guesses."""
+
+    __slots__ = ()
+    callee_id: int
+    how: str
+    rank: int
 
 
 class Resolver:
@@ -69,15 +79,15 @@ class Resolver:
         if head in ("self", "cls"):  # `self.m()`, `cls.from_x()`, `cls()`, `self()`
             cls = self.names.enclosing_class(def_id)
             if cls is not None and (rest or head == "cls"):
-                return self._walk([("def", cls.id)], rest, def_id, INFERRED)
+                return self._walk([Binding("def", cls.id)], rest, def_id, INFERRED)
             if cls is not None:
                 call = self.names.class_member(cls, "__call__")
-                return [(call, INFERRED, 0)] if call is not None else []
+                return [Edge(call, INFERRED, 0)] if call is not None else []
         bindings = self.names.scope_lookup(def_id, head)
         if not bindings and rest:
             annotated = self.names.annotated_class(def_id, head)  # `def f(dls: DataLoaders)`
             if annotated is not None:
-                return self._walk([("def", annotated.id)], rest, def_id, INFERRED)
+                return self._walk([Binding("def", annotated.id)], rest, def_id, INFERRED)
             return self.by_name(rest[-1], def_id, receiver=rest[-2] if len(rest) > 1 else head)
         if not bindings:
             return []
@@ -91,7 +101,7 @@ class Resolver:
             for binding in bindings:
                 found = self.names.attribute(binding, part)
                 following += found
-                unknown |= not found and binding[0] == "def"
+                unknown |= not found and binding.kind == "def"
             if not following:
                 if not (unknown or position < len(rest) - 1):
                     return []
@@ -102,20 +112,20 @@ class Resolver:
     def _targets(self, bindings: list[Binding], how: str, depth: int = 0) -> list[Edge]:
         """Calling a function or method reaches it; calling a class reaches it and its `__init__`."""
         edges: list[Edge] = []
-        for kind, value in bindings:
-            if kind != "def":
+        for binding in bindings:
+            if binding.kind != "def":
                 continue
-            d = self.names.defs[value]
+            d = self.names.defs[binding.target]
             if d.kind == "variable":
                 if d.alias_of and depth < 4:
                     edges += self._targets(self.names.follow_alias(d), how, depth + 1)
             elif d.kind == "class":
-                edges.append((d.id, how, 0))
+                edges.append(Edge(d.id, how, 0))
                 init = self.names.class_member(d, "__init__")
                 if init is not None:
-                    edges.append((init, how, 0))
+                    edges.append(Edge(init, how, 0))
             elif d.kind != "module":
-                edges.append((d.id, how, 0))
+                edges.append(Edge(d.id, how, 0))
         return edges
 
     def _super(self, def_id: int, name: str) -> list[Edge]:
@@ -123,7 +133,7 @@ class Resolver:
         if cls is None:
             return []
         found = self.names.class_member(cls, name, skip_first=True)
-        return [(found, INFERRED, 0)] if found is not None else []
+        return [Edge(found, INFERRED, 0)] if found is not None else []
 
     def by_name(self, name: str, def_id: int, receiver: str = "") -> list[Edge]:
         """Methods called `name` in any indexed class, best guesses first.
@@ -148,7 +158,7 @@ class Resolver:
             return (not (len(hint) > 2 and hint in owner), d.module != caller_module,
                     d.module.split(".")[0] != package, d.qualname.startswith("_"), d.module, d.line)
 
-        return [(method, BY_NAME, rank_) for rank_, method in enumerate(sorted(candidates, key=rank))]
+        return [Edge(method, BY_NAME, rank_) for rank_, method in enumerate(sorted(candidates, key=rank))]
 
 
 # -- keeping the edges table in step with the index ----------------------------------------------
@@ -166,19 +176,23 @@ class GraphReport:
 
 def _check_version(index: Index) -> None:
     """A newer resolver than the one that built the stored edges: resolve everything again."""
-    row = next(index.rows("SELECT value FROM meta WHERE key='resolver_version'"), None)
-    if row is None or row[0] != str(RESOLVER_VERSION):
+    if index.meta_value("resolver_version") != str(RESOLVER_VERSION):
         with index.transaction():
-            index.db.execute("DELETE FROM graph_files")
-            index.db.execute("INSERT OR REPLACE INTO meta VALUES ('resolver_version', ?)", (str(RESOLVER_VERSION),))
+            index.forget_graph_files()
+            index.set_meta_value("resolver_version", str(RESOLVER_VERSION))
 
 
-def _stale(index: Index) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str, str]]]:
-    """(files whose graph is missing or out of date -> (module, digest), removed files -> stored row)."""
-    current = {row[0]: row[1:] for row in index.rows("SELECT id, module, digest FROM files")}
-    stored = {row[0]: row[1:] for row in index.rows("SELECT file_id, module, digest, names FROM graph_files")}
-    changed = {fid: state for fid, state in current.items() if stored.get(fid, ())[:2] != state}
-    removed = {fid: row for fid, row in stored.items() if fid not in current}
+def _stale(index: Index) -> tuple[dict[int, IndexedFile], dict[int, GraphFile]]:
+    """(files whose graph is missing or out of date, removed files as last resolved), by file id."""
+    current = {file.id: file for file in index.indexed_files()}
+    stored = {graph.file_id: graph for graph in index.graph_files()}
+
+    def resolved(file: IndexedFile) -> bool:
+        graph = stored.get(file.id)
+        return graph is not None and (graph.module, graph.digest) == (file.module, file.digest)
+
+    changed = {fid: file for fid, file in current.items() if not resolved(file)}
+    removed = {fid: graph for fid, graph in stored.items() if fid not in current}
     return changed, removed
 
 
@@ -198,7 +212,8 @@ def ensure_graph(index: Index) -> GraphReport:
     return report
 
 
-def _rebuild(index: Index, changed: dict, removed: dict, report: GraphReport) -> None:
+def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, GraphFile],
+             report: GraphReport) -> None:
     from tags.names import Names
     from tags.pointsto.indexed import solve_files
 
@@ -206,38 +221,35 @@ def _rebuild(index: Index, changed: dict, removed: dict, report: GraphReport) ->
     to_resolve = set(changed) | _dependents(index, names, changed, removed)
     to_resolve = _components(index, names, to_resolve, removed)
     to_resolve = {fid for fid in to_resolve if fid in names.file_module}
-    gone = [(fid,) for fid in to_resolve | set(removed)]
-    for table in ("edges", "ext_edges", "graph_deps", "graph_files"):
-        index.db.executemany(f"DELETE FROM {table} WHERE file_id=?", gone)
-    calls: dict[int, list[tuple]] = defaultdict(list)
-    for row in index.rows("SELECT file_id, def_id, callee, line, col FROM calls"):
-        if row[0] in to_resolve:
-            calls[row[0]].append(row[1:])
-    files = {row[0]: row[1:] for row in index.rows("SELECT id, module, path, digest FROM files")}
-    solved = solve_files(names, {fid: files[fid][:2] for fid in to_resolve})
+    index.delete_file_graphs(to_resolve | set(removed))
+    calls: dict[int, list[CallSite]] = defaultdict(list)
+    for call in index.call_sites():
+        if call.file_id in to_resolve:
+            calls[call.file_id].append(call)
+    files = {file.id: file for file in index.indexed_files()}
+    solved = solve_files(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
-            unresolved = [c for c in calls.get(file_id, ()) if (c[2], c[3]) not in solved.sites[file_id]]
-            edges = solved.edges[file_id] + _resolve_file(resolver, file_id, unresolved)
-            index.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
-            index.db.executemany("INSERT INTO ext_edges VALUES (?,?,?,?,?)", solved.ext[file_id])
-            index.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(file_id, d) for d in names.deps])
-            index.db.execute("INSERT INTO graph_files VALUES (?,?,?,?)",
-                             (file_id, names.file_module[file_id], files[file_id][2], _method_names(names, file_id)))
+            unresolved = [c for c in calls.get(file_id, ()) if (c.line, c.col) not in solved.sites[file_id]]
+            edges = [EdgeRow._make(row) for row in solved.edges[file_id]] + _resolve_file(resolver, file_id, unresolved)
+            graph_file = GraphFile(file_id, names.file_module[file_id], files[file_id].digest,
+                                   _method_names(names, file_id))
+            index.store_file_graph(graph_file, edges, solved.ext[file_id], names.deps)
             report.call_sites += len(calls.get(file_id, ()))
             report.edges += len(edges) + len(solved.ext[file_id])
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
 
 
-def _components(index: Index, names: Names, seeds: set[int], removed: dict) -> set[int]:
+def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, GraphFile]) -> set[int]:
     """The files import-connected (either direction, transitively) to the seeds or to removed modules."""
     file_of = {module: fid for fid, module in names.file_module.items()}
     neighbours: dict[int, set[int]] = defaultdict(set)
-    removed_modules = {row[0] for row in removed.values()}
+    removed_modules = {graph.module for graph in removed.values()}
     touched = set(seeds)
-    for file_id, source, name in index.rows("SELECT file_id, module, name FROM imports"):
+    for row in index.import_rows():
+        file_id, source, name = row.file_id, row.module, row.name
         prefixes = [source.rsplit(".", n)[0] for n in range(source.count(".") + 1)]  # `import a.b` runs `a`
         for target in (f"{source}.{name}" if name and name != "*" else None, *prefixes):
             other = file_of.get(target) if target else None
@@ -255,13 +267,14 @@ def _components(index: Index, names: Names, seeds: set[int], removed: dict) -> s
     return result
 
 
-def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[tuple]) -> list[tuple]:
+def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -> list[EdgeRow]:
+    """The by-name resolver's edges for the call sites the points-to analysis left unresolved."""
     resolver.names.deps = set()
     edges = []
-    for def_id, callee, line, col in calls:
-        for callee_id, how, rank in resolver.resolve(def_id, callee):
-            edges.append((def_id, callee_id, file_id, line, col, how, rank))
-            resolver.names.deps.add(resolver.names.defs[callee_id].module)
+    for call in calls:
+        for edge in resolver.resolve(call.def_id, call.callee):
+            edges.append(EdgeRow(call.def_id, edge.callee_id, file_id, call.line, call.col, edge.how, edge.rank))
+            resolver.names.deps.add(resolver.names.defs[edge.callee_id].module)
     return edges
 
 
@@ -276,26 +289,21 @@ def _method_names(names: Names, file_id: int) -> str:
     return " ".join(sorted(keys))
 
 
-def _dependents(index: Index, names: Names, changed: dict, removed: dict) -> set[int]:
+def _dependents(index: Index, names: Names, changed: dict[int, IndexedFile], removed: dict[int, GraphFile]) -> set[int]:
     """Files whose resolution consulted something a changed or removed file defines."""
-    stored = {row[0]: row[1:] for row in index.rows("SELECT file_id, module, names FROM graph_files")}
-    modules = {state[0] for state in changed.values()} | {row[0] for row in removed.values()}
-    modules |= {stored[fid][0] for fid in changed if fid in stored}
-    methods = {name for fid in set(changed) | set(removed) if fid in stored for name in stored[fid][1].split()}
+    stored = {graph.file_id: graph for graph in index.graph_files()}
+    modules = {file.module for file in changed.values()} | {graph.module for graph in removed.values()}
+    modules |= {stored[fid].module for fid in changed if fid in stored}
+    methods = {name for fid in set(changed) | set(removed) if fid in stored for name in stored[fid].names.split()}
     methods |= {name for fid in changed for name in _method_names(names, fid).split()}
     keys = _importers_closure(index, modules) | {"#" + key for key in methods}
-    found: set[int] = set()
-    for chunk in _chunks(sorted(keys), 500):
-        marks = ",".join("?" * len(chunk))
-        found |= {row[0] for row in index.rows(f"SELECT DISTINCT file_id FROM graph_deps WHERE dep IN ({marks})", chunk)}
-    return found
+    return index.files_depending_on(keys)
 
 
 def _importers_closure(index: Index, modules: set[str]) -> set[str]:
     """The modules plus every module that imports from them, directly or through others."""
     importers: dict[str, set[str]] = defaultdict(set)
-    rows = index.rows("SELECT i.module, i.name, f.module FROM imports i JOIN files f ON f.id = i.file_id")
-    for source, name, importer in rows:
+    for source, name, importer in index.module_imports():
         importers[source].add(importer)
         if name and name != "*":  # `from fastai.vision import models` imports a submodule
             importers[f"{source}.{name}"].add(importer)
@@ -306,10 +314,6 @@ def _importers_closure(index: Index, modules: set[str]) -> set[str]:
                 result.add(importer)
                 todo.append(importer)
     return result
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    return (items[i:i + size] for i in range(0, len(items), size))
 
 
 class _GraphProgress:

@@ -1,8 +1,8 @@
 """Name resolution over the index: what a name means in a module, a class or a function.
 
-Loaded once per call-graph build from the `defs`, `imports` and `files` tables. Bindings are
-plain tuples: `("def", id)` for an indexed definition, `("module", name)` for an indexed
-module, `("ext", dotted)` for something outside the indexed roots (torch, builtins, ...).
+Loaded once per call-graph build from the `defs`, `imports` and `files` tables. A `Binding`
+is `("def", id)` for an indexed definition, `("module", name)` for an indexed module,
+`("ext", dotted)` for something outside the indexed roots (torch, builtins, ...).
 Every lookup notes the modules and method names it consulted in `deps`, so the call graph
 knows which files to re-resolve when another file changes.
 """
@@ -10,28 +10,49 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tags.store import Index
+    from tags.store import DefinitionRow, ImportRow, Index
 
-Binding = tuple  # ("def", id) | ("module", name) | ("ext", dotted)
+
+class Binding(namedtuple("Binding", "kind target")):
+    """What a name means: kind "def" (target: a definition id), "module" (a module name) or "ext" (a dotted name)."""
+
+    __slots__ = ()
+    kind: str
+    target: int | str
+
+
 _ANNOTATED = re.compile(r"[(,]\s*(\w+)\s*:\s*([A-Za-z_][\w.]*)\s*(?=[,=)])")  # `(dls:DataLoaders, n:int=3)`
 
 
+@dataclass(eq=False, slots=True)
 class Def:
-    """The columns of one definition the resolver needs."""
+    """The columns of one definition the resolver needs, flags and bases split."""
 
-    __slots__ = ("id", "file_id", "parent", "name", "qualname", "kind", "scope", "flags", "bases", "alias_of",
-                 "line", "first_line", "signature", "module")
+    id: int
+    file_id: int
+    parent: int | None
+    name: str
+    qualname: str
+    kind: str
+    scope: str
+    flags: tuple[str, ...]
+    bases: tuple[str, ...]
+    alias_of: str
+    line: int
+    first_line: int
+    signature: str
+    module: str
 
-    def __init__(self, row: tuple, module: str) -> None:
-        (self.id, self.file_id, self.parent, self.name, self.qualname, self.kind, self.scope, flags, bases,
-         self.alias_of, self.line, self.first_line, self.signature) = row
-        self.flags = tuple(flags.split(",")) if flags else ()
-        self.bases = tuple(bases.split(",")) if bases else ()
-        self.module = module
+    @classmethod
+    def from_row(cls, row: DefinitionRow, module: str) -> Def:
+        return cls(row.id, row.file_id, row.parent_id, row.name, row.qualname, row.kind, row.scope,
+                   tuple(row.flags.split(",")) if row.flags else (), tuple(row.bases.split(",")) if row.bases else (),
+                   row.alias_of, row.line, row.first_line, row.signature, module)
 
 
 class Names:
@@ -41,18 +62,16 @@ class Names:
         self.modules: dict[str, int] = {}  # module name -> its module def id
         self.file_module: dict[int, str] = {}
         self.exports: dict[str, list[str] | None] = {}
-        for file_id, module, exports in index.rows("SELECT id, module, exports FROM files"):
-            self.file_module[file_id] = module
-            self.exports[module] = json.loads(exports) if exports else None
+        for file in index.indexed_files():
+            self.file_module[file.id] = file.module
+            self.exports[file.module] = json.loads(file.exports) if file.exports else None
         self.defs: dict[int, Def] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.patched: dict[str, list[int]] = defaultdict(list)  # class name -> @patch methods
         self.methods_named: dict[str, list[int]] = defaultdict(list)
         self.methods_in_file: dict[int, list[int]] = defaultdict(list)
-        rows = index.rows("SELECT id, file_id, parent_id, name, qualname, kind, scope, flags, bases, alias_of, "
-                          "line, first_line, signature FROM defs")
-        for row in rows:
-            d = Def(row, self.file_module[row[1]])
+        for row in index.definition_rows():
+            d = Def.from_row(row, self.file_module[row.file_id])
             self.defs[d.id] = d
             if d.kind == "module":
                 self.modules[d.qualname] = d.id
@@ -64,9 +83,9 @@ class Names:
                 if "patch" in d.flags:
                     for target in (d.scope, *(f[5:] for f in d.flags if f.startswith("also:"))):
                         self.patched[target.rpartition(".")[2]].append(d.id)
-        self.imports: dict[int, list[tuple[str, str, str]]] = defaultdict(list)  # scope def id -> imports
-        for def_id, module, name, alias in index.rows("SELECT def_id, module, name, alias FROM imports"):
-            self.imports[def_id].append((module, name, alias))
+        self.imports: dict[int, list[ImportRow]] = defaultdict(list)  # scope def id -> its imports, in order
+        for row in index.import_rows():
+            self.imports[row.def_id].append(row)
         self._namespaces: dict[str, dict[str, list[Binding]]] = {}
         self._mro: dict[int, list[int]] = {}
         self._following: set[int] = set()
@@ -85,16 +104,16 @@ class Names:
         module_id = self.modules.get(module)
         if module_id is None:
             return space
-        for source, name, alias in self.imports.get(module_id, ()):
-            if name == "*":
-                space.update(self.star_names(source))
-        for source, name, alias in self.imports.get(module_id, ()):
-            if name != "*":
-                space[alias] = self.import_binding(source, name)
+        for row in self.imports.get(module_id, ()):
+            if row.name == "*":
+                space.update(self.star_names(row.module))
+        for row in self.imports.get(module_id, ()):
+            if row.name != "*":
+                space[row.alias] = self.import_binding(row.module, row.name)
         for child in self.children.get(module_id, ()):
             d = self.defs[child]
             if d.kind != "method":  # module-level @patch methods belong to their class
-                space[d.name] = [("def", child)]
+                space[d.name] = [Binding("def", child)]
         return space
 
     def star_names(self, module: str) -> dict[str, list[Binding]]:
@@ -110,9 +129,9 @@ class Names:
     def import_binding(self, source: str, name: str) -> list[Binding]:
         """`import a.b` (name "") binds the top package; `from a import b` a name or a submodule."""
         if not name:
-            return [("module", source)] if source in self.modules else [("ext", source)]
+            return [Binding("module", source)] if source in self.modules else [Binding("ext", source)]
         found = self.module_attribute(source, name) if source in self.modules else self._submodule(source, name)
-        return found or [("ext", f"{source}.{name}")]
+        return found or [Binding("ext", f"{source}.{name}")]
 
     def module_attribute(self, module: str, name: str) -> list[Binding]:
         """`module.name`: a name bound in the module, else its submodule of that name."""
@@ -122,7 +141,7 @@ class Names:
         submodule = f"{module}.{name}"
         if submodule in self.modules:
             self.deps.add(submodule)
-            return [("module", submodule)]
+            return [Binding("module", submodule)]
         return []
 
     # -- functions -----------------------------------------------------------------------------
@@ -141,10 +160,10 @@ class Names:
             if d.kind != "class" or first:
                 for child in self.children.get(current, ()):
                     if self.defs[child].name == name:
-                        return [("def", child)]
-                for source, imported, alias in self.imports.get(current, ()):
-                    if alias == name:
-                        return self.import_binding(source, imported)
+                        return [Binding("def", child)]
+                for row in self.imports.get(current, ()):
+                    if row.alias == name:
+                        return self.import_binding(row.module, row.name)
             first = False
             current = d.parent
         return []
@@ -171,9 +190,9 @@ class Names:
         module_id = self.modules.get(module)
         if module_id is None or not name:
             return None
-        for kind, value in self.resolve_dotted(name.split("."), module_id):
-            if kind == "def" and self.defs[value].kind == "class":
-                return self.defs[value]
+        for binding in self.resolve_dotted(name.split("."), module_id):
+            if binding.kind == "def" and self.defs[binding.target].kind == "class":
+                return self.defs[binding.target]
         return None
 
     def resolve_dotted(self, parts: list[str], def_id: int) -> list[Binding]:
@@ -197,15 +216,15 @@ class Names:
 
     # -- classes -------------------------------------------------------------------------------
     def attribute(self, binding: Binding, name: str) -> list[Binding]:
-        kind, value = binding
-        if kind == "module":
-            return self.module_attribute(value, name)
-        if kind == "ext":
-            return [("ext", f"{value}.{name}")]
-        d = self.defs[value]
+        """`binding.name`: through a module's namespace, a class's MRO or an alias; outside code stays a name."""
+        if binding.kind == "module":
+            return self.module_attribute(binding.target, name)
+        if binding.kind == "ext":
+            return [Binding("ext", f"{binding.target}.{name}")]
+        d = self.defs[binding.target]
         if d.kind == "class":
             found = self.class_member(d, name)
-            return [("def", found)] if found is not None else []
+            return [Binding("def", found)] if found is not None else []
         if d.kind == "variable" and d.alias_of:
             return [b for target in self.follow_alias(d) for b in self.attribute(target, name)]
         return []
@@ -239,8 +258,10 @@ class Names:
             base = base.split("[", 1)[0].strip()
             if not base.replace(".", "").replace("_", "").isalnum():
                 continue
-            for kind, value in self.resolve_dotted(base.split("."), parent):
-                if kind == "def" and self.defs[value].kind == "class" and value not in found and value != cls.id:
+            for binding in self.resolve_dotted(base.split("."), parent):
+                value = binding.target
+                is_class = binding.kind == "def" and self.defs[value].kind == "class"
+                if is_class and value not in found and value != cls.id:
                     found.append(value)
         return found
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 3  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
+_MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -114,6 +115,102 @@ class TagRow(namedtuple("TagRow", "name qualname kind line scope signature path 
     signature: str
     path: str
     file_id: int
+
+
+class IndexedFile(namedtuple("IndexedFile", "id module path digest exports")):
+    """An indexed file as name resolution and the call graph see it."""
+
+    __slots__ = ()
+    id: int
+    module: str
+    path: str
+    digest: str
+    exports: str | None  # `__all__` as JSON
+
+
+class DefinitionRow(namedtuple("DefinitionRow", "id file_id parent_id name qualname kind scope flags bases alias_of "
+                                                "line first_line signature")):
+    """The columns of one definition that name resolution needs (`flags` and `bases` comma-joined)."""
+
+    __slots__ = ()
+    id: int
+    file_id: int
+    parent_id: int | None
+    name: str
+    qualname: str
+    kind: str
+    scope: str
+    flags: str
+    bases: str
+    alias_of: str
+    line: int
+    first_line: int
+    signature: str
+
+
+class ImportRow(namedtuple("ImportRow", "file_id def_id module name alias")):
+    """`from module import name as alias` inside definition `def_id` (name "" for `import module`)."""
+
+    __slots__ = ()
+    file_id: int
+    def_id: int
+    module: str
+    name: str
+    alias: str
+
+
+class ModuleImport(namedtuple("ModuleImport", "module name importer")):
+    """`from module import name` (or `import module`, name "") written in module `importer`."""
+
+    __slots__ = ()
+    module: str
+    name: str
+    importer: str
+
+
+class CallSite(namedtuple("CallSite", "file_id def_id callee line col")):
+    """A call expression as extracted: its callee text, inside definition `def_id`."""
+
+    __slots__ = ()
+    file_id: int
+    def_id: int
+    callee: str
+    line: int
+    col: int
+
+
+class EdgeRow(namedtuple("EdgeRow", "caller_id callee_id file_id line col how rank")):
+    """A resolved call: the call site at line:col in `caller_id` reaches `callee_id` (`how` and `rank` say how sure)."""
+
+    __slots__ = ()
+    caller_id: int
+    callee_id: int
+    file_id: int
+    line: int
+    col: int
+    how: str
+    rank: int
+
+
+class ExtEdgeRow(namedtuple("ExtEdgeRow", "caller_id callee file_id line col")):
+    """A call of a builtin or of code outside the index, by the callee's dotted name."""
+
+    __slots__ = ()
+    caller_id: int
+    callee: str
+    file_id: int
+    line: int
+    col: int
+
+
+class GraphFile(namedtuple("GraphFile", "file_id module digest names")):
+    """A file whose call sites are resolved: from which digest, and the method keys it defines (space-joined)."""
+
+    __slots__ = ()
+    file_id: int
+    module: str
+    digest: str
+    names: str
 
 
 class CorruptIndex(Exception):
@@ -284,6 +381,74 @@ class Index:
         rows = self.rows("SELECT d.name, d.qualname, d.kind, d.line, d.scope, d.signature, f.path, f.id "
                          "FROM defs d JOIN files f ON f.id = d.file_id WHERE d.kind != 'module' ORDER BY f.id, d.line")
         return (TagRow(*row) for row in rows)
+
+    # -- what name resolution and the call graph read ------------------------------------------
+    def indexed_files(self) -> list[IndexedFile]:
+        """Every indexed file with its module, digest and `__all__`."""
+        return [IndexedFile._make(row) for row in self.rows("SELECT id, module, path, digest, exports FROM files")]
+
+    def definition_rows(self) -> Iterator[DefinitionRow]:
+        """Every definition, in id order, with the columns name resolution needs."""
+        rows = self.rows("SELECT id, file_id, parent_id, name, qualname, kind, scope, flags, bases, alias_of, "
+                         "line, first_line, signature FROM defs")
+        return (DefinitionRow._make(row) for row in rows)
+
+    def import_rows(self) -> Iterator[ImportRow]:
+        """Every import statement's names, in the order they were stored (later ones rebind)."""
+        return (ImportRow._make(row) for row in self.rows("SELECT file_id, def_id, module, name, alias FROM imports"))
+
+    def module_imports(self) -> Iterator[ModuleImport]:
+        """Every import with the module that writes it: who depends on whom."""
+        rows = self.rows("SELECT i.module, i.name, f.module FROM imports i JOIN files f ON f.id = i.file_id")
+        return (ModuleImport._make(row) for row in rows)
+
+    def call_sites(self) -> Iterator[CallSite]:
+        """Every extracted call expression."""
+        return (CallSite._make(row) for row in self.rows("SELECT file_id, def_id, callee, line, col FROM calls"))
+
+    # -- the call graph's tables ---------------------------------------------------------------
+    def meta_value(self, key: str) -> str | None:
+        """A value of the `meta` table (`resolver_version`, ...), None when unset."""
+        row = next(self.rows("SELECT value FROM meta WHERE key=?", (key,)), None)
+        return row[0] if row is not None else None
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """Set a `meta` value; call inside `transaction()`."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def forget_graph_files(self) -> None:
+        """Mark every file's call graph out of date (its edges are replaced when it is resolved again)."""
+        self.db.execute("DELETE FROM graph_files")
+
+    def graph_files(self) -> list[GraphFile]:
+        """The files whose call sites are resolved, with the digest they were resolved from."""
+        return [GraphFile._make(row) for row in self.rows("SELECT file_id, module, digest, names FROM graph_files")]
+
+    def files_depending_on(self, keys: Iterable[str]) -> set[int]:
+        """The resolved files whose resolution consulted any of the dependency keys (`graph_deps`)."""
+        ordered = sorted(keys)
+        found: set[int] = set()
+        for start in range(0, len(ordered), _MAX_PARAMS):
+            chunk = ordered[start:start + _MAX_PARAMS]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT DISTINCT file_id FROM graph_deps WHERE dep IN ({marks})"
+            found |= {row[0] for row in self.rows(sql, chunk)}
+        return found
+
+    def delete_file_graphs(self, file_ids: Iterable[int]) -> None:
+        """Drop the edges, outside calls, dependency keys and resolved mark of the files; inside `transaction()`."""
+        gone = [(file_id,) for file_id in file_ids]
+        for table in ("edges", "ext_edges", "graph_deps", "graph_files"):
+            self.db.executemany(f"DELETE FROM {table} WHERE file_id=?", gone)
+
+    def store_file_graph(self, graph_file: GraphFile, edges: Iterable[EdgeRow], ext_edges: Iterable[ExtEdgeRow],
+                         deps: Iterable[str]) -> None:
+        """Write one resolved file's edges, outside calls and dependency keys; inside `transaction()`."""
+        self.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
+        self.db.executemany("INSERT INTO ext_edges VALUES (?,?,?,?,?)", ext_edges)
+        self.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(graph_file.file_id, dep) for dep in deps])
+        self.db.execute("INSERT INTO graph_files VALUES (?,?,?,?)", graph_file)
+
 
     # -- transactions --------------------------------------------------------------------------
     def transaction(self) -> "_Transaction":
