@@ -7,7 +7,9 @@ instead of walking parents, which keeps large code bases fast.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -29,6 +31,9 @@ from tags.model import (
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_CALLEE_CHARS = 200
+# tree-sitter's query cursor keeps match depths in 16 bits: past 65,535 levels of nesting (one
+# huge line of chained calls) its matching turns quadratic. Nothing real nests this deep.
+MAX_QUERY_DEPTH = 60_000
 
 _LANGUAGE = Language(tree_sitter_python.language())
 _QUERY = Query(
@@ -365,7 +370,9 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     Definition 0 is the module itself; calls and imports at module level belong to it.
     """
     tree = Parser(_LANGUAGE).parse(source)
-    captures = QueryCursor(_QUERY).captures(tree.root_node)
+    cursor = QueryCursor(_QUERY)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    captures = cursor.captures(tree.root_node)
     ex = _FileExtractor(tree.root_node, module, is_package)
     for kind in ("class", "function", "lambda"):
         for node in captures.get(kind, ()):
@@ -424,6 +431,16 @@ def _first_error(root: Node) -> str:
     return "syntax error"
 
 
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most `limit + 1` bytes of a regular file; a FIFO or device (swapped in after the walk)
+    is refused instead of blocking or reading forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "not a regular file (a FIFO, socket or device?)")
+        return handle.read(limit + 1)
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -435,10 +452,12 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
         parsed.status, parsed.note = TOO_LARGE, f"skipped: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit"
         return parsed
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path, MAX_FILE_BYTES)
     except OSError as err:
         parsed.status, parsed.note = UNREADABLE, f"unreadable: {err.strerror or err}"
+        return parsed
+    if len(data) > MAX_FILE_BYTES:
+        parsed.status, parsed.note = TOO_LARGE, f"skipped: over the {MAX_FILE_BYTES // 2**20} MB limit"
         return parsed
     parsed.digest, parsed.size = digest(data), len(data)
     try:
