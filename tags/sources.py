@@ -51,7 +51,7 @@ def walk(root: str) -> tuple[list[SourceFile], list[str]]:
             name = entry.name
             if name[0] == "." or not (name.endswith(".py") or entry.is_dir()):
                 continue
-            if not _is_utf8(entry.path):
+            if not is_utf8(entry.path):
                 notes.append(f"{printable(entry.path)}: the file name is not UTF-8; skipped")
                 continue
             try:
@@ -85,7 +85,7 @@ def _may_enter(entry: os.DirEntry, real_root: str, follow_out: bool, notes: list
     return False
 
 
-def _is_utf8(path: str) -> bool:
+def is_utf8(path: str) -> bool:
     try:
         path.encode("utf-8")
         return True
