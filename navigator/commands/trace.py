@@ -65,7 +65,7 @@ def _tree(args: argparse.Namespace) -> int:
 
     root = query(action)
     emit_tree(args, root, outward)
-    if not root.children:
+    if not root.children and depth > 0:  # depth 0 asks for the definition alone, not for its calls
         warn(f"no {'calls from' if outward else 'callers of'} {root.qualname} in the indexed sources")
     return 0
 
