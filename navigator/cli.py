@@ -11,6 +11,7 @@ import os
 import sys
 
 from tags.errors import NavError
+from tags.sources import is_utf8, printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches
+        if not is_utf8(argument):
+            print(f"nav: error: argument '{printable(argument)}' is not valid UTF-8 text", file=sys.stderr)
+            return 2
     parser = build_parser(argv)
     args = parser.parse_args(argv[1:] if argv and argv[0] in COMMANDS else argv)
     if not getattr(args, "run", None):

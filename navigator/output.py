@@ -47,10 +47,13 @@ def print_source(symbol: Symbol, console=None) -> None:
 
     from navigator.queries import source_lines
 
-    console = console or Console(highlight=False)
+    lines = source_lines(symbol)
+    if console is None:  # into a pipe or file nothing is cut: as wide as the longest line needs
+        wide = None if sys.stdout.isatty() else max([80, *(len(line.expandtabs()) + 12 for line in lines)])
+        console = Console(highlight=False, width=wide)
     console.print(f"[bold cyan]{display_path(symbol.path)}:{symbol.line}[/]  [magenta]{symbol.kind}[/] "
-                  f"{symbol.full_name}")
-    code = "\n".join(source_lines(symbol))
+                  f"{symbol.full_name}", soft_wrap=True)
+    code = "\n".join(lines)
     console.print(Syntax(code, "python", line_numbers=True, start_line=symbol.first_line, word_wrap=False,
                          theme="ansi_dark", background_color="default"))
 

@@ -31,6 +31,15 @@ def _pattern(line: str) -> str:
     return f"/^{escaped}$/;\""
 
 
+_FIELD_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _input_field(path: str) -> str:
+    """A file name as Universal Ctags writes it (u-ctags mode): backslash, tab, CR and newline
+    escaped, so a name holding them cannot break the line into wrong fields."""
+    return path.translate(_FIELD_ESCAPES)
+
+
 def tag_lines(index: Index, base_dir: str) -> Iterator[str]:
     """One line per definition (methods also as `Class.method`), not yet sorted."""
     current_file, lines = None, []
@@ -45,7 +54,7 @@ def tag_lines(index: Index, base_dir: str) -> Iterator[str]:
             fields.append(f"class:{scope}")
         if signature and kind in ("function", "method", "model"):
             fields.append(f"signature:{signature}")
-        tail = f"{shown_path}\t{_pattern(lines[line - 1])}\t" + "\t".join(fields)
+        tail = f"{_input_field(shown_path)}\t{_pattern(lines[line - 1])}\t" + "\t".join(fields)
         yield f"{name}\t{tail}"
         if scope and qualname != name:
             yield f"{qualname}\t{tail}"

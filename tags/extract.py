@@ -7,7 +7,9 @@ instead of walking parents, which keeps large code bases fast.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -29,6 +31,9 @@ from tags.model import (
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_CALLEE_CHARS = 200
+# tree-sitter's query cursor keeps match depths in 16 bits: past 65,535 levels of nesting (one
+# huge line of chained calls) its matching turns quadratic. Nothing real nests this deep.
+MAX_QUERY_DEPTH = 60_000
 
 _LANGUAGE = Language(tree_sitter_python.language())
 _QUERY = Query(
@@ -37,6 +42,8 @@ _QUERY = Query(
     (class_definition) @class
     (function_definition) @function
     (assignment left: (identifier) right: (lambda)) @lambda
+    (assignment left: [(pattern_list) (tuple_pattern)] right: [(expression_list) (tuple)]) @lambda_tuple
+    (type_alias_statement) @type_alias
     (call function: (_) @call)
     (import_statement) @import
     (import_from_statement) @import
@@ -175,24 +182,21 @@ class _FileExtractor:
     # -- definitions ---------------------------------------------------------------------------
     def add_definition(self, node: Node, kind: str) -> None:
         """Record a class, function or lambda assignment (nesting is fixed up later)."""
+        if kind == "lambda_tuple":  # `A, f = 1, lambda x: x`: f is a function, as ctags says
+            for name_node, value in _tuple_pairs(node):
+                if value.type == "lambda":
+                    self._add_lambda(node, name_node, value)
+            return
         if kind == "lambda":
-            name_node, value = node.child_by_field_name("left"), node.child_by_field_name("right")
-            params = value.child_by_field_name("parameters")
-            definition = Definition(
-                name=_text(name_node), qualname="", kind="function", line=node.start_point[0] + 1,
-                col=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
-                first_line=node.start_point[0] + 1,
-                signature=f"({_one_line(_text(params))})", flags=("lambda",),
-            )
-            self.scopes.append(_Scope(value.start_byte, value.end_byte, len(self.definitions)))
-            self.offsets.append(node.start_byte)
-            self.definitions.append(definition)
+            self._add_lambda(node, node.child_by_field_name("left"), node.child_by_field_name("right"))
             return
         body = node.child_by_field_name("body")
         decorators = _decorators(node)
+        name_node = node.child_by_field_name("name")
+        at = name_node if name_node is not None else node  # `def \` + newline: the name's line, as ctags
         definition = Definition(
-            name=_text(node.child_by_field_name("name")), qualname="", kind=kind,
-            line=node.start_point[0] + 1, col=node.start_point[1] + 1,
+            name=_text(name_node), qualname="", kind=kind,
+            line=at.start_point[0] + 1, col=(node if at.start_point[0] == node.start_point[0] else at).start_point[1] + 1,
             end_line=node.end_point[0] + 1, doc=_docstring(body),
             decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators),
             first_line=(decorators[0] if decorators else node).start_point[0] + 1,
@@ -209,6 +213,18 @@ class _FileExtractor:
             self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
         self.scopes.append(_Scope(start, node.end_byte, len(self.definitions)))
+        self.offsets.append(node.start_byte)
+        self.definitions.append(definition)
+
+    def _add_lambda(self, node: Node, name_node: Node, value: Node) -> None:
+        params = value.child_by_field_name("parameters")
+        definition = Definition(
+            name=_text(name_node), qualname="", kind="function", line=node.start_point[0] + 1,
+            col=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
+            first_line=node.start_point[0] + 1,
+            signature=f"({_one_line(_text(params))})", flags=("lambda",),
+        )
+        self.scopes.append(_Scope(value.start_byte, value.end_byte, len(self.definitions)))
         self.offsets.append(node.start_byte)
         self.definitions.append(definition)
 
@@ -281,7 +297,8 @@ class _FileExtractor:
         while right is not None and right.type == "assignment":  # a = b = value
             targets.append(right.child_by_field_name("left"))
             right = right.child_by_field_name("right")
-        names = [n for target in targets for n in _assigned_names(target)]
+        lambdas = {n.start_byte for n, value in _tuple_pairs(node) if value.type == "lambda"}
+        names = [n for target in targets for n in _assigned_names(target) if n.start_byte not in lambdas]
         alias = _text(right) if right is not None and right.type in ("identifier", "attribute") else ""
         for name_node in names:
             self.definitions.append(Definition(
@@ -293,6 +310,24 @@ class _FileExtractor:
                 flags=("alias",) if alias else (), alias_of=alias,
                 signature=f": {_one_line(_text(node.child_by_field_name('type')))}" if node.child_by_field_name("type") else "",
             ))
+
+    def add_type_alias(self, node: Node, parent: int) -> None:
+        """Python 3.12 `type Point = tuple[float, float]` (module or class level): a variable."""
+        outer = self.definitions[parent]
+        left = node.child_by_field_name("left")
+        name_node = left
+        while name_node is not None and name_node.type != "identifier":
+            name_node = name_node.named_children[0] if name_node.named_children else None
+        if outer.kind not in ("module", "class") or name_node is None:
+            return
+        in_class = outer.kind == "class"
+        self.definitions.append(Definition(
+            name=_text(name_node), kind="variable", line=node.start_point[0] + 1, first_line=node.start_point[0] + 1,
+            qualname=f"{outer.qualname}.{_text(name_node)}" if in_class else _text(name_node),
+            col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
+            scope=outer.qualname if in_class else "", parent=parent, flags=("type",),
+            signature=f" = {_one_line(_text(node.child_by_field_name('right')))}",
+        ))
 
     # -- imports -------------------------------------------------------------------------------
     def absolute(self, node: Node) -> str:
@@ -331,6 +366,16 @@ class _FileExtractor:
         return records
 
 
+def _tuple_pairs(node: Node) -> list[tuple[Node, Node]]:
+    """`a, b = x, y`: each plain name with its value, when both sides have the same length."""
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if left is None or right is None or right.type not in ("expression_list", "tuple"):
+        return []
+    if left.type not in ("pattern_list", "tuple_pattern") or len(left.named_children) != len(right.named_children):
+        return []
+    return [(n, v) for n, v in zip(left.named_children, right.named_children) if n.type == "identifier"]
+
+
 def _assigned_names(target: Node | None) -> list[Node]:
     """The plain names an assignment binds: `a`, `a, b`, `(a, b)`; not `x.y` or `x[0]`."""
     if target is None:
@@ -362,10 +407,12 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
 
     Definition 0 is the module itself; calls and imports at module level belong to it.
     """
-    tree = Parser(_LANGUAGE).parse(source)
-    captures = QueryCursor(_QUERY).captures(tree.root_node)
+    tree = Parser(_LANGUAGE).parse(_for_tree_sitter(source))
+    cursor = QueryCursor(_QUERY)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    captures = cursor.captures(tree.root_node)
     ex = _FileExtractor(tree.root_node, module, is_package)
-    for kind in ("class", "function", "lambda"):
+    for kind in ("class", "function", "lambda", "lambda_tuple"):
         for node in captures.get(kind, ()):
             ex.add_definition(node, kind)
     ex.finish_definitions()
@@ -375,6 +422,8 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     for node in assignments:
         if node.child_by_field_name("left") is not None:
             ex.add_variables(node, finder.at(node.start_byte))
+    for node in captures.get("type_alias", ()):
+        ex.add_type_alias(node, finder.at(node.start_byte))
     exports = None
     for node in sorted(assignments + captures.get("augassign", []), key=lambda n: n.start_byte):
         if node.parent.parent is not None and node.parent.parent.type == "module":
@@ -395,6 +444,17 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     error = _first_error(tree.root_node) if tree.root_node.has_error else ""
     definitions = _in_document_order(ex.definitions, calls, imports)
     return definitions, calls, imports, exports, error
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _for_tree_sitter(source: bytes) -> bytes:
+    """What tree-sitter misreads, rewritten byte for byte (offsets hold): a CR-only line end is a
+    newline to Python but not to the grammar, and a NUL byte ends its input."""
+    if b"\r" in source:
+        source = _LONE_CR.sub(b"\n", source)
+    return source.replace(b"\x00", b" ") if b"\x00" in source else source
 
 
 def _in_document_order(definitions: list[Definition], calls: list[CallSite], imports: list[ImportRecord]) -> list[Definition]:
@@ -422,6 +482,16 @@ def _first_error(root: Node) -> str:
     return "syntax error"
 
 
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most `limit + 1` bytes of a regular file; a FIFO or device (swapped in after the walk)
+    is refused instead of blocking or reading forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "not a regular file (a FIFO, socket or device?)")
+        return handle.read(limit + 1)
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -433,10 +503,12 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
         parsed.status, parsed.note = TOO_LARGE, f"skipped: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit"
         return parsed
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path, MAX_FILE_BYTES)
     except OSError as err:
         parsed.status, parsed.note = UNREADABLE, f"unreadable: {err.strerror or err}"
+        return parsed
+    if len(data) > MAX_FILE_BYTES:
+        parsed.status, parsed.note = TOO_LARGE, f"skipped: over the {MAX_FILE_BYTES // 2**20} MB limit"
         return parsed
     parsed.digest, parsed.size = digest(data), len(data)
     try:

@@ -11,7 +11,7 @@ import sys
 from tags.changes import RefreshReport, RootChanges
 from tags.errors import NavError
 from tags.sources import SourceFile, walk
-from tags.store import CorruptIndex, Index, StoredRoot
+from tags.store import CorruptIndex, Index, StoredRoot, lock_timeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -114,7 +114,13 @@ def with_index(action: Callable[[Index], T], directory: str | None = None) -> T:
         return action(index)
     except (CorruptIndex, sqlite3.DatabaseError) as err:
         if isinstance(err, sqlite3.DatabaseError) and not is_corruption(err):
+            raise write_problem(err, index.directory) from err
+    except OSError as err:  # the side files (roots.json) on a full or read-only disk
+        import errno
+
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
+        raise write_problem(err, index.directory) from err
         index.close()
         print(f"nav: the index is unreadable ({err}); rebuilding it", file=sys.stderr)
         move_aside(os.path.join(index.directory, INDEX_FILE))
@@ -122,6 +128,22 @@ def with_index(action: Callable[[Index], T], directory: str | None = None) -> T:
         return action(index)
     finally:
         index.close()
+
+
+def write_problem(err: Exception, directory: str) -> NavError:
+    """A failed write to the index as the user can act on it; what was committed stays."""
+    text = str(err).lower()
+    where = os.path.join(directory, "index.sqlite3")
+    if "readonly" in text or "read-only" in text:
+        return NavError(f"the index at {where} is read-only; make it writable, or set NAV_CACHE_DIR "
+                        "to a writable directory")
+    if "full" in text or "no space" in text or "quota" in text:
+        return NavError(f"the disk holding the index ({directory}) is full; free some space and run the "
+                        "command again (what was indexed so far is kept)")
+    if "locked" in text or "busy" in text:
+        return NavError(f"the index at {where} stayed locked by another nav process for over "
+                        f"{lock_timeout():g} s; wait for it to finish (or stop it) and try again")
+    return NavError(f"the index at {where} cannot be written: {err}")
 
 
 def fresh_index(index: Index, progress: bool = True) -> RefreshReport:

@@ -17,15 +17,23 @@ class SourceFile(namedtuple("SourceFile", "path size mtime_ns")):
     __slots__ = ()
 
 
-def walk(root: str) -> tuple[list[SourceFile], list[str]]:
-    """Every `*.py` file under `root` (hidden and cache dirs skipped), and notes on odd things.
+FOLLOW_LINKS_ENV = "NAV_FOLLOW_LINKS"  # 1: also follow directory links that leave the root
+_SYSTEM_TREES = ("/proc", "/sys", "/dev")  # never walked: endless, or device files that block
 
-    Directory links are followed once: a link back to a directory already seen (a symlink
-    loop) is noted and skipped.
+
+def walk(root: str) -> tuple[list[SourceFile], list[str]]:
+    """Every `*.py` regular file under `root` (hidden and cache dirs skipped), and notes on odd things.
+
+    Only regular files (or links to them) are listed: a FIFO or a link to a device would block
+    or read forever. Directory links are followed once (a link back to a directory already seen,
+    a symlink loop, is noted and skipped) and only inside the root, unless NAV_FOLLOW_LINKS=1;
+    /proc, /sys and /dev never. File names that are not UTF-8 cannot be stored: noted, skipped.
     """
     files: list[SourceFile] = []
     notes: list[str] = []
     seen: set[tuple[int, int]] = set()
+    real_root = os.path.realpath(root)
+    follow_out = os.environ.get(FOLLOW_LINKS_ENV) == "1"
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -41,16 +49,50 @@ def walk(root: str) -> tuple[list[SourceFile], list[str]]:
             continue
         for entry in entries:
             name = entry.name
-            if name[0] == ".":
+            if name[0] == "." or not (name.endswith(".py") or entry.is_dir()):
+                continue
+            if not is_utf8(entry.path):
+                notes.append(f"{printable(entry.path)}: the file name is not UTF-8; skipped")
                 continue
             try:
                 if entry.is_dir():
-                    if name not in SKIP_DIRS:
+                    if name not in SKIP_DIRS and _may_enter(entry, real_root, follow_out, notes):
                         stack.append(entry.path)
-                elif name.endswith(".py"):
+                elif entry.is_file():
                     info = entry.stat()
                     files.append(SourceFile(entry.path, info.st_size, info.st_mtime_ns))
-            except OSError:  # a dangling link or a file that vanished: the parser explains
-                if name.endswith(".py"):
+                elif os.path.exists(entry.path):
+                    notes.append(f"{entry.path}: not a regular file (a FIFO, socket or device?); skipped")
+                else:  # a dangling link: the parser explains
                     files.append(SourceFile(entry.path, -1, -1))
+            except OSError:  # a file that vanished: the parser explains
+                files.append(SourceFile(entry.path, -1, -1))
     return files, notes
+
+
+def _may_enter(entry: os.DirEntry, real_root: str, follow_out: bool, notes: list[str]) -> bool:
+    """A real directory always; a directory link only into the root (or anywhere when asked)."""
+    if not entry.is_symlink():
+        return True
+    target = os.path.realpath(entry.path)
+    if any(target == tree or target.startswith(tree + os.sep) for tree in _SYSTEM_TREES):
+        notes.append(f"{entry.path}: links into {target}, a system tree; not followed")
+        return False
+    if follow_out or target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return True
+    notes.append(f"{entry.path}: links outside the root to {target}; not followed "
+                 f"(set {FOLLOW_LINKS_ENV}=1 to follow such links)")
+    return False
+
+
+def is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def printable(path: str) -> str:
+    """A path with undecodable bytes shown as \\xNN, safe to print and store."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

@@ -87,6 +87,14 @@ def cache_dir() -> str:
     return platformdirs.user_cache_dir("nav", appauthor=False)
 
 
+def lock_timeout() -> float:
+    """How long to wait for another process's write lock: NAV_INDEX_TIMEOUT seconds, else 60."""
+    try:
+        return max(0.0, float(os.environ.get("NAV_INDEX_TIMEOUT", "60")))
+    except ValueError:
+        return 60.0
+
+
 class StoredRoot(namedtuple("StoredRoot", "id path name origin version")):
     """A root as the index records it."""
 
@@ -253,7 +261,7 @@ class Index:
     @classmethod
     def _open_checked(cls, directory: str, path: str) -> "Index":
         try:
-            db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(path, timeout=lock_timeout(), isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA synchronous = NORMAL")
             version = cls._schema_version(db)
             if version is None:

@@ -105,11 +105,15 @@ def _parse_chunk(root_path: str, chunk: list[SourceFile]) -> list[FileRows]:
     return [file_rows(parse_file(s.path, namer(s.path), s.size, s.mtime_ns)) for s in chunk]
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops cleanly and keeps what is committed."""
+def _start_worker(parent_pid: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops cleanly and keeps what is committed, and
+    die with it when it is killed (kill -9 included) instead of waiting forever for work."""
     import signal
 
+    from tags.lifetime import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
 
 
 def _chunks(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
@@ -136,7 +140,8 @@ def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar:
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
     pending: set[Future] = set()
     try:
         chunks = iter(_chunks(files, workers))

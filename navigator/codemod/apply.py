@@ -98,8 +98,14 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
     A file in neither shape makes the result `refused`, with the reason, and nothing is written.
     """
     codemod, root = get_codemod(name), Path(path).expanduser().resolve()
+    recover_interrupted(root)
     result = ApplyResult(codemod.name, root, revert, dry_run)
     for target in _targets(codemod, root):
+        if target.file.is_symlink():  # a rename would replace the link by a file: refuse instead
+            reason = (f"is a symbolic link (to {os.readlink(target.file)}); nav does not patch through links: "
+                      "apply the codemod to the link's target, or replace the link by a copy")
+            result.refused.append(Refused(reason).where(_shown(target.file, root)))
+            continue
         before = target.file.read_bytes()
         outcome = _transform_file(target, before, revert)
         if isinstance(outcome, Refused):
@@ -116,23 +122,24 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
         return result
     if not force:
         _refuse_uncommitted([c.path for c in result.changes], root)
-    record = _save_record(root, codemod.name, revert, result.changes)
+    record = _save_record(root, codemod.name, revert, result.changes)  # the journal: pending until done
     try:
         _write_all({c.path: c.after for c in result.changes}, {c.path: c.before for c in result.changes})
     except BaseException:
         shutil.rmtree(record, ignore_errors=True)
         raise
+    (record / PENDING).unlink()
     return result
 
 
 def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoResult:
     """Restore the bytes the latest apply to PATH replaced; refuse files edited since then."""
     root = Path(path).expanduser().resolve()
+    recover_interrupted(root)
     record = _latest_record(root)
     if record is None:
         raise CodemodError(f"no codemod applied to {root} to undo")
-    manifest = json.loads((record / "manifest.json").read_text())
-    files = [(Path(f["path"]), record / f["backup"], f["after_sha256"]) for f in manifest["files"]]
+    manifest, files = _read_record(record)
     edited = [p for p, _, sha in files if not p.is_file() or _sha256(p.read_bytes()) != sha]
     if edited and not force:
         names = ", ".join(_shown(p, root) for p in edited)
@@ -142,6 +149,48 @@ def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoRe
     _write_all(originals, current)
     shutil.rmtree(record)
     return UndoResult(manifest["codemod"], root, manifest["revert"], list(originals))
+
+
+def _read_record(record: Path) -> tuple[dict, list[tuple[Path, Path, str]]]:
+    """The manifest and (file, backup, sha after) of a record; a damaged one is refused whole."""
+    try:
+        manifest = json.loads((record / "manifest.json").read_text())
+        files = [(Path(f["path"]), record / f["backup"], f["after_sha256"]) for f in manifest["files"]]
+        if not isinstance(manifest.get("codemod"), str) or not isinstance(manifest.get("revert"), bool):
+            raise KeyError("codemod or revert")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CodemodError(f"the undo record {record} is damaged ({type(err).__name__}: {err}); nothing "
+                           "restored: restore the files with git or a fresh copy, then delete the record") from None
+    missing = [str(backup) for _, backup, _ in files if not backup.is_file()]
+    if missing:
+        raise CodemodError(f"the undo record {record} lacks its backup {', '.join(missing)}; nothing restored: "
+                           "restore the files with git or a fresh copy, then delete the record")
+    return manifest, files
+
+
+def recover_interrupted(root: Path) -> list[Path]:
+    """Roll back an apply that was killed mid-write (its record is still pending): files already
+    replaced get their original bytes back, temporaries go, the record goes. Returns the files."""
+    import sys
+
+    rolled: list[Path] = []
+    parent = _records_of(root)
+    for staging in parent.glob(".new-*"):  # killed while saving the record: nothing was written yet
+        shutil.rmtree(staging, ignore_errors=True)
+    for record in sorted(p for p in parent.glob("[0-9]*") if (p / PENDING).is_file()):
+        manifest, files = _read_record(record)
+        originals = {p: backup.read_bytes() for p, backup, sha in files
+                     if p.is_file() and _sha256(p.read_bytes()) == sha}
+        if originals:
+            _write_all(originals, {p: p.read_bytes() for p in originals})
+        for path, _, _ in files:
+            for temp in path.parent.glob(f".{path.name}.*.nav-tmp"):
+                temp.unlink(missing_ok=True)
+        shutil.rmtree(record)
+        rolled += list(originals)
+        print(f"nav: an interrupted apply of {manifest['codemod']} to {root} was rolled back "
+              f"({len(originals)} file(s) restored)", file=sys.stderr)
+    return rolled
 
 
 def forget_records(path: str | os.PathLike[str]) -> None:
@@ -252,6 +301,7 @@ def _write_all(new: dict[Path, bytes], old: dict[Path, bytes]) -> None:
         for path, temp in temps.items():
             os.replace(temp, path)
             replaced.append(path)
+            _test_pause(len(replaced))
     except BaseException:
         for path in replaced:
             os.replace(_temp_copy(path, old[path]), path)
@@ -260,11 +310,24 @@ def _write_all(new: dict[Path, bytes], old: dict[Path, bytes]) -> None:
         raise
 
 
+def _test_pause(renamed: int) -> None:
+    """Test hook: with NAV_TEST_PAUSE_AFTER_RENAMES=N, stop after the N-th rename, create the file
+    NAV_TEST_PAUSE_MARKER and wait, so a test can kill -9 at exactly this point."""
+    if os.environ.get("NAV_TEST_PAUSE_AFTER_RENAMES") != str(renamed):
+        return
+    Path(os.environ["NAV_TEST_PAUSE_MARKER"]).write_text(str(os.getpid()))
+    while True:
+        time.sleep(3600)
+
+
 def _temp_copy(path: Path, data: bytes) -> Path:
     """A temporary file next to `path` holding `data`, with `path`'s permissions."""
     from tags.atomic import stage
 
     return Path(stage(path, data, suffix=".nav-tmp"))
+
+
+PENDING = "pending"  # in a record while its files are being written: the journal of one apply
 
 
 def _records_root() -> Path:
@@ -279,7 +342,7 @@ def _records_of(root: Path) -> Path:
 
 
 def _latest_record(root: Path) -> Path | None:
-    records = sorted(p for p in _records_of(root).glob("*") if (p / "manifest.json").is_file())
+    records = sorted(p for p in _records_of(root).glob("[0-9]*") if (p / "manifest.json").is_file())
     return records[-1] if records else None
 
 
@@ -297,6 +360,7 @@ def _save_record(root: Path, codemod: str, revert: bool, changes: list[FileChang
                       "before_sha256": _sha256(change.before), "after_sha256": _sha256(change.after)})
     manifest = {"codemod": codemod, "revert": revert, "path": str(root), "time": time.time(), "files": files}
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (staging / PENDING).write_text("the files are being written; the next run rolls this back\n")
     os.rename(staging, record)
     return record
 

@@ -49,12 +49,25 @@ def is_exported(cell: dict[str, Any]) -> bool:
 
 
 def _load(text: str) -> dict[str, Any]:
+    """The notebook as plain JSON (its layout is kept on writing), validated by nbformat against
+    the format's schema: a cell that is a string, `"source": null` or `[1, 2]` is refused."""
+    import copy
+
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as err:
         raise NotebookError(f"not a valid notebook (JSON error: {err})") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a notebook: no list of cells")
+    from nbformat.validator import iter_validate
+
+    # On a copy (validation may repair what it checks); only the cells matter, as nav edits only
+    # them: sloppy metadata (a kernelspec without display_name) is no reason to refuse.
+    for err in iter_validate(copy.deepcopy(notebook)):
+        path = list(err.absolute_path)
+        if path[:1] == ["cells"]:
+            where = "/".join(str(part) for part in path)
+            raise NotebookError(f"not a valid notebook (at {where}: {err.message})")
     return notebook
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from navigator.commands import count
 from navigator.output import location_line, use_colour
 from navigator.queries import did_you_mean, find
 from navigator.session import query
@@ -13,7 +14,7 @@ from tags.kinds import DEFINITION_KINDS
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("query", help="a name, Cls.meth, or a dotted path like fastai.vision.learner._add_norm")
     parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
-    parser.add_argument("--limit", type=int, default=30, metavar="N", help="at most N hits (default 30)")
+    parser.add_argument("--limit", type=count, default=30, metavar="N", help="at most N hits (default 30)")
     parser.add_argument("--json", action="store_true", help="print a JSON array")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from navigator.commands import count
 from navigator.output import use_colour, warn
 from navigator.session import query
 from navigator.trace.static import resolve_one
@@ -18,11 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     live = command == "trace"
     parser.add_argument("symbol", nargs="?" if live else None,
                         help="a name, Cls.meth or dotted path" + (" (with --live: same as --under)" if live else ""))
-    parser.add_argument("--depth", type=int, default=None, metavar="N",
+    parser.add_argument("--depth", type=count, default=None, metavar="N",
                         help="levels of the tree (default 2; live: 3)")
     if live:
         parser.add_argument("--to", metavar="SYMBOL", help="print the call paths from SYMBOL to this one")
-        parser.add_argument("--max-paths", type=int, default=5, metavar="N", help="with --to: at most N paths (default 5)")
+        parser.add_argument("--max-paths", type=count, default=5, metavar="N", help="with --to: at most N paths (default 5)")
         code = parser.add_mutually_exclusive_group()
         code.add_argument("--live", metavar="CODE", help="run this Python code and trace the calls it really makes")
         code.add_argument("--live-script", metavar="FILE", help="run this Python file and trace its calls")
@@ -69,7 +70,7 @@ def _tree(args: argparse.Namespace) -> int:
 
     root = query(action)
     emit_tree(args, root, outward)
-    if not root.children:
+    if not root.children and depth > 0:  # depth 0 asks for the definition alone, not for its calls
         warn(f"no {'calls from' if outward else 'callers of'} {root.qualname} in the indexed sources")
     return 0
 

@@ -46,11 +46,13 @@ def run(args: argparse.Namespace) -> int:
     if args.quick and args.preset and args.preset != "quick":
         raise NavError(f"--quick is the quick preset: give either it or --preset {args.preset}")
     from navigator.walk.runner import RunOptions, prepare_workspace
+    from navigator.walk.workspace import workspace_lock
 
     walk = load_walkthrough(args.name)
     chosen = walk.step_index(args.start) if args.start else None  # a bad STEP is refused before any work
     if args.reset:
-        prepare_workspace(walk, 0, reset=True)
+        with workspace_lock(walk.name, f"nav walk {walk.name} --reset"):
+            prepare_workspace(walk, 0, reset=True)
         save_progress(walk.name, None)
         console.print(f"[bold]{walk.name}[/]: workspace rebuilt from the installed fastai, progress cleared")
     options = RunOptions(quick=args.quick, device=args.device, preset="" if args.quick else args.preset)

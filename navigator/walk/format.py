@@ -150,6 +150,8 @@ def load_folder(folder: Path) -> Walkthrough:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise NavError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise NavError(f"{path}: not UTF-8 text (byte {err.start}); TOML files must be UTF-8") from None
     except OSError as err:
         raise NavError(f"{path}: cannot read: {err.strerror}") from None
     header = data.pop("walkthrough", None)
@@ -176,6 +178,9 @@ def _step(path: Path, index: int, raw: dict[str, Any]) -> Step:
         raise NavError(f"{path}: {where}: kind must be one of {', '.join(STEP_KINDS)}, not {kind!r}")
     required, optional = STEP_KINDS[kind]
     _check_keys(path, where, raw, {"title": str, **required}, {**_COMMON, **optional})
+    for key in ("timeout", "limit"):
+        if key in raw and not raw[key] > 0:
+            raise NavError(f"{path}: {where}: {key} must be more than 0, not {raw[key]}")
     if kind == "python" and ("code" in raw) == ("file" in raw):
         raise NavError(f"{path}: {where}: a python step needs exactly one of code or file")
     step_id = raw.get("id", str(index + 1))

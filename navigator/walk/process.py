@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from tags.lifetime import child_setup
+
 
 @dataclass(frozen=True)
 class ProcessResult:
@@ -28,7 +30,8 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
     """Run `argv`, passing each output line to `on_output`; kill it on cancel or timeout."""
     cwd.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            text=True, errors="replace", bufsize=1, env=env, cwd=cwd, start_new_session=True)
+                            text=True, errors="replace", bufsize=1, env=env, cwd=cwd, start_new_session=True,
+                            preexec_fn=child_setup())  # dies with nav, even on kill -9
     lines: list[str] = []
 
     def pump() -> None:
@@ -38,8 +41,22 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
-    stopped, deadline = "", time.monotonic() + timeout
+    try:
+        stopped = _wait(proc, timeout, cancel)
+    except BaseException:  # Ctrl-C (the child's own session does not get it) or any error: stop it
+        _kill(proc)
+        proc.wait()
+        raise
+    proc.wait()
+    reader.join(timeout=5)
+    return ProcessResult(proc.returncode, "".join(lines), stopped)
+
+
+def _wait(proc: subprocess.Popen, timeout: float, cancel: threading.Event | None) -> str:
+    """Wait for the child; kill it on cancel or timeout and say which."""
+    deadline = time.monotonic() + timeout
     while proc.poll() is None:
+        stopped = ""
         if cancel is not None and cancel.wait(0.1):
             stopped = "cancelled"
         elif cancel is None:
@@ -48,10 +65,8 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
             stopped = f"timed out after {timeout:g} s"
         if stopped:
             _kill(proc)
-            break
-    proc.wait()
-    reader.join(timeout=5)
-    return ProcessResult(proc.returncode, "".join(lines), stopped)
+            return stopped
+    return ""
 
 
 def _kill(proc: subprocess.Popen) -> None:

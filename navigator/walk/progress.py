@@ -50,10 +50,16 @@ def load_progress(name: str) -> Progress:
 
 
 def save_progress(name: str, done: int | None, step_id: str = "") -> None:
-    """Record step `done` (0-based) as the last completed one; None forgets the walkthrough."""
-    data = _read_all()
-    if done is None:
-        data.pop(name, None)
-    else:
-        data[name] = {"done": done, "step_id": step_id}
-    write_json_atomic(progress_path(), data)
+    """Record step `done` (0-based) as the last completed one; None forgets the walkthrough.
+
+    Read-modify-write under a lock: several `nav walk` processes share the file, and without it
+    one's save could overwrite another's."""
+    from navigator.walk.locks import file_lock
+
+    with file_lock(progress_path().with_name(PROGRESS_FILE + ".lock"), wait=True):
+        data = _read_all()
+        if done is None:
+            data.pop(name, None)
+        else:
+            data[name] = {"done": done, "step_id": step_id}
+        write_json_atomic(progress_path(), data)

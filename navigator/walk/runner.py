@@ -26,6 +26,7 @@ from navigator.walk.workspace import (
     build_workspace,
     open_workspace,
     save_state,
+    workspace_lock,
 )
 from tags.errors import NavError
 
@@ -77,8 +78,9 @@ def run_step(walkthrough: Walkthrough, index: int, options: RunOptions = RunOpti
     started = time.monotonic()
     emit = on_output or (lambda line: None)
     try:
-        workspace = prepare_workspace(walkthrough, index)
-        outcome = _HANDLERS[step.kind](walkthrough, step, workspace, options, emit, cancel)
+        with workspace_lock(walkthrough.name, f"{step.label} of nav walk {walkthrough.name}"):
+            workspace = prepare_workspace(walkthrough, index)
+            outcome = _HANDLERS[step.kind](walkthrough, step, workspace, options, emit, cancel)
     except (NavError, OSError) as err:  # a bad step or a missing file: the step fails, the run goes on
         message = str(err) if isinstance(err, NavError) else f"{step.label}: {err}"
         outcome = _Outcome(output=message, ok=False, reason=message)

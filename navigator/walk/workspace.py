@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Iterator
 
 from tags.atomic import write_json_atomic
 from tags.discovery import package_dir
@@ -20,6 +22,7 @@ from tags.errors import NavError
 from tags.store import cache_dir
 
 STATE_FILE = "state.json"
+LOCK_FILE = "lock"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,20 @@ def installed_fastai() -> Path:
 
 def workspace_root(name: str) -> Path:
     return Path(cache_dir()) / "walk" / name
+
+
+@contextmanager
+def workspace_lock(name: str, doing: str) -> Iterator[None]:
+    """Hold walkthrough `name`'s workspace for one step: a second `nav walk` rebuilding the copy
+    under a running step would make it fail for no real reason. Refused at once, naming the holder."""
+    from navigator.walk.locks import LockHeld, file_lock
+
+    try:
+        with file_lock(workspace_root(name) / LOCK_FILE, wait=False, doing=doing):
+            yield
+    except LockHeld as held:
+        raise NavError(f"the workspace of walkthrough {name} is in use by {held.holder}; "
+                       "wait for that step to finish, or stop it") from None
 
 
 def open_workspace(name: str, reset: bool = False) -> Workspace:

@@ -1,0 +1,136 @@
+"""apply-codemod under hostile input and faults (issue 15, items 12, 13, 15, 16): refused or
+recovered, with the checkout left exactly as it was."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from navigator.codemod import apply as patching
+from navigator.codemod.registry import CodemodError
+from tests.codemod.test_codemod_notebook import LEARNER, NOTEBOOK, checkout
+from tests.helpers import REPO
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _snapshot(root: Path) -> dict[str, bytes | str]:
+    """Every file's bytes (a link as its target), so "left as it was" is checked exactly."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            found[str(path.relative_to(root))] = "-> " + os.readlink(path)
+        elif path.is_file():
+            found[str(path.relative_to(root))] = path.read_bytes()
+    return found
+
+
+@pytest.mark.parametrize("cell", [
+    {"cell_type": "code", "source": None, "metadata": {}, "outputs": [], "execution_count": None},
+    "a cell that is a string",
+    {"cell_type": "code", "source": [1, 2], "metadata": {}, "outputs": [], "execution_count": None},
+])
+def test_malformed_notebook_cells_are_refused_and_nothing_written(tmp_path: Path, cell) -> None:
+    """Item 12: these cells raised TypeError/AttributeError from the hand-written JSON reading."""
+    root, notebook = checkout("2.7.4", tmp_path)
+    notebook["cells"].insert(1, cell)
+    (root / NOTEBOOK).write_text(json.dumps(notebook, indent=1))
+    before = _snapshot(root)
+    result = patching.apply_codemod("timm-normalize", root)
+    assert result.status == "refused"
+    assert result.refused[0].reason.startswith(f"{NOTEBOOK}: not a valid notebook (at cells/1")
+    assert _snapshot(root) == before
+
+
+def _applied(tmp_path: Path) -> tuple[Path, dict]:
+    root, _ = checkout("2.7.4", tmp_path)
+    before = _snapshot(root)
+    patching.apply_codemod("timm-normalize", root)
+    assert _snapshot(root) != before
+    return root, before
+
+
+def _record(cache: Path) -> Path:
+    (record,) = [p for p in (cache / "codemods").glob("*/[0-9]*")]
+    return record
+
+
+def test_undo_with_a_broken_manifest_is_refused_and_restores_nothing(tmp_path: Path, cache_dir: Path) -> None:
+    """Item 13."""
+    root, _ = _applied(tmp_path)
+    (_record(cache_dir) / "manifest.json").write_text('{"files": [')
+    patched = _snapshot(root)
+    with pytest.raises(CodemodError, match=r"undo record .* is damaged \(JSONDecodeError"):
+        patching.undo_codemod(root)
+    assert _snapshot(root) == patched
+
+
+def test_undo_with_a_missing_backup_is_refused_and_restores_nothing(tmp_path: Path, cache_dir: Path) -> None:
+    """Item 13: one backup gone; restoring the other file alone would break all-or-nothing."""
+    root, _ = _applied(tmp_path)
+    (_record(cache_dir) / "1.orig").unlink()
+    patched = _snapshot(root)
+    with pytest.raises(CodemodError, match=r"lacks its backup .*1\.orig; nothing restored"):
+        patching.undo_codemod(root)
+    assert _snapshot(root) == patched
+
+
+def test_symlinked_learner_is_refused_and_the_link_kept(tmp_path: Path) -> None:
+    """Item 15: the link was replaced by a regular file, and undo did not bring it back.
+    Decision: refuse (as git would not write through a link either); patch the target itself."""
+    root, _ = checkout("2.7.4", tmp_path)
+    real = tmp_path / "real_learner.py"
+    (root / LEARNER).rename(real)
+    (root / LEARNER).symlink_to(real)
+    before, target_bytes = _snapshot(root), real.read_bytes()
+    result = patching.apply_codemod("timm-normalize", root)
+    assert result.status == "refused"
+    assert result.refused[0].reason.startswith(f"{LEARNER}: is a symbolic link (to {real})")
+    assert _snapshot(root) == before and real.read_bytes() == target_bytes
+    direct = patching.apply_codemod("timm-normalize", real)  # the target, named explicitly
+    assert direct.status == "applied" and (root / LEARNER).is_symlink()
+    patching.undo_codemod(real)
+    assert real.read_bytes() == target_bytes and (root / LEARNER).is_symlink()
+
+
+def test_kill_9_between_the_two_renames_is_rolled_back_by_the_next_run(tmp_path: Path, cache_dir: Path) -> None:
+    """Item 16: killed after the module was replaced and before the notebook: the next run rolls
+    the journal back (all or nothing), temporaries are gone, and a clean apply then works."""
+    root, _ = checkout("2.7.4", tmp_path)
+    before = _snapshot(root)
+    marker = tmp_path / "paused"
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(REPO),
+           "NAV_TEST_PAUSE_AFTER_RENAMES": "1", "NAV_TEST_PAUSE_MARKER": str(marker)}
+    nav = subprocess.Popen([sys.executable, "-m", "navigator", "apply-codemod", "timm-normalize", str(root), "--force"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():  # waiting for the event, not racing it
+            assert nav.poll() is None and time.monotonic() < deadline, "apply-codemod did not reach the pause"
+            time.sleep(0.05)
+    finally:
+        nav.send_signal(signal.SIGKILL)
+        nav.wait()
+    torn = _snapshot(root)
+    assert torn != before  # one file replaced, the other not: the state this test is about
+    assert any(name.endswith(".nav-tmp") for name in torn)
+
+    rolled = patching.recover_interrupted(root)
+    assert len(rolled) == 1
+    assert _snapshot(root) == before  # byte for byte, no temporaries
+    with pytest.raises(CodemodError, match="no codemod applied"):
+        patching.undo_codemod(root)
+    result = patching.apply_codemod("timm-normalize", root, force=True)
+    assert result.status == "applied"
+    patching.undo_codemod(root)
+    assert _snapshot(root) == before

@@ -1,0 +1,138 @@
+"""Hostile trees for `nav index` (issue 15, items 1-6): nothing hangs, nothing reads forever,
+odd names do not break later commands. Hang guards are generous subprocess timeouts, never
+timed assertions: on main these runs block or take minutes."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import REPO, run_nav
+
+HANG_GUARD = 120  # seconds; a correct run takes about one
+
+
+def _tree(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "good.py").write_text("def kept():\n    return 1\n")
+    return src
+
+
+def _find_line(cache: Path, name: str, env: dict | None = None) -> str:
+    done = run_nav("find", name, cache=cache, timeout=HANG_GUARD, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_huge_line_of_chained_calls_indexes_and_find_works(tmp_path: Path) -> None:
+    """Item 1: 120,000 chained calls on one line used to make tree-sitter's query quadratic."""
+    src = _tree(tmp_path)
+    (src / "big.py").write_text("+".join(f"f{i}()" for i in range(120_000)) + "\ndef after_big():\n    pass\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True, timeout=HANG_GUARD)
+    assert "big.py:2:" in _find_line(cache, "after_big")
+
+
+def _index_with_open_stdin(src: Path, cache: Path, limit_memory: bool = False) -> subprocess.CompletedProcess:
+    """`nav index SRC` with a stdin pipe that stays open (a link to /dev/stdin would block on it)."""
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+
+    def cap_memory() -> None:  # reading /dev/zero without limit: MemoryError, not a swapping machine
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    with subprocess.Popen([sys.executable, "-m", "navigator", "index", str(src)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          preexec_fn=cap_memory if limit_memory else None) as process:
+        try:
+            process.wait(timeout=HANG_GUARD)  # stdin left open on purpose
+            out, err = process.stdout.read(), process.stderr.read()
+        finally:
+            process.kill()
+            process.stdin.close()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_fifo_named_py_is_skipped_not_read(tmp_path: Path) -> None:
+    """Item 2: a FIFO `x.py` blocked `nav index` forever."""
+    src = _tree(tmp_path)
+    os.mkfifo(src / "x.py")
+    done = _index_with_open_stdin(src, tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    assert "x.py: not a regular file" in done.stderr
+    assert "good.py:1:" in _find_line(tmp_path / "cache", "kept")
+
+
+def test_link_to_dev_stdin_is_skipped(tmp_path: Path) -> None:
+    """Item 3: `x.py -> /dev/stdin` blocked on the terminal or pipe."""
+    src = _tree(tmp_path)
+    (src / "x.py").symlink_to("/dev/stdin")
+    done = _index_with_open_stdin(src, tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    assert "x.py: not a regular file" in done.stderr
+
+
+def test_link_to_dev_zero_is_skipped(tmp_path: Path) -> None:
+    """Item 6: `x.py -> /dev/zero` read without limit (MemoryError under a memory cap)."""
+    src = _tree(tmp_path)
+    (src / "zero.py").symlink_to("/dev/zero")
+    (src / "random.py").symlink_to("/dev/urandom")
+    done = _index_with_open_stdin(src, tmp_path / "cache", limit_memory=True)
+    assert done.returncode == 0, done.stderr
+    assert "zero.py: not a regular file" in done.stderr and "random.py: not a regular file" in done.stderr
+
+
+def test_read_refuses_a_device_swapped_in_after_the_walk(tmp_path: Path) -> None:
+    """Item 6, second guard: the parser itself reads only regular files, and a bounded amount.
+
+    Run in a child under a memory cap: on main this read never ends."""
+    link = tmp_path / "late.py"
+    link.symlink_to("/dev/zero")
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n"
+            "from tags.extract import parse_file\n"
+            f"parsed = parse_file({str(link)!r}, 'late', 10, 0)\n"
+            "print(parsed.status, parsed.note)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          timeout=HANG_GUARD, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.startswith("unreadable") and "not a regular file" in done.stdout
+
+
+def test_links_to_proc_and_outside_dirs_are_not_followed(tmp_path: Path) -> None:
+    """Item 4: a link to /proc walked /proc/PID/root into the whole file system."""
+    src = _tree(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "far.py").write_text("def far_away():\n    pass\n")
+    (src / "proc").symlink_to("/proc")
+    (src / "elsewhere").symlink_to(outside)
+    (src / "inner").mkdir()
+    (src / "inner" / "near.py").write_text("def near_by():\n    pass\n")
+    (src / "again").symlink_to(src / "inner")  # inside the root: followed (once)
+    cache = tmp_path / "cache"
+    done = run_nav("index", str(src), cache=cache, timeout=HANG_GUARD)
+    assert done.returncode == 0, done.stderr
+    assert "proc: links into /proc, a system tree; not followed" in done.stderr
+    assert "elsewhere: links outside the root" in done.stderr
+    assert "src: 2 files" in done.stdout
+    assert run_nav("find", "far_away", cache=cache).returncode != 0
+
+    asked = tmp_path / "cache-follow"
+    run_nav("index", str(src), cache=asked, check=True, env={"NAV_FOLLOW_LINKS": "1"}, timeout=HANG_GUARD)
+    assert "far.py:1:" in _find_line(asked, "far_away", env={"NAV_FOLLOW_LINKS": "1"})
+
+
+def test_non_utf8_file_name_is_skipped_with_a_note(tmp_path: Path) -> None:
+    """Item 5: a file name with a non-UTF-8 byte broke `nav index`, `nav find` and `nav roots`."""
+    src = _tree(tmp_path)
+    with open(os.path.join(os.fsencode(src), b"bad\xff.py"), "w") as handle:
+        handle.write("def odd():\n    pass\n")
+    cache = tmp_path / "cache"
+    done = run_nav("index", str(src), cache=cache, timeout=HANG_GUARD)
+    assert done.returncode == 0, done.stderr
+    assert "bad\\xff.py: the file name is not UTF-8; skipped" in done.stderr
+    assert "good.py:1:" in _find_line(cache, "kept")
+    roots = run_nav("roots", cache=cache, timeout=HANG_GUARD)
+    assert roots.returncode == 0 and str(src) in roots.stdout, roots.stderr

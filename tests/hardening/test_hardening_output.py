@@ -1,0 +1,80 @@
+"""Output that was cut, shifted or broken (issue 15, items 14, 19-23)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from navigator.walk.format import PATH_VARIABLE
+from tests.helpers import run_nav, write_walk
+
+
+def _indexed(tmp_path: Path, files: dict[str, str]) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, text in files.items():
+        (src / name).write_text(text)
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    return cache
+
+
+def test_show_into_a_pipe_never_cuts_lines(tmp_path: Path) -> None:
+    """Item 19: `nav show _conv_args | cat` lost `norm_type=NormType.Spectral)` at 80 columns."""
+    long_line = "    return dict(" + ", ".join(f"key_{i}=a" for i in range(20)) + ", norm_type=NormType.Spectral)"
+    cache = _indexed(tmp_path, {"wide.py": f"def conv_args(a):\n{long_line}\n"})
+    done = run_nav("show", "conv_args", "--kind", "function", cache=cache, env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s*2 " + re.escape(long_line) + "$", done.stdout, re.M), done.stdout
+
+
+def test_show_counts_lines_as_python_does_with_a_form_feed(tmp_path: Path) -> None:
+    """Item 20: a form feed made str.splitlines shift every later line and drop the last one."""
+    cache = _indexed(tmp_path, {"ff.py": "def first():\n    return 1\n\x0c\ndef second():\n    x = 1\n    return x\n"})
+    done = run_nav("show", "second", cache=cache)
+    assert done.returncode == 0, done.stderr
+    numbered = [line.strip() for line in done.stdout.splitlines()[1:]]
+    assert numbered == ["4 def second():", "5     x = 1", "6     return x"]
+
+
+def test_tags_escape_tab_and_newline_in_file_names_like_universal_ctags(tmp_path: Path) -> None:
+    """Item 21: such names broke tag lines into wrong fields; u-ctags writes \\t and \\n."""
+    cache = _indexed(tmp_path, {"a\tb.py": "def tabbed():\n    pass\n", "c\nd.py": "def newlined():\n    pass\n"})
+    done = run_nav("tags", "-o", "-", cache=cache, cwd=tmp_path / "src")
+    assert done.returncode == 0, done.stderr
+    body = [line for line in done.stdout.split("\n") if line and not line.startswith("!_TAG_")]
+    assert [line.split("\t")[:3] for line in body] == [
+        ["newlined", "c\\nd.py", '/^def newlined():$/;"'],
+        ["tabbed", "a\\tb.py", '/^def tabbed():$/;"'],
+    ]
+
+
+def test_trace_depth_zero_is_the_definition_alone(tmp_path: Path) -> None:
+    """Item 22: `--depth 0` claimed "no calls from X" though X calls things."""
+    cache = _indexed(tmp_path, {"m.py": "def helper():\n    pass\n\ndef outer():\n    helper()\n"})
+    deep = run_nav("trace", "outer", cache=cache, check=True)
+    assert "helper" in deep.stdout
+    done = run_nav("trace", "outer", "--depth", "0", cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert "no calls from" not in done.stderr
+    assert "outer" in done.stdout and "helper" not in done.stdout
+
+
+def test_negative_timeout_in_steps_file_is_refused(tmp_path: Path) -> None:
+    """Item 23: `timeout = -5` was accepted."""
+    write_walk(tmp_path / "walks", "neg", '[[step]]\nkind = "narrative"\ntitle = "a"\ntext = "x"\ntimeout = -5\n')
+    done = run_nav("walk", "neg", cache=tmp_path / "cache", env={PATH_VARIABLE: str(tmp_path / "walks")})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith("step 1: timeout must be more than 0, not -5"), done.stderr
+
+
+def test_steps_file_that_is_not_utf8_is_listed_as_broken(tmp_path: Path) -> None:
+    """Item 14: a Latin-1 steps.toml on NAV_WALKTHROUGH_PATH broke even the built-in listing."""
+    folder = write_walk(tmp_path / "walks", "latin", '[[step]]\nkind = "narrative"\ntitle = "a"\ntext = "x"\n')
+    (folder / "steps.toml").write_bytes((folder / "steps.toml").read_bytes().replace(b'text = "x"', b'text = "caf\xe9"'))
+    env = {PATH_VARIABLE: str(tmp_path / "walks")}
+    listing = run_nav("walk", cache=tmp_path / "cache", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert re.search(r"^timm-normalize\s", listing.stdout, re.M)
+    assert re.search(r"^latin\s+-\s+-\s+cannot load: .*steps\.toml: not UTF-8 text \(byte \d+\)", listing.stdout, re.M)
+    done = run_nav("walk", "latin", cache=tmp_path / "cache", env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "not UTF-8 text" in done.stderr
