@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "find": ("find", "find definitions by name, Cls.meth or dotted path"),
     "show": ("show", "print a definition's source, highlighted"),
     "open": ("show", "open a definition in $EDITOR at its line"),
-    "index": ("indexing", "index fastai and timm (default) or any directory / package"),
+    "index": ("indexing", "index fastai, timm, fastcore, fasttransform (default) or any directory / package"),
     "roots": ("indexing", "list what is indexed, with file counts and versions"),
     "tags": ("tags_file", "write a Universal-Ctags-compatible tags file"),
     "doctor": ("doctor", "check the installed fastai, timm, GPU, ctags and graphviz"),

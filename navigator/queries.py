@@ -21,14 +21,14 @@ KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 TIER_NAMES = ("exact", "case", "prefix", "fuzzy")
 _COLUMNS = (
     "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.col, d.end_line, d.first_line, d.signature, "
-    "d.doc, d.decorators, d.scope, d.flags, d.alias_of, f.module, f.root_id"
+    "d.doc, d.decorators, d.scope, d.flags, d.alias_of, f.module, f.root_id, d.notebook, d.cell"
 )
 _FROM = "FROM defs d JOIN files f ON f.id = d.file_id"
 
 
 _HIT_FIELDS = (
     "id name qualname kind path line col end_line first_line signature doc decorators scope flags "
-    "alias_of module root_id tier"
+    "alias_of module root_id notebook cell tier"
 )
 
 
@@ -49,14 +49,30 @@ class Hit(namedtuple("Hit", _HIT_FIELDS)):
             return f"variable {name}{self.signature}" + (f" = {self.alias_of}" if self.alias_of else "")
         return f"{self.kind} {name}{self.signature}"
 
+    def origin(self) -> str:
+        """`nbs/21_vision.learner.ipynb cell #ed1449cd` for nbdev-exported definitions, else ""."""
+        if not self.notebook:
+            return ""
+        from tags.nbdev import cell_label
+
+        return f"{self.notebook} {cell_label(self.cell)}" if self.cell else self.notebook
+
     def as_json(self) -> dict:
-        return {
+        data = {
             "name": self.name, "qualname": self.qualname, "full_name": self.full_name, "kind": self.kind,
             "module": self.module, "path": os.path.abspath(self.path), "line": self.line, "col": self.col,
             "end_line": self.end_line, "signature": self.signature, "doc": self.doc,
             "decorators": self.decorators.split("\n") if self.decorators else [],
             "scope": self.scope, "match": TIER_NAMES[self.tier],
         }
+        if self.notebook:  # only for nbdev-exported modules
+            data["notebook"] = self.notebook
+        if self.cell:
+            from tags.nbdev import CELL_ID, decode_cell
+
+            kind, value = decode_cell(self.cell)
+            data["cell"], data["cell_kind"] = (value if kind == CELL_ID else int(value)), kind
+        return data
 
 
 def hits_where(index: Index, where: str, params: tuple, tier: int, limit: int) -> list[Hit]:
@@ -143,7 +159,7 @@ def _ranking_hits(index: Index, where: str, params: tuple) -> list[Hit]:
     signatures and docstrings only to drop all but 30 made each palette keystroke slow.
     """
     sql = f"SELECT {_RANKING_COLUMNS} {_FROM} WHERE {where} LIMIT {_FUZZY_FETCH}"
-    return [Hit(i, name, qual, kind, path, line, 0, 0, 0, "", "", "", "", "", alias, module, root, 3)
+    return [Hit(i, name, qual, kind, path, line, 0, 0, 0, "", "", "", "", "", alias, module, root, "", "", 3)
             for i, name, qual, kind, path, line, alias, module, root in index.rows(sql, params)]
 
 

@@ -41,6 +41,8 @@ def print_source(hit: Hit) -> None:
 
     console = Console(highlight=False)
     console.print(f"[bold cyan]{display_path(hit.path)}:{hit.line}[/]  [magenta]{hit.kind}[/] {hit.full_name}")
+    if hit.notebook:
+        console.print(f"[dim]exported from[/] [green]{hit.origin()}[/]", markup=True)
     code = "\n".join(source_lines(hit))
     console.print(Syntax(code, "python", line_numbers=True, start_line=hit.first_line, word_wrap=False,
                          theme="ansi_dark", background_color="default"))
