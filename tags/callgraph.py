@@ -279,9 +279,9 @@ class _GraphProgress:
 
     def __enter__(self) -> Callable[[], None]:
         if self.total > 50 and sys.stderr.isatty():
-            from tags.update import _Progress
+            from tags.progress import Progress
 
-            self.bar = _Progress(self.total, "call graph", enabled=True).__enter__()
+            self.bar = Progress(self.total, "call graph", enabled=True).__enter__()
         return self.bar.advance if self.bar is not None else (lambda: None)
 
     def __exit__(self, *exc) -> None:
