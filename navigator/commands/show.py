@@ -19,12 +19,20 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     if command == "show":
         parser.add_argument("--all", action="store_true", help="show every definition of that name")
+        view = parser.add_mutually_exclusive_group()
+        view.add_argument("--signature", action="store_true",
+                          help="the effective signature, @delegates keyword parameters included (with their origin)")
+        view.add_argument("--members", action="store_true",
+                          help="a class's methods, @patch-ed ones included, with where each is defined")
+        parser.add_argument("--json", action="store_true", help="with --signature or --members: print JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind))
     if args.command == "open":
         return open_in_editor(best)
+    if args.signature or args.members:
+        return show_signature(best, args.json) if args.signature else show_members(best, args.json)
     for symbol in [best, *others] if getattr(args, "all", False) else [best]:
         print_source(symbol)
     if others and not args.all:
@@ -41,3 +49,22 @@ def open_in_editor(symbol: Symbol) -> int:
         return subprocess.call(command)
     except FileNotFoundError as err:
         raise NavError(f"cannot start the editor {editor!r} (set $EDITOR)") from err
+
+
+def show_signature(symbol: Symbol, as_json: bool) -> int:
+    """`nav show SYMBOL --signature`: what `inspect.signature` would say, read statically."""
+    from navigator.signature import SignatureReader, signature_text
+
+    signature = query(lambda index: SignatureReader(index).of(symbol))
+    if as_json:
+        import json
+
+        print(json.dumps(signature.as_json(), indent=1))
+        return 0
+    print(f"{symbol.full_name}{signature_text(signature)}")
+    for parameter in signature.parameters:
+        origin = "" if parameter.origin == symbol.full_name else f"  from {parameter.origin}"
+        print(f"  {parameter.text()}{origin}")
+    for reason in signature.unresolved:
+        warn(f"not known statically: {reason}")
+    return 0
