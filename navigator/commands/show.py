@@ -68,3 +68,24 @@ def show_signature(symbol: Symbol, as_json: bool) -> int:
     for reason in signature.unresolved:
         warn(f"not known statically: {reason}")
     return 0
+
+
+def show_members(symbol: Symbol, as_json: bool) -> int:
+    """`nav show Learner --members`: every method, with where it is defined (@patch-ed ones too)."""
+    from navigator.members import class_members
+    from navigator.output import display_path
+
+    if symbol.kind != "class":
+        raise NavError(f"{symbol.full_name} is a {symbol.kind}, not a class: --members lists a class's methods")
+    members = query(lambda index: class_members(index, symbol))
+    if as_json:
+        import json
+
+        print(json.dumps([member.as_json() for member in members], indent=1))
+        return 0
+    print(f"class {symbol.full_name}: {len(members)} methods, {sum(m.patched for m in members)} patched in")
+    for member in members:
+        where = f"{display_path(member.symbol.path)}:{member.symbol.line}"
+        how = f"  @patch in {member.symbol.module}" if member.patched else ""
+        print(f"  {member.symbol.name:<24} {where}{how}")
+    return 0
