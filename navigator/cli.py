@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "find": ("find", "find definitions by name, Cls.meth or dotted path"),
     "show": ("show", "print a definition's source, highlighted"),
     "open": ("show", "open a definition in $EDITOR at its line"),
+    "nbcheck": ("nbcheck", "list definitions whose .py text differs from their nbdev notebook cell (exit 1)"),
     "index": ("indexing", "index fastai, timm, fastcore, fasttransform (default) or any directory / package"),
     "roots": ("indexing", "list what is indexed, with file counts and versions"),
     "tags": ("tags_file", "write a Universal-Ctags-compatible tags file"),

@@ -147,3 +147,25 @@ def cell_label(stored: str) -> str:
     """For people: `cell #ed1449cd`, `cell 7`, `exported cell 3`."""
     kind, value = decode_cell(stored)
     return {CELL_ID: f"cell #{value}", CELL_INDEX: f"cell {value}", CELL_EXPORTED: f"exported cell {value}"}[kind]
+
+
+@dataclass(slots=True, frozen=True)
+class CellBlock:
+    """The lines of a module exported from one notebook cell (the marker line excluded)."""
+
+    marker: CellMarker
+    first_line: int  # 1-based, the line after the marker
+    last_line: int
+    code: str
+
+
+def cell_blocks(text: str, module: str, is_package: bool) -> list[CellBlock]:
+    """The module cut at its markers: one block per exported notebook cell (generated ones left out)."""
+    lines = text.splitlines()
+    markers = cell_markers(text, module, is_package)
+    blocks = []
+    for marker, following in zip(markers, [*markers[1:], None]):
+        end = (following.line - 1) if following else len(lines)
+        if marker.notebook:
+            blocks.append(CellBlock(marker, marker.line + 1, end, "\n".join(lines[marker.line: end])))
+    return blocks

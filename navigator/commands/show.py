@@ -17,6 +17,8 @@ from tags.kinds import DEFINITION_KINDS
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("symbol", help="a name, Cls.meth, or a dotted path")
     parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
+    parser.add_argument("--notebook", action="store_true",
+                        help="the nbdev notebook cell it was exported from (a checkout with its nbs/)")
     if command == "show":
         parser.add_argument("--all", action="store_true", help="show every definition of that name")
         view = parser.add_mutually_exclusive_group()
@@ -29,12 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind))
+    if args.notebook:
+        from navigator.commands.nbcheck import open_cell, print_cell
+
+        return open_cell(best) if args.command == "open" else print_cell(best)
     if args.command == "open":
         return open_in_editor(best)
     if args.signature or args.members:
         return show_signature(best, args.json) if args.signature else show_members(best, args.json)
     for symbol in [best, *others] if getattr(args, "all", False) else [best]:
         print_source(symbol)
+        if symbol.notebook:
+            from navigator.commands.nbcheck import warn_if_drifted
+
+            warn_if_drifted(symbol)
     if others and not args.all:
         warn(f"{len(others)} other definition(s) named {args.symbol!r}; --all shows them:")
         for symbol in others[:10]:
