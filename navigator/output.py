@@ -53,6 +53,8 @@ def print_source(symbol: Symbol, console=None) -> None:
         console = Console(highlight=False, width=wide)
     console.print(f"[bold cyan]{display_path(symbol.path)}:{symbol.line}[/]  [magenta]{symbol.kind}[/] "
                   f"{symbol.full_name}", soft_wrap=True)
+    if symbol.notebook:
+        console.print(f"[dim]exported from[/] [green]{symbol.origin()}[/]")
     code = "\n".join(lines)
     console.print(Syntax(code, "python", line_numbers=True, start_line=symbol.first_line, word_wrap=False,
                          theme="ansi_dark", background_color="default"))

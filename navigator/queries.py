@@ -21,13 +21,13 @@ KIND_ORDER = {kind: rank for rank, kind in enumerate(DEFINITION_KINDS)}
 TIER_NAMES = ("exact", "case", "prefix", "fuzzy")
 _COLUMNS = (
     "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.col, d.end_line, d.first_line, d.signature, "
-    "d.doc, d.decorators, d.scope, d.flags, d.alias_of, f.module, f.root_id"
+    "d.doc, d.decorators, d.scope, d.flags, d.alias_of, f.module, f.root_id, d.notebook, d.cell"
 )
 _FROM = "FROM defs d JOIN files f ON f.id = d.file_id"
 
 
 _SYMBOL_FIELDS = ("id name qualname kind path line col end_line first_line signature doc decorators scope flags "
-                  "alias_of module root_id")
+                  "alias_of module root_id notebook cell")
 
 
 class Symbol(namedtuple("Symbol", _SYMBOL_FIELDS)):
@@ -52,15 +52,17 @@ class Symbol(namedtuple("Symbol", _SYMBOL_FIELDS)):
     alias_of: str  # for `X = Y`: the text of Y
     module: str
     root_id: int
+    notebook: str  # nbdev-exported modules: `nbs/21_vision.learner.ipynb`; else ""
+    cell: str  # the cell there, as tags.nbdev.encode_cell writes it
 
     @classmethod
     def from_row(cls, row: tuple) -> Symbol:
         """A row of `_COLUMNS`, with the joined text columns split back into tuples."""
         (def_id, name, qualname, kind, path, line, col, end_line, first_line, signature, doc,
-         decorators, scope, flags, alias_of, module, root_id) = row
+         decorators, scope, flags, alias_of, module, root_id, notebook, cell) = row
         return cls(def_id, name, qualname, kind, path, line, col, end_line, first_line, signature, doc,
                    tuple(decorators.split("\n")) if decorators else (), scope,
-                   tuple(flags.split(",")) if flags else (), alias_of, module, root_id)
+                   tuple(flags.split(",")) if flags else (), alias_of, module, root_id, notebook, cell)
 
     @property
     def full_name(self) -> str:
@@ -74,13 +76,29 @@ class Symbol(namedtuple("Symbol", _SYMBOL_FIELDS)):
             return f"variable {name}{self.signature}" + (f" = {self.alias_of}" if self.alias_of else "")
         return f"{self.kind} {name}{self.signature}"
 
+    def origin(self) -> str:
+        """`nbs/21_vision.learner.ipynb cell #ed1449cd` for nbdev-exported definitions, else ""."""
+        if not self.notebook:
+            return ""
+        from tags.nbdev import cell_label
+
+        return f"{self.notebook} {cell_label(self.cell)}" if self.cell else self.notebook
+
     def as_json(self) -> dict:
-        return {
+        data = {
             "name": self.name, "qualname": self.qualname, "full_name": self.full_name, "kind": self.kind,
             "module": self.module, "path": os.path.abspath(self.path), "line": self.line, "col": self.col,
             "end_line": self.end_line, "signature": self.signature, "doc": self.doc,
             "decorators": list(self.decorators), "scope": self.scope,
         }
+        if self.notebook:  # only for nbdev-exported modules
+            data["notebook"] = self.notebook
+        if self.cell:
+            from tags.nbdev import CELL_ID, decode_cell
+
+            kind, value = decode_cell(self.cell)
+            data["cell"], data["cell_kind"] = (value if kind == CELL_ID else int(value)), kind
+        return data
 
 
 class Hit(namedtuple("Hit", "symbol tier")):

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from tags.errors import NavError
 
-DEFAULT_PACKAGES = ("fastai", "timm")
+DEFAULT_PACKAGES = ("fastai", "timm", "fastcore", "fasttransform")
+PACKAGES_VARIABLE = "NAV_PACKAGES"  # comma-separated package names replacing DEFAULT_PACKAGES
+
+
+def default_packages() -> tuple[str, ...]:
+    """The packages indexed when no target is given: `$NAV_PACKAGES`, else fastai, timm and the
+    two nbdev libraries fastai is built on (fastcore, fasttransform)."""
+    chosen = os.environ.get(PACKAGES_VARIABLE, "")
+    names = tuple(name.strip() for name in chosen.split(",") if name.strip())
+    return names or DEFAULT_PACKAGES
 
 
 @dataclass(slots=True)
@@ -66,9 +75,11 @@ def resolve_target(target: str) -> Root:
 
 
 def default_roots() -> list[Root]:
-    roots = [r for r in map(installed_package, DEFAULT_PACKAGES) if r is not None]
+    names = default_packages()
+    roots = [r for r in map(installed_package, names) if r is not None]
     if not roots:
-        raise NavError("neither fastai nor timm is installed here; give a directory: nav index DIR")
+        raise NavError(f"none of {', '.join(names)} is installed here; give a directory: nav index DIR "
+                       f"(or set {PACKAGES_VARIABLE})")
     return roots
 
 

@@ -28,6 +28,7 @@ from tags.model import (
     ImportRecord,
     ParsedFile,
 )
+from tags.nbdev import mark_origins
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_CALLEE_CHARS = 200
@@ -520,6 +521,7 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
     is_package = path.endswith("__init__.py")
     defs, calls, imports, exports, error = extract(data, module, is_package)
     parsed.definitions, parsed.calls, parsed.imports, parsed.exports = defs, calls, imports, exports
+    mark_origins(defs, data, module, is_package)
     if error:
         parsed.status, parsed.note = _classify_error(data, path, error)
     return parsed

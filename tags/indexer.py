@@ -74,7 +74,7 @@ def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[Sou
 
 # -- the entry points commands use -------------------------------------------------------------
 def ensure_roots(index: Index) -> None:
-    """A fresh index starts with the roots it had before a rebuild, or fastai and timm."""
+    """A fresh index starts with the roots it had before a rebuild, or the default packages."""
     if index.roots():
         return
     from tags.discovery import default_roots

@@ -34,6 +34,8 @@ class Definition:
     flags: tuple[str, ...] = ()  # e.g. patch, dispatch, lambda, alias, classmethod, property
     alias_of: str = ""  # for `X = Y` assignments: the text of Y
     delegates: str = ""  # the target of `@delegates(...)`, if any
+    notebook: str = ""  # nbdev-exported modules: the notebook it came from (`nbs/21_vision.learner.ipynb`)
+    cell: str = ""  # and the cell, encoded as tags.nbdev.encode_cell says
 
 
 @dataclass(slots=True)

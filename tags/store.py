@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 3  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code)
+SCHEMA_VERSION = 4  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code);
+#                    4: defs.notebook, defs.cell (nbdev origins)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 _MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
@@ -43,7 +44,8 @@ CREATE TABLE defs(
     name TEXT NOT NULL, lname TEXT NOT NULL, qualname TEXT NOT NULL, kind TEXT NOT NULL,
     line INTEGER NOT NULL, col INTEGER NOT NULL, end_line INTEGER NOT NULL,
     first_line INTEGER NOT NULL, signature TEXT NOT NULL, decorators TEXT NOT NULL, doc TEXT NOT NULL, scope TEXT NOT NULL,
-    bases TEXT NOT NULL, flags TEXT NOT NULL, alias_of TEXT NOT NULL, delegates TEXT NOT NULL);
+    bases TEXT NOT NULL, flags TEXT NOT NULL, alias_of TEXT NOT NULL, delegates TEXT NOT NULL,
+    notebook TEXT NOT NULL, cell TEXT NOT NULL);
 CREATE INDEX defs_file ON defs(file_id);
 CREATE INDEX defs_lname ON defs(lname);
 CREATE TABLE calls(
@@ -376,7 +378,7 @@ class Index:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (old[0] if old else None, root.id, *meta))
                 file_id, base = cursor.lastrowid, next_def_id
                 self.db.executemany(
-                    "INSERT INTO defs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO defs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(base + i, file_id, base + r[0] if r[0] >= 0 else None, *r[1:]) for i, r in enumerate(def_rows)])
                 self.db.executemany("INSERT INTO calls VALUES (?,?,?,?,?)",
                                     [(file_id, base + r[0], *r[1:]) for r in call_rows])
@@ -546,7 +548,7 @@ def file_rows(item: ParsedFile) -> FileRows:
     defs = [
         (d.parent, d.name, d.name.lower(), d.qualname, d.kind, d.line, d.col, d.end_line, d.first_line,
          d.signature, "\n".join(d.decorators), d.doc, d.scope, ",".join(d.bases), ",".join(d.flags),
-         d.alias_of, d.delegates)
+         d.alias_of, d.delegates, d.notebook, d.cell)
         for d in item.definitions
     ]
     calls = [(c.scope, c.callee, c.line, c.col) for c in item.calls]

@@ -14,7 +14,7 @@ from tags.store import Index
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "index":
         parser.add_argument("targets", nargs="*", metavar="TARGET",
-                            help="directories or installed package names (default: fastai and timm)")
+                            help="directories or installed package names (default: fastai, timm, fastcore, fasttransform; $NAV_PACKAGES changes it)")
         parser.add_argument("--rebuild", action="store_true", help="re-parse every file of these roots")
         parser.add_argument("--remove", action="store_true", help="drop these roots from the index")
     else:

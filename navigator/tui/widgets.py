@@ -22,7 +22,8 @@ def describe(hit: Symbol, long: bool = False) -> str:
     if not long:
         return head
     doc = f"\n\n{escape(hit.doc)}" if hit.doc else ""
-    return f"{head}\n[dim]{escape(hit.module)}[/]{doc}"
+    origin = f"\n[green]exported from {escape(hit.origin())}[/]" if hit.notebook else ""
+    return f"{head}\n[dim]{escape(hit.module)}[/]{origin}{doc}"
 
 
 class SourceView(TextArea):

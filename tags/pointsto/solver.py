@@ -74,6 +74,7 @@ class Solver:
 
     def __init__(self, program: Program) -> None:
         self.program = program
+        self._resolving_missing: set[tuple[str, str]] = set()  # (class, attr) being looked up: no re-entry
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
         self.bases: dict[str, list[Value]] = {}
@@ -697,7 +698,21 @@ class Solver:
         return found
 
     def _missing_attribute(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
-        """An attribute the class lacks: fastcore `GetAttr` delegation (`_default`), else `__getattr__`."""
+        """An attribute the class lacks: fastcore `GetAttr` delegation (`_default`), else `__getattr__`.
+
+        Re-entry for the same class and name (a `__getattr__` or `_default` that is itself
+        missing, as fastcore's own classes have) answers nothing instead of recursing forever.
+        """
+        key = (owner[1], attr)
+        if key in self._resolving_missing:
+            return set()
+        self._resolving_missing.add(key)
+        try:
+            return self._missing_attribute_once(owner, attr, node)
+        finally:
+            self._resolving_missing.discard(key)
+
+    def _missing_attribute_once(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
         for klass in self.mro(owner[1]):
             default = self.program.delegates.get(klass)
             if default and attr != default and not attr.startswith("__"):

@@ -180,7 +180,11 @@ def main() -> None:
     compileall.compile_dir(REPO / "navigator", quiet=1)
     compileall.compile_dir(REPO / "tags", quiet=1)
 
-    results = run_rounds(args.rounds, [package_dir("fastai"), package_dir("timm")], "fastai + timm", extra=True)
+    sys.path.insert(0, str(REPO))
+    from tags.discovery import default_packages
+
+    packages = default_packages()  # fastai, timm, fastcore, fasttransform (or $NAV_PACKAGES)
+    results = run_rounds(args.rounds, [package_dir(name) for name in packages], " + ".join(packages), extra=True)
     report(results, [
         ("nav index (cold)", "tree-sitter parse (floor)", 1.5),
         ("nav index (cold)", "ctags -R", 2.5),

@@ -9,7 +9,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from rich.text import Text
+
 from navigator import outline
+from navigator.members import patched_members
 from navigator import queries
 from navigator.queries import Symbol
 from navigator.tui.history import History, Place
@@ -88,6 +91,10 @@ class MainScreen(Screen):
     def _add_definitions(self, node: TreeNode, parent: Symbol | None) -> None:
         for hit in self.app.ask(queries.children, parent) if parent else []:
             node.add(f"{hit.name}", data=("def", hit), allow_expand=hit.kind == "class")
+        if parent is not None and parent.kind == "class":  # fastai's @patch methods belong here too
+            for hit in self.app.ask(patched_members, parent):
+                label = Text.assemble(hit.name, (f"  @patch {hit.module}", "dim"))
+                node.add(label, data=("def", hit), allow_expand=False)
 
     def reveal(self, path: str, hit: Symbol | None) -> None:
         """Open the outline down to the file (and the definition) being shown, and point at it."""
@@ -156,8 +163,21 @@ class MainScreen(Screen):
     def refresh_info(self) -> None:
         if not self.query_one("#info").display or self.hit is None:
             return
-        self.query_one("#details", Static).update(describe(self.hit, long=True))
+        self.query_one("#details", Static).update(describe(self.hit, long=True) + self._effective_signature())
         self.query_one("#calls", CallList).show_calls(self.hit)
+
+    def _effective_signature(self) -> str:
+        """For `@delegates` definitions: the keyword parameters `**kwargs` stands for, and whence."""
+        from navigator.signature import SignatureReader, parse_delegation
+
+        hit = self.hit
+        if hit is None or not any(parse_delegation(d) for d in hit.decorators):
+            return ""
+        signature = self.app.ask(lambda index: SignatureReader(index).of(hit))
+        lines = [f"  {escape(p.text())} [dim]from {escape(p.origin)}[/]" for p in signature.parameters
+                 if p.origin != hit.full_name]
+        lines += [f"  [yellow]not known statically: {escape(reason)}[/]" for reason in signature.unresolved]
+        return "\n\n[b]@delegates: **kwargs are[/]\n" + "\n".join(lines)
 
     def on_call_list_chosen(self, message: CallList.Chosen) -> None:
         self.jump_to(message.hit)

@@ -1,0 +1,97 @@
+"""`nav show SYMBOL --signature`: the effective `@delegates` signature read statically, checked
+against `inspect.signature` at run time for every `@delegates` definition of the installed fastai
+that imports here and whose delegation stays inside the index."""
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_nav, site_file
+
+
+def runtime_parameters(module: str, qualname: str) -> list[str] | None:
+    """Parameter names `inspect.signature` gives, or None where the module does not import here."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            target = importlib.import_module(module)
+            for part in qualname.split("."):
+                target = getattr(target, part)
+            if inspect.isclass(target) and hasattr(target, "encodes"):
+                # fasttransform's metaclass fixes `cls.__signature__` before the class decorator runs, so
+                # `inspect.signature(Resize)` is the written `__init__`; the delegated one is `__init__`'s.
+                return list(inspect.signature(target.__init__).parameters)[1:]
+            return list(inspect.signature(target).parameters)
+    except (ImportError, NameError, AttributeError, TypeError):
+        # fastai.medical needs pydicom, fastai.distributed accelerate; a few names are not a
+        # callable at run time (inspect.signature raises TypeError): not comparable
+        return None
+
+
+def test_vision_learner_signature_json(installed_cache: Path) -> None:
+    done = run_nav("show", "fastai.vision.learner.vision_learner", "--signature", "--json",
+                   cache=installed_cache, check=True)
+    signature = json.loads(done.stdout)
+    names = [p["name"] for p in signature["parameters"]]
+    assert names == runtime_parameters("fastai.vision.learner", "vision_learner")
+    n_in = next(p for p in signature["parameters"] if p["name"] == "n_in")
+    assert n_in == {"name": "n_in", "default": "3", "kind": "KEYWORD_ONLY",
+                    "from": "fastai.vision.learner.create_vision_model"}
+    assert signature["parameters"][0]["from"] == "fastai.vision.learner.vision_learner"
+    assert signature["unresolved"] == []
+
+
+def test_delegates_to_torch_is_reported_as_unknown(installed_cache: Path) -> None:
+    done = run_nav("show", "fastai.layers.ConvLayer.__init__", "--signature", cache=installed_cache, check=True)
+    assert "not known statically: **kwargs go to nn.Conv2d, which is not in the index" in done.stderr
+    assert done.stdout.splitlines()[-1].strip() == "**kwargs"
+
+
+def test_static_signatures_equal_runtime_ones(installed) -> None:
+    from navigator.queries import symbols_where
+    from navigator.session import query
+    from navigator.signature import SignatureReader
+
+    fastai_dir = str(site_file("fastai", ""))
+
+    def read(index):
+        found = symbols_where(index, "d.decorators LIKE '%delegates%' AND f.path LIKE ?", (fastai_dir + "%",), 10_000)
+        reader = SignatureReader(index)
+        return [(symbol, reader.of(symbol)) for symbol in found]
+
+    compared, unknown, mismatched = [], [], []
+    for symbol, signature in query(read):
+        expected = runtime_parameters(symbol.module, symbol.qualname)
+        if expected is None:
+            continue
+        if signature.unresolved:  # delegates to torch: nav says so instead of guessing
+            unknown.append(symbol.full_name)
+            continue
+        compared.append(symbol.full_name)
+        if [p.name for p in signature.parameters] != expected:
+            mismatched.append((symbol.full_name, [p.name for p in signature.parameters], expected))
+    assert mismatched == []
+    assert len(compared) >= 10, compared
+    assert "fastai.data.core.DataLoaders.test_dl" in compared  # @patch + delegates + @funcs_kwargs chain
+    assert "fastai.losses.CrossEntropyLossFlat" in compared  # @delegates() class + @use_kwargs_dict
+    assert "fastai.layers.ConvLayer.__init__" in unknown
+
+
+@pytest.mark.parametrize("decorator, expected", [
+    ("delegates(create_vision_model)", ("create_vision_model", False, ())),
+    ("delegates(to=Learner.__init__, keep=True)", ("Learner.__init__", True, ())),
+    ("delegates(TfmdDL, but=['bs', 'shuffle'])", ("TfmdDL", False, ("bs", "shuffle"))),
+    ("delegates(but='a, b')", (None, False, ("a", "b"))),
+    ("delegates()", (None, False, ())),
+    ("patch", None),
+])
+def test_parse_delegation(decorator: str, expected) -> None:
+    from navigator.signature import parse_delegation
+
+    found = parse_delegation(decorator)
+    assert (found.to, found.keep, found.but) == expected if expected else found is None

@@ -1,0 +1,74 @@
+"""`nav show/open SYMBOL --notebook` and `nav nbcheck` on the nbdev fixture project, in all three
+marker styles: a clean export checks clean (exit 0); an edit made in the .py is named (exit 1)."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_nav
+from tests.notebooks.nbdev_project import NOTEBOOK, STYLES, build_project
+
+
+@pytest.fixture(params=sorted(STYLES))
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
+    """(the project, its cache) with the project indexed."""
+    root = build_project(tmp_path, request.param)
+    cache = tmp_path / "cache"
+    run_nav("index", str(root), cache=cache, check=True)
+    return root, cache
+
+
+def test_nbcheck_clean_then_an_edit_in_the_py_is_named(project: tuple[Path, Path]) -> None:
+    root, cache = project
+    clean = run_nav("nbcheck", str(root), cache=cache)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "0 differ" in clean.stderr and " 0 cells checked" not in clean.stderr
+
+    module = root / "fastai" / "vision" / "learner.py"
+    text = module.read_text()
+    start = text.index("def vision_learner(")
+    module.write_text(text[:start] + text[start:].replace("normalize=True", "normalize=False", 1))
+    edited = run_nav("nbcheck", str(root), "--json", cache=cache)
+    assert edited.returncode == 1
+    differing = json.loads(edited.stdout)["differing"]
+    assert [d["names"] for d in differing] == [["vision_learner"]]
+    assert differing[0]["notebook"] == NOTEBOOK and differing[0]["path"] == str(module.resolve())
+
+    show = run_nav("show", "vision_learner", cache=cache, check=True)
+    assert "vision_learner: the .py differs from its notebook cell" in show.stderr
+
+
+def test_show_notebook_prints_the_cell(project: tuple[Path, Path]) -> None:
+    root, cache = project
+    done = run_nav("show", "vision_learner", "--notebook", cache=cache, check=True)
+    header, *source = done.stdout.splitlines()
+    assert header.startswith(f"{root / NOTEBOOK} cell ") and header.endswith("function fastai.vision.learner.vision_learner")
+    assert source[0] in ("#| export", "#export")
+    assert any(line.startswith("def vision_learner(") for line in source)
+    assert "differs" not in done.stderr
+
+
+def test_open_notebook_starts_the_editor_at_the_cell(project: tuple[Path, Path], tmp_path: Path) -> None:
+    root, cache = project
+    record = tmp_path / "args"
+    editor = tmp_path / "fake-editor"
+    editor.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {record}\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    run_nav("open", "vision_learner", "--notebook", cache=cache, check=True, env={"EDITOR": str(editor), "VISUAL": ""})
+    line, path = record.read_text().splitlines()
+    notebook_lines = Path(path).read_text().splitlines()
+    assert path == str(root / NOTEBOOK)
+    at = int(line.removeprefix("+")) - 1  # the cell's first source line in the .ipynb
+    assert notebook_lines[at].strip().startswith(('"#| export', '"#export'))
+    following = "\n".join(notebook_lines[at: at + 40])
+    assert "def vision_learner(" in following
+
+
+def test_installed_package_has_no_notebooks_to_show(installed_cache: Path) -> None:
+    done = run_nav("show", "fastai.vision.learner.vision_learner", "--notebook", cache=installed_cache)
+    assert done.returncode != 0
+    assert "installed packages ship no notebooks" in done.stderr
