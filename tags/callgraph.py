@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 8  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 9
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -231,8 +231,12 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
-            unresolved = [c for c in calls.get(file_id, ()) if (c.line, c.col) not in solved.sites[file_id]]
-            edges = [EdgeRow._make(row) for row in solved.edges[file_id]] + _resolve_file(resolver, file_id, unresolved)
+            analysed = [EdgeRow._make(row) for row in solved.edges[file_id]]
+            sites = {(c.line, c.col): c for c in calls.get(file_id, ())}
+            analysed, blurred = _drop_blurred(names, resolver, sites, analysed)
+            unresolved = [c for c in calls.get(file_id, ()) if (c.line, c.col) not in solved.sites[file_id]
+                          or (c.line, c.col) in blurred]
+            edges = analysed + _resolve_file(resolver, file_id, unresolved)
             graph_file = GraphFile(file_id, names.file_module[file_id], files[file_id].digest,
                                    _method_names(names, file_id))
             index.store_file_graph(graph_file, edges, solved.ext[file_id], names.deps)
@@ -240,6 +244,34 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
             report.edges += len(edges) + len(solved.ext[file_id])
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+
+
+BLURRED = 8  # an attribute call the analysis links to more callees than this, none of the called name, is a blur
+
+
+def _drop_blurred(names: Names, resolver: Resolver, sites: dict[tuple[int, int], CallSite],
+                  edges: list[EdgeRow]) -> tuple[list[EdgeRow], set[tuple[int, int]]]:
+    """The analysis' edges without its blurred call sites, and those sites.
+
+    When a receiver's value set grows past the solver's caps (a parameter fed from all over
+    fastcore, say), `dls.add_tfms(...)` can come out linked to a dozen `__call__`s and none of
+    the `add_tfms` methods. Such a site is given to the by-name resolver instead, when that finds
+    anything, so the one answer a reader expects is there, labelled as the guess it is.
+    """
+    by_site: dict[tuple[int, int], list[EdgeRow]] = defaultdict(list)
+    for edge in edges:
+        by_site[(edge.line, edge.col)].append(edge)
+    blurred: set[tuple[int, int]] = set()
+    for site, found in by_site.items():
+        call = sites.get(site)
+        if call is None or "." not in call.callee or len({e.callee_id for e in found}) <= BLURRED:
+            continue
+        name = call.callee.rpartition(".")[2]
+        if any(names.defs[e.callee_id].name == name for e in found if e.callee_id in names.defs):
+            continue
+        if resolver.by_name(name, call.def_id):
+            blurred.add(site)
+    return [e for e in edges if (e.line, e.col) not in blurred], blurred
 
 
 def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, GraphFile]) -> set[int]:
