@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER_COMMAND = [sys.executable, "-m", "navigator", "lsp"]
 
@@ -20,10 +22,14 @@ dls.add_tfms([], 'after_item')
 """
 
 
-def server_environment(cache: Path) -> None:
-    """Point servers started from now on at `cache` and at this checkout of nav."""
-    os.environ["NAV_CACHE_DIR"] = str(cache)
-    os.environ["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
+def server_environment(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point servers started from now on at `cache` and at this checkout of nav.
+
+    pytest-lsp starts the server before fixtures of the client fixture run, so the server
+    inherits the environment; a module-scoped fixture sets it and puts it back afterwards.
+    """
+    monkeypatch.setenv("NAV_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:

@@ -6,6 +6,7 @@ against the installed sources' real files and lines.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import pytest_lsp
@@ -21,8 +22,10 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _environment(installed_cache: Path) -> None:
-    server_environment(installed_cache)
+def _environment(installed_cache: Path) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        server_environment(installed_cache, monkeypatch)
+        yield
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER_COMMAND))
