@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.conftest import run_nav
-from tests.lsp.lsp_client import SERVER_COMMAND, position_of, server_environment
+from tests.lsp.lsp_client import position_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,18 +27,9 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _environment(package: Path) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        server_environment(package / "cache", monkeypatch)
-        yield
-
-
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER_COMMAND))
-async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
-    yield
-    await lsp_client.shutdown_session()
+@pytest.fixture(scope="module")
+def lsp_cache(package: Path) -> Path:
+    return package / "cache"
 
 
 async def _lines(client: LanguageClient, uri: str, text: str, needle: str, offset: int) -> list[tuple[str, int]]:

@@ -6,33 +6,22 @@ against the installed sources' real files and lines.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcMethodNotFound
 from pygls.uris import from_fs_path, to_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from tests.conftest import line_of, site_file
-from tests.lsp.lsp_client import SERVER_COMMAND, TRAINING_SCRIPT, position_of, server_environment
+from tests.lsp.lsp_client import TRAINING_SCRIPT, position_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _environment(installed_cache: Path) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        server_environment(installed_cache, monkeypatch)
-        yield
-
-
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER_COMMAND))
-async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
-    yield
-    await lsp_client.shutdown_session()
+@pytest.fixture(scope="module")
+def lsp_cache(installed_cache: Path) -> Path:
+    return installed_cache
 
 
 def _open(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
