@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timm-stats": ("timm_stats", "the input mean/std of every pretrained timm model, grouped; --model NAME"),
     "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
     "callers": ("trace", "who calls a definition, as a tree"),
+    "graph": ("graph", "export the whole static call graph (json, dot, or PyCG's callgraph.json)"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
     "lsp": ("lsp", "a language server (stdio) for editors: definitions, hover, symbols, references, call hierarchy"),
     "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),

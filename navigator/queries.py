@@ -11,13 +11,13 @@ import os
 from collections import namedtuple
 
 from tags.errors import NavError
-from tags.kinds import KINDS
+from tags.kinds import DEFINITION_KINDS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tags.store import Index
+    from tags.store import Index, StoredRoot
 
-KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
+KIND_ORDER = {kind: rank for rank, kind in enumerate(DEFINITION_KINDS)}
 TIER_NAMES = ("exact", "case", "prefix", "fuzzy")
 _COLUMNS = (
     "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.col, d.end_line, d.first_line, d.signature, "
@@ -26,16 +26,41 @@ _COLUMNS = (
 _FROM = "FROM defs d JOIN files f ON f.id = d.file_id"
 
 
-_HIT_FIELDS = (
-    "id name qualname kind path line col end_line first_line signature doc decorators scope flags "
-    "alias_of module root_id tier"
-)
+_SYMBOL_FIELDS = ("id name qualname kind path line col end_line first_line signature doc decorators scope flags "
+                  "alias_of module root_id")
 
 
-class Hit(namedtuple("Hit", _HIT_FIELDS)):
-    """One definition as queries return it; `tier` says how it matched (0 exact ... 3 fuzzy)."""
+class Symbol(namedtuple("Symbol", _SYMBOL_FIELDS)):
+    """One definition read from the index: the record that find, show, trace, the outline, the
+    TUI and the walkthrough steps all use (as jedi has one result type for every query)."""
 
     __slots__ = ()
+    id: int
+    name: str
+    qualname: str  # within the module: `Learner.fine_tune`
+    kind: str  # one of tags.kinds.DEFINITION_KINDS
+    path: str
+    line: int  # of the `def`/`class` keyword or the assignment
+    col: int
+    end_line: int
+    first_line: int  # where the source starts, decorators included
+    signature: str
+    doc: str  # first docstring line
+    decorators: tuple[str, ...]
+    scope: str  # the class a method belongs to (also for `@patch`)
+    flags: tuple[str, ...]
+    alias_of: str  # for `X = Y`: the text of Y
+    module: str
+    root_id: int
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Symbol:
+        """A row of `_COLUMNS`, with the joined text columns split back into tuples."""
+        (def_id, name, qualname, kind, path, line, col, end_line, first_line, signature, doc,
+         decorators, scope, flags, alias_of, module, root_id) = row
+        return cls(def_id, name, qualname, kind, path, line, col, end_line, first_line, signature, doc,
+                   tuple(decorators.split("\n")) if decorators else (), scope,
+                   tuple(flags.split(",")) if flags else (), alias_of, module, root_id)
 
     @property
     def full_name(self) -> str:
@@ -54,32 +79,62 @@ class Hit(namedtuple("Hit", _HIT_FIELDS)):
             "name": self.name, "qualname": self.qualname, "full_name": self.full_name, "kind": self.kind,
             "module": self.module, "path": os.path.abspath(self.path), "line": self.line, "col": self.col,
             "end_line": self.end_line, "signature": self.signature, "doc": self.doc,
-            "decorators": self.decorators.split("\n") if self.decorators else [],
-            "scope": self.scope, "match": TIER_NAMES[self.tier],
+            "decorators": list(self.decorators), "scope": self.scope,
         }
 
 
-def hits_where(index: Index, where: str, params: tuple, tier: int, limit: int) -> list[Hit]:
-    """Definitions matching an SQL condition over `d` (defs) and `f` (files), as `Hit`s."""
+class Hit(namedtuple("Hit", "symbol tier")):
+    """A definition a search found, and how: `tier` 0 exact, 1 other case, 2 prefix, 3 fuzzy."""
+
+    __slots__ = ()
+    symbol: Symbol
+    tier: int
+
+    def as_json(self) -> dict:
+        return {**self.symbol.as_json(), "match": TIER_NAMES[self.tier]}
+
+
+class _Candidate(namedtuple("_Candidate", "id name qualname kind path line alias_of module root_id")):
+    """What ranking needs of a fuzzy match; only the few kept are then read as full `Symbol`s."""
+
+    __slots__ = ()
+    id: int
+    name: str
+    qualname: str
+    kind: str
+    path: str
+    line: int
+    alias_of: str
+    module: str
+    root_id: int
+
+    @property
+    def full_name(self) -> str:
+        return self.qualname if self.kind == "module" else f"{self.module}.{self.qualname}"
+
+
+def symbols_where(index: Index, where: str, params: tuple, limit: int) -> list[Symbol]:
+    """Definitions matching an SQL condition over `d` (defs) and `f` (files)."""
     sql = f"SELECT {_COLUMNS} {_FROM} WHERE {where} LIMIT {int(limit)}"
-    return [Hit(*row, tier) for row in index.rows(sql, params)]
+    return [Symbol.from_row(row) for row in index.rows(sql, params)]
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _rank_key(hit: Hit, query: str) -> tuple:
+def _rank_key(found: tuple[Symbol | _Candidate, int], query: str) -> tuple:
+    symbol, tier = found
     return (
-        hit.tier,
-        hit.name.startswith("_"),
-        bool(hit.alias_of),
-        KIND_ORDER.get(hit.kind, 9),
-        _fuzzy_spread(hit.name, query) if hit.tier == 3 else 0,
-        len(hit.qualname),
-        hit.root_id,
-        hit.path,
-        hit.line,
+        tier,
+        symbol.name.startswith("_"),
+        bool(symbol.alias_of),
+        KIND_ORDER.get(symbol.kind, 9),
+        _fuzzy_spread(symbol.name, query) if tier == 3 else 0,
+        len(symbol.qualname),
+        symbol.root_id,
+        symbol.path,
+        symbol.line,
     )
 
 
@@ -92,11 +147,12 @@ def _fuzzy_spread(name: str, query: str) -> int:
     return start - first
 
 
-def _matches_qualifier(hit: Hit, qualifier: str) -> bool:
+def _matches_qualifier(symbol: Symbol | _Candidate, qualifier: str) -> bool:
     """`Learner` matches `Learner.fine_tune`; `fastai.vision.learner` matches its functions."""
     if not qualifier:
         return True
-    owner = hit.full_name[: -len(hit.name) - 1] if hit.kind != "module" else hit.full_name.rpartition(".")[0]
+    full_name = symbol.full_name
+    owner = full_name[: -len(symbol.name) - 1] if symbol.kind != "module" else full_name.rpartition(".")[0]
     return owner == qualifier or owner.endswith("." + qualifier)
 
 
@@ -118,43 +174,53 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
         ("d.lname LIKE ? ESCAPE '\\' AND d.lname NOT LIKE ? ESCAPE '\\'",
          ("%" + "%".join(_like_escape(c) for c in lname) + "%", _like_escape(lname) + "%")),
     ]
-    found: list[Hit] = []
+    found: list[tuple[Symbol | _Candidate, int]] = []
     for tier, (where, params) in enumerate(tiers):
         if len(found) >= limit:
             break
         if tier < 3:
             # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
             tier_limit = 100_000 if qualifier and tier < 2 else fetch
-            hits = hits_where(index, where + kind_sql, params + kind_params, tier, tier_limit)
+            matches: list[Symbol | _Candidate] = symbols_where(index, where + kind_sql, params + kind_params, tier_limit)
         else:
-            hits = _ranking_hits(index, where + kind_sql, params + kind_params)
-        found += [h for h in hits if _matches_qualifier(h, qualifier)]
-    return _completed(index, heapq.nsmallest(limit, found, key=lambda hit: _rank_key(hit, lname)))
+            matches = _candidates(index, where + kind_sql, params + kind_params)
+        found += [(match, tier) for match in matches if _matches_qualifier(match, qualifier)]
+    return _completed(index, heapq.nsmallest(limit, found, key=lambda item: _rank_key(item, lname)))
 
 
 _FUZZY_FETCH = 5000
-_RANKING_COLUMNS = "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.alias_of, f.module, f.root_id"
+_CANDIDATE_COLUMNS = "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.alias_of, f.module, f.root_id"
 
 
-def _ranking_hits(index: Index, where: str, params: tuple) -> list[Hit]:
-    """Fuzzy candidates with only what ranking needs (`col` 0 marks them partial).
+def _candidates(index: Index, where: str, params: tuple) -> list[_Candidate]:
+    """Fuzzy matches with only what ranking needs.
 
     Fuzzy queries can match thousands of definitions on a big index (torch); reading their
     signatures and docstrings only to drop all but 30 made each palette keystroke slow.
     """
-    sql = f"SELECT {_RANKING_COLUMNS} {_FROM} WHERE {where} LIMIT {_FUZZY_FETCH}"
-    return [Hit(i, name, qual, kind, path, line, 0, 0, 0, "", "", "", "", "", alias, module, root, 3)
-            for i, name, qual, kind, path, line, alias, module, root in index.rows(sql, params)]
+    sql = f"SELECT {_CANDIDATE_COLUMNS} {_FROM} WHERE {where} LIMIT {_FUZZY_FETCH}"
+    return [_Candidate(*row) for row in index.rows(sql, params)]
 
 
-def _completed(index: Index, hits: list[Hit]) -> list[Hit]:
-    """`hits` with the partial ones (from `_ranking_hits`) read in full, order kept."""
-    partial = [hit.id for hit in hits if hit.col == 0]
-    if not partial:
-        return hits
-    marks = ",".join("?" * len(partial))
-    full = {hit.id: hit for hit in hits_where(index, f"d.id IN ({marks})", tuple(partial), 3, len(partial))}
-    return [full[hit.id] if hit.col == 0 else hit for hit in hits]
+def _completed(index: Index, ranked: list[tuple[Symbol | _Candidate, int]]) -> list[Hit]:
+    """The ranked matches as `Hit`s, candidates read in full, order kept."""
+    wanted = [match.id for match, _ in ranked if isinstance(match, _Candidate)]
+    full = symbols_by_id(index, wanted)
+    return [Hit(full[match.id] if isinstance(match, _Candidate) else match, tier) for match, tier in ranked]
+
+
+def symbols_by_id(index: Index, ids: list[int]) -> dict[int, Symbol]:
+    """The definitions with these ids (read in chunks: SQLite limits the parameters of a query)."""
+    found: dict[int, Symbol] = {}
+    for start in range(0, len(ids), 500):
+        chunk = tuple(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        found.update((s.id, s) for s in symbols_where(index, f"d.id IN ({marks})", chunk, len(chunk)))
+    return found
+
+
+def symbol_by_id(index: Index, def_id: int) -> Symbol | None:
+    return symbols_by_id(index, [def_id]).get(def_id)
 
 
 def did_you_mean(index: Index, query: str, count: int = 5) -> list[str]:
@@ -171,21 +237,170 @@ def did_you_mean(index: Index, query: str, count: int = 5) -> list[str]:
     return difflib.get_close_matches(name, [r[0] for r in rows], n=count, cutoff=0.6)
 
 
-def resolve(index: Index, symbol: str, kind: str | None = None) -> tuple[Hit, list[Hit]]:
-    """The definition a symbol names, and the other exact candidates (for "did you mean one of")."""
+def exact_hits(index: Index, symbol: str, kind: str | None = None) -> list[Hit]:
+    """The definitions `symbol` names exactly (any case), best first; none is an error."""
     hits = [h for h in find(index, symbol, kind=kind, limit=50) if h.tier <= 1]
     if not hits:
         close = did_you_mean(index, symbol)
         hint = f"; did you mean: {', '.join(close)}" if close else ""
         raise NavError(f"no definition named {symbol!r}{hint}", exit_code=1)
-    return hits[0], hits[1:]
+    return hits
 
 
-def source_lines(hit: Hit) -> list[str]:
+def resolve(index: Index, symbol: str, kind: str | None = None) -> tuple[Symbol, list[Symbol]]:
+    """The definition a symbol names, and the other exact candidates (for "did you mean one of")."""
+    hits = exact_hits(index, symbol, kind)
+    return hits[0].symbol, [hit.symbol for hit in hits[1:]]
+
+
+def source_lines(symbol: Symbol) -> list[str]:
     """The definition's source lines, decorators included."""
     try:
-        with open(hit.path, encoding="utf-8", errors="replace") as handle:
+        with open(symbol.path, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError as err:
-        raise NavError(f"{hit.path}: cannot read ({err.strerror})") from err
-    return lines[hit.first_line - 1: hit.end_line]
+        raise NavError(f"{symbol.path}: cannot read ({err.strerror})") from err
+    return lines[symbol.first_line - 1: symbol.end_line]
+
+
+# --- the static call graph ------------------------------------------------------------------
+
+class CallEdge(namedtuple("CallEdge", "caller_id callee_id path line col how rank")):
+    """One resolved call in the static graph: who calls whom, at which call site, and how it was
+    resolved (`exact`, `inferred`, `by-name`; `rank` orders the guesses of one call site)."""
+
+    __slots__ = ()
+    caller_id: int
+    callee_id: int
+    path: str  # the file of the call site (the caller's)
+    line: int
+    col: int
+    how: str
+    rank: int
+
+
+_EDGE_SQL = ("SELECT e.caller_id, e.callee_id, f.path, e.line, e.col, e.how, e.rank "
+             "FROM edges e JOIN files f ON f.id = e.file_id")
+
+
+def edges_from(index: Index, caller_id: int) -> list[CallEdge]:
+    """The calls a definition makes, in call-site order."""
+    rows = index.rows(f"{_EDGE_SQL} WHERE e.caller_id = ? ORDER BY e.line, e.col, e.rank", (caller_id,))
+    return [CallEdge(*row) for row in rows]
+
+
+class OutsideCall(namedtuple("OutsideCall", "callee line path count")):
+    """Calls one definition makes of a builtin or of code outside the index, by the callee's dotted name."""
+
+    __slots__ = ()
+    callee: str  # `<builtin>.len`, `torch.cat`
+    line: int  # the first such call site
+    path: str
+    count: int  # call sites
+
+
+def outside_calls_from(index: Index, caller_id: int) -> list[OutsideCall]:
+    """The builtins and outside code a definition calls (`ext_edges`), first call site first."""
+    rows = index.rows("SELECT e.callee, min(e.line), f.path, count(*) FROM ext_edges e JOIN files f ON f.id = e.file_id "
+                      "WHERE e.caller_id = ? GROUP BY e.callee ORDER BY min(e.line), e.callee", (caller_id,))
+    return [OutsideCall(*row) for row in rows]
+
+
+def edges_to(index: Index, callee_id: int) -> list[CallEdge]:
+    """The calls that reach a definition, in call-site order."""
+    rows = index.rows(f"{_EDGE_SQL} WHERE e.callee_id = ? ORDER BY e.line, e.col, e.rank", (callee_id,))
+    return [CallEdge(*row) for row in rows]
+
+
+def edges_into(index: Index, callee_ids: list[int]) -> list[CallEdge]:
+    """The calls that reach any of these definitions (read in chunks)."""
+    found: list[CallEdge] = []
+    for start in range(0, len(callee_ids), 500):
+        chunk = callee_ids[start:start + 500]
+        rows = index.rows(f"{_EDGE_SQL} WHERE e.callee_id IN ({','.join('?' * len(chunk))})", chunk)
+        found += [CallEdge(*row) for row in rows]
+    return found
+
+
+class CallSiteEdge(namedtuple("CallSiteEdge", "callee_id callee_text col how rank")):
+    """A resolved call on one line of a file, with the called text (`dls.add_tfms`) and its column."""
+
+    __slots__ = ()
+    callee_id: int
+    callee_text: str
+    col: int
+    how: str
+    rank: int
+
+
+def edges_on_line(index: Index, path: str, line: int) -> list[CallSiteEdge]:
+    """The resolved calls made on `line` of `path` (what the TUI's jump-to-call asks)."""
+    rows = index.rows(
+        "SELECT e.callee_id, c.callee, e.col, e.how, e.rank FROM edges e JOIN files f ON f.id = e.file_id "
+        "JOIN calls c ON c.file_id = e.file_id AND c.line = e.line AND c.col = e.col "
+        "WHERE f.path = ? AND e.line = ?", (path, line))
+    return [CallSiteEdge(*row) for row in rows]
+
+
+# --- files and roots -------------------------------------------------------------------------
+
+class ModuleFile(namedtuple("ModuleFile", "module path")):
+    """One indexed file: its module name and path."""
+
+    __slots__ = ()
+    module: str
+    path: str
+
+
+def module_files(index: Index, root_id: int) -> list[ModuleFile]:
+    """The files of a root, sorted by module name."""
+    rows = index.rows("SELECT module, path FROM files WHERE root_id = ? ORDER BY module", (root_id,))
+    return [ModuleFile(*row) for row in rows]
+
+
+class RootSummary(namedtuple("RootSummary", "root files definitions problems")):
+    """What `nav roots` prints of a root: its record and counts."""
+
+    __slots__ = ()
+    root: StoredRoot
+    files: int
+    definitions: int
+    problems: int  # files indexed with a problem (syntax error, not UTF-8, skipped)
+
+
+def root_summaries(index: Index) -> list[RootSummary]:
+    counts = file_counts(index)
+    problems = dict(index.rows("SELECT root_id, count(*) FROM files WHERE status != 'ok' GROUP BY root_id"))
+    defs = dict(index.rows(f"SELECT f.root_id, count(*) {_FROM} GROUP BY f.root_id"))
+    return [RootSummary(root, counts.get(root.id, 0), defs.get(root.id, 0), problems.get(root.id, 0))
+            for root in index.roots()]
+
+
+def file_counts(index: Index) -> dict[int, int]:
+    """Indexed files per root id."""
+    return dict(index.rows("SELECT root_id, count(*) FROM files GROUP BY root_id"))
+
+
+# --- what a file browser asks ---------------------------------------------------------------
+
+OUTLINE_KINDS = ("class", "function", "method", "model")
+
+
+def module_symbol(index: Index, path: str) -> Symbol | None:
+    """The `module` definition of a file: the parent of its top-level definitions."""
+    found = symbols_where(index, "f.path = ? AND d.kind = 'module'", (path,), 1)
+    return found[0] if found else None
+
+
+def children(index: Index, parent: Symbol) -> list[Symbol]:
+    """Classes, functions, methods and models directly inside `parent`, in source order."""
+    kinds = ",".join(f"'{kind}'" for kind in OUTLINE_KINDS)
+    return symbols_where(index, f"d.parent_id = ? AND d.kind IN ({kinds}) ORDER BY d.line", (parent.id,), 10_000)
+
+
+def enclosing(index: Index, path: str, line: int) -> Symbol | None:
+    """The innermost definition (not a variable) whose source holds `line` of `path`."""
+    kinds = ",".join(f"'{kind}'" for kind in (*OUTLINE_KINDS, "module"))
+    found = symbols_where(index, f"f.path = ? AND d.kind IN ({kinds}) AND d.first_line <= ? AND d.end_line >= ? "
+                          "ORDER BY d.end_line - d.first_line, d.kind = 'module'", (path, line, line), 1)
+    return found[0] if found else None

@@ -33,12 +33,8 @@ def _pattern(line: str) -> str:
 
 def tag_lines(index: Index, base_dir: str) -> Iterator[str]:
     """One line per definition (methods also as `Class.method`), not yet sorted."""
-    sql = (
-        "SELECT d.name, d.qualname, d.kind, d.line, d.scope, d.signature, f.path, f.id "
-        "FROM defs d JOIN files f ON f.id = d.file_id WHERE d.kind != 'module' ORDER BY f.id, d.line"
-    )
     current_file, lines = None, []
-    for name, qualname, kind, line, scope, signature, path, file_id in index.rows(sql):
+    for name, qualname, kind, line, scope, signature, path, file_id in index.tag_rows():
         if file_id != current_file:
             current_file, lines = file_id, _read_lines(path)
         if not 0 < line <= len(lines):

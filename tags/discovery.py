@@ -21,8 +21,11 @@ class Root:
     version: str = ""
 
 
-def installed_package(name: str) -> Root | None:
-    """The installed top-level package `name`, located without importing it."""
+def package_dir(name: str) -> Path | None:
+    """The folder of the package `name` first on sys.path, found without importing it.
+
+    The one place nav asks this: indexing, doctor, walkthrough workspaces and verify scripts.
+    """
     from importlib.util import find_spec
 
     try:
@@ -31,8 +34,13 @@ def installed_package(name: str) -> Root | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))).resolve()
-    return Root(str(path), name, "package", package_version(name))
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def installed_package(name: str) -> Root | None:
+    """The installed top-level package `name` as an index root, located without importing it."""
+    path = package_dir(name)
+    return Root(str(path), name, "package", package_version(name)) if path else None
 
 
 def package_version(name: str) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
+from tags.changes import RefreshReport, RootChanges
 from tags.errors import NavError
-from tags.store import CorruptIndex, FileState, Index, StoredRoot
-from tags.walk import SourceFile, walk
+from tags.sources import SourceFile, walk
+from tags.store import CorruptIndex, Index, StoredRoot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,37 +20,6 @@ if TYPE_CHECKING:
     from tags.discovery import Root
 
     T = TypeVar("T")
-
-
-class RootChanges:
-    """What the stat pass found for one root."""
-
-    __slots__ = ("root", "to_parse", "touched", "removed", "notes", "missing")
-
-    def __init__(self, root: StoredRoot) -> None:
-        self.root = root
-        self.to_parse: list[SourceFile] = []
-        self.touched: list[tuple[SourceFile, FileState]] = []  # same size, new mtime: hash decides
-        self.removed: list[str] = []
-        self.notes: list[str] = []
-        self.missing = False
-
-    @property
-    def empty(self) -> bool:
-        return not (self.to_parse or self.touched or self.removed or self.missing)
-
-
-class RefreshReport:
-    """What a refresh did, for messages and tests."""
-
-    __slots__ = ("parsed", "removed", "problems", "notes", "seconds")
-
-    def __init__(self) -> None:
-        self.parsed = 0
-        self.removed = 0
-        self.problems: list[str] = []  # file notes: syntax errors, skipped files
-        self.notes: list[str] = []  # walk notes: symlink loops, vanished roots
-        self.seconds = 0.0
 
 
 def scan(index: Index, root: StoredRoot) -> RootChanges:
@@ -62,9 +32,9 @@ def scan(index: Index, root: StoredRoot) -> RootChanges:
     stored = index.file_states(root)
     for source in files:
         state = stored.pop(source.path, None)
-        if state is None or source.size != state[1] or source.size < 0:
+        if state is None or source.size != state.size or source.size < 0:
             changes.to_parse.append(source)
-        elif source.mtime_ns != state[2]:
+        elif source.mtime_ns != state.mtime_ns:
             changes.touched.append((source, state))
     changes.removed = list(stored)
     return changes

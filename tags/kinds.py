@@ -1,3 +1,3 @@
 """The kinds of definition the index knows, in the order `nav find` ranks them."""
 
-KINDS = ("class", "function", "model", "method", "variable", "module")
+DEFINITION_KINDS = ("class", "function", "model", "method", "variable", "module")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tags.kinds import KINDS  # noqa: F401  (re-exported: the kinds a Definition can have)
+from tags.kinds import DEFINITION_KINDS  # noqa: F401  (re-exported: the kinds a Definition can have)
 
 # File statuses recorded in the index.
 OK = "ok"
@@ -20,7 +20,7 @@ class Definition:
 
     name: str
     qualname: str  # within the module: `Learner.fine_tune`, `outer.inner`
-    kind: str  # one of tags.kinds.KINDS
+    kind: str  # one of tags.kinds.DEFINITION_KINDS
     line: int  # 1-based line of the `def`/`class` keyword or of the assignment
     col: int  # 1-based
     end_line: int

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections import namedtuple
 
+from tags.atomic import write_atomic
 from tags.errors import NavError
 
 TYPE_CHECKING = False  # typing costs `nav find` a few ms: only for type checkers
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 2  # 2: the call graph (edges, graph_files, graph_deps)
+SCHEMA_VERSION = 3  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 
@@ -58,6 +59,11 @@ CREATE TABLE edges(
 CREATE INDEX edges_caller ON edges(caller_id);
 CREATE INDEX edges_callee ON edges(callee_id);
 CREATE INDEX edges_file ON edges(file_id);
+CREATE TABLE ext_edges(
+    caller_id INTEGER NOT NULL, callee TEXT NOT NULL, file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL, col INTEGER NOT NULL);
+CREATE INDEX ext_edges_caller ON ext_edges(caller_id);
+CREATE INDEX ext_edges_file ON ext_edges(file_id);
 CREATE TABLE graph_files(file_id INTEGER PRIMARY KEY, module TEXT NOT NULL, digest TEXT NOT NULL, names TEXT NOT NULL);
 CREATE TABLE graph_deps(file_id INTEGER NOT NULL, dep TEXT NOT NULL);
 CREATE INDEX graph_deps_dep ON graph_deps(dep);
@@ -86,7 +92,28 @@ class StoredRoot(namedtuple("StoredRoot", "id path name origin version")):
     __slots__ = ()
 
 
-FileState = tuple  # (id, size, mtime_ns, digest): what the index knows of a file, to spot changes
+class FileState(namedtuple("FileState", "id size mtime_ns digest")):
+    """What the index knows of a file, to spot changes: a new size or mtime, then a new digest."""
+
+    __slots__ = ()
+    id: int
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+class TagRow(namedtuple("TagRow", "name qualname kind line scope signature path file_id")):
+    """A definition as a tags file needs it."""
+
+    __slots__ = ()
+    name: str
+    qualname: str
+    kind: str
+    line: int
+    scope: str
+    signature: str
+    path: str
+    file_id: int
 
 
 class CorruptIndex(Exception):
@@ -215,7 +242,7 @@ class Index:
     # -- files ---------------------------------------------------------------------------------
     def file_states(self, root: StoredRoot) -> dict[str, FileState]:
         rows = self.db.execute("SELECT path, id, size, mtime_ns, digest FROM files WHERE root_id=?", (root.id,))
-        return {row[0]: row[1:] for row in rows}
+        return {row[0]: FileState(*row[1:]) for row in rows}
 
     def touch_files(self, updates: Iterable[tuple[int, int, str]]) -> None:
         """Files whose content is unchanged but whose mtime moved: (mtime_ns, size, path)."""
@@ -236,7 +263,7 @@ class Index:
         with self.transaction():
             next_def_id = (self.db.execute("SELECT max(id) FROM defs").fetchone()[0] or 0) + 1
             for meta, def_rows, call_rows, import_rows in files:
-                old = self.db.execute("SELECT id FROM files WHERE path=?", (meta[0],)).fetchone()
+                old = self.db.execute("SELECT id FROM files WHERE path=?", (meta.path,)).fetchone()
                 if old:
                     self._delete_file_rows([old[0]])
                 cursor = self.db.execute(
@@ -251,6 +278,12 @@ class Index:
                 self.db.executemany("INSERT INTO imports VALUES (?,?,?,?,?,?)",
                                     [(file_id, base + r[0], *r[1:]) for r in import_rows])
                 next_def_id += len(def_rows)
+
+    def tag_rows(self) -> Iterator[TagRow]:
+        """Every definition but modules, file by file in line order: what a tags file lists."""
+        rows = self.rows("SELECT d.name, d.qualname, d.kind, d.line, d.scope, d.signature, f.path, f.id "
+                         "FROM defs d JOIN files f ON f.id = d.file_id WHERE d.kind != 'module' ORDER BY f.id, d.line")
+        return (TagRow(*row) for row in rows)
 
     # -- transactions --------------------------------------------------------------------------
     def transaction(self) -> "_Transaction":
@@ -303,18 +336,40 @@ def move_aside(path: str) -> None:
         pass
 
 
-FileRows = tuple  # (file columns, definition rows, call rows, import rows): see file_rows()
+class FileMeta(namedtuple("FileMeta", "path module size mtime_ns digest status note exports")):
+    """The `files` columns of one parsed file, in column order (after `id` and `root_id`)."""
+
+    __slots__ = ()
+    path: str
+    module: str
+    size: int
+    mtime_ns: int
+    digest: str
+    status: str  # tags.model OK, SYNTAX_ERROR, ...
+    note: str
+    exports: str | None  # `__all__` as JSON
+
+
+class FileRows(namedtuple("FileRows", "meta defs calls imports")):
+    """A parsed file as plain rows in column order: cheap to send between processes.
+
+    Definition references (`parent`, `scope`) are indexes within the file; `store_files` turns
+    them into ids.
+    """
+
+    __slots__ = ()
+    meta: FileMeta
+    defs: list[tuple]
+    calls: list[tuple]
+    imports: list[tuple]
 
 
 def file_rows(item: ParsedFile) -> FileRows:
-    """A parsed file as plain tuples in column order: cheap to send between processes.
-
-    Definition references are indexes within the file; `store_files` turns them into ids.
-    """
+    """The rows of a parsed file (see `FileRows`)."""
     import json
 
     exports = json.dumps(item.exports) if item.exports is not None else None
-    meta = (item.path, item.module, item.size, item.mtime_ns, item.digest, item.status, item.note, exports)
+    meta = FileMeta(item.path, item.module, item.size, item.mtime_ns, item.digest, item.status, item.note, exports)
     defs = [
         (d.parent, d.name, d.name.lower(), d.qualname, d.kind, d.line, d.col, d.end_line, d.first_line,
          d.signature, "\n".join(d.decorators), d.doc, d.scope, ",".join(d.bases), ",".join(d.flags),
@@ -323,14 +378,4 @@ def file_rows(item: ParsedFile) -> FileRows:
     ]
     calls = [(c.scope, c.callee, c.line, c.col) for c in item.calls]
     imports = [(m.scope, m.module, m.name, m.alias, m.line) for m in item.imports]
-    return meta, defs, calls, imports
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write through a temporary file in the same directory and rename it into place."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    return FileRows(meta, defs, calls, imports)

@@ -13,14 +13,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Iterator
 
-from tags.indexer import RefreshReport, RootChanges
+from tags.changes import RefreshReport, RootChanges
 from tags.model import OK
+from tags.progress import Progress
+from tags.sources import SourceFile
 from tags.store import FileRows, Index, StoredRoot, file_rows
-from tags.walk import SourceFile
 
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
 BATCH_SECONDS = 0.5  # how often results are committed
-PROGRESS_AFTER = 0.3  # seconds of work before a progress bar appears
 
 
 def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, progress: bool) -> None:
@@ -28,7 +28,7 @@ def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, pro
     to_parse = list(changes.to_parse)
     same: list[tuple[int, int, str]] = []
     for source, state in changes.touched:  # mtime moved: a content hash decides
-        if _digest_of(source.path) == state[3]:
+        if _digest_of(source.path) == state.digest:
             same.append((source.mtime_ns, source.size, source.path))
         else:
             to_parse.append(source)
@@ -39,10 +39,13 @@ def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, pro
         report.removed += len(changes.removed)
     if to_parse:
         parsed = _parse_all(changes.root, to_parse, progress)
-        for batch in _batches(parsed):
+        pause_after = _test_pause_after()
+        for batch in _batches(parsed, max_files=pause_after):
             index.store_files(changes.root, batch)
             report.parsed += len(batch)
-            report.problems += [f"{meta[0]}: {meta[6]}" for meta, *_ in batch if meta[5] != OK]
+            report.problems += [f"{rows.meta.path}: {rows.meta.note}" for rows in batch if rows.meta.status != OK]
+            if pause_after and report.parsed >= pause_after:
+                _test_pause()
         if changes.root.origin == "package":
             from tags.discovery import package_version
 
@@ -59,17 +62,37 @@ def _digest_of(path: str) -> str:
         return ""
 
 
-def _batches(items: Iterator[FileRows]) -> Iterator[list[FileRows]]:
-    """Group results by time, so commits are few but an interruption loses little."""
+def _batches(items: Iterator[FileRows], max_files: int | None = None) -> Iterator[list[FileRows]]:
+    """Group results by time, so commits are few but an interruption loses little (by count,
+    `max_files` at a time, when the test hook asks for it)."""
     batch: list[FileRows] = []
     deadline = time.monotonic() + BATCH_SECONDS
     for item in items:
         batch.append(item)
-        if time.monotonic() >= deadline:
+        if len(batch) == max_files if max_files else time.monotonic() >= deadline:
             yield batch
             batch, deadline = [], time.monotonic() + BATCH_SECONDS
     if batch:
         yield batch
+
+
+# -- a test hook ---------------------------------------------------------------------------------
+# Tests of interruption (Ctrl-C, kill) must stop a run at a known point, not race it: with
+# NAV_TEST_PAUSE_AFTER=N the run commits its first N files, creates the file named by
+# NAV_TEST_PAUSE_MARKER, and waits there for a signal.
+
+def _test_pause_after() -> int | None:
+    value = os.environ.get("NAV_TEST_PAUSE_AFTER", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _test_pause() -> None:
+    marker = os.environ.get("NAV_TEST_PAUSE_MARKER")
+    if marker:
+        with open(marker, "w") as handle:
+            handle.write(str(os.getpid()))
+    while True:
+        time.sleep(3600)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -98,7 +121,7 @@ def _chunks(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
 
 def _parse_all(root: StoredRoot, files: list[SourceFile], progress: bool) -> Iterator[FileRows]:
     workers = os.cpu_count() or 1
-    with _Progress(len(files), root.name, enabled=progress) as bar:
+    with Progress(len(files), root.name, enabled=progress) as bar:
         if len(files) < IN_PROCESS_LIMIT or workers == 1:
             for chunk in _chunks(files, 1):
                 for item in _parse_chunk(root.path, chunk):
@@ -108,7 +131,7 @@ def _parse_all(root: StoredRoot, files: list[SourceFile], progress: bool) -> Ite
         yield from _parse_in_pool(root, files, workers, bar)
 
 
-def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar: "_Progress") -> Iterator[FileRows]:
+def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar: "Progress") -> Iterator[FileRows]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -132,32 +155,3 @@ def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar:
                     pending.add(pool.submit(_parse_chunk, root.path, chunk))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Progress:
-    """A rich progress bar on stderr, shown only on a terminal and only once work drags on."""
-
-    def __init__(self, total: int, label: str, enabled: bool) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.bar = None
-
-    def __enter__(self) -> "_Progress":
-        return self
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.bar is None and self.enabled and time.monotonic() - self.started > PROGRESS_AFTER:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("indexing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=self.total, completed=self.done)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -1,27 +1,12 @@
-"""Shared fixtures: a private cache dir per test, an index of the installed fastai and timm
-shared by the session, and a way to run `nav` as a real process."""
+"""Shared fixtures: a private cache dir per test, and an index of the installed fastai and timm
+shared by the session. Helper functions are in `tests/helpers.py`."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run_nav(*args: str, cache: Path, check: bool = False, env: dict | None = None,
-            timeout: float = 600, cwd: Path | None = None, input_text: str | None = None) -> subprocess.CompletedProcess:
-    """`nav ARGS` in a subprocess with its own cache dir; text output captured, `input_text` on stdin."""
-    environment = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1",
-                   "COLUMNS": "200", **(env or {})}
-    done = subprocess.run([sys.executable, "-m", "navigator", *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout, cwd=cwd, input=input_text)
-    if check and done.returncode != 0:
-        raise AssertionError(f"nav {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done
+from tests.helpers import run_nav
 
 
 @pytest.fixture
@@ -47,18 +32,3 @@ def installed(installed_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return installed_cache
 
 
-def site_file(package: str, relative: str) -> Path:
-    """The path of a file of an installed package, found without importing it."""
-    from importlib.util import find_spec
-
-    spec = find_spec(package)
-    assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
-    return Path(next(iter(spec.submodule_search_locations))).resolve() / relative
-
-
-def line_of(path: Path, text: str) -> int:
-    """The 1-based line where `text` first starts a line (stripped), read from the file itself."""
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if line.lstrip().startswith(text):
-            return number
-    raise AssertionError(f"{text!r} not found in {path}")

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list() -> int:
-    from walkthroughs.codemods import CODEMODS
+    from navigator.codemod.registry import CODEMODS
 
     for codemod in CODEMODS.values():
         files = ", ".join(f for t in codemod.files for f in (t.module, t.notebook) if f)
@@ -47,9 +47,10 @@ def _list() -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from navigator.patching import apply_codemod
+    from navigator.codemod.apply import apply_codemod
 
     result = apply_codemod(args.name, args.path, revert=args.revert, dry_run=args.dry_run, force=args.force)
+    result.raise_if_refused()
     what = f"{result.codemod}{' --revert' if result.revert else ''}"
     if result.status == "already applied":
         print(f"{what}: already applied to {args.path}; nothing to do")
@@ -64,7 +65,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _undo(path: str, force: bool) -> int:
-    from navigator.patching import undo_codemod
+    from navigator.codemod.apply import undo_codemod
 
     result = undo_codemod(path, force=force)
     restored = ", ".join(str(p) for p in result.restored)

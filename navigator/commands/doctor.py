@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from navigator.codemod.registry import has_timm_norm
 from tags.discovery import installed_package
 
 
@@ -21,15 +22,6 @@ class Check:
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip the GPU check (it starts torch)")
-
-
-def has_timm_norm(fastai_path: str) -> bool:
-    """Whether this fastai already has the timm-normalization refactor (fastai >= 2.7.5)."""
-    try:
-        with open(os.path.join(fastai_path, "vision", "learner.py"), encoding="utf-8") as handle:
-            return "\ndef _timm_norm(" in handle.read()
-    except OSError:
-        return False
 
 
 def package_checks() -> list[Check]:

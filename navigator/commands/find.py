@@ -4,23 +4,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.output import display_path, paint, use_colour
-from navigator.queries import Hit, did_you_mean, find
+from navigator.output import location_line, use_colour
+from navigator.queries import did_you_mean, find
 from navigator.session import query
-from tags.kinds import KINDS
+from tags.kinds import DEFINITION_KINDS
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("query", help="a name, Cls.meth, or a dotted path like fastai.vision.learner._add_norm")
-    parser.add_argument("--kind", choices=KINDS, help="only definitions of this kind")
+    parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     parser.add_argument("--limit", type=int, default=30, metavar="N", help="at most N hits (default 30)")
     parser.add_argument("--json", action="store_true", help="print a JSON array")
-
-
-def format_hit(hit: Hit, colour: bool) -> str:
-    location = paint(f"{display_path(hit.path)}:{hit.line}:{hit.col}:", "path", colour)
-    kind, _, rest = hit.describe().partition(" ")
-    return f"{location} {paint(kind, 'kind', colour)} {rest}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([h.as_json() for h in hits], indent=1))
     else:
         colour = use_colour()
-        sys.stdout.write("".join(format_hit(h, colour) + "\n" for h in hits))
+        sys.stdout.write("".join(location_line(h.symbol, colour) + "\n" for h in hits))
     if not hits:
         what = f" of kind {args.kind}" if args.kind else ""
         hint = f"; did you mean: {', '.join(close)}" if close else ""

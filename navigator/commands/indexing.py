@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from navigator.output import warn
+from navigator.queries import file_counts, root_summaries
 from tags.discovery import default_roots, resolve_target
 from tags.indexer import add_targets, ensure_roots, refresh, with_index
 from tags.store import Index
@@ -57,7 +58,7 @@ def _remove(index: Index, targets) -> int:
 
 
 def _file_counts(index: Index):
-    counts = dict(index.rows("SELECT root_id, count(*) FROM files GROUP BY root_id"))
+    counts = file_counts(index)
     return [(root, counts.get(root.id, 0)) for root in index.roots()]
 
 
@@ -67,12 +68,10 @@ def run_roots(args: argparse.Namespace) -> int:
     from navigator.session import query
 
     def rows(index: Index) -> list[dict]:
-        problems = dict(index.rows("SELECT root_id, count(*) FROM files WHERE status != 'ok' GROUP BY root_id"))
-        defs = dict(index.rows("SELECT f.root_id, count(*) FROM defs d JOIN files f ON f.id = d.file_id GROUP BY f.root_id"))
         return [
-            {"name": r.name, "version": r.version, "origin": r.origin, "path": r.path, "files": n,
-             "definitions": defs.get(r.id, 0), "problems": problems.get(r.id, 0)}
-            for r, n in _file_counts(index)
+            {"name": s.root.name, "version": s.root.version, "origin": s.root.origin, "path": s.root.path,
+             "files": s.files, "definitions": s.definitions, "problems": s.problems}
+            for s in root_summaries(index)
         ]
 
     table = query(rows)

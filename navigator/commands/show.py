@@ -7,16 +7,16 @@ import shlex
 import subprocess
 import sys
 
-from navigator.output import candidate_line, display_path, warn
-from navigator.queries import Hit, resolve, source_lines
+from navigator.output import candidate_line, print_source, warn
+from navigator.queries import Symbol, resolve
 from navigator.session import query
 from tags.errors import NavError
-from tags.kinds import KINDS
+from tags.kinds import DEFINITION_KINDS
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("symbol", help="a name, Cls.meth, or a dotted path")
-    parser.add_argument("--kind", choices=KINDS, help="only definitions of this kind")
+    parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     if command == "show":
         parser.add_argument("--all", action="store_true", help="show every definition of that name")
 
@@ -25,30 +25,18 @@ def run(args: argparse.Namespace) -> int:
     best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind))
     if args.command == "open":
         return open_in_editor(best)
-    for hit in [best, *others] if getattr(args, "all", False) else [best]:
-        print_source(hit)
+    for symbol in [best, *others] if getattr(args, "all", False) else [best]:
+        print_source(symbol)
     if others and not args.all:
         warn(f"{len(others)} other definition(s) named {args.symbol!r}; --all shows them:")
-        for hit in others[:10]:
-            print(candidate_line(hit), file=sys.stderr)
+        for symbol in others[:10]:
+            print(candidate_line(symbol), file=sys.stderr)
     return 0
 
 
-def print_source(hit: Hit) -> None:
-    """A `path:line` header, then the source with line numbers, highlighted on a terminal."""
-    from rich.console import Console
-    from rich.syntax import Syntax
-
-    console = Console(highlight=False)
-    console.print(f"[bold cyan]{display_path(hit.path)}:{hit.line}[/]  [magenta]{hit.kind}[/] {hit.full_name}")
-    code = "\n".join(source_lines(hit))
-    console.print(Syntax(code, "python", line_numbers=True, start_line=hit.first_line, word_wrap=False,
-                         theme="ansi_dark", background_color="default"))
-
-
-def open_in_editor(hit: Hit) -> int:
+def open_in_editor(symbol: Symbol) -> int:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    command = [*shlex.split(editor), f"+{hit.line}", hit.path]
+    command = [*shlex.split(editor), f"+{symbol.line}", symbol.path]
     try:
         return subprocess.call(command)
     except FileNotFoundError as err:

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
     from tags.ctags_export import render
-    from tags.store import write_atomic
+    from tags.atomic import write_atomic
 
     try:
         program_version = version("nav")

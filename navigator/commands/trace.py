@@ -6,7 +6,7 @@ import sys
 
 from navigator.output import use_colour, warn
 from navigator.session import query
-from navigator.trace import resolve_one
+from navigator.trace.static import resolve_one
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--under", metavar="SYMBOL", help="live: only the calls made under this definition")
         parser.add_argument("--compare", action="store_true",
                             help="live: list observed calls the static graph lacks, and static calls not taken")
+    if command == "trace":
+        parser.add_argument("--builtins", action="store_true",
+                            help="also show calls of builtins and of code outside the index (len, torch.cat)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE",
@@ -37,28 +40,32 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "live", None) is not None or getattr(args, "live_script", None):
-        from navigator.live_trace import run_live_command
-
-        return run_live_command(args)
+        return _live(args)
+    if args.depth is not None and args.depth < 0:
+        raise NavError("--depth must be 0 or more")
     if not args.symbol:
         raise NavError("give a SYMBOL to trace, or --live CODE / --live-script FILE")
     for option in ("under", "compare"):
         if getattr(args, option, None):
             raise NavError(f"--{option} needs --live or --live-script")
     if args.command == "trace" and args.to:
+        if args.max_paths < 1:
+            raise NavError("--max-paths must be at least 1")
         return _paths(args)
     return _tree(args)
 
 
 def _tree(args: argparse.Namespace) -> int:
-    from navigator import trace
+    from navigator.trace import static as trace
 
     depth = 2 if args.depth is None else args.depth
     outward = args.command == "trace"
 
     def action(index: Index):
-        hit = resolve_one(index, args.symbol)
-        return (trace.callees if outward else trace.callers)(index, hit, depth)
+        symbol = resolve_one(index, args.symbol)
+        if outward:
+            return trace.callees(index, symbol, depth, builtins=getattr(args, "builtins", False))
+        return trace.callers(index, symbol, depth)
 
     root = query(action)
     emit_tree(args, root, outward)
@@ -69,7 +76,7 @@ def _tree(args: argparse.Namespace) -> int:
 
 def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
     """Print or write a tree in the chosen format (shared by the static and live traces)."""
-    from navigator import graph_render as render
+    from navigator.trace import render
 
     graph = render.tree_graph(root, outward)
     texts = {"text": render.tree_text(root, colour=use_colour() and not args.output),
@@ -80,14 +87,14 @@ def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
 
 
 def _paths(args: argparse.Namespace) -> int:
-    from navigator import graph_render as render
-    from navigator import trace
+    from navigator.trace import render
+    from navigator.trace import static as trace
 
     def action(index: Index):
-        source, target = resolve_one(index, args.symbol), resolve_one(index, args.to)
-        return source, target, trace.call_paths(index, source, target, args.max_paths)
+        source, targets = resolve_one(index, args.symbol), trace.resolve_all(index, args.to)
+        return source, targets, trace.call_paths_to_any(index, source, targets, args.max_paths)
 
-    source, target, paths = query(action)
+    source, targets, paths = query(action)
     graph = render.paths_graph(paths)
     texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
              "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
@@ -95,7 +102,8 @@ def _paths(args: argparse.Namespace) -> int:
         texts = {fmt: render.paths_json(paths) + "\n" for fmt in texts}
     _emit(render.write_output(texts, graph, args.format, args.output))
     if not paths:
-        warn(f"no call path from {source.full_name} to {target.full_name} in the static call graph")
+        names = ", ".join(t.full_name for t in targets[:5]) + (f" (and {len(targets) - 5} more)" if len(targets) > 5 else "")
+        warn(f"no call path from {source.full_name} to {names} in the static call graph")
         return 1
     return 0
 
@@ -103,3 +111,48 @@ def _paths(args: argparse.Namespace) -> int:
 def _emit(text: str | None) -> None:
     if text is not None:
         sys.stdout.write(text)
+
+
+def _live(args: argparse.Namespace) -> int:
+    """`nav trace --live CODE` / `--live-script FILE` [--under SYMBOL] [--depth N] [--compare]."""
+    import json
+    import os
+
+    from navigator.trace.live import LIVE_CODE, compare, compare_text, live_tree, match_definitions, run_code
+
+    if args.to:
+        raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.live_script is not None and not os.path.isfile(args.live_script):
+        raise NavError(f"--live-script {args.live_script}: no such file")
+    under = args.under or args.symbol
+    depth = 3 if args.depth is None else args.depth
+    start = query(lambda index: resolve_one(index, under)) if under else None
+    roots = query(lambda index: [root.path for root in index.roots()])
+    what = args.live_script or "the code"
+    warn(f"running {what} under a tracer (its output follows on stderr)...")
+    trace = run_code(args.live, args.live_script, roots)
+
+    def build(index: Index):
+        match_definitions(index, trace)
+        root = LIVE_CODE
+        if start is not None:
+            root = next((function for function, symbol in trace.symbols.items() if symbol.id == start.id), None)
+            if root is None:
+                return None, None
+        tree = live_tree(trace, root, depth)
+        return tree, (compare(index, trace, tree) if args.compare else None)
+
+    tree, compared = query(build)
+    if tree is None:
+        warn(f"{start.full_name} was not called by the traced code")
+    else:
+        if args.compare and args.json:
+            print(json.dumps({"tree": tree.as_json(), "compare": compared}, indent=1))
+        else:
+            emit_tree(args, tree)
+            if compared is not None:
+                sys.stdout.write(compare_text(compared))
+    if trace.error:
+        print(f"nav: the traced code raised; the trace above stops there:\n{trace.error.rstrip()}", file=sys.stderr)
+        return 1
+    return 0 if tree is not None else 1

@@ -1,6 +1,6 @@
 """`nav walk`: list walkthroughs, or step through one (Enter next, b back, r re-run, q quit).
 
-All the work is done by `navigator.walk_runner` (shared with the TUI); this module only reads
+All the work is done by `navigator.walk.runner` (shared with the TUI); this module only reads
 keys and prints results with rich.
 """
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.walk_format import Walkthrough, list_walkthroughs, load_walkthrough
-from navigator.walk_progress import load_progress, save_progress
+from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
+from navigator.walk.progress import load_progress, save_progress
 from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from navigator.walk_runner import RunOptions, StepResult
+    from navigator.walk.runner import RunOptions, StepResult
 
 KEYS_HELP = "[Enter] next · b back · r re-run · q quit"
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if args.auto or args.start or args.reset:
             raise NavError("--auto, --from and --reset need a walkthrough NAME")
         return _list(console)
-    from navigator.walk_runner import RunOptions, prepare_workspace
+    from navigator.walk.runner import RunOptions, prepare_workspace
 
     walk = load_walkthrough(args.name)
     chosen = walk.step_index(args.start) if args.start else None  # a bad STEP is refused before any work
@@ -149,7 +149,7 @@ def _run_and_show(console: Console, walk: Walkthrough, index: int, options: RunO
     from rich.markup import escape
     from rich.syntax import Syntax
 
-    from navigator.walk_runner import run_step, step_source
+    from navigator.walk.runner import run_step, step_source
 
     step = walk.steps[index]
     title = escape(f"step {index + 1}/{len(walk.steps)} · {step.kind} · {step.title}")
@@ -169,8 +169,6 @@ def _run_and_show(console: Console, walk: Walkthrough, index: int, options: RunO
     with console.status(f"[dim]running step {index + 1} ({step.kind})…[/]"):
         result = run_step(walk, index, options, on_output=stream)
     _show_result(console, result)
-    if result.ok:
-        save_progress(walk.name, index, step.id)
     return result
 
 

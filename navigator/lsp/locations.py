@@ -10,7 +10,7 @@ from navigator.lsp.source import Source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from navigator.queries import Hit
+    from navigator.queries import Symbol
 
 SYMBOL_KINDS = {
     "module": types.SymbolKind.Module, "class": types.SymbolKind.Class, "function": types.SymbolKind.Function,
@@ -25,7 +25,7 @@ def uri_of(path: str) -> str:
     return from_fs_path(os.path.abspath(path)) or path
 
 
-def name_range(hit: Hit, source: Source | None) -> types.Range:
+def name_range(hit: Symbol, source: Source | None) -> types.Range:
     """The range of a definition's name on its line (the whole line start when it cannot be found)."""
     line = hit.line - 1
     text = source.lines[line] if source is not None and 0 <= line < len(source.lines) else ""
@@ -34,7 +34,7 @@ def name_range(hit: Hit, source: Source | None) -> types.Range:
     return types.Range(types.Position(line, start), types.Position(line, start + len(hit.name)))
 
 
-def full_range(hit: Hit) -> types.Range:
+def full_range(hit: Symbol) -> types.Range:
     return types.Range(types.Position(max(hit.first_line, hit.line) - 1 if hit.first_line else hit.line - 1, 0),
                        types.Position(max(hit.end_line, hit.line) - 1, 10_000))
 
@@ -59,7 +59,7 @@ def call_ranges(source: Source | None, name: str, lines: range) -> list[types.Ra
     return found
 
 
-def notebook_origin(hit: Hit, source: Source | None) -> str:
+def notebook_origin(hit: Symbol, source: Source | None) -> str:
     """`nbs/14_callback.schedule.ipynb, cell #9ade5de8`: the nbdev cell marker above a definition."""
     if source is None:
         return ""
@@ -71,7 +71,7 @@ def notebook_origin(hit: Hit, source: Source | None) -> str:
     return ""
 
 
-def hover_text(hit: Hit, source: Source | None) -> str:
+def hover_text(hit: Symbol, source: Source | None) -> str:
     """Markdown for a definition: signature, first docstring line, where it lives, its notebook."""
     parts = [f"```python\n{hit.describe()}\n```"]
     if hit.doc:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from navigator.lsp.source import SCOPE_TYPES, Source, enclosing_scopes, text_of
-from navigator.outline import call_target, hit_by_id
+from navigator.outline import call_target
+from navigator.queries import symbol_by_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from tree_sitter import Node
 
-    from navigator.queries import Hit
+    from navigator.queries import Symbol
     from tags.names import Names
     from tags.store import Index
 
@@ -65,7 +66,7 @@ class Resolver:
         self._returns: dict[int, list[Value]] = {}
         self._active: set[int] = set()
         self._lines: dict[str, dict[int, int]] = {}
-        self._hits: dict[int, Hit | None] = {}
+        self._hits: dict[int, Symbol | None] = {}
 
     # -- entry points --------------------------------------------------------------------------
     def definition(self, source: Source, line: int, column: int) -> list[Value]:
@@ -90,7 +91,7 @@ class Resolver:
             return [Value("local", source=source, node=found.where)]
         return found.values
 
-    def hit(self, value: Value) -> Hit | None:
+    def hit(self, value: Value) -> Symbol | None:
         """The index record of a `def`, `instance` or `module` value."""
         def_id = value.def_id
         if value.kind == "module":
@@ -98,7 +99,7 @@ class Resolver:
         if def_id is None:
             return None
         if def_id not in self._hits:
-            self._hits[def_id] = hit_by_id(self.index, def_id)
+            self._hits[def_id] = symbol_by_id(self.index, def_id)
         return self._hits[def_id]
 
     def def_in_source(self, source: Source, line: int, column: int) -> int | None:

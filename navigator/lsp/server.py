@@ -16,14 +16,13 @@ from navigator.lsp.locations import (SYMBOL_KINDS, call_ranges, full_range, hove
                                      uri_of)
 from navigator.lsp.resolve import Resolver, Value
 from navigator.lsp.source import Source, text_of
-from navigator.outline import OUTLINE_KINDS, children, module_hit
-from navigator.queries import find
-from navigator.trace import callees, callers
+from navigator.queries import OUTLINE_KINDS, children, find, module_symbol
+from navigator.trace.static import callees, callers
 from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from navigator.queries import Hit
+    from navigator.queries import Symbol
     from tags.store import Index
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class NavLanguageServer(LanguageServer):
         if cached is not None and cached[0] == document.version and cached[0] is not None:
             return cached[1]
         path = os.path.abspath(document.path)
-        module = module_hit(self.index, path) or module_hit(self.index, os.path.realpath(path))
+        module = module_symbol(self.index, path) or module_symbol(self.index, os.path.realpath(path))
         try:
             text = document.source
         except OSError:  # a document the client never opened and that is not on disk
@@ -106,13 +105,13 @@ class NavLanguageServer(LanguageServer):
             return None
         return types.Location(uri_of(hit.path), name_range(hit, self.resolver.file_source(hit.path, hit.module)))
 
-    def item(self, hit: Hit) -> types.CallHierarchyItem:
+    def item(self, hit: Symbol) -> types.CallHierarchyItem:
         source = self.resolver.file_source(hit.path, hit.module)
         return types.CallHierarchyItem(
             name=hit.qualname, kind=SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Function), uri=uri_of(hit.path),
             range=full_range(hit), selection_range=name_range(hit, source), detail=hit.module, data={"id": hit.id})
 
-    def target_hit(self, uri: str, position: types.Position) -> Hit | None:
+    def target_hit(self, uri: str, position: types.Position) -> Symbol | None:
         """The indexed definition the cursor names (or sits on the name of)."""
         found = self.at(uri, position)
         if found is None:
@@ -211,7 +210,7 @@ def _register_symbols(server: NavLanguageServer) -> None:
         if not params.query.strip():
             return []
         try:
-            hits = find(ls.index, params.query, limit=50)
+            hits = [hit.symbol for hit in find(ls.index, params.query, limit=50)]
         except NavError:
             return []
         return [types.SymbolInformation(
@@ -225,12 +224,12 @@ def _register_symbols(server: NavLanguageServer) -> None:
         if source is None:
             return []
         if source.indexed and ls.read_disk_equal(source):
-            module = module_hit(ls.index, source.path)
+            module = module_symbol(ls.index, source.path)
             return _outline_symbols(ls, module, source) if module is not None else []
         return _buffer_symbols(source)
 
 
-def _outline_symbols(ls: NavLanguageServer, parent: Hit, source: Source) -> list[types.DocumentSymbol]:
+def _outline_symbols(ls: NavLanguageServer, parent: Symbol, source: Source) -> list[types.DocumentSymbol]:
     """The outline of an indexed file, as the TUI shows it (navigator.outline)."""
     return [types.DocumentSymbol(
         name=child.name, kind=SYMBOL_KINDS[child.kind], range=full_range(child),
@@ -256,7 +255,7 @@ def _buffer_symbols(source: Source) -> list[types.DocumentSymbol]:
     return top
 
 
-def _incoming(ls: NavLanguageServer, hit: Hit) -> list[tuple[Hit, list[types.Range]]]:
+def _incoming(ls: NavLanguageServer, hit: Symbol) -> list[tuple[Symbol, list[types.Range]]]:
     """The callers of `hit` with the ranges of their calls to it (nav's static call graph)."""
     found = []
     for node in callers(ls.index, hit, depth=1).children:
@@ -300,7 +299,7 @@ def _register_calls(server: NavLanguageServer) -> None:
         return calls
 
 
-def _item_hit(ls: NavLanguageServer, item: types.CallHierarchyItem) -> Hit | None:
+def _item_hit(ls: NavLanguageServer, item: types.CallHierarchyItem) -> Symbol | None:
     data = item.data if isinstance(item.data, dict) else {}
     def_id = data.get("id")
     return ls.resolver.hit(Value("def", def_id)) if isinstance(def_id, int) else None

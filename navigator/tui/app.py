@@ -9,7 +9,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from navigator.queries import Hit
+from navigator.queries import Symbol
 from navigator.tui.palette import SymbolPalette, SymbolProvider
 from navigator.tui.screens.main import MainScreen
 
@@ -33,7 +33,7 @@ class NavApp(App):
         Binding("q", "quit", "Quit", show=False, tooltip="quit"),
     ]
 
-    def __init__(self, index: Index, symbol: Hit | None = None) -> None:
+    def __init__(self, index: Index, symbol: Symbol | None = None) -> None:
         super().__init__()
         self.index = index
         self.start_symbol = symbol
@@ -81,7 +81,7 @@ class NavApp(App):
     def main(self) -> MainScreen:
         return self.screen_stack[0]
 
-    def jump_to(self, hit: Hit) -> None:
+    def jump_to(self, hit: Symbol) -> None:
         """Show `hit` in the main screen, closing any screen above it; recorded in history."""
         while self.screen is not self.main:
             self.pop_screen()

@@ -24,11 +24,12 @@ class SymbolProvider(Provider):
             hits = await self.app.ask_in_thread(find, query, limit=PALETTE_LIMIT)
         except NavError:
             return
-        for rank, hit in enumerate(hits):
-            label = Text.assemble((hit.qualname, "bold"), "  ", (hit.kind, "magenta"), "  ", (hit.module, "dim"))
+        for rank, found in enumerate(hits):
+            symbol = found.symbol
+            label = Text.assemble((symbol.qualname, "bold"), "  ", (symbol.kind, "magenta"), "  ", (symbol.module, "dim"))
             # the palette sorts by score: keep `nav find`'s order
-            yield Hit(1.0 - rank / (len(hits) + 1), label, partial(self.app.jump_to, hit),
-                      text=f"{hit.qualname} {hit.kind} {hit.module}")
+            yield Hit(1.0 - rank / (len(hits) + 1), label, partial(self.app.jump_to, symbol),
+                      text=f"{symbol.qualname} {symbol.kind} {symbol.module}")
 
 
 class SymbolPalette(CommandPalette):

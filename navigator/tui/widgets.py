@@ -9,13 +9,14 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
-from navigator import outline, trace
-from navigator.queries import Hit
+from navigator import queries
+from navigator.queries import Symbol
+from navigator.trace import static as trace
 
 CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it
 
 
-def describe(hit: Hit, long: bool = False) -> str:
+def describe(hit: Symbol, long: bool = False) -> str:
     """Markup for a definition: `class Normalize(DisplayedTransform)`, plus module and doc if long."""
     head = f"[magenta]{hit.kind}[/] [b]{escape(hit.qualname)}[/]{escape(hit.signature)}"
     if not long:
@@ -72,11 +73,11 @@ class CallList(OptionList):
     """Callers and callees of a definition, from `navigator.trace`; Enter goes there."""
 
     class Chosen(Message):
-        def __init__(self, hit: Hit) -> None:
+        def __init__(self, hit: Symbol) -> None:
             super().__init__()
             self.hit = hit
 
-    def show_calls(self, hit: Hit) -> None:
+    def show_calls(self, hit: Symbol) -> None:
         """Fill the list in a thread: the first trace query may have to build the call graph."""
         self.clear_options()
         self.targets: list[int] = []
@@ -84,7 +85,7 @@ class CallList(OptionList):
         self.load_calls(hit)
 
     @work(thread=True, exclusive=True, group="calls")
-    def load_calls(self, hit: Hit) -> None:
+    def load_calls(self, hit: Symbol) -> None:
         found = [(title, self.app.ask_aside(query, hit, 1)) for title, query in
                  (("callers", trace.callers), ("callees", trace.callees))]
         if not get_current_worker().is_cancelled:
@@ -102,6 +103,6 @@ class CallList(OptionList):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        hit = self.app.ask(outline.hit_by_id, self.targets[int(event.option.id)]) if event.option.id else None
+        hit = self.app.ask(queries.symbol_by_id, self.targets[int(event.option.id)]) if event.option.id else None
         if hit is not None:
             self.post_message(self.Chosen(hit))

@@ -153,8 +153,7 @@ def traced_sites(cache: Path, script: Path, max_sites: int) -> list[Site]:
     """Run the script under nav's live trace; keep the call sites a cursor can be put on."""
     os.environ["NAV_CACHE_DIR"] = str(cache)
     sys.path.insert(0, str(REPO))
-    from navigator.live_trace import match_definitions, run_code
-    from navigator.outline import hit_by_id
+    from navigator.trace.live import match_definitions, run_code
     from navigator.session import query
 
     roots = query(lambda index: [root.path for root in index.roots()])
@@ -166,14 +165,13 @@ def traced_sites(cache: Path, script: Path, max_sites: int) -> list[Site]:
     def collect(index) -> list[Site]:
         match_definitions(index, trace)
         sites = []
-        for caller, callees in sorted(trace.edges.items()):
-            path = caller[0]
+        for caller, callees in sorted(trace.edges.items(), key=lambda item: (item[0].path, item[0].first_line)):
+            path = caller.path
             if not path:
                 continue
             lines = Path(path).read_text().splitlines()
-            for callee, (_, line) in sorted(callees.items()):
-                def_id = trace.def_ids.get(callee)
-                hit = hit_by_id(index, def_id) if def_id is not None else None
+            for callee, calls in sorted(callees.items(), key=lambda item: item[1].line):
+                hit, line = trace.symbols.get(callee), calls.line
                 if hit is None or not 0 < line <= len(lines):
                     continue
                 name = hit.qualname.split(".")[-2] if hit.name == "__init__" and "." in hit.qualname else hit.name
@@ -195,7 +193,7 @@ def _class_lines(index, hit) -> tuple[int, int]:
     if hit.name != "__init__" or "." not in hit.qualname:
         return (0, 0)
     owner = hit.qualname.rpartition(".")[0]
-    for candidate in find(index, f"{hit.module}.{owner}", kind="class", limit=5):
+    for candidate in (found.symbol for found in find(index, f"{hit.module}.{owner}", kind="class", limit=5)):
         if candidate.path == hit.path:
             return (candidate.first_line or candidate.line, candidate.line)
     return (0, 0)

@@ -1,4 +1,4 @@
-"""Recall of the static call graph on the real chains of tests/trace_chains.py, and edge counts.
+"""Recall of the static call graph on the real chains of tests/trace/chains.py, and edge counts.
 
     python tests/benchmarks/trace_recall.py
 
@@ -14,7 +14,7 @@ sys.path.insert(0, str(REPO))
 
 from navigator.session import query  # noqa: E402
 from tags.callgraph import ensure_graph  # noqa: E402
-from tests.trace_chains import CHAINS, MISSED, hop_found  # noqa: E402
+from tests.trace.chains import CHAINS, MISSED, hop_found  # noqa: E402
 
 
 def measure(index) -> None:

@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import LanguageClient
 
-from tests.conftest import run_nav
+from tests.helpers import run_nav
 from tests.lsp.lsp_client import position_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import line_of, site_file
+from tests.helpers import line_of, site_file
 from tests.lsp.lsp_client import REPO, TRAINING_SCRIPT, position_of
 
 LUA = Path(__file__).with_name("nvim_definition.lua")

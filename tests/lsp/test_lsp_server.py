@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcMethodNotFound
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import LanguageClient
 
-from tests.conftest import line_of, site_file
+from tests.helpers import line_of, site_file
 from tests.lsp.lsp_client import TRAINING_SCRIPT, position_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -20,8 +20,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import parse_template_statement
 
-from walkthroughs.codemod_steps import (
-    Mismatch, Step, docstring_end, find_def, find_statement, parse_arg, parse_param,
+from navigator.codemod.registry import Outcome
+from navigator.codemod.steps import (
+    Mismatch, CodemodStep, docstring_end, find_def, find_statement, parse_arg, parse_param,
     remove_top_level, replace_top_level, require_function, require_method, run_steps, same_code,
     shift_continuations, statements, uses_name, with_statements, without_trailing_comma,
 )
@@ -155,7 +156,7 @@ def _to_old_instantiation(block: list[cst.BaseStatement]) -> list[cst.BaseStatem
     return block
 
 
-class CreateBodyTakesModel(Step):
+class CreateBodyTakesModel(CodemodStep):
     """`create_body(arch, ...)` instantiating `arch` -> `create_body(model, ...)`; callers instantiate."""
 
     DESCRIPTION = "create_body takes an instantiated model"
@@ -202,7 +203,7 @@ class CreateBodyTakesModel(Step):
         return replace_top_level(tree, index, with_statements(fn, [*body[:at], *moved, new_call, *body[at + 1:]]))
 
 
-class CreateBodyTakesArch(Step):
+class CreateBodyTakesArch(CodemodStep):
     """Reverse of CreateBodyTakesModel: the callers' instantiation moves back into `create_body`."""
 
     DESCRIPTION = "create_body takes an arch"
@@ -281,7 +282,7 @@ def _kwargs_name(fn: cst.FunctionDef) -> str | None:
     return star.name.value if isinstance(star, cst.Param) else None
 
 
-class TimmBodyTakesModel(Step):
+class TimmBodyTakesModel(CodemodStep):
     """`TimmBody(arch, ..., **kwargs)` creating the timm model -> `TimmBody(model, ...)`."""
 
     DESCRIPTION = "TimmBody takes a model, create_timm_model creates it"
@@ -319,7 +320,7 @@ class TimmBodyTakesModel(Step):
             params=fn.params.with_changes(params=fn_params)))
 
 
-class TimmBodyCreatesModel(Step):
+class TimmBodyCreatesModel(CodemodStep):
     """Reverse of TimmBodyTakesModel: `timm.create_model` moves back into `TimmBody.__init__`."""
 
     DESCRIPTION = "TimmBody creates the timm model"
@@ -359,7 +360,7 @@ class TimmBodyCreatesModel(Step):
 
 # --- create_timm_model returns (model, cfg) -----------------------------------------------
 
-class CreateTimmModelReturnsCfg(Step):
+class CreateTimmModelReturnsCfg(CodemodStep):
     """`return add_head(...)` -> `res = add_head(...)` + `return res,model.default_cfg`."""
 
     DESCRIPTION = "create_timm_model returns (model, cfg)"
@@ -379,7 +380,7 @@ class CreateTimmModelReturnsCfg(Step):
         return replace_top_level(tree, index, with_statements(fn, new_body))
 
 
-class CreateTimmModelReturnsModel(Step):
+class CreateTimmModelReturnsModel(CodemodStep):
     """Reverse of CreateTimmModelReturnsCfg."""
 
     DESCRIPTION = "create_timm_model returns the model"
@@ -406,7 +407,7 @@ def _timm_norm_for(tree: cst.Module) -> cst.FunctionDef:
     return cst.ensure_type(cst.parse_statement(text.lstrip()), cst.FunctionDef)
 
 
-class AddTimmNorm(Step):
+class AddTimmNorm(CodemodStep):
     """Insert `_timm_norm(dls, cfg, pretrained)` after `_add_norm`."""
 
     DESCRIPTION = "_timm_norm added"
@@ -420,7 +421,7 @@ class AddTimmNorm(Step):
         return tree.with_changes(body=[*tree.body[:index + 1], new_fn, *tree.body[index + 1:]])
 
 
-class RemoveTimmNorm(Step):
+class RemoveTimmNorm(CodemodStep):
     """Reverse of AddTimmNorm; refuses a hand-edited `_timm_norm`, which would be lost."""
 
     DESCRIPTION = "_timm_norm removed"
@@ -450,7 +451,7 @@ def _timm_norm_call(add_norm: cst.Call) -> cst.Call:
         arg.with_changes(value=cst.Name("cfg")) if i == 1 else arg for i, arg in enumerate(add_norm.args)])
 
 
-class VisionLearnerBranches(Step):
+class VisionLearnerBranches(CodemodStep):
     """`_add_norm` for every arch -> timm archs get `_timm_norm` with the model's own cfg."""
 
     DESCRIPTION = "vision_learner branches on a string arch"
@@ -476,7 +477,7 @@ class VisionLearnerBranches(Step):
         return replace_top_level(tree, index, with_statements(fn, [*body[:at - 1], new_branch, *body[at + 1:]]))
 
 
-class VisionLearnerNormalizesFirst(Step):
+class VisionLearnerNormalizesFirst(CodemodStep):
     """Reverse of VisionLearnerBranches: `_add_norm` before the branch, whatever the arch."""
 
     DESCRIPTION = "vision_learner normalizes before branching"
@@ -506,13 +507,13 @@ class VisionLearnerNormalizesFirst(Step):
         return replace_top_level(tree, index, with_statements(fn, [*body[:at], *new_stmts, *body[at + 1:]]))
 
 
-FORWARD: tuple[type[Step], ...] = (
+FORWARD: tuple[type[CodemodStep], ...] = (
     CreateBodyTakesModel, TimmBodyTakesModel, CreateTimmModelReturnsCfg, AddTimmNorm, VisionLearnerBranches)
-REVERSE: tuple[type[Step], ...] = (
+REVERSE: tuple[type[CodemodStep], ...] = (
     VisionLearnerNormalizesFirst, RemoveTimmNorm, CreateTimmModelReturnsModel, TimmBodyCreatesModel,
     CreateBodyTakesArch)
 
 
-def transform(source: str, revert: bool = False) -> str:
-    """`fastai/vision/learner.py` source after the refactor (or before it, with `revert`)."""
+def transform(source: str, revert: bool = False) -> Outcome:
+    """`fastai/vision/learner.py` source after the refactor (or before it, with `revert`), as an outcome."""
     return run_steps(source, REVERSE if revert else FORWARD)

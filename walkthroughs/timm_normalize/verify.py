@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import shutil
@@ -44,15 +43,17 @@ class VerifyFailed(Exception):
 
 def fastai_dir() -> Path:
     """The fastai package first on sys.path, found without importing it."""
-    spec = importlib.util.find_spec("fastai")
-    if spec is None or not spec.submodule_search_locations:
+    from tags.discovery import package_dir
+
+    path = package_dir("fastai")
+    if path is None:
         raise VerifyFailed("fastai is not importable")
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return path
 
 
 def check_refactored(fastai: Path) -> None:
     """Fail clearly when this fastai has the old code (no `_timm_norm`)."""
-    from navigator.commands.doctor import has_timm_norm
+    from navigator.codemod.registry import has_timm_norm
 
     if not has_timm_norm(str(fastai)):
         raise VerifyFailed(f"the fastai at {fastai} is NOT refactored: fastai/vision/learner.py has no "
@@ -61,13 +62,16 @@ def check_refactored(fastai: Path) -> None:
 
 def before_copy(fastai: Path, parent: Path) -> Path:
     """A copy of FASTAI with the reverse codemod applied; returns the dir to put on sys.path."""
-    from navigator.patching import transform_source
+    from navigator.codemod.apply import transform_source
+    from navigator.codemod.registry import Transformed
 
     root = Path(tempfile.mkdtemp(prefix="fastai-before-", dir=parent))
     shutil.copytree(fastai, root / "fastai", ignore=shutil.ignore_patterns("__pycache__"))
     learner = root / "fastai" / "vision" / "learner.py"
-    learner.write_text(transform_source("timm-normalize", learner.read_text(encoding="utf-8"), revert=True),
-                       encoding="utf-8")
+    outcome = transform_source("timm-normalize", learner.read_text(encoding="utf-8"), revert=True)
+    if not isinstance(outcome, Transformed):
+        raise VerifyFailed(f"cannot make the unrefactored copy of {learner}: {outcome}")
+    learner.write_text(outcome.code, encoding="utf-8")
     return root
 
 
@@ -128,9 +132,9 @@ def cfg_stats(archs: tuple[str, ...]) -> dict[str, str]:
 
 
 def write_json(path: Path, data: Any) -> None:
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(data, indent=1))
-    os.replace(temp, path)
+    from tags.atomic import write_json_atomic
+
+    write_json_atomic(path, data)
 
 
 def experiment(settings: Settings, device: str, out: Path) -> dict[str, Any]:

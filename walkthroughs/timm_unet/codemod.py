@@ -23,8 +23,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.helpers import parse_template_statement
 
-from walkthroughs.codemod_steps import (
-    Mismatch, Step, docstring_end, find_def, find_statement, remove_top_level, replace_top_level,
+from navigator.codemod.registry import Outcome
+from navigator.codemod.steps import (
+    Mismatch, CodemodStep, docstring_end, find_def, find_statement, remove_top_level, replace_top_level,
     require_function, run_steps, same_code, statements, with_statements,
 )
 
@@ -79,7 +80,7 @@ def _parsed(text: str) -> cst.BaseCompoundStatement:
 
 # --- TimmUnetEncoder and create_timm_unet_model ----------------------------------------------
 
-class AddTimmUnetModel(Step):
+class AddTimmUnetModel(CodemodStep):
     """Insert the encoder adapter and the model factory after `create_timm_model`."""
 
     DESCRIPTION = "TimmUnetEncoder and create_timm_unet_model added"
@@ -99,7 +100,7 @@ class AddTimmUnetModel(Step):
         return tree.with_changes(body=[*tree.body[:index + 1], encoder, create, *tree.body[index + 1:]])
 
 
-class RemoveTimmUnetModel(Step):
+class RemoveTimmUnetModel(CodemodStep):
     """Reverse of AddTimmUnetModel; refuses hand-edited definitions, which would be lost."""
 
     DESCRIPTION = "TimmUnetEncoder and create_timm_unet_model removed"
@@ -125,7 +126,7 @@ def _timm_branch(fn: cst.FunctionDef) -> cst.If:
         f"if isinstance(arch, str): return create_timm_unet_model(arch, n_out, img_size, {passed}, **kwargs)\n"), cst.If)
 
 
-class CreateUnetModelBranches(Step):
+class CreateUnetModelBranches(CodemodStep):
     """A first statement sending a string arch to `create_timm_unet_model`; the rest untouched."""
 
     DESCRIPTION = "create_unet_model builds timm archs with create_timm_unet_model"
@@ -146,7 +147,7 @@ class CreateUnetModelBranches(Step):
         return replace_top_level(tree, index, with_statements(fn, [*body[:start], branch, first, *body[start + 1:]]))
 
 
-class CreateUnetModelTorchvisionOnly(Step):
+class CreateUnetModelTorchvisionOnly(CodemodStep):
     """Reverse of CreateUnetModelBranches."""
 
     DESCRIPTION = "create_unet_model builds torchvision archs only"
@@ -188,7 +189,7 @@ def _learner_statements(tree: cst.Module) -> tuple[int, cst.FunctionDef, list[cs
     return index, fn, body, norm, create
 
 
-class UnetLearnerTimmNorm(Step):
+class UnetLearnerTimmNorm(CodemodStep):
     """After the model is built, a string arch gets `_timm_norm` with the encoder's `default_cfg`."""
 
     DESCRIPTION = "unet_learner normalizes timm archs with their default_cfg"
@@ -202,7 +203,7 @@ class UnetLearnerTimmNorm(Step):
         return replace_top_level(tree, index, with_statements(fn, new_body))
 
 
-class UnetLearnerAddNormOnly(Step):
+class UnetLearnerAddNormOnly(CodemodStep):
     """Reverse of UnetLearnerTimmNorm."""
 
     DESCRIPTION = "unet_learner normalizes with model_meta only"
@@ -218,10 +219,10 @@ class UnetLearnerAddNormOnly(Step):
         return replace_top_level(tree, index, with_statements(fn, [*body[:at], *body[at + 1:]]))
 
 
-FORWARD: tuple[type[Step], ...] = (AddTimmUnetModel, CreateUnetModelBranches, UnetLearnerTimmNorm)
-REVERSE: tuple[type[Step], ...] = (UnetLearnerAddNormOnly, CreateUnetModelTorchvisionOnly, RemoveTimmUnetModel)
+FORWARD: tuple[type[CodemodStep], ...] = (AddTimmUnetModel, CreateUnetModelBranches, UnetLearnerTimmNorm)
+REVERSE: tuple[type[CodemodStep], ...] = (UnetLearnerAddNormOnly, CreateUnetModelTorchvisionOnly, RemoveTimmUnetModel)
 
 
-def transform(source: str, revert: bool = False) -> str:
-    """`fastai/vision/learner.py` source with timm U-Nets (or without them, with `revert`)."""
+def transform(source: str, revert: bool = False) -> Outcome:
+    """`fastai/vision/learner.py` source with timm U-Nets (or without them, with `revert`), as an outcome."""
     return run_steps(source, REVERSE if revert else FORWARD)

@@ -15,7 +15,6 @@ Usage: verify.py [--quick] [--device auto|cpu|cuda] [--out DIR]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -46,10 +45,12 @@ def pick_device(choice: str) -> str:
 
 def workspace_fastai() -> Path:
     """The fastai package this process imports (the patched workspace), found without importing it."""
-    spec = importlib.util.find_spec("fastai")
-    if spec is None or not spec.submodule_search_locations:
+    from tags.discovery import package_dir
+
+    path = package_dir("fastai")
+    if path is None:
         raise SystemExit("verify: fastai is not importable")
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return path
 
 
 # --- 1. segmentation fine-tune -----------------------------------------------------------------

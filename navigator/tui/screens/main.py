@@ -10,7 +10,8 @@ from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from navigator import outline
-from navigator.queries import Hit
+from navigator import queries
+from navigator.queries import Symbol
 from navigator.tui.history import History, Place
 from navigator.tui.widgets import CallList, SourceView, describe
 
@@ -33,12 +34,12 @@ class MainScreen(Screen):
         Binding("escape", "close_search", "Close", show=False, key_display="Esc", tooltip="close the search box"),
     ]
 
-    def __init__(self, symbol: Hit | None = None) -> None:
+    def __init__(self, symbol: Symbol | None = None) -> None:
         super().__init__()
         self.start_symbol = symbol
         self.history = History()
         self.path = ""
-        self.hit: Hit | None = None
+        self.hit: Symbol | None = None
         self.last_search = ""
 
     def compose(self) -> ComposeResult:
@@ -80,15 +81,15 @@ class MainScreen(Screen):
                 label = entry.module[len(prefix):] if entry.module.startswith(prefix) else entry.module
                 node.add(label, data=("module", entry), allow_expand=True)
         elif kind == "module":
-            self._add_definitions(node, self.app.ask(outline.module_hit, item.path))
+            self._add_definitions(node, self.app.ask(queries.module_symbol, item.path))
         elif kind == "def":
             self._add_definitions(node, item)
 
-    def _add_definitions(self, node: TreeNode, parent: Hit | None) -> None:
-        for hit in self.app.ask(outline.children, parent) if parent else []:
+    def _add_definitions(self, node: TreeNode, parent: Symbol | None) -> None:
+        for hit in self.app.ask(queries.children, parent) if parent else []:
             node.add(f"{hit.name}", data=("def", hit), allow_expand=hit.kind == "class")
 
-    def reveal(self, path: str, hit: Hit | None) -> None:
+    def reveal(self, path: str, hit: Symbol | None) -> None:
         """Open the outline down to the file (and the definition) being shown, and point at it."""
         tree = self.query_one("#outline", Tree)
         wanted = [lambda data: data[0] == "root" and path.startswith(data[1].path + "/"),
@@ -128,7 +129,7 @@ class MainScreen(Screen):
             return None
         return Place(self.path, self.source.cursor_location[0] + 1, self.hit.name if self.hit else "")
 
-    def jump_to(self, hit: Hit) -> None:
+    def jump_to(self, hit: Symbol) -> None:
         """Go to a definition, remembering where we were."""
         self.history.visit(self.current_place())
         self.show(hit.path, hit.line, hit)
@@ -137,12 +138,12 @@ class MainScreen(Screen):
         self.history.visit(self.current_place())
         self.show(place.path, place.line)
 
-    def show(self, path: str, line: int, hit: Hit | None = None) -> None:
+    def show(self, path: str, line: int, hit: Symbol | None = None) -> None:
         """Load `path` if needed, select the definition at `line`, and describe it."""
         if path != self.path:
             self.source.show_file(path)
             self.path = path
-        hit = hit or self.app.ask(outline.enclosing, path, line)
+        hit = hit or self.app.ask(queries.enclosing, path, line)
         self.hit = hit
         self.reveal(path, hit)
         self.source.highlight(line, hit.name if hit and hit.line == line else "")
@@ -216,7 +217,7 @@ class MainScreen(Screen):
         from navigator.tui.screens.trace import TraceScreen
 
         place = self.current_place()
-        hit = self.app.ask(outline.enclosing, place.path, place.line) if place else None
+        hit = self.app.ask(queries.enclosing, place.path, place.line) if place else None
         if hit is None or hit.kind == "module":
             self.notify("put the cursor inside a function or class to trace it", severity="warning")
             return

@@ -10,8 +10,10 @@ from textual.widgets import Footer, Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
-from navigator import outline, trace
-from navigator.queries import Hit, resolve
+from navigator import outline
+from navigator.trace import static as trace
+from navigator import queries
+from navigator.queries import Symbol, resolve
 from tags.errors import NavError
 
 PATH_LIMIT = 5
@@ -27,7 +29,7 @@ class TraceScreen(Screen):
         Binding("escape", "close", "Back", key_display="Esc", tooltip="back to the source"),
     ]
 
-    def __init__(self, hit: Hit) -> None:
+    def __init__(self, hit: Symbol) -> None:
         super().__init__()
         self.hit = hit
         self.outward = True
@@ -61,7 +63,7 @@ class TraceScreen(Screen):
 
     def add_children(self, node: TreeNode) -> None:
         """One more level of the trace under `node`, from `navigator.trace`."""
-        hit = self.app.ask(outline.hit_by_id, node.data)
+        hit = self.app.ask(queries.symbol_by_id, node.data)
         query = trace.callees if self.outward else trace.callers
         found = self.app.ask(query, hit, 1) if hit else None
         roots = self.app.ask(lambda index: index.roots())
@@ -81,7 +83,7 @@ class TraceScreen(Screen):
         self.go(event.node.data)
 
     def go(self, def_id: int | None) -> None:
-        hit = self.app.ask(outline.hit_by_id, def_id) if def_id is not None else None
+        hit = self.app.ask(queries.symbol_by_id, def_id) if def_id is not None else None
         if hit is not None:
             self.app.jump_to(hit)
 
@@ -104,7 +106,7 @@ class TraceScreen(Screen):
         paths = self.app.ask(trace.call_paths, self.hit, target, PATH_LIMIT)
         self.show_paths(paths, target)
 
-    def show_paths(self, paths: list[list[trace.PathStep]], target: Hit) -> None:
+    def show_paths(self, paths: list[list[trace.PathStep]], target: Symbol) -> None:
         """Each path as `nav trace A --to B` prints it; Enter on a step goes there."""
         listing = self.query_one("#paths", OptionList)
         listing.clear_options()

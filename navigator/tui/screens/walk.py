@@ -1,6 +1,6 @@
 """`w`: walkthroughs. Pick one, read each step's narrative, run it and watch its output.
 
-Steps run in a textual thread worker through `navigator.walk_runner.run_step` (the API `nav
+Steps run in a textual thread worker through `navigator.walk.runner.run_step` (the API `nav
 walk` uses); output streams in line by line, and Cancel stops a long step (training) without
 the UI ever waiting on it.
 """
@@ -18,9 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, OptionList, ProgressBar, RichLog
 from textual.widgets.option_list import Option
 
-from navigator.walk_format import Walkthrough, list_walkthroughs, load_walkthrough
-from navigator.walk_progress import load_progress, save_progress
-from navigator.walk_runner import StepResult, run_step, step_source
+from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
+from navigator.walk.progress import load_progress
+from navigator.walk.runner import StepResult, run_step, step_source
 
 
 class WalkScreen(Screen):
@@ -143,7 +143,6 @@ class WalkScreen(Screen):
             log.write(Text(f"cancelled after {result.seconds:.1f} s", style="yellow"))
         elif result.ok:
             log.write(Text(f"✔ {result.verdict}", style="green"))
-            save_progress(walk.name, result.step.index, result.step.id)
         else:
             log.write(Text(f"✘ {result.verdict}", style="bold red"))
         self.cancel_event = None

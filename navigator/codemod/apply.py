@@ -1,0 +1,305 @@
+"""Apply a registered codemod to a fastai checkout, package or file: safely, and undoably.
+
+Every target file is transformed in memory and checked to compile; then the original bytes
+are saved under the cache directory (`NAV_CACHE_DIR`, else the user cache dir of `nav`) and
+all changed files are written atomically (temporary file + rename), all or none. Applies to
+one PATH stack up, and `undo_codemod(PATH)` restores the bytes of the latest one exactly.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from navigator.codemod.registry import (
+    AlreadyApplied,
+    Codemod,
+    CodemodError,
+    Outcome,
+    Refused,
+    TargetFile,
+    Transformed,
+    get_codemod,
+)
+from tags.errors import NavError
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's bytes before and after a codemod."""
+
+    path: Path
+    before: bytes
+    after: bytes
+
+
+@dataclass
+class ApplyResult:
+    """What `apply_codemod` did (or, for a dry run, would do)."""
+
+    codemod: str
+    path: Path
+    revert: bool
+    dry_run: bool
+    changes: list[FileChange] = field(default_factory=list)
+    already_applied: list[Path] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)  # any refusal: nothing was written
+    diff: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.refused:
+            return "refused"
+        if not self.changes:
+            return "already applied"
+        return "dry run" if self.dry_run else "applied"
+
+    def raise_if_refused(self) -> None:
+        """For callers that treat a refusal as the end of the command: exit 1 with the reasons."""
+        if self.refused:
+            raise CodemodError("; ".join(refusal.reason for refusal in self.refused))
+
+
+@dataclass
+class UndoResult:
+    """What `undo_codemod` restored."""
+
+    codemod: str
+    path: Path
+    revert: bool
+    restored: list[Path]
+
+
+@dataclass(frozen=True)
+class _Target:
+    spec: TargetFile
+    file: Path
+    notebook: bool
+
+
+# --- public API ----------------------------------------------------------------------------
+
+def transform_source(name: str, source: str, revert: bool = False, module: str | None = None) -> Outcome:
+    """Codemod `name` (or its `--revert`) on the source of one module; pure, writes nothing."""
+    return get_codemod(name).target(module).load_transform()(source, revert)
+
+
+def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = False,
+                  dry_run: bool = False, force: bool = False) -> ApplyResult:
+    """Apply codemod `name` to PATH (checkout, package dir or file), all files or none.
+
+    A file in neither shape makes the result `refused`, with the reason, and nothing is written.
+    """
+    codemod, root = get_codemod(name), Path(path).expanduser().resolve()
+    result = ApplyResult(codemod.name, root, revert, dry_run)
+    for target in _targets(codemod, root):
+        before = target.file.read_bytes()
+        outcome = _transform_file(target, before, revert)
+        if isinstance(outcome, Refused):
+            result.refused.append(outcome.where(_shown(target.file, root)))
+        elif isinstance(outcome, AlreadyApplied):
+            result.already_applied.append(target.file)
+        elif outcome.code.encode("utf-8") != before:
+            result.changes.append(FileChange(target.file, before, outcome.code.encode("utf-8")))
+    if result.refused:
+        result.changes = []
+        return result
+    result.diff = unified_diff(result.changes, root)
+    if dry_run or not result.changes:
+        return result
+    if not force:
+        _refuse_uncommitted([c.path for c in result.changes], root)
+    record = _save_record(root, codemod.name, revert, result.changes)
+    try:
+        _write_all({c.path: c.after for c in result.changes}, {c.path: c.before for c in result.changes})
+    except BaseException:
+        shutil.rmtree(record, ignore_errors=True)
+        raise
+    return result
+
+
+def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoResult:
+    """Restore the bytes the latest apply to PATH replaced; refuse files edited since then."""
+    root = Path(path).expanduser().resolve()
+    record = _latest_record(root)
+    if record is None:
+        raise CodemodError(f"no codemod applied to {root} to undo")
+    manifest = json.loads((record / "manifest.json").read_text())
+    files = [(Path(f["path"]), record / f["backup"], f["after_sha256"]) for f in manifest["files"]]
+    edited = [p for p, _, sha in files if not p.is_file() or _sha256(p.read_bytes()) != sha]
+    if edited and not force:
+        names = ", ".join(_shown(p, root) for p in edited)
+        raise CodemodError(f"{names} changed since the codemod was applied; pass --force to undo anyway")
+    originals = {p: backup.read_bytes() for p, backup, _ in files}
+    current = {p: p.read_bytes() if p.is_file() else b"" for p in originals}
+    _write_all(originals, current)
+    shutil.rmtree(record)
+    return UndoResult(manifest["codemod"], root, manifest["revert"], list(originals))
+
+
+def forget_records(path: str | os.PathLike[str]) -> None:
+    """Drop the undo records of PATH, for a copy that is being replaced wholesale (a workspace)."""
+    shutil.rmtree(_records_of(Path(path).expanduser().resolve()), ignore_errors=True)
+
+
+def unified_diff(changes: list[FileChange], root: Path) -> str:
+    """One unified diff of all changes, with paths relative to PATH."""
+    chunks = []
+    for change in changes:
+        shown = _shown(change.path, root)
+        chunks.extend(difflib.unified_diff(
+            change.before.decode().splitlines(keepends=True), change.after.decode().splitlines(keepends=True),
+            f"a/{shown}", f"b/{shown}"))
+    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+
+
+# --- targets and transforms --------------------------------------------------------------
+
+def _targets(codemod: Codemod, root: Path) -> list[_Target]:
+    """The files of `codemod` under PATH: a checkout / unpacked wheel, a package dir, or a file."""
+    if root.is_file():
+        notebook = root.suffix == ".ipynb"
+        for spec in codemod.files:
+            name = Path(spec.notebook).name if notebook and spec.notebook else Path(spec.module).name
+            if root.name == name or len(codemod.files) == 1:
+                return [_Target(spec, root, notebook)]
+        raise NavError(f"{root.name} is none of the files codemod {codemod.name} changes")
+    if not root.is_dir():
+        raise NavError(f"no such file or directory: {root}")
+    found: list[_Target] = []
+    for spec in codemod.files:
+        package, _, inner = spec.module.partition("/")
+        for module in (root / spec.module, root / inner if root.name == package else None):
+            if module is not None and module.is_file():
+                found.append(_Target(spec, module, False))
+                break
+        if spec.notebook and (root / spec.notebook).is_file():
+            found.append(_Target(spec, root / spec.notebook, True))
+    if not found:
+        wanted = ", ".join(spec.module for spec in codemod.files)
+        raise NavError(f"{root} holds none of the files codemod {codemod.name} changes ({wanted})")
+    return found
+
+
+def _transform_file(target: _Target, before: bytes, revert: bool) -> Outcome:
+    """The file's new text, checked to compile, or why not."""
+    try:
+        text = before.decode("utf-8")
+    except UnicodeDecodeError:
+        return Refused("not UTF-8 text")
+    transform = target.spec.load_transform()
+    if target.notebook:
+        from navigator.codemod import notebooks
+
+        outcome = notebooks.transform_notebook(text, lambda code: transform(code, revert))
+        code = notebooks.exported_code(outcome.code) if isinstance(outcome, Transformed) else ""
+    else:
+        outcome = transform(text, revert)
+        code = outcome.code if isinstance(outcome, Transformed) else ""
+    if not isinstance(outcome, Transformed):
+        return outcome
+    try:
+        compile(code, str(target.file), "exec", dont_inherit=True)
+    except SyntaxError as err:
+        return Refused(f"the result does not compile (line {err.lineno}: {err.msg}); nothing written")
+    return outcome
+
+
+def _shown(path: Path, root: Path) -> str:
+    """`path` relative to PATH when inside it, for messages and diffs."""
+    if path == root:
+        return path.name
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+# --- safety: git, atomic writes, records ---------------------------------------------------
+
+def _refuse_uncommitted(paths: list[Path], root: Path) -> None:
+    """In a git checkout, refuse files with uncommitted changes (or untracked ones)."""
+    for path in paths:
+        try:
+            proc = subprocess.run(["git", "status", "--porcelain", "--", path.name], cwd=path.parent,
+                                  capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return  # no usable git: not treated as a checkout
+        if proc.returncode == 0 and proc.stdout.strip():
+            raise CodemodError(f"{_shown(path, root)} has uncommitted changes; commit or stash them, "
+                               "or pass --force")
+
+
+def _write_all(new: dict[Path, bytes], old: dict[Path, bytes]) -> None:
+    """Write every file atomically (temp file + rename), all or none: on failure, put `old` back."""
+    temps: dict[Path, Path] = {}
+    try:
+        for path, data in new.items():
+            temps[path] = _temp_copy(path, data)
+    except OSError as err:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise CodemodError(f"cannot write {err.filename}: {err.strerror}; nothing written") from None
+    replaced: list[Path] = []
+    try:
+        for path, temp in temps.items():
+            os.replace(temp, path)
+            replaced.append(path)
+    except BaseException:
+        for path in replaced:
+            os.replace(_temp_copy(path, old[path]), path)
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise
+
+
+def _temp_copy(path: Path, data: bytes) -> Path:
+    """A temporary file next to `path` holding `data`, with `path`'s permissions."""
+    from tags.atomic import stage
+
+    return Path(stage(path, data, suffix=".nav-tmp"))
+
+
+def _records_root() -> Path:
+    """Where undo records live: `codemods/` under nav's cache dir (`NAV_CACHE_DIR` overrides)."""
+    from tags.store import cache_dir
+
+    return Path(cache_dir()) / "codemods"
+
+
+def _records_of(root: Path) -> Path:
+    return _records_root() / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+
+
+def _latest_record(root: Path) -> Path | None:
+    records = sorted(p for p in _records_of(root).glob("*") if (p / "manifest.json").is_file())
+    return records[-1] if records else None
+
+
+def _save_record(root: Path, codemod: str, revert: bool, changes: list[FileChange]) -> Path:
+    """Save the original bytes and a manifest, before anything is written to PATH."""
+    parent = _records_of(root)
+    parent.mkdir(parents=True, exist_ok=True)
+    latest = _latest_record(root)
+    record = parent / f"{int(latest.name) + 1 if latest else 1:04d}"
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=".new-"))
+    files = []
+    for number, change in enumerate(changes):
+        (staging / f"{number}.orig").write_bytes(change.before)
+        files.append({"path": str(change.path), "backup": f"{number}.orig",
+                      "before_sha256": _sha256(change.before), "after_sha256": _sha256(change.after)})
+    manifest = {"codemod": codemod, "revert": revert, "path": str(root), "time": time.time(), "files": files}
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    os.rename(staging, record)
+    return record
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

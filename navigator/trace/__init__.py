@@ -1,0 +1,1 @@
+"""Static and live call tracing: queries (static), the live tracer (live, driver), rendering (render)."""

@@ -1,0 +1,64 @@
+"""Atomic file writes: readers see the old file or the new one, never half of one.
+
+The one implementation behind the index's roots file, tags files, rendered graphs, walkthrough
+progress and workspace state, verify metrics, and the codemods' multi-file writes.
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> str:
+    """A synced temporary file next to `path` holding `data`, with `path`'s permissions if it exists.
+
+    Renaming it over `path` (`os.replace`) is then the atomic step; multi-file writers stage
+    every file first, so a failure before the renames leaves every target untouched.
+    """
+    import tempfile  # not at the top: `nav find` imports this module and must start fast
+
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if os.path.exists(path):
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return temporary
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same directory and a rename."""
+    temporary = stage(path, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
+    """`data` as indented JSON, written atomically; missing parent folders are made."""
+    import json
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomic(path, json.dumps(data, indent=1).encode("utf-8"))
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, then putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,225 @@
+"""The on-disk index: incremental refresh, bad input, schema changes, corruption, Ctrl-C, concurrency."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tags.discovery import Root
+from tags.extract import parse_file
+from tags.indexer import add_targets, refresh
+from tags.store import INDEX_FILE, Index
+from tests.helpers import REPO, run_nav, site_file
+
+
+def make_package(base: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = base / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return base
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    return make_package(tmp_path / "src" / "mypkg", {
+        "__init__.py": "from .core import *\n",
+        "core.py": "class Core:\n    def run(self): pass\n\ndef helper(x):\n    return Core().run()\n",
+        "sub/__init__.py": "",
+        "sub/tools.py": "def tool(): pass\n",
+    })
+
+
+def indexed(cache: Path, package: Path) -> Index:
+    index = Index.open(str(cache))
+    roots = add_targets(index, [Root(str(package.resolve()), package.name, "directory")])
+    refresh(index, roots, progress=False)
+    return index
+
+
+def names(index: Index) -> set[tuple[str, str, int]]:
+    rows = index.rows("SELECT f.module, d.qualname, d.line FROM defs d JOIN files f ON f.id = d.file_id")
+    return set(rows)
+
+
+def assert_consistent(db_path: Path) -> None:
+    """Every row belongs to a file, every file has its module row, and matches a fresh parse."""
+    db = sqlite3.connect(db_path)
+    orphans = db.execute("SELECT count(*) FROM defs WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
+    orphans += db.execute("SELECT count(*) FROM calls WHERE def_id NOT IN (SELECT id FROM defs)").fetchone()[0]
+    assert orphans == 0
+    for file_id, path, module, status in db.execute("SELECT id, path, module, status FROM files"):
+        count = db.execute("SELECT count(*) FROM defs WHERE file_id=?", (file_id,)).fetchone()[0]
+        if status in ("ok", "partial", "syntax-error"):
+            expected = len(parse_file(path, module, os.path.getsize(path), 0).definitions)
+            assert count == expected, f"{path}: {count} definitions stored, {expected} in the file"
+    db.close()
+
+
+def test_modules_are_named_from_packages(cache: Path, package: Path) -> None:
+    index = indexed(cache, package)
+    found = names(index)
+    assert {("mypkg.core", "Core.run", 2), ("mypkg.core", "helper", 4), ("mypkg.sub.tools", "tool", 1)} <= found
+    assert ("mypkg", "mypkg", 1) in found  # the package's own module definition
+
+
+def test_refresh_parses_only_what_changed(cache: Path, package: Path) -> None:
+    index = indexed(cache, package)
+    core = package / "core.py"
+
+    os.utime(core, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same bytes
+    report = refresh(index, progress=False)
+    assert (report.parsed, report.removed) == (0, 0)
+
+    core.write_text(core.read_text() + "\ndef added():\n    pass\n")
+    report = refresh(index, progress=False)
+    assert report.parsed == 1 and ("mypkg.core", "added", 7) in names(index)
+
+    (package / "sub" / "tools.py").unlink()
+    (package / "sub" / "new.py").write_text("class New: pass\n")
+    report = refresh(index, progress=False)
+    assert (report.parsed, report.removed) == (1, 1)
+    found = names(index)
+    assert ("mypkg.sub.new", "New", 1) in found and not any(m == "mypkg.sub.tools" for m, _, _ in found)
+    assert_consistent(cache / INDEX_FILE)
+
+
+def test_queries_are_never_stale(cache: Path, package: Path) -> None:
+    run_nav("index", str(package), cache=cache, check=True)
+    (package / "core.py").write_text("def brand_new_function():\n    pass\n")
+    done = run_nav("find", "brand_new_function", cache=cache)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"{(package / 'core.py').resolve()}:1:1: function brand_new_function()")
+    assert run_nav("find", "helper", cache=cache).returncode == 1, "a deleted definition is gone"
+
+
+def test_roots_lists_counts_and_versions(cache: Path, package: Path) -> None:
+    (package / "__init__.py").write_text("__version__ = '1.2.3'\nfrom .core import *\n")
+    run_nav("index", str(package), cache=cache, check=True)
+    roots = json.loads(run_nav("roots", "--json", cache=cache, check=True).stdout)
+    assert roots == [{"name": "mypkg", "version": "1.2.3", "origin": "directory", "path": str(package.resolve()),
+                      "files": 4, "definitions": 9, "problems": 0}]
+
+
+def test_installed_package_by_name_is_found_without_import(cache: Path) -> None:
+    done = run_nav("index", "fastai", cache=cache, check=True)
+    assert str(site_file("fastai", "")).rstrip("/") in done.stdout
+    code = ("import sys; from tags.discovery import installed_package; r = installed_package('fastai');"
+            "print(r.version, 'fastai' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO).stdout.split()
+    assert out[1:] == ["False", "False"] and out[0][0].isdigit()
+
+
+def test_bad_targets_give_one_line_errors(cache: Path, tmp_path: Path) -> None:
+    for target, expected in ((str(tmp_path / "missing"), "no such directory"), ("no_such_package_xyz", "no such directory")):
+        done = run_nav("index", target, cache=cache)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1 and expected in done.stderr
+    (tmp_path / "file.py").write_text("x = 1\n")
+    done = run_nav("index", str(tmp_path / "file.py"), cache=cache)
+    assert done.returncode == 2 and "not a directory" in done.stderr
+
+
+def test_awkward_files_are_indexed_or_noted_never_a_traceback(cache: Path, tmp_path: Path) -> None:
+    root = make_package(tmp_path / "odd", {
+        "__init__.py": "",
+        "empty.py": "",
+        "broken.py": "def fine():\n    pass\n\ndef broken(:\n    pass\n\nclass StillFound:\n    pass\n",
+    })
+    (root / "latin.py").write_bytes("def caf\u00e9(): return 1\n".encode("latin-1"))
+    (root / "huge.py").write_bytes(b"x = 1\n" * 800_000)  # 4.8 MB
+    (root / "loop").symlink_to(root)
+    (root / "dangling.py").symlink_to(tmp_path / "nowhere.py")
+    done = run_nav("index", str(root), cache=cache)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    messages = done.stderr
+    assert "broken.py: syntax error at line 4" in messages
+    assert "latin.py: not UTF-8" in messages
+    assert "huge.py: skipped: 4.8 MB is over the 4 MB limit" in messages
+    assert "dangling.py: unreadable" in messages
+    assert "symlink loop" in messages
+    found = run_nav("find", "StillFound", cache=cache, check=True).stdout
+    assert found.startswith(f"{root.resolve() / 'broken.py'}:7:1: class StillFound")
+    assert run_nav("find", "café", cache=cache, check=True).stdout.startswith(f"{root.resolve() / 'latin.py'}:1:1:")
+
+
+def test_schema_change_rebuilds_with_a_message(cache: Path, package: Path) -> None:
+    run_nav("index", str(package), cache=cache, check=True)
+    db = sqlite3.connect(cache / INDEX_FILE)
+    db.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    done = run_nav("find", "helper", cache=cache)
+    assert done.returncode == 0 and "index format changed (version 0 -> " in done.stderr
+    assert "core.py:4:1: function helper(x)" in done.stdout
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_corrupted_index_is_rebuilt_with_a_message(cache: Path, package: Path, damage: str) -> None:
+    run_nav("index", str(package), cache=cache, check=True)
+    path = cache / INDEX_FILE
+    run_nav("find", "helper", cache=cache, check=True)  # folds the WAL into the main file
+    data = path.read_bytes()
+    path.write_bytes(b"this is not a database" * 100 if damage == "garbage" else data[: len(data) // 3])
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    done = run_nav("find", "helper", cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert "unreadable" in done.stderr and "rebuilding" in done.stderr and "Traceback" not in done.stderr
+    assert "core.py:4:1: function helper(x)" in done.stdout
+
+
+def copy_of_timm(tmp_path: Path, copies: int) -> Path:
+    """A large tree to index: several copies of the installed timm."""
+    base = tmp_path / "big"
+    for i in range(copies):
+        shutil.copytree(site_file("timm", ""), base / f"copy{i}" / "timm", ignore=shutil.ignore_patterns("__pycache__"))
+    return base
+
+
+def test_ctrl_c_leaves_a_consistent_index_that_the_next_run_completes(cache: Path, tmp_path: Path) -> None:
+    tree = copy_of_timm(tmp_path, 3)
+    total = sum(1 for _ in tree.rglob("*.py"))
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
+    marker = tmp_path / "paused"
+    env = {**env, "NAV_TEST_PAUSE_AFTER": "40", "NAV_TEST_PAUSE_MARKER": str(marker)}
+    process = subprocess.Popen([sys.executable, "-m", "navigator", "index", str(tree)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db_path = cache / INDEX_FILE
+    while not marker.exists() and process.poll() is None:  # the run says when 40 files are committed
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    with sqlite3.connect(db_path) as db:
+        stored = db.execute("SELECT count(*) FROM files").fetchone()[0]
+    assert stored == 40 < total
+    assert_consistent(db_path)
+
+    run_nav("index", str(tree), cache=cache, check=True)
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == total
+    assert_consistent(db_path)
+
+
+def test_two_index_runs_at_once_both_finish_consistently(cache: Path, tmp_path: Path) -> None:
+    tree = copy_of_timm(tmp_path, 1)
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
+    runs = [subprocess.Popen([sys.executable, "-m", "navigator", "index", str(tree)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
+    assert [code for code, _ in results] == [0, 0], results
+    with sqlite3.connect(cache / INDEX_FILE) as db:
+        assert db.execute("SELECT count(*) FROM files").fetchone()[0] == sum(1 for _ in tree.rglob("*.py"))
+        assert db.execute("SELECT count(*) FROM roots").fetchone()[0] == 1
+    assert_consistent(cache / INDEX_FILE)

@@ -1,0 +1,169 @@
+"""Real call chains read from the installed fastai and timm, to measure the static resolver.
+
+Each chain is a list of hops `(caller, callee, call text)`: `caller` is a dotted path `nav`
+resolves, `callee` the full name of the definition the call reaches, and `call text` how the
+line of the call starts in the caller's file (the expected line is read from the source with
+`line_of`, never written down). Comments say what kind of call each chain exercises.
+
+`MISSED` lists real calls the resolver does not find (yet); `tests/benchmarks/trace_recall.py`
+prints the recall over both lists.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import line_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.store import Index
+
+Hop = tuple[str, str, str]
+
+
+def hop_found(index: Index, hop: Hop) -> bool:
+    """The caller's callee tree has the callee, at the line the call text starts on."""
+    from navigator.trace.static import callees, resolve_one
+
+    caller, callee, text = hop
+    hit = resolve_one(index, caller)
+    line = line_of(Path(hit.path), text)
+    return any(f"{c.module}.{c.qualname}" == callee and c.call_line == line for c in callees(index, hit, 1).children)
+
+L = "fastai.vision.learner."
+CHAINS: dict[str, list[Hop]] = {
+    # the user's question: by-name `dls.add_tfms` at the end
+    "vision_learner -> _add_norm -> add_tfms": [
+        (L + "vision_learner", L + "_add_norm", "if normalize: _add_norm("),
+        (L + "_add_norm", "fastai.data.core.DataLoaders.add_tfms", "dls.add_tfms([Normalize.from_stats"),
+    ],
+    "vision_learner -> _timm_norm -> add_tfms": [
+        (L + "vision_learner", L + "_timm_norm", "if normalize: _timm_norm("),
+        (L + "_timm_norm", "fastai.data.core.DataLoaders.add_tfms", "dls.add_tfms([tfm]"),
+    ],
+    # a classmethod called on its class
+    "_add_norm -> Normalize.from_stats": [
+        (L + "_add_norm", "fastai.data.transforms.Normalize.from_stats", "dls.add_tfms([Normalize.from_stats"),
+    ],
+    # class instantiation reaches the class and its __init__
+    "vision_learner -> create_timm_model -> TimmBody": [
+        (L + "vision_learner", L + "create_timm_model", "model,cfg = create_timm_model("),
+        (L + "create_timm_model", L + "TimmBody", "body = TimmBody("),
+        (L + "create_timm_model", L + "TimmBody.__init__", "body = TimmBody("),
+    ],
+    # `import timm` then `timm.create_model`: a package __init__ re-exporting a submodule's function
+    "create_timm_model -> timm.create_model -> model_entrypoint": [
+        (L + "create_timm_model", "timm.models._factory.create_model", "model = timm.create_model("),
+        ("timm.models._factory.create_model", "timm.models._registry.model_entrypoint", "create_fn = model_entrypoint("),
+    ],
+    # `from timm.layers import set_layer_config`: a name re-exported by a package, used as a class
+    "create_model -> set_layer_config": [
+        ("timm.models._factory.create_model", "timm.layers.config.set_layer_config", "with set_layer_config("),
+    ],
+    # timm model builders, relative imports (`from ._builder import build_model_with_cfg`)
+    "resnet18 -> _create_resnet -> build_model_with_cfg -> resolve_pretrained_cfg": [
+        ("timm.models.resnet.resnet18", "timm.models.resnet._create_resnet", "return _create_resnet('resnet18'"),
+        ("timm.models.resnet._create_resnet", "timm.models._builder.build_model_with_cfg", "return build_model_with_cfg("),
+        ("timm.models._builder.build_model_with_cfg", "timm.models._builder.resolve_pretrained_cfg",
+         "pretrained_cfg = resolve_pretrained_cfg("),
+    ],
+    # a timm model's __init__ calling a helper from `..layers` and its own method through self
+    "ResNet.__init__ -> create_classifier, init_weights": [
+        ("timm.models.resnet.ResNet.__init__", "timm.layers.classifier.create_classifier",
+         "self.global_pool, self.fc = create_classifier("),
+        ("timm.models.resnet.ResNet.__init__", "timm.models.resnet.ResNet.init_weights", "self.init_weights("),
+    ],
+    # @patch methods calling @patch methods defined in other modules
+    "fine_tune -> fit_one_cycle -> fit -> _with_events": [
+        ("fastai.callback.schedule.Learner.fine_tune", "fastai.learner.Learner.freeze", "self.freeze()"),
+        ("fastai.callback.schedule.Learner.fine_tune", "fastai.callback.schedule.Learner.fit_one_cycle",
+         "self.fit_one_cycle(freeze_epochs"),
+        ("fastai.callback.schedule.Learner.fit_one_cycle", "fastai.learner.Learner.fit", "self.fit(n_epoch, cbs=ParamScheduler"),
+        ("fastai.learner.Learner.fit", "fastai.learner.Learner._with_events", "self._with_events(self._do_fit"),
+    ],
+    # `self(...)` calls the class's __call__
+    "Learner._with_events -> Learner.__call__": [
+        ("fastai.learner.Learner._with_events", "fastai.learner.Learner.__call__", "try: self(f'before_{event_type}')"),
+    ],
+    "lr_find -> no_logging": [
+        ("fastai.callback.schedule.Learner.lr_find", "fastai.learner.Learner.no_logging", "with self.no_logging(): self.fit("),
+    ],
+    # a classmethod inherited from a base class, called through cls
+    "ImageDataLoaders.from_folder -> from_dblock -> DataBlock.dataloaders": [
+        ("fastai.vision.data.ImageDataLoaders.from_folder", "fastai.data.core.DataLoaders.from_dblock",
+         "return cls.from_dblock(dblock, path, path=path"),
+        ("fastai.data.core.DataLoaders.from_dblock", "fastai.data.block.DataBlock.dataloaders", "return dblock.dataloaders("),
+    ],
+    "DataBlock.dataloaders -> datasets -> Datasets": [
+        ("fastai.data.block.DataBlock.dataloaders", "fastai.data.block.DataBlock.datasets", "dsets = self.datasets("),
+        ("fastai.data.block.DataBlock.datasets", "fastai.data.core.Datasets.__init__", "return Datasets(items"),
+    ],
+    # star-import hop: `Learner` reaches fastai.vision.learner through `from fastai.basics import *`
+    "vision_learner -> Learner": [
+        (L + "vision_learner", "fastai.learner.Learner", "learn = Learner("),
+        (L + "vision_learner", "fastai.learner.Learner.__init__", "learn = Learner("),
+    ],
+    # `from fastai.vision import models` then `models.unet.DynamicUnet(...)`; star imports in unet.py
+    "unet_learner -> create_unet_model -> DynamicUnet -> model_sizes, UnetBlock": [
+        (L + "unet_learner", L + "create_unet_model", "model = create_unet_model("),
+        (L + "create_unet_model", "fastai.vision.models.unet.DynamicUnet.__init__", "model = models.unet.DynamicUnet("),
+        ("fastai.vision.models.unet.DynamicUnet.__init__", "fastai.callback.hook.model_sizes", "sizes = model_sizes("),
+        ("fastai.vision.models.unet.DynamicUnet.__init__", "fastai.vision.models.unet.UnetBlock.__init__", "unet_block = UnetBlock("),
+    ],
+    # super().__init__ into an indexed base class in another module
+    "TfmdDL.__init__ -> DataLoader.__init__": [
+        ("fastai.data.core.TfmdDL.__init__", "fastai.data.load.DataLoader.__init__", "super().__init__(dataset, bs=bs"),
+    ],
+    "create_vision_model -> create_body, add_head -> create_head": [
+        (L + "create_vision_model", L + "create_body", "body = create_body(model, n_in"),
+        (L + "create_vision_model", L + "add_head", "return add_head(body"),
+        (L + "add_head", L + "create_head", "head = create_head(nf"),
+    ],
+    "DataLoaders.add_tfms -> _add_tfms": [
+        ("fastai.data.core.DataLoaders.add_tfms", "fastai.data.core.DataLoaders._add_tfms", "self._add_tfms(tfms,event,loader)"),
+    ],
+    "cnn_learner -> vision_learner": [
+        (L + "cnn_learner", L + "vision_learner", "return vision_learner(*args"),
+    ],
+    # points-to: the model class is passed as an argument and called as `model_cls(**kwargs)`
+    "build_model_with_cfg -> ResNet (model_cls parameter)": [
+        ("timm.models._builder.build_model_with_cfg", "timm.models.resnet.ResNet.__init__", "model = model_cls(**kwargs)"),
+    ],
+    # a method passed by reference and called later: `self._with_events(self._do_fit, 'fit', ...)` then `f()`
+    "Learner._with_events -> _do_fit (method passed by reference)": [
+        ("fastai.learner.Learner._with_events", "fastai.learner.Learner._do_fit", "try: self(f'before_{event_type}');  f()"),
+    ],
+    # higher-order: a method handed to fastcore's `L.map` is called by it (label `higher-order`)
+    "Learner.__call__ -> _call_one (L.map)": [
+        ("fastai.learner.Learner.__call__", "fastai.learner.Learner._call_one",
+         "def __call__(self, event_name): L(event_name).map(self._call_one)"),
+    ],
+    # callback events dispatched by name: `getcallable(self, event_name)()` (label `event`)
+    "Callback.__call__ -> TrainEvalCallback.before_fit (event)": [
+        ("fastai.callback.core.Callback.__call__", "fastai.callback.core.TrainEvalCallback.before_fit",
+         "try: res = getcallable(self, event_name)()"),
+        ("fastai.callback.core.Callback.__call__", "fastai.callback.core.TrainEvalCallback.after_batch",
+         "try: res = getcallable(self, event_name)()"),
+    ],
+    # `self.x = ...` on a class with `__setattr__` runs it (fastai's Callback.__setattr__ guards learner attributes)
+    "Recorder.before_fit -> Callback.__setattr__": [
+        ("fastai.learner.Recorder.before_fit", "fastai.callback.core.Callback.__setattr__",
+         "self.lrs,self.iters,self.losses,self.values = [],[],[],[]"),
+    ],
+    # nn.Module.__call__ -> forward: `self.model(...)` reaches the model class's forward (label `forward`)
+    "Learner._do_one_batch -> TabularModel.forward (nn.Module call)": [
+        ("fastai.learner.Learner._do_one_batch", "fastai.tabular.model.TabularModel.forward", "self.pred = self.model(*self.xb)"),
+    ],
+}
+
+# Real calls the static resolver does not find (kinds of call it cannot see).
+MISSED: dict[str, list[Hop]] = {
+    # `arch` holds whatever the user passes to vision_learner; no library code passes timm's resnet18
+    "create_vision_model -> arch(...)": [
+        (L + "create_vision_model", "timm.models.resnet.resnet18", "model = arch(pretrained=pretrained)"),
+    ],
+    # the callbacks live in fastcore's `L` (not analysed): which `cb` objects the loop calls is unknown
+    "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
+        ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
+    ],
+}

@@ -1,0 +1,293 @@
+"""Pilot tests of `nav tui`: each interaction, checked on the screen it leaves behind."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from navigator.queries import find
+from navigator.tui.app import NavApp
+from navigator.tui.palette import PALETTE_LIMIT
+from tags.store import Index
+from tests.helpers import (
+    SAMPLE,
+    app_at,
+    line_of,
+    palette_search,
+    run_nav,
+    screen_text,
+    settled,
+    sync,
+)
+
+TRANSFORMS = SAMPLE / "data" / "transforms.py"
+LEARNER = SAMPLE / "vision" / "learner.py"
+
+
+def location(app: NavApp) -> str:
+    return str(app.screen.query_one("#location").render())
+
+
+@sync
+async def test_opens_at_the_symbol_with_its_line_selected(index: Index) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        line = line_of(TRANSFORMS, "class Normalize")
+        text = screen_text(app)
+        assert f"fastai/data/transforms.py:{line}  class Normalize" in text
+        assert f"{line}  class Normalize(DisplayedTransform):" in text
+        assert app.screen.source.selected_text == "Normalize"
+        assert str(SAMPLE.parent) not in text  # root-relative paths only
+        assert "▼ data.transforms" in text  # the outline follows
+        assert app.screen.query_one("#outline").cursor_node.data[1].qualname == "Normalize"
+
+
+def node_named(tree, label: str):
+    """The first visible tree node whose label is `label`."""
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and str(node.label) == label:
+            return node
+    raise AssertionError(f"no node {label!r} in the outline")
+
+
+@sync
+async def test_outline_tree_lists_roots_modules_classes_and_methods(index: Index) -> None:
+    app = app_at(index, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = app.screen.query_one("#outline")
+        tree.focus()
+        for label in ("fastai", "data.transforms", "Normalize"):  # expand root > module > class
+            tree.move_cursor(node_named(tree, label))
+            await pilot.press("enter")
+            await pilot.pause()
+        text = screen_text(app)
+        assert "vision.learner" in text and "broadcast_vec" in text and "encodes" in text
+        tree.move_cursor(node_named(tree, "from_stats"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"transforms.py:{line_of(TRANSFORMS, 'def from_stats')}  method Normalize.from_stats" in location(app)
+        assert "def from_stats(cls, mean, std, dim=1, ndim=4):" in screen_text(app)
+
+
+@sync
+async def test_palette_lists_symbols_ranked_like_find_and_enter_jumps(index: Index) -> None:
+    app = app_at(index, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        names = [hit.symbol.qualname for hit in find(index, "norm", limit=PALETTE_LIMIT)]
+        await palette_search(pilot, "norm", len(names))
+        text = screen_text(app)
+        rows = [line for line in text.splitlines() if "fastai." in line]
+        assert len(rows) == len(names) >= 3
+        for name, row in zip(names, rows):
+            assert name in row
+        assert "Normalize  class  fastai.data.transforms" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"transforms.py:{line_of(TRANSFORMS, 'class Normalize')}  class Normalize" in location(app)
+
+
+@sync
+async def test_jump_under_cursor_then_back_and_forward(index: Index) -> None:
+    app = app_at(index, "vision_learner")
+    async with app.run_test(size=(120, 40)) as pilot:
+        source = app.screen.source
+        call = line_of(LEARNER, "if normalize: _add_norm")
+        source.move_cursor((call - 1, source.document.get_line(call - 1).index("_add_norm") + 2))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"learner.py:{line_of(LEARNER, 'def _add_norm')}  function _add_norm" in location(app)
+        stats = line_of(LEARNER, "dls.add_tfms([Normalize")
+        source.move_cursor((stats - 1, source.document.get_line(stats - 1).index("Normalize") + 1))
+        await pilot.press("ctrl+right_square_bracket")
+        await pilot.pause()
+        assert "transforms.py" in location(app) and "class Normalize" in location(app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert f"learner.py:{stats}" in location(app)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert f"learner.py:{call}" in location(app)
+        await pilot.press("ctrl+o", "ctrl+o")
+        await pilot.pause()
+        assert "transforms.py" in location(app)
+
+
+@sync
+async def test_search_in_file_selects_each_match_in_turn(index: Index) -> None:
+    app = app_at(index, "Learner")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"self.fit", "enter")
+        await pilot.pause()
+        source = app.screen.source
+        first = line_of(LEARNER, "self.fit(1)")
+        assert source.selected_text == "self.fit" and source.selection.start[0] == first - 1
+        await pilot.press("escape", "n")
+        await pilot.pause()
+        assert source.selection.start[0] == first  # the next line: self.fit(epochs)
+        assert not app.screen.query_one("#search").display
+
+
+@sync
+async def test_question_mark_lists_the_bindings(index: Index) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        for expected in ("^]", "jump to the definition under the cursor (also Enter)", "^T", "^O", "^P",
+                         "search in this file", "call trace"):
+            assert expected in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "jump to the definition" not in screen_text(app)
+
+
+@sync
+async def test_info_panel_shows_signature_and_docstring(index: Index) -> None:
+    app = app_at(index, "Normalize.from_stats")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.screen.query_one("#info").display  # narrow: hidden until asked for
+        await pilot.press("i")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "method Normalize.from_stats(cls," in text and "fastai.data.transforms" in text
+        assert "Create a `Normalize` from" in text
+        assert not app.screen.query_one("#outline").display  # it took the outline's place
+
+
+def test_nav_tui_with_an_unknown_symbol_fails_with_one_line(sample_cache: Path) -> None:
+    done = run_nav("tui", "NoSuchSymbolAnywhere", cache=sample_cache)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "nav: error: no definition named 'NoSuchSymbolAnywhere'"]
+
+
+@sync
+async def test_trace_view_expands_calls_and_finds_the_path_to_a_symbol(index: Index) -> None:
+    app = app_at(index, "vision_learner")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        text = screen_text(app)
+        call = line_of(LEARNER, "if normalize: _add_norm")
+        assert "vision_learner calls" in text
+        assert f"_add_norm  fastai/vision/learner.py:{call}  exact" in text
+        await pilot.press("down", "space")  # expand _add_norm: what it calls
+        await pilot.pause()
+        stats = line_of(LEARNER, "dls.add_tfms([Normalize")
+        assert f"Normalize.from_stats  fastai/vision/learner.py:{stats}" in screen_text(app)
+        await pilot.press("slash", *"from_stats", "enter")  # "to which symbol?"
+        await pilot.pause()
+        text = screen_text(app)
+        assert "path 1: 2 call(s)" in text
+        assert f"vision_learner  fastai/vision/learner.py:{call}" in text
+        assert f"-> _add_norm  fastai/vision/learner.py:{stats}  [exact]" in text
+        assert f"-> Normalize.from_stats  fastai/data/transforms.py:{line_of(TRANSFORMS, 'def from_stats')}" in text
+        await pilot.press("down", "enter")  # the _add_norm step: back to the source, there
+        await pilot.pause()
+        assert f"learner.py:{line_of(LEARNER, 'def _add_norm')}  function _add_norm" in location(app)
+        await pilot.press("t", "c")  # callers of _add_norm
+        await pilot.pause()
+        assert "_add_norm is called by" in screen_text(app)
+        assert f"vision_learner  fastai/vision/learner.py:{call}" in screen_text(app)
+
+
+@sync
+async def test_info_panel_lists_callers_and_callees_and_enter_goes_there(index: Index) -> None:
+    app = app_at(index, "_add_norm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        text = screen_text(app)
+        assert "callers (1)" in text and "vision_learner" in text
+        assert "callees (1)" in text and "Normalize.from_stats" in text
+        calls = app.screen.query_one("#calls")
+        calls.focus()
+        calls.highlighted = 1  # vision_learner, the caller
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"learner.py:{line_of(LEARNER, 'def vision_learner')}  function vision_learner" in location(app)
+
+
+@pytest.fixture
+def demo_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample walkthrough `tui-demo` on the search path; progress and workspace in tmp."""
+    monkeypatch.setenv("NAV_WALKTHROUGH_PATH", str(SAMPLE.parent / "walkthroughs"))
+    monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path / "walk-cache"))
+    return tmp_path
+
+
+async def open_demo(pilot) -> None:
+    """`w`, then pick tui-demo in the list of walkthroughs."""
+    await pilot.press("w")
+    await pilot.pause()
+    listing = pilot.app.screen.query_one("#walk-list")
+    listing.focus()
+    listing.highlighted = next(i for i in range(listing.option_count)
+                               if listing.get_option_at_index(i).id == "tui-demo")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def until(pilot, condition, seconds: float = 180) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("timed out")
+
+
+@sync
+async def test_walkthrough_screen_lists_steps_runs_one_and_records_progress(index: Index, demo_walk: Path) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_demo(pilot)
+        text = screen_text(app)
+        assert "timm-normalize" in text and "tui-demo  0/2" in text
+        assert "1. Count to three" in text and "2. A long step (cancel it)" in text
+        assert "1/2 · Count to three" in text and "Prints three lines" in text
+        await pilot.press("r")
+        await until(pilot, lambda: "✔" in screen_text(app) and app.screen.cancel_event is None)
+        text = screen_text(app)
+        assert "line 1" in text and "line 3" in text
+        assert "tui-demo  1/2" in text and "✔ 1. Count to three" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert "2/2 · A long step (cancel it)" in screen_text(app)
+        await pilot.press("b")
+        await pilot.pause()
+        assert "1/2 · Count to three" in screen_text(app)
+
+
+@sync
+async def test_a_long_step_streams_and_cancels_without_freezing_the_ui(index: Index, demo_walk: Path) -> None:
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_demo(pilot)
+        await pilot.press("n", "r")
+        await until(pilot, lambda: "tick" in screen_text(app))
+        assert app.screen.query_one("#running").display  # the progress bar runs meanwhile
+        await pilot.press("question_mark")  # the UI still answers keys while the step runs
+        await pilot.pause()
+        assert "run the current step" in screen_text(app)
+        await pilot.press("escape", "c")
+        await until(pilot, lambda: "cancelled after" in screen_text(app), seconds=15)
+        output = "\n".join(strip.text for strip in app.screen.query_one("#output").lines)
+        assert "tick" in output and "never" not in output
+        assert "tui-demo  0/2" in screen_text(app)  # a cancelled step is not progress
+
+
+def test_a_call_under_the_cursor_resolves_like_nav_trace(index: Index) -> None:
+    from navigator.outline import call_target
+
+    stats = line_of(LEARNER, "dls.add_tfms([Normalize")
+    text = LEARNER.read_text().splitlines()[stats - 1]
+    on_method = text.index("from_stats") + 3
+    hit = call_target(index, str(LEARNER), stats, on_method)
+    assert (hit.qualname, Path(hit.path), hit.line) == \
+        ("Normalize.from_stats", TRANSFORMS, line_of(TRANSFORMS, "def from_stats"))
+    assert call_target(index, str(LEARNER), stats, text.index("Normalize.") + 2) is None  # on the class part
+    fit = line_of(LEARNER, "self.fit(1)")
+    hit = call_target(index, str(LEARNER), fit, LEARNER.read_text().splitlines()[fit - 1].index("fit("))
+    assert (hit.qualname, hit.line) == ("Learner.fit", line_of(LEARNER, "def fit"))
