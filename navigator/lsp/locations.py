@@ -71,9 +71,11 @@ def notebook_origin(hit: Symbol, source: Source | None) -> str:
     return ""
 
 
-def hover_text(hit: Symbol, source: Source | None) -> str:
+def hover_text(hit: Symbol, source: Source | None, delegate: Symbol | None = None) -> str:
     """Markdown for a definition: signature, first docstring line, where it lives, its notebook."""
     parts = [f"```python\n{hit.describe()}\n```"]
+    if delegate is not None:  # fastcore's @delegates: the keyword arguments `**kwargs` stands for
+        parts.append(f"`**kwargs` are passed to:\n```python\n{delegate.describe()}\n```")
     if hit.doc:
         parts.append(hit.doc.splitlines()[0])
     parts.append(f"`{hit.full_name}`")

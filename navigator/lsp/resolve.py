@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from navigator.lsp.source import SCOPE_TYPES, Source, enclosing_scopes, text_of
 from navigator.outline import call_target
-from navigator.queries import symbol_by_id
+from navigator.queries import delegates_of, symbol_by_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,6 +101,18 @@ class Resolver:
         if def_id not in self._hits:
             self._hits[def_id] = symbol_by_id(self.index, def_id)
         return self._hits[def_id]
+
+    def delegate(self, def_id: int) -> Symbol | None:
+        """What a `@delegates(Target)` definition hands its `**kwargs` to (fastcore's @delegates)."""
+        target = delegates_of(self.index, def_id).split(",")[0].strip()
+        if not target.replace(".", "").replace("_", "").isalnum():
+            return None
+        d = self.names.defs[def_id]
+        scope = d.parent if d.parent is not None else def_id
+        for kind, found in self.names.resolve_dotted(target.split("."), scope):
+            if kind == "def":
+                return self.hit(Value("def", found))
+        return None
 
     def def_in_source(self, source: Source, line: int, column: int) -> int | None:
         """The indexed definition at a position: the one the cursor names, or defines."""

@@ -200,7 +200,7 @@ def _hover_markdown(ls: NavLanguageServer, source: Source, line: int, column: in
             return f"```python\n{text_of(value.node)}\n```" + (f"\n\nan instance of {described}" if described else "")
         hit = ls.resolver.hit(value)
         if hit is not None:
-            return hover_text(hit, ls.resolver.file_source(hit.path, hit.module))
+            return hover_text(hit, ls.resolver.file_source(hit.path, hit.module), ls.resolver.delegate(hit.id))
     return ""
 
 

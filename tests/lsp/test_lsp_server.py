@@ -94,6 +94,7 @@ async def test_hover_shows_signature_docstring_and_notebook(client: LanguageClie
     assert "method Learner.fine_tune(self:Learner, epochs, base_lr=2e-3" in text
     assert "Fine tune with `Learner.freeze` for `freeze_epochs`" in text
     assert "14_callback.schedule.ipynb" in text
+    assert "`**kwargs` are passed to:\n```python\nmethod Learner.fit_one_cycle(self:Learner, n_epoch" in text
     hover = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), types.Position(*position_of(TRAINING_SCRIPT, "learn = ", 1))))
     assert "`fastai.learner.Learner`" in hover.contents.value
