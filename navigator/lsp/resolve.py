@@ -175,8 +175,9 @@ class Resolver:
         bound = _bindings_in(body, name) if body is not None else []
         if bound:
             return self._binding_values(source, bound[-1], cls)
-        for base in (cls.child_by_field_name("superclasses") or cls).named_children:
-            if base.type == "keyword_argument" or cls.child_by_field_name("superclasses") is None:
+        superclasses = cls.child_by_field_name("superclasses")
+        for base in superclasses.named_children if superclasses is not None else []:
+            if base.type == "keyword_argument":  # `metaclass=...`
                 continue
             for value in self.infer(source, base):
                 found = self.member(value, name)

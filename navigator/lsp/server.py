@@ -6,7 +6,6 @@ buffers themselves are re-parsed on every change, so answers follow the text bei
 """
 from __future__ import annotations
 
-import logging
 import os
 
 from lsprotocol import types
@@ -24,8 +23,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from navigator.queries import Symbol
     from tags.store import Index
-
-log = logging.getLogger(__name__)
 
 
 class NavLanguageServer(LanguageServer):
@@ -98,8 +95,9 @@ class NavLanguageServer(LanguageServer):
 
     # -- turning values into LSP answers ---------------------------------------------------------
     def location(self, value: Value) -> types.Location | None:
-        if value.kind == "local" and value.source is not None and value.node is not None:
-            return types.Location(uri_of(value.source.path), node_range(value.source, value.node))
+        if value.kind in ("local", "node", "node-instance") and value.source is not None and value.node is not None:
+            node = value.node.child_by_field_name("name") if value.kind != "local" else value.node  # a def: its name
+            return types.Location(uri_of(value.source.path), node_range(value.source, node or value.node))
         hit = self.resolver.hit(value)
         if hit is None:
             return None
@@ -198,6 +196,8 @@ def _hover_markdown(ls: NavLanguageServer, source: Source, line: int, column: in
                            if v.kind == "instance"] if value.node.parent is not None and value.node.parent.type == "assignment" else []
             described = ", ".join(f"`{h.full_name}`" for h in types_found if h is not None)
             return f"```python\n{text_of(value.node)}\n```" + (f"\n\nan instance of {described}" if described else "")
+        if value.kind == "node" and value.source is not None and value.node is not None:  # a def of the buffer
+            return f"```python\n{value.source.lines[value.node.start_point[0]].strip()}\n```"
         hit = ls.resolver.hit(value)
         if hit is not None:
             return hover_text(hit, ls.resolver.file_source(hit.path, hit.module), ls.resolver.delegate(hit.id))

@@ -166,3 +166,36 @@ async def test_bad_input_gives_empty_answers_and_the_server_lives_on(client: Lan
     script_uri = _open(client, tmp_path / "again.py", TRAINING_SCRIPT)
     found = await _definition(client, script_uri, *position_of(TRAINING_SCRIPT, "learn.fine_tune", 8))
     assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fine_tune(self:Learner"))]
+
+
+OWN_CLASSES = """\
+from fastai.vision.all import *
+
+
+class MyLearner(Learner):
+    def go(self):
+        self.fine_tune(1)
+
+
+def make() -> MyLearner:
+    ...
+
+
+m = make()
+m.go()
+m.fit_one_cycle(1)
+"""
+
+
+async def test_classes_of_the_buffer_reach_their_indexed_bases(client: LanguageClient, tmp_path: Path) -> None:
+    uri = _open(client, tmp_path / "own.py", OWN_CLASSES)
+    schedule = site_file("fastai", "callback/schedule.py")
+    found = await _definition(client, uri, *position_of(OWN_CLASSES, "m.go", 2))
+    assert [_where(loc) for loc in found] == [((tmp_path / "own.py").resolve(), 5)]
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(*position_of(OWN_CLASSES, "m.go", 2))))
+    assert hover.contents.value == "```python\ndef go(self):\n```"
+    found = await _definition(client, uri, *position_of(OWN_CLASSES, "self.fine_tune", 6))
+    assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fine_tune(self:Learner"))]
+    found = await _definition(client, uri, *position_of(OWN_CLASSES, "m.fit_one_cycle", 3))
+    assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fit_one_cycle(self:Learner"))]
