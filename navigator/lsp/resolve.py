@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tags.store import Index
 
 MAX_DEPTH = 8  # calls followed to type a value; deeper chains stay unknown
+MAX_NESTING = 60  # nested inferences across lookups and returns; past it a value stays unknown
 MAX_BY_NAME = 8  # a method name in more classes than this says nothing
 _RETURNS = re.compile(r"\)\s*->\s*(.+?)\s*$")
 
@@ -65,6 +66,8 @@ class Resolver:
         self._sources: dict[str, Source] = {}
         self._returns: dict[int, list[Value]] = {}
         self._active: set[int] = set()
+        self._attributes_active: set[tuple[int, str]] = set()
+        self._nesting = 0  # inferences in progress: lookups start again at depth 0, this bounds them all
         self._lines: dict[str, dict[int, int]] = {}
         self._hits: dict[int, Symbol | None] = {}
 
@@ -83,6 +86,8 @@ class Resolver:
             return [own] if own is not None else [Value("local", source=source, node=node)]
         if parent is not None and parent.type == "keyword_argument" and parent.child_by_field_name("name") == node:
             return []
+        if parent is not None and parent.type == "assignment" and parent.child_by_field_name("left") == node:
+            return [Value("local", source=source, node=node)]  # the binding site itself
         imported = self._in_import(source, node)
         if imported is not None:
             return imported
@@ -157,7 +162,9 @@ class Resolver:
             d = names.defs[value.def_id]
             if d.kind == "class":
                 found = names.class_member(d, name)
-                return [Value("def", found)] if found is not None else []
+                if found is not None:
+                    return [Value("def", found)]
+                return self._instance_attribute(d.id, name) if value.kind == "instance" else []
             if d.kind == "module":
                 return self._bindings(names.module_attribute(d.qualname, name))
             if d.kind == "variable" and d.alias_of and value.kind == "def":
@@ -165,6 +172,25 @@ class Resolver:
             return []
         if value.kind in ("node", "node-instance") and value.node is not None and value.source is not None:
             return self._node_member(value.source, value.node, name)
+        return []
+
+    def _instance_attribute(self, class_id: int, name: str) -> list[Value]:
+        """`obj.name` where the class's methods assign `self.name = ...`: what was assigned."""
+        key = (class_id, name)
+        if key in self._attributes_active:
+            return []
+        self._attributes_active.add(key)
+        try:
+            for owner in self.names.mro(self.names.defs[class_id]):
+                hit = self.hit(Value("def", owner))
+                source = self.file_source(hit.path, hit.module) if hit is not None else None
+                node = source.function_at_line(hit.line) if source is not None else None
+                for right in _self_assignments(node, name) if node is not None else []:
+                    values = self.infer(source, right)
+                    if values:
+                        return values
+        finally:
+            self._attributes_active.discard(key)
         return []
 
     def _node_member(self, source: Source, cls: Node, name: str) -> list[Value]:
@@ -192,14 +218,15 @@ class Resolver:
             if scope.type != "function_definition":
                 continue
             body = scope.child_by_field_name("body")
-            before = [b for b in _bindings_in(body, name) if b.start_byte < at.start_byte] if body else []
+            before = [b for b in _bindings_in(body, name) if b.end_byte <= at.start_byte] if body else []
             if before:
                 return Found(self._binding_values(source, before[-1], at), _target(before[-1]))
             param = _parameter(scope, name)
             if param is not None:
                 return Found(self._parameter_values(source, scope, param), param)
         bound = _bindings_in(source.tree.root_node, name)
-        earlier = [b for b in bound if b.start_byte < at.start_byte] or bound
+        earlier = [b for b in bound if b.end_byte <= at.start_byte] or [
+            b for b in bound if not b.start_byte <= at.start_byte < b.end_byte]  # `x = f(x)`: not itself
         if earlier:
             return Found(self._binding_values(source, earlier[-1], at), _target(earlier[-1]))
         return Found(self._global(source, name))
@@ -248,8 +275,15 @@ class Resolver:
     # -- typing values ---------------------------------------------------------------------------
     def infer(self, source: Source, expr: Node | None, depth: int = 0) -> list[Value]:
         """What an expression evaluates to, as far as the flow analysis can tell."""
-        if expr is None or depth > MAX_DEPTH:
+        if expr is None or depth > MAX_DEPTH or self._nesting > MAX_NESTING:
             return []
+        self._nesting += 1
+        try:
+            return self._infer(source, expr, depth)
+        finally:
+            self._nesting -= 1
+
+    def _infer(self, source: Source, expr: Node, depth: int) -> list[Value]:
         if expr.type == "identifier":
             return self.lookup(source, text_of(expr), expr).values
         if expr.type == "attribute":
@@ -444,6 +478,26 @@ def _bindings_in(block: Node, name: str) -> list[Node]:
                 found.append(child)
             stack.append(child)
     return sorted(found, key=lambda n: n.start_byte)
+
+
+def _self_assignments(cls: Node, name: str) -> list[Node]:
+    """The right-hand sides of `self.name = ...` in the methods of a class body, in order."""
+    found: list[Node] = []
+    stack = [cls.child_by_field_name("body")]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        for child in reversed(node.named_children):
+            if child.type == "class_definition":
+                continue
+            if child.type == "assignment":
+                left = child.child_by_field_name("left")
+                if left is not None and left.type == "attribute" and text_of(left.child_by_field_name("object")) == "self" \
+                        and text_of(left.child_by_field_name("attribute")) == name:
+                    found.append(child.child_by_field_name("right"))
+            stack.append(child)
+    return sorted((n for n in found if n is not None), key=lambda n: n.start_byte)
 
 
 def _assigns(assignment: Node, name: str) -> bool:

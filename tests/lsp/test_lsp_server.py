@@ -159,6 +159,10 @@ async def test_bad_input_gives_empty_answers_and_the_server_lives_on(client: Lan
     assert await _definition(client, uri, 1, 900) == []  # past the end of the line
     hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(400, 3)))
     assert hover is None
+    circular = "learn = learn.model\nlearn = learn.fine_tune(learn)\nlearn.fine_tune\n"  # `x = f(x)`, not x itself
+    circular_uri = _open(client, tmp_path / "circular.py", circular)
+    found = await _definition(client, circular_uri, 2, 8)  # untyped: nav's by-name guess, no endless lookup
+    assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fine_tune(self:Learner"))]
     missing = from_fs_path(str(tmp_path / "never-opened.py"))
     assert await _definition(client, missing, 0, 0) == []
     with pytest.raises(JsonRpcMethodNotFound):
