@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "callers": ("trace", "who calls a definition, as a tree"),
     "graph": ("graph", "export the whole static call graph (json, dot, or PyCG's callgraph.json)"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
+    "lsp": ("lsp", "a language server (stdio) for editors: definitions, hover, symbols, references, call hierarchy"),
     "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 

@@ -431,3 +431,9 @@ def enclosing(index: Index, path: str, line: int) -> Symbol | None:
     found = symbols_where(index, f"f.path = ? AND d.kind IN ({kinds}) AND d.first_line <= ? AND d.end_line >= ? "
                           "ORDER BY d.end_line - d.first_line, d.kind = 'module'", (path, line, line), 1)
     return found[0] if found else None
+
+
+def delegates_of(index: Index, def_id: int) -> str:
+    """The argument text of a definition's `@delegates(...)` decorator ("" without one)."""
+    row = next(index.rows("SELECT delegates FROM defs WHERE id = ?", (def_id,)), None)
+    return row[0] if row else ""

@@ -1,0 +1,85 @@
+"""Turning nav's records (index hits, nodes of a parsed text) into LSP ranges and items."""
+from __future__ import annotations
+
+import os
+import re
+
+from lsprotocol import types
+
+from navigator.lsp.source import Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from navigator.queries import Symbol
+
+SYMBOL_KINDS = {
+    "module": types.SymbolKind.Module, "class": types.SymbolKind.Class, "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method, "model": types.SymbolKind.Function, "variable": types.SymbolKind.Variable,
+}
+_NOTEBOOK_CELL = re.compile(r"^# %% (\S+\.ipynb)(?: (\S+))?")
+
+
+def uri_of(path: str) -> str:
+    from pygls.uris import from_fs_path
+
+    return from_fs_path(os.path.abspath(path)) or path
+
+
+def name_range(hit: Symbol, source: Source | None) -> types.Range:
+    """The range of a definition's name on its line (the whole line start when it cannot be found)."""
+    line = hit.line - 1
+    text = source.lines[line] if source is not None and 0 <= line < len(source.lines) else ""
+    start = text.find(hit.name, max(hit.col - 1, 0))
+    start = start if start >= 0 else max(hit.col - 1, 0)
+    return types.Range(types.Position(line, start), types.Position(line, start + len(hit.name)))
+
+
+def full_range(hit: Symbol) -> types.Range:
+    return types.Range(types.Position(max(hit.first_line, hit.line) - 1 if hit.first_line else hit.line - 1, 0),
+                       types.Position(max(hit.end_line, hit.line) - 1, 10_000))
+
+
+def node_range(source: Source, node) -> types.Range:
+    (start_row, start_col), (end_row, end_col) = node.start_point, node.end_point
+    return types.Range(types.Position(start_row, source.character(start_row, start_col)),
+                       types.Position(end_row, source.character(end_row, end_col)))
+
+
+def call_ranges(source: Source | None, name: str, lines: range) -> list[types.Range]:
+    """Where `name(` is called on the given 1-based lines of a file: call sites as ranges."""
+    if source is None:
+        return []
+    pattern = re.compile(rf"\b{re.escape(name)}\s*\(")
+    found = []
+    for number in lines:
+        if 0 < number <= len(source.lines):
+            for match in pattern.finditer(source.lines[number - 1]):
+                found.append(types.Range(types.Position(number - 1, match.start()),
+                                         types.Position(number - 1, match.start() + len(name))))
+    return found
+
+
+def notebook_origin(hit: Symbol, source: Source | None) -> str:
+    """`nbs/14_callback.schedule.ipynb, cell #9ade5de8`: the nbdev cell marker above a definition."""
+    if source is None:
+        return ""
+    for number in range(min(hit.first_line or hit.line, len(source.lines)) - 1, -1, -1):
+        match = _NOTEBOOK_CELL.match(source.lines[number])
+        if match:
+            notebook = os.path.normpath(match.group(1)).lstrip("./").replace("../", "")
+            return notebook + (f", cell {match.group(2)}" if match.group(2) else "")
+    return ""
+
+
+def hover_text(hit: Symbol, source: Source | None, delegate: Symbol | None = None) -> str:
+    """Markdown for a definition: signature, first docstring line, where it lives, its notebook."""
+    parts = [f"```python\n{hit.describe()}\n```"]
+    if delegate is not None:  # fastcore's @delegates: the keyword arguments `**kwargs` stands for
+        parts.append(f"`**kwargs` are passed to:\n```python\n{delegate.describe()}\n```")
+    if hit.doc:
+        parts.append(hit.doc.splitlines()[0])
+    parts.append(f"`{hit.full_name}`")
+    origin = notebook_origin(hit, source)
+    if origin:
+        parts.append(f"from notebook `{origin}`")
+    return "\n\n".join(parts)

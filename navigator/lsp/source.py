@@ -1,0 +1,106 @@
+"""One parsed Python text: an editor buffer or an indexed file read from disk.
+
+tree-sitter parses broken code too, so a buffer with syntax errors still resolves as far as
+it can. Positions are 0-based lines and byte columns, as tree-sitter counts them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Parser, Tree
+
+from tags.extract import extract
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.model import Definition, ImportRecord
+
+_PARSER = Parser(Language(tree_sitter_python.language()))
+SCOPE_TYPES = ("function_definition", "class_definition", "lambda")
+
+
+@dataclass
+class Source:
+    """A text with its syntax tree and, lazily, what `tags.extract` finds in it."""
+
+    path: str
+    text: str
+    module: str  # the indexed module name, or `__main__` for a file outside the roots
+    indexed: bool
+    tree: Tree = field(init=False)
+    _extracted: tuple | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.data = self.text.encode("utf-8", "replace")
+        self.tree = _PARSER.parse(self.data)
+        self.lines = self.text.splitlines()
+
+    def extraction(self) -> tuple[list[Definition], list[ImportRecord]]:
+        """The definitions and imports of the text, as the indexer would record them."""
+        if self._extracted is None:
+            is_package = os.path.basename(self.path) == "__init__.py"
+            definitions, _, imports, _, _ = extract(self.data, self.module, is_package)
+            self._extracted = (definitions, imports)
+        return self._extracted
+
+    def node_at(self, line: int, column: int) -> Node | None:
+        """The smallest named node at a 0-based line and byte column (None past the end)."""
+        if line < 0 or line >= max(len(self.lines), 1) or column < 0:
+            return None
+        root = self.tree.root_node
+        node = root.named_descendant_for_point_range((line, column), (line, column))
+        if node is not None and node.type != "identifier" and column > 0:
+            before = root.named_descendant_for_point_range((line, column - 1), (line, column - 1))
+            if before is not None and before.type == "identifier":  # cursor just after a name
+                node = before
+        return node
+
+    def byte_column(self, line: int, character: int) -> int:
+        """A character offset (code points) in a line as a byte column."""
+        if not 0 <= line < len(self.lines):
+            return character
+        return len(self.lines[line][:character].encode("utf-8"))
+
+    def character(self, line: int, byte_column: int) -> int:
+        """The reverse of `byte_column`."""
+        if not 0 <= line < len(self.lines):
+            return byte_column
+        return len(self.lines[line].encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+    def function_at_line(self, line: int) -> Node | None:
+        """The `def` or `class` statement whose name is on 1-based `line`."""
+        return self._scan(line - 1)
+
+    def _scan(self, row: int) -> Node | None:
+        """Fallback: every definition node, looking for the one whose keyword is on `row`."""
+        stack = [self.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.start_point[0] > row or node.end_point[0] < row:
+                continue
+            if node.type in ("function_definition", "class_definition") and _keyword_row(node) == row:
+                return node
+            stack.extend(node.named_children)
+        return None
+
+
+def _keyword_row(node: Node) -> int:
+    name = node.child_by_field_name("name")
+    return name.start_point[0] if name is not None else node.start_point[0]
+
+
+def enclosing_scopes(node: Node) -> list[Node]:
+    """The functions and classes around `node`, innermost first."""
+    scopes = []
+    current = node.parent
+    while current is not None:
+        if current.type in SCOPE_TYPES:
+            scopes.append(current)
+        current = current.parent
+    return scopes
+
+
+def text_of(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
