@@ -387,3 +387,16 @@ def enclosing(index: Index, path: str, line: int) -> Symbol | None:
     found = symbols_where(index, f"f.path = ? AND d.kind IN ({kinds}) AND d.first_line <= ? AND d.end_line >= ? "
                           "ORDER BY d.end_line - d.first_line, d.kind = 'module'", (path, line, line), 1)
     return found[0] if found else None
+
+
+# --- what comparing releases asks -----------------------------------------------------------
+
+def definitions_named(index: Index, name: str, limit: int = 1000) -> list[Symbol]:
+    """Every definition called exactly `name` (case matters), in module order."""
+    return symbols_where(index, "d.lname = ? AND d.name = ? AND d.kind != 'module' ORDER BY f.module, d.line",
+                         (name.lower(), name), limit)
+
+
+def module_definitions(index: Index, module: str) -> list[Symbol]:
+    """The definitions of the file of `module` (the module itself excluded), in source order."""
+    return symbols_where(index, "f.module = ? AND d.kind != 'module' ORDER BY d.line, d.col", (module,), 100_000)

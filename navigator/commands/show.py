@@ -9,7 +9,7 @@ import sys
 
 from navigator.output import candidate_line, print_source, warn
 from navigator.queries import Symbol, resolve
-from navigator.session import query
+from navigator.session import add_release_option, query
 from tags.errors import NavError
 from tags.kinds import DEFINITION_KINDS
 
@@ -19,10 +19,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     if command == "show":
         parser.add_argument("--all", action="store_true", help="show every definition of that name")
+    add_release_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind))
+    best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind), release=args.release)
     if args.command == "open":
         return open_in_editor(best)
     for symbol in [best, *others] if getattr(args, "all", False) else [best]:

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from navigator.output import use_colour, warn
-from navigator.session import query
+from navigator.session import add_release_option, query
 from navigator.trace.static import resolve_one
 from tags.errors import NavError
 
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--compare", action="store_true",
                             help="live: list observed calls the static graph lacks, and static calls not taken")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_release_option(parser)
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE; .svg/.png/.pdf are rendered with Graphviz")
@@ -62,7 +63,7 @@ def _tree(args: argparse.Namespace) -> int:
         symbol = resolve_one(index, args.symbol)
         return (trace.callees if outward else trace.callers)(index, symbol, depth)
 
-    root = query(action)
+    root = query(action, release=args.release)
     emit_tree(args, root, outward)
     if not root.children:
         warn(f"no {'calls from' if outward else 'callers of'} {root.qualname} in the indexed sources")
@@ -89,7 +90,7 @@ def _paths(args: argparse.Namespace) -> int:
         source, target = resolve_one(index, args.symbol), resolve_one(index, args.to)
         return source, target, trace.call_paths(index, source, target, args.max_paths)
 
-    source, target, paths = query(action)
+    source, target, paths = query(action, release=args.release)
     graph = render.paths_graph(paths)
     texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
              "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
@@ -116,6 +117,8 @@ def _live(args: argparse.Namespace) -> int:
 
     if args.to:
         raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.release:
+        raise NavError("--release reads an unpacked release, which is never run; it cannot be combined with --live")
     if args.live_script is not None and not os.path.isfile(args.live_script):
         raise NavError(f"--live-script {args.live_script}: no such file")
     under = args.under or args.symbol
