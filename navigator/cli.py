@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
     "callers": ("trace", "who calls a definition, as a tree"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
+    "diff": ("diff", "unified diff of a definition between two releases; --summary for a module"),
+    "history": ("diff", "the releases in which a definition's text changed, with dates"),
     "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 
