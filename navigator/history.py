@@ -62,9 +62,9 @@ def prefetch(releases: list[Release], progress: bool = True) -> None:
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from tags.progress import Progress
-    from tags.releases import release_home, unpacked_root, with_release_index
+    from tags.releases import is_indexed, unpacked_root, with_release_index
 
-    missing = [r for r in releases if not (release_home(r) / "indexed").is_file()]
+    missing = [r for r in releases if not is_indexed(r)]
     if not missing:
         return
     label = f"{missing[0].package} releases"

@@ -217,19 +217,45 @@ def with_release_index(release: Release, action: Callable[[Index], T], progress:
 
     def run(index: Index) -> T:
         marker = home / _MARKER
-        if not marker.is_file() or not index.roots():
+        stamp = _extractor_stamp()
+        if not index.roots() or _read(marker) != stamp:
             _index_once(index, root, progress)
-            marker.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
+            marker.write_text(stamp)
         return action(index)
 
     return with_index(run, str(home))
 
 
 def _index_once(index: Index, root: Root, progress: bool) -> None:
+    """Parse every file of the release (again, when nav's extractor changed since)."""
     from tags.indexer import refresh
 
-    stored = index.add_root(root)
-    refresh(index, [stored], progress=progress)
+    stored = next((r for r in index.roots() if r.path == root.path), None) or index.add_root(root)
+    refresh(index, [stored], progress=progress, force=True)
+
+
+def _extractor_stamp() -> str:
+    """What a release's index was built with: the schema and the extractor's source. A release's
+    files never change, so only a new nav can make its index stale."""
+    import hashlib
+
+    from tags import extract
+    from tags.store import SCHEMA_VERSION
+
+    with open(extract.__file__, "rb") as handle:
+        return f"schema {SCHEMA_VERSION} extract {hashlib.sha1(handle.read()).hexdigest()[:12]}"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def is_indexed(release: Release) -> bool:
+    """Whether the release's index is complete and built by this nav (no work to do)."""
+    return _read(release_home(release) / _MARKER) == _extractor_stamp()
 
 
 def indexed_releases() -> list[Release]:
@@ -255,10 +281,16 @@ def list_releases(package: str, refresh: bool = False) -> list[ReleaseInfo]:
         return saved[1]
     try:
         fetched = _fetch_list(package)
-    except OSError:
+    except OSError as err:
         if saved is not None:
             return saved[1]
-        return [ReleaseInfo(v) for v in cached_versions(package) if is_final(v)]
+        offline = [ReleaseInfo(v) for v in cached_versions(package) if is_final(v)]
+        if not offline:
+            raise NavError(f"cannot reach the package index for the releases of {package} ({_first_line(err)}), "
+                           "and none are cached", exit_code=OFFLINE) from err
+        print(f"nav: the package index cannot be reached; using the {len(offline)} cached releases of {package}",
+              file=sys.stderr)
+        return offline
     from tags.atomic import write_json_atomic
 
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -328,3 +360,8 @@ def _pip_index_versions(package: str) -> list[str]:
     if "No matching distribution" in proc.stderr:
         return []
     raise OSError(proc.stderr.strip().splitlines()[-1:] or "pip index versions failed")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:120] if text else type(err).__name__
