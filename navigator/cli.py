@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timm-stats": ("timm_stats", "the input mean/std of every pretrained timm model, grouped; --model NAME"),
     "trace": ("trace", "call tree of a definition, call paths (--to), or a live runtime trace (--live)"),
     "callers": ("trace", "who calls a definition, as a tree"),
+    "graph": ("graph", "export the whole static call graph (json, dot, or PyCG's callgraph.json)"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
     "diff": ("diff", "unified diff of a definition between two releases; --summary for a module"),
     "history": ("diff", "the releases in which a definition's text changed, with dates"),

@@ -289,6 +289,23 @@ def edges_from(index: Index, caller_id: int) -> list[CallEdge]:
     return [CallEdge(*row) for row in rows]
 
 
+class OutsideCall(namedtuple("OutsideCall", "callee line path count")):
+    """Calls one definition makes of a builtin or of code outside the index, by the callee's dotted name."""
+
+    __slots__ = ()
+    callee: str  # `<builtin>.len`, `torch.cat`
+    line: int  # the first such call site
+    path: str
+    count: int  # call sites
+
+
+def outside_calls_from(index: Index, caller_id: int) -> list[OutsideCall]:
+    """The builtins and outside code a definition calls (`ext_edges`), first call site first."""
+    rows = index.rows("SELECT e.callee, min(e.line), f.path, count(*) FROM ext_edges e JOIN files f ON f.id = e.file_id "
+                      "WHERE e.caller_id = ? GROUP BY e.callee ORDER BY min(e.line), e.callee", (caller_id,))
+    return [OutsideCall(*row) for row in rows]
+
+
 def edges_to(index: Index, callee_id: int) -> list[CallEdge]:
     """The calls that reach a definition, in call-site order."""
     rows = index.rows(f"{_EDGE_SQL} WHERE e.callee_id = ? ORDER BY e.line, e.col, e.rank", (callee_id,))

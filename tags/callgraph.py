@@ -6,9 +6,22 @@ Each resolved file remembers the file digest it was resolved from and the module
 names its resolution consulted (`graph_deps`); after a refresh only the files whose own text
 changed, or whose consulted names may mean something else now, are resolved again.
 
+Edges come from the points-to analysis (`tags.pointsto`) first: what each call expression
+can hold, through assignments, parameters, returns, attributes, containers and imports.
+Calls of builtins and of code outside the index go to `ext_edges` by name. A call site the
+analysis resolves to nothing falls back to the name-based resolver below.
+
+Incremental strategy: files are grouped into components connected by imports (either
+direction); an edit re-solves the whole component(s) of the changed or removed files, plus the
+files whose by-name fallback consulted a method name the change touches (`graph_deps`).
+Points-to facts flow only along imports, so files outside those components cannot change.
+
 How an edge was resolved:
-- `exact`: the name binds statically (a local or module-level definition, an import, a
-  `Class.attr`, a class instantiation and its `__init__`);
+- `forward`, `event`, `higher-order`: found by the points-to analysis through an idiom: an
+  `nn.Module` instance called runs `forward`; `getcallable(self, event_name)` reaches the
+  callbacks' `before_*`/`after_*` methods; a function handed to outside code is called by it;
+- `exact`: found by the points-to analysis, or the name binds statically (a local or
+  module-level definition, an import, a `Class.attr`, a class instantiation and its `__init__`);
 - `inferred`: through `self`/`cls`/`super()`, where a subclass could override;
 - `by-name`: `obj.meth()` on an object of unknown type, matched by method name across the
   indexed classes (ranked: same module, then same package, then public classes).
@@ -27,7 +40,7 @@ if TYPE_CHECKING:
     from tags.names import Binding, Names
     from tags.store import Index
 
-RESOLVER_VERSION = 7  # bump when resolution rules change: stored edges are then rebuilt
+RESOLVER_VERSION = 8  # bump when resolution rules change: stored edges are then rebuilt
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -187,30 +200,59 @@ def ensure_graph(index: Index) -> GraphReport:
 
 def _rebuild(index: Index, changed: dict, removed: dict, report: GraphReport) -> None:
     from tags.names import Names
+    from tags.pointsto.indexed import solve_files
 
     names = Names(index)
     to_resolve = set(changed) | _dependents(index, names, changed, removed)
+    to_resolve = _components(index, names, to_resolve, removed)
     to_resolve = {fid for fid in to_resolve if fid in names.file_module}
     gone = [(fid,) for fid in to_resolve | set(removed)]
-    for table in ("edges", "graph_deps", "graph_files"):
+    for table in ("edges", "ext_edges", "graph_deps", "graph_files"):
         index.db.executemany(f"DELETE FROM {table} WHERE file_id=?", gone)
     calls: dict[int, list[tuple]] = defaultdict(list)
     for row in index.rows("SELECT file_id, def_id, callee, line, col FROM calls"):
         if row[0] in to_resolve:
             calls[row[0]].append(row[1:])
-    digests = dict(index.rows("SELECT id, digest FROM files"))
+    files = {row[0]: row[1:] for row in index.rows("SELECT id, module, path, digest FROM files")}
+    solved = solve_files(names, {fid: files[fid][:2] for fid in to_resolve})
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
-            edges = _resolve_file(resolver, file_id, calls.get(file_id, ()))
+            unresolved = [c for c in calls.get(file_id, ()) if (c[2], c[3]) not in solved.sites[file_id]]
+            edges = solved.edges[file_id] + _resolve_file(resolver, file_id, unresolved)
             index.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
+            index.db.executemany("INSERT INTO ext_edges VALUES (?,?,?,?,?)", solved.ext[file_id])
             index.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(file_id, d) for d in names.deps])
             index.db.execute("INSERT INTO graph_files VALUES (?,?,?,?)",
-                             (file_id, names.file_module[file_id], digests[file_id], _method_names(names, file_id)))
+                             (file_id, names.file_module[file_id], files[file_id][2], _method_names(names, file_id)))
             report.call_sites += len(calls.get(file_id, ()))
-            report.edges += len(edges)
+            report.edges += len(edges) + len(solved.ext[file_id])
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+
+
+def _components(index: Index, names: Names, seeds: set[int], removed: dict) -> set[int]:
+    """The files import-connected (either direction, transitively) to the seeds or to removed modules."""
+    file_of = {module: fid for fid, module in names.file_module.items()}
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    removed_modules = {row[0] for row in removed.values()}
+    touched = set(seeds)
+    for file_id, source, name in index.rows("SELECT file_id, module, name FROM imports"):
+        prefixes = [source.rsplit(".", n)[0] for n in range(source.count(".") + 1)]  # `import a.b` runs `a`
+        for target in (f"{source}.{name}" if name and name != "*" else None, *prefixes):
+            other = file_of.get(target) if target else None
+            if other is not None and other != file_id:
+                neighbours[file_id].add(other)
+                neighbours[other].add(file_id)
+            if target in removed_modules:
+                touched.add(file_id)
+    result, todo = set(touched), list(touched)
+    while todo:
+        for other in neighbours.get(todo.pop(), ()):
+            if other not in result:
+                result.add(other)
+                todo.append(other)
+    return result
 
 
 def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[tuple]) -> list[tuple]:

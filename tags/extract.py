@@ -234,12 +234,10 @@ class _FileExtractor:
                 definition.kind = "model"
             elif name in _METHOD_FLAGS:
                 flags.append(name)
-        if not patch_targets:
-            first_name, annotation = _first_param_annotation(params)
-            if annotation and ("patch" in flags or first_name in ("self", "cls")):
+        if not patch_targets and "patch" in flags:  # only a decorator makes a patch: not `def f(cls:PILBase=...)`
+            _, annotation = _first_param_annotation(params)
+            if annotation:
                 patch_targets = _patch_targets(annotation)
-                if "patch" not in flags:
-                    flags.append("patch")
         definition.flags = tuple(flags)
         if patch_targets:
             definition.scope = patch_targets[0]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 2  # 2: the call graph (edges, graph_files, graph_deps)
+SCHEMA_VERSION = 3  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 
@@ -59,6 +59,11 @@ CREATE TABLE edges(
 CREATE INDEX edges_caller ON edges(caller_id);
 CREATE INDEX edges_callee ON edges(callee_id);
 CREATE INDEX edges_file ON edges(file_id);
+CREATE TABLE ext_edges(
+    caller_id INTEGER NOT NULL, callee TEXT NOT NULL, file_id INTEGER NOT NULL,
+    line INTEGER NOT NULL, col INTEGER NOT NULL);
+CREATE INDEX ext_edges_caller ON ext_edges(caller_id);
+CREATE INDEX ext_edges_file ON ext_edges(file_id);
 CREATE TABLE graph_files(file_id INTEGER PRIMARY KEY, module TEXT NOT NULL, digest TEXT NOT NULL, names TEXT NOT NULL);
 CREATE TABLE graph_deps(file_id INTEGER NOT NULL, dep TEXT NOT NULL);
 CREATE INDEX graph_deps_dep ON graph_deps(dep);

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--under", metavar="SYMBOL", help="live: only the calls made under this definition")
         parser.add_argument("--compare", action="store_true",
                             help="live: list observed calls the static graph lacks, and static calls not taken")
+    if command == "trace":
+        parser.add_argument("--builtins", action="store_true",
+                            help="also show calls of builtins and of code outside the index (len, torch.cat)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_release_option(parser)
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
@@ -61,7 +64,9 @@ def _tree(args: argparse.Namespace) -> int:
 
     def action(index: Index):
         symbol = resolve_one(index, args.symbol)
-        return (trace.callees if outward else trace.callers)(index, symbol, depth)
+        if outward:
+            return trace.callees(index, symbol, depth, builtins=getattr(args, "builtins", False))
+        return trace.callers(index, symbol, depth)
 
     root = query(action, release=args.release)
     emit_tree(args, root, outward)
@@ -87,10 +92,10 @@ def _paths(args: argparse.Namespace) -> int:
     from navigator.trace import static as trace
 
     def action(index: Index):
-        source, target = resolve_one(index, args.symbol), resolve_one(index, args.to)
-        return source, target, trace.call_paths(index, source, target, args.max_paths)
+        source, targets = resolve_one(index, args.symbol), trace.resolve_all(index, args.to)
+        return source, targets, trace.call_paths_to_any(index, source, targets, args.max_paths)
 
-    source, target, paths = query(action, release=args.release)
+    source, targets, paths = query(action, release=args.release)
     graph = render.paths_graph(paths)
     texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
              "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
@@ -98,7 +103,8 @@ def _paths(args: argparse.Namespace) -> int:
         texts = {fmt: render.paths_json(paths) + "\n" for fmt in texts}
     _emit(render.write_output(texts, graph, args.format, args.output))
     if not paths:
-        warn(f"no call path from {source.full_name} to {target.full_name} in the static call graph")
+        names = ", ".join(t.full_name for t in targets[:5]) + (f" (and {len(targets) - 5} more)" if len(targets) > 5 else "")
+        warn(f"no call path from {source.full_name} to {names} in the static call graph")
         return 1
     return 0
 

@@ -50,7 +50,8 @@ def paths_text(paths: list[list[PathStep]], colour: bool = False) -> str:
     """Each path as numbered steps: `qualname  path:line` of the call leading on (the definition at the end)."""
     out = []
     for number, steps in enumerate(paths, 1):
-        out.append(paint(f"path {number}: {len(steps) - 1} call(s)", "kind", colour))
+        reached = f" to {steps[-1].module}.{steps[-1].qualname}" if steps else ""
+        out.append(paint(f"path {number}: {len(steps) - 1} call(s){reached}", "kind", colour))
         for position, step in enumerate(steps):
             last = position == len(steps) - 1
             where = _where(step.path, step.line if last else step.call_line)

@@ -16,6 +16,7 @@ from navigator.queries import (
     edges_into,
     edges_to,
     exact_hits,
+    outside_calls_from,
     symbol_by_id,
 )
 from tags.callgraph import BY_NAME, ensure_graph
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
     from tags.store import Index
 
-HOW_ORDER = {"exact": 0, "inferred": 1, "by-name": 2, "observed": 0}
+# how an edge was found, best first; the points-to analysis labels its edges exact, or by the idiom
+HOW_ORDER = {"exact": 0, "observed": 0, "inferred": 1, "forward": 1, "event": 1, "delegate": 1, "higher-order": 1, "by-name": 2}
 MAX_SEARCH = 200_000  # partial paths explored before a path query gives up on finding more
 
 
@@ -111,16 +113,23 @@ class PathStep:
                 "line": self.line, "call_line": self.call_line, "how": self.how}
 
 
+def resolve_all(index: Index, symbol: str) -> list[Symbol]:
+    """Every definition `symbol` names equally well; a full dotted name (`to_import.func`) names only itself."""
+    best, *others = exact_hits(index, symbol)
+    tied = [best.symbol, *(hit.symbol for hit in others if hit.tier == best.tier)]
+    exact = [found for found in tied if found.full_name == symbol]
+    return exact if len(exact) == 1 else tied
+
+
 def resolve_one(index: Index, symbol: str) -> Symbol:
     """The one definition `symbol` names; several equally good ones are an error listing them."""
-    best, *others = exact_hits(index, symbol)
-    tied = [hit.symbol for hit in others if hit.tier == best.tier]
+    best, *tied = resolve_all(index, symbol)
     if tied:
-        listed = "\n".join(candidate_line(s) for s in [best.symbol, *tied][:15])
+        listed = "\n".join(candidate_line(s) for s in [best, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
         raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
                        exit_code=1)
-    return best.symbol
+    return best
 
 
 class _Symbols:
@@ -188,21 +197,36 @@ def _node_key(node: TraceNode) -> object:
     return node.def_id if node.def_id is not None else (node.path, node.line, node.qualname)
 
 
-def _tree(index: Index, symbol: Symbol, depth: int, outward: bool) -> TraceNode:
+def _outside_nodes(index: Index, def_id: int) -> list[TraceNode]:
+    """Calls of builtins and of code outside the index (`<builtin>.len`, `torch.cat`), as leaves."""
+    return [TraceNode(None, ObservedFunction("", 0, call.callee), call_line=call.line, call_path=call.path,
+                      how="exact", count=call.count)
+            for call in outside_calls_from(index, def_id)]
+
+
+def _tree(index: Index, symbol: Symbol, depth: int, outward: bool, builtins: bool = False) -> TraceNode:
     ensure_graph(index)
     symbols = _Symbols(index)
 
     def children_of(parent: TraceNode) -> list[TraceNode]:
-        return [TraceNode(symbols.get(link.other_id), call_line=link.line, call_path=link.path, how=link.how,
-                          count=link.count)
-                for link in _links(index, parent.def_id, outward)]
+        if parent.def_id is None:  # a builtin or outside callee: a leaf
+            return []
+        found = [TraceNode(symbols.get(link.other_id), call_line=link.line, call_path=link.path, how=link.how,
+                           count=link.count)
+                 for link in _links(index, parent.def_id, outward)]
+        if builtins and outward:
+            found = sorted(found + _outside_nodes(index, parent.def_id), key=lambda node: node.call_line or 0)
+        return found
 
     return expand_tree(TraceNode(symbol), depth, children_of)
 
 
-def callees(index: Index, symbol: Symbol, depth: int = 2) -> TraceNode:
-    """What `symbol` calls, and what those call, `depth` levels deep (breadth first, each node once)."""
-    return _tree(index, symbol, depth, outward=True)
+def callees(index: Index, symbol: Symbol, depth: int = 2, builtins: bool = False) -> TraceNode:
+    """What `symbol` calls, and what those call, `depth` levels deep (breadth first, each node once).
+
+    Calls of builtins and outside code are left out unless `builtins`.
+    """
+    return _tree(index, symbol, depth, outward=True, builtins=builtins)
 
 
 def callers(index: Index, symbol: Symbol, depth: int = 2) -> TraceNode:
@@ -257,6 +281,16 @@ def call_paths(index: Index, source: Symbol, target: Symbol, max_paths: int = 5)
             if callee in distance and callee not in path:
                 heapq.heappush(queue, (len(path) + distance[callee], guesses + (how == BY_NAME), path + (callee,)))
     return [_steps(index, graph, path) for path in found]
+
+
+def call_paths_to_any(index: Index, source: Symbol, targets: list[Symbol], max_paths: int = 5) -> list[list[PathStep]]:
+    """Call paths to whichever of `targets` (an ambiguous `--to` name) they reach; shortest first overall.
+
+    Each path ends at the target it reached, so the last step names it.
+    """
+    found = [path for target in targets for path in call_paths(index, source, target, max_paths)]
+    found.sort(key=lambda steps: (len(steps), sum(step.how == BY_NAME for step in steps)))
+    return found[:max_paths]
 
 
 def _steps(index: Index, graph: dict, path: tuple[int, ...]) -> list[PathStep]:

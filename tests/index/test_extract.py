@@ -93,7 +93,7 @@ def test_classes_methods_and_nested_functions() -> None:
 
 
 def test_signature_is_one_line_without_comments_and_doc_is_first_line() -> None:
-    fit = by_qualname(definitions()["defs"])["Learner.fit"][0]
+    fit = by_qualname(definitions()["defs"])["fit"][0]
     assert fit.signature == "(self: Learner, epochs, lr=1e-3,) -> None"
     assert fit.doc == "Fit `epochs` epochs."
     assert (fit.line, fit.end_line) == (23, 31)
@@ -108,8 +108,17 @@ def test_fastai_patch_idioms_make_methods() -> None:
     assert "patch" in n_epoch.flags and "property" in n_epoch.flags
     show = found["TensorImage.show"][0]
     assert "also:TensorMask" in show.flags
-    # `self: Learner` without @patch at module level is also a method of Learner
-    assert found["Learner.fit"][0].kind == "method"
+    # `self: Learner` without @patch is a plain function: only the decorator makes a patch
+    assert (found["fit"][0].kind, found["fit"][0].scope) == ("function", "")
+
+
+def test_an_annotated_first_parameter_without_patch_is_no_method() -> None:
+    """fastai's `def ImageBlock(cls:PILBase=PILImage)` once became the method `PILBase.ImageBlock`."""
+    source = b"def ImageBlock(cls:PILBase=PILImage):\n    return TransformBlock(type_tfms=cls.create)\n"
+    found = by_qualname(definitions(source, "fastai.vision.data")["defs"])
+    assert "PILBase.ImageBlock" not in found
+    assert (found["ImageBlock"][0].kind, found["ImageBlock"][0].line, "patch" in found["ImageBlock"][0].flags) == (
+        "function", 1, False)
 
 
 def test_dispatch_overloads_are_separate_entries() -> None:
@@ -151,8 +160,8 @@ def test_call_sites_know_their_enclosing_definition_and_position() -> None:
     result = definitions()
     defs, calls = result["defs"], result["calls"]
     where = {(c.callee, c.line, c.col): defs[c.scope].qualname for c in calls}
-    assert where[("self.dls.add_tfms", 31, 5)] == "Learner.fit"
-    assert where[("Normalize.from_stats", 31, 24)] == "Learner.fit"
+    assert where[("self.dls.add_tfms", 31, 5)] == "fit"
+    assert where[("Normalize.from_stats", 31, 24)] == "fit"
     assert where[("helper", 19, 9)] == "Learner.__init__"
     assert where[("_create_resnet", 50, 12)] == "resnet18"
     decorator_call = [c for c in calls if c.callee == "delegates"][0]

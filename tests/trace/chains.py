@@ -125,16 +125,45 @@ CHAINS: dict[str, list[Hop]] = {
     "cnn_learner -> vision_learner": [
         (L + "cnn_learner", L + "vision_learner", "return vision_learner(*args"),
     ],
+    # points-to: the model class is passed as an argument and called as `model_cls(**kwargs)`
+    "build_model_with_cfg -> ResNet (model_cls parameter)": [
+        ("timm.models._builder.build_model_with_cfg", "timm.models.resnet.ResNet.__init__", "model = model_cls(**kwargs)"),
+    ],
+    # a method passed by reference and called later: `self._with_events(self._do_fit, 'fit', ...)` then `f()`
+    "Learner._with_events -> _do_fit (method passed by reference)": [
+        ("fastai.learner.Learner._with_events", "fastai.learner.Learner._do_fit", "try: self(f'before_{event_type}');  f()"),
+    ],
+    # higher-order: a method handed to fastcore's `L.map` is called by it (label `higher-order`)
+    "Learner.__call__ -> _call_one (L.map)": [
+        ("fastai.learner.Learner.__call__", "fastai.learner.Learner._call_one",
+         "def __call__(self, event_name): L(event_name).map(self._call_one)"),
+    ],
+    # callback events dispatched by name: `getcallable(self, event_name)()` (label `event`)
+    "Callback.__call__ -> TrainEvalCallback.before_fit (event)": [
+        ("fastai.callback.core.Callback.__call__", "fastai.callback.core.TrainEvalCallback.before_fit",
+         "try: res = getcallable(self, event_name)()"),
+        ("fastai.callback.core.Callback.__call__", "fastai.callback.core.TrainEvalCallback.after_batch",
+         "try: res = getcallable(self, event_name)()"),
+    ],
+    # `self.x = ...` on a class with `__setattr__` runs it (fastai's Callback.__setattr__ guards learner attributes)
+    "Recorder.before_fit -> Callback.__setattr__": [
+        ("fastai.learner.Recorder.before_fit", "fastai.callback.core.Callback.__setattr__",
+         "self.lrs,self.iters,self.losses,self.values = [],[],[],[]"),
+    ],
+    # nn.Module.__call__ -> forward: `self.model(...)` reaches the model class's forward (label `forward`)
+    "Learner._do_one_batch -> TabularModel.forward (nn.Module call)": [
+        ("fastai.learner.Learner._do_one_batch", "fastai.tabular.model.TabularModel.forward", "self.pred = self.model(*self.xb)"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).
 MISSED: dict[str, list[Hop]] = {
-    # the model class is passed as an argument and called as `model_cls(**kwargs)`
-    "build_model_with_cfg -> ResNet (model_cls parameter)": [
-        ("timm.models._builder.build_model_with_cfg", "timm.models.resnet.ResNet.__init__", "model = model_cls(**kwargs)"),
-    ],
-    # `arch` is a parameter holding a function: `arch(pretrained=pretrained)`
+    # `arch` holds whatever the user passes to vision_learner; no library code passes timm's resnet18
     "create_vision_model -> arch(...)": [
         (L + "create_vision_model", "timm.models.resnet.resnet18", "model = arch(pretrained=pretrained)"),
+    ],
+    # the callbacks live in fastcore's `L` (not analysed): which `cb` objects the loop calls is unknown
+    "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
+        ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
     ],
 }

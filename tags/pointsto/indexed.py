@@ -1,0 +1,118 @@
+"""The points-to call graph of indexed files, as rows for the index's `edges` and `ext_edges` tables.
+
+The analysis names scopes by module and nesting (`fastai.learner.Learner.fit`); each indexed
+definition gets the same name from its parent chain, so an analysed edge maps onto definition
+ids. A call inside a scope the index does not hold (a lambda, a comprehension) belongs to the
+nearest indexed definition around it. Calls of builtins and of code outside the analysed files
+go to `ext_edges` with the callee's dotted name.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from tags.pointsto.solver import CallGraph, analyse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tags.names import Names
+
+EXACT = "exact"
+_CALLABLE_KINDS = ("function", "method", "class", "model")
+
+
+@dataclass
+class SolvedFiles:
+    """Edge rows per file: `edges` (caller, callee, file, line, col, how, rank), `ext` (caller, name, file, line, col)."""
+
+    edges: dict[int, list[tuple]] = field(default_factory=dict)
+    ext: dict[int, list[tuple]] = field(default_factory=dict)
+    sites: dict[int, set[tuple[int, int]]] = field(default_factory=dict)  # file -> (line, col) the analysis resolved
+    graph: CallGraph | None = None
+
+
+def analysis_names(names: Names) -> dict[str, int]:
+    """Each indexed definition by the name the analysis gives its scope."""
+    found: dict[int, str] = {}
+
+    def name_of(def_id: int) -> str:
+        known = found.get(def_id)
+        if known is not None:
+            return known
+        d = names.defs[def_id]
+        if d.kind == "module" or d.parent is None or d.parent not in names.defs:
+            result = d.qualname if d.kind == "module" else f"{d.module}.{d.qualname}"
+        else:
+            result = f"{name_of(d.parent)}.{d.name}"
+        found[def_id] = result
+        return result
+
+    by_name: dict[str, int] = {}
+    for def_id, d in names.defs.items():
+        if d.kind == "module" or d.kind in _CALLABLE_KINDS:
+            by_name.setdefault(name_of(def_id), def_id)
+    return by_name
+
+
+def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool]]:
+    """module -> (text, is a package) for the files given as id -> (module, path); unreadable ones are left out."""
+    sources: dict[str, tuple[str, bool]] = {}
+    for module, path in files.values():
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                sources[module] = (handle.read(), os.path.basename(path) == "__init__.py")
+        except OSError:
+            continue
+    return sources
+
+
+def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
+    """Analyse the files (id -> (module, path)) together and map the edges onto definition ids."""
+    graph = analyse(read_sources(files))
+    by_name = analysis_names(names)
+    module_file = {module: file_id for file_id, (module, _) in files.items()}
+    solved = SolvedFiles(graph=graph)
+    for file_id in files:
+        solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
+    enclosing: dict[str, int | None] = {}
+    for edge in graph.edges:
+        caller = _nearest(edge.caller, by_name, enclosing)
+        if caller is None:
+            continue
+        file_id = names.defs[caller].file_id
+        if file_id not in solved.edges:
+            continue
+        solved.sites[file_id].add((edge.line, edge.col))
+        callee = by_name.get(edge.callee)
+        if callee is not None and edge.kind in ("function", "class", "init"):
+            how = EXACT if edge.how == "points-to" else edge.how  # or the idiom: forward, event, higher-order
+            solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
+        elif edge.kind in ("builtin", "external") and edge.callee.partition(".")[0] not in module_file:
+            solved.ext[file_id].append((caller, edge.callee, file_id, edge.line, edge.col))
+    for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
+        solved.edges[file_id] = _best_per_site(solved.edges[file_id])
+        solved.ext[file_id] = sorted(set(solved.ext[file_id]))
+    return solved
+
+
+def _best_per_site(rows: list[tuple]) -> list[tuple]:
+    """One edge row per (caller, callee, line, col): the first label in sorted order wins (`exact` first)."""
+    best: dict[tuple, tuple] = {}
+    for row in sorted(rows, key=lambda r: (r[5] != EXACT, r[5])):
+        best.setdefault((row[0], row[1], row[3], row[4]), row)
+    return sorted(best.values(), key=lambda r: (r[3], r[4], r[1]))
+
+
+def _nearest(scope: str, by_name: dict[str, int], cache: dict[str, int | None]) -> int | None:
+    """The indexed definition for an analysed scope, or the nearest one around it."""
+    if scope in cache:
+        return cache[scope]
+    found = by_name.get(scope)
+    rest = scope
+    while found is None and "." in rest:
+        rest = rest.rpartition(".")[0]
+        found = by_name.get(rest)
+    cache[scope] = found
+    return found

@@ -1,0 +1,171 @@
+"""The scopes of a program: modules, classes, functions and lambdas, with the names each binds.
+
+Collected once from Python's `ast` before solving, so the solver's passes only evaluate.
+A scope's qualified name is what the call graph prints: `main.A.func`, `main.func.<lambda1>`.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+MODULE, CLASS, FUNCTION, LAMBDA = "module", "class", "function", "lambda"
+MAX_AST_DEPTH = 400  # deeper expressions (generated code) are not walked: no RecursionError
+
+
+@dataclass
+class Scope:
+    """One scope: its body and what it binds locally (parameters included)."""
+
+    name: str  # qualified: `pkg.mod.Cls.meth`
+    kind: str
+    module: str
+    node: ast.AST
+    parent: "Scope | None"
+    locals: set[str] = field(default_factory=set)
+    globals: set[str] = field(default_factory=set)  # names declared `global` / `nonlocal`
+    params: list[str] = field(default_factory=list)  # positional, in order
+    vararg: str = ""
+    kwarg: str = ""
+    kwonly: list[str] = field(default_factory=list)
+    decorators: list[str] = field(default_factory=list)  # the decorators' last dotted names
+    line: int = 1
+    patched_into: list[str] = field(default_factory=list)  # classes a fastcore `@patch` adds it to
+
+    @property
+    def is_method(self) -> bool:
+        return self.kind == FUNCTION and (self.parent is not None and self.parent.kind == CLASS or bool(self.patched_into))
+
+    @property
+    def owners(self) -> list[str]:
+        """The classes this method belongs to: its class, or the classes it is patched into."""
+        if self.parent is not None and self.parent.kind == CLASS:
+            return [self.parent.name]
+        return self.patched_into
+
+    @property
+    def static(self) -> bool:
+        return "staticmethod" in self.decorators
+
+    @property
+    def classmethod(self) -> bool:
+        return "classmethod" in self.decorators
+
+
+@dataclass
+class Program:
+    """Every scope by qualified name, the module scopes, and the scope each AST node opens."""
+
+    modules: dict[str, Scope] = field(default_factory=dict)
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    scope_of_node: dict[int, Scope] = field(default_factory=dict)
+    packages: set[str] = field(default_factory=set)  # modules that are packages (`__init__.py`)
+    exports: dict[str, list[str]] = field(default_factory=dict)  # module -> its literal `__all__`
+    delegates: dict[str, str] = field(default_factory=dict)  # class -> fastcore GetAttr's `_default = 'attr'`
+
+    def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
+        scope = Scope(module, MODULE, module, tree, None)
+        self.modules[module] = scope
+        self.scopes[module] = scope
+        if is_package:
+            self.packages.add(module)
+        exported = _literal_all(tree)
+        if exported is not None:
+            self.exports[module] = exported
+        _Collector(self, scope).visit_body(tree.body)
+
+
+def _literal_all(tree: ast.Module) -> list[str] | None:
+    """The names a module's top-level `__all__ = [...]` (and `+=`) lists, when they are literal strings."""
+    names: list[str] | None = None
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets):
+            names = []
+            value = statement.value
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and statement.target.id == "__all__":
+            value = statement.value
+            names = names or []
+        else:
+            continue
+        if isinstance(value, (ast.List, ast.Tuple)):
+            names += [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return names
+
+
+class _Collector:
+    """Walks one scope's body: local names, nested scopes (each collected in turn), lambda names."""
+
+    def __init__(self, program: Program, scope: Scope) -> None:
+        self.program = program
+        self.scope = scope
+        self.lambdas = 0
+
+    def visit_body(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            self.visit(statement, 0)
+
+    def open(self, node: ast.AST, name: str, kind: str) -> Scope:
+        qualified = f"{self.scope.name}.{name}"
+        child = Scope(qualified, kind, self.scope.module, node, self.scope, line=getattr(node, "lineno", 1))
+        self.program.scopes.setdefault(qualified, child)
+        self.program.scope_of_node[id(node)] = child
+        return child
+
+    def visit(self, node: ast.AST, depth: int) -> None:
+        if depth > MAX_AST_DEPTH:
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.scope.locals.add(node.name)
+            for decorator in node.decorator_list:
+                self.visit(decorator, depth + 1)
+            extra = node.bases + [k.value for k in node.keywords] if isinstance(node, ast.ClassDef) else \
+                node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
+            for expression in extra:
+                self.visit(expression, depth + 1)
+            kind = CLASS if isinstance(node, ast.ClassDef) else FUNCTION
+            child = self.open(node, node.name, kind)
+            child.decorators = [ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list]
+            if kind == FUNCTION:
+                _parameters(child, node.args)
+            else:
+                default = _delegate_attribute(node)
+                if default:
+                    self.program.delegates[child.name] = default
+            _Collector(self.program, child).visit_body(node.body)
+            return
+        if isinstance(node, ast.Lambda):
+            self.lambdas += 1
+            for default in node.args.defaults:
+                self.visit(default, depth + 1)
+            child = self.open(node, f"<lambda{self.lambdas}>", LAMBDA)
+            _parameters(child, node.args)
+            _Collector(self.program, child).visit(node.body, depth + 1)
+            return
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.scope.globals.update(node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.scope.locals.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name != "*":
+                    self.scope.locals.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            self.scope.locals.add(node.name)
+        for child in ast.iter_child_nodes(node):
+            self.visit(child, depth + 1)
+
+
+def _delegate_attribute(node: ast.ClassDef) -> str:
+    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it)."""
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and any(
+                isinstance(t, ast.Name) and t.id == "_default" for t in statement.targets):
+            return statement.value.value if isinstance(statement.value.value, str) else ""
+    return ""
+
+
+def _parameters(scope: Scope, args: ast.arguments) -> None:
+    scope.params = [a.arg for a in args.posonlyargs + args.args]
+    scope.kwonly = [a.arg for a in args.kwonlyargs]
+    scope.vararg = args.vararg.arg if args.vararg else ""
+    scope.kwarg = args.kwarg.arg if args.kwarg else ""
+    scope.locals.update(scope.params, scope.kwonly, [n for n in (scope.vararg, scope.kwarg) if n])

@@ -1,0 +1,1044 @@
+"""The solver: flow-insensitive, context-insensitive points-to sets, iterated to a bounded fixpoint.
+
+Every scope's body is evaluated once per pass; each pass can only grow the points-to sets
+(`pts`, keyed by `scope.name`, `Class.attr`, `func.<return>`, `<k>site` for container
+contents). Passes repeat until nothing grows or `MAX_PASSES` is reached, so recursion,
+import cycles and star-import cycles end. A set holds at most `MAX_VALUES` values.
+
+Values are tuples `(kind, name, extra)`:
+  f function or lambda, c class, i instance of class `name`, m module, b builtin,
+  e external (outside the analysed code) dotted name, bm method bound to an instance of
+  class `extra`, s `super()` seen from class `name` for receiver class `extra`,
+  k container made at site `name`, kb container method `extra` of container `name`,
+  ev / dg a method bound like bm, found through a callback event / GetAttr delegation.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, Program, Scope
+
+MAX_PASSES = 30
+MAX_VALUES = 64
+MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
+BUILTIN_NAMES = frozenset(dir(builtins))
+_PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
+             ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
+_PATCH = {"patch", "patch_to", "patch_property"}
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+_ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
+_GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
+Value = tuple  # (kind, name, extra)
+_EMPTY: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One call site resolved: `caller` scope calls `callee` at `line`:`col`, found `how`."""
+
+    caller: str
+    callee: str
+    line: int
+    col: int
+    how: str = "points-to"
+    kind: str = "function"  # function | class | init | builtin | external
+
+
+@dataclass
+class CallGraph:
+    """The solved graph: call-site edges, and the scopes analysed (callers with no calls too)."""
+
+    edges: set[Edge] = field(default_factory=set)
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    passes: int = 0
+
+    def as_pycg(self) -> dict[str, list[str]]:
+        """PyCG's `callgraph.json`: caller -> sorted callees (calling a class reaches its `__init__`)."""
+        graph: dict[str, set[str]] = {name: set() for name, s in self.scopes.items() if s.kind != CLASS}
+        for edge in self.edges:
+            if edge.kind == "class":
+                continue
+            graph.setdefault(edge.caller, set()).add(edge.callee)
+            graph.setdefault(edge.callee, set())
+        return {caller: sorted(callees) for caller, callees in sorted(graph.items())}
+
+
+class Solver:
+    """Evaluates every scope of a `Program` until the points-to sets stop growing."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.pts: dict[str, set[Value]] = defaultdict(set)
+        self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
+        self.bases: dict[str, list[Value]] = {}
+        self.keys: dict[str, set[str]] = defaultdict(set)  # container site -> its constant keys
+        self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
+        self._mro: dict[str, list[str]] = {}
+        self._subclasses: dict[str, list[str]] | None = None
+        self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
+        self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
+        self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
+        self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
+        self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
+        self.queue: deque[str] = deque()
+        self.queued: set[str] = set()
+
+    # -- the fixpoint ----------------------------------------------------------------------
+    def solve(self) -> CallGraph:
+        """A worklist: a scope runs again only when something it read has grown."""
+        runs: dict[str, int] = defaultdict(int)
+        for name, scope in self.program.scopes.items():
+            if scope.kind != CLASS:  # class bodies run where the class statement stands
+                self.schedule(name)
+        total = 0
+        while self.queue:
+            name = self.queue.popleft()
+            self.queued.discard(name)
+            if runs[name] >= MAX_PASSES:
+                continue
+            runs[name] += 1
+            total += 1
+            self.runner = name
+            self.run_scope(self.program.scopes[name])
+        passes = max(runs.values(), default=0)
+        self.runs = total
+        return CallGraph({Edge(*e) for e in self.edges}, self.program.scopes, passes)
+
+    def schedule(self, name: str) -> None:
+        if name not in self.queued:
+            self.queued.add(name)
+            self.queue.append(name)
+
+    def read(self, key: str, default: object = None) -> set[Value]:
+        """The points-to set of `key`, noting that the running scope depends on it."""
+        self.readers[key].add(self.runner)
+        return self.pts.get(key) or _EMPTY
+
+    def notify(self, key: str) -> None:
+        for reader in self.readers.get(key, ()):
+            self.schedule(reader)
+
+    def add_member(self, scope: str, name: str) -> None:
+        members = self.members[scope]
+        if name not in members:
+            members.add(name)
+            self.notify("<members>" + scope)
+
+    def set_bases(self, klass: str, bases: list[Value]) -> None:
+        if self.bases.get(klass) != bases:
+            self.bases[klass] = bases
+            self._mro = {}
+            self._subclasses = None
+            self.notify("<bases>" + klass)
+
+    def run_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        if scope.kind == LAMBDA:
+            self.add(f"{scope.name}.<return>", self.eval(scope.node.body))
+            return
+        if scope.is_method and scope.params and not scope.static:  # `self` can be the defining class
+            kind = "c" if scope.classmethod else "i"
+            self.add(f"{scope.name}.{scope.params[0]}", {(kind, owner, "") for owner in scope.owners})
+        if scope.kind == FUNCTION:
+            self._annotated_parameters(scope)
+        outer_flow, outer_straight = self.flow, self.straight
+        self.flow, self.straight = {}, True
+        for statement in scope.node.body:
+            self.stmt(statement, 0)
+        self.flow, self.straight = outer_flow, outer_straight
+
+    def _annotated_parameters(self, scope: Scope) -> None:
+        """`def f(dls: DataLoaders)`: the parameter holds an instance of the annotated class (if analysed)."""
+        args = scope.node.args
+        for argument in args.posonlyargs + args.args + args.kwonlyargs:
+            if isinstance(argument.annotation, (ast.Name, ast.Attribute)):
+                classes = {("i", v[1], "") for v in self.eval(argument.annotation) if v[0] == "c"}
+                self.add(f"{scope.name}.{argument.arg}", classes)
+
+    # -- flow-sensitivity within a scope -----------------------------------------------------
+    def write(self, key: str, values: set[Value], strong: bool) -> None:
+        """Add to `key`; a strong write in straight-line code also replaces what later reads here see."""
+        self.add(key, values)
+        if strong and self.straight:
+            self.flow[key] = set(values)
+        elif key in self.flow:
+            self.flow[key] |= values
+
+    def read_here(self, key: str) -> set[Value]:
+        """What `key` holds at this point of the scope: the last straight-line write, else everything."""
+        here = self.flow.get(key)
+        if here is not None:
+            self.readers[key].add(self.runner)
+            return here
+        return self.read(key)
+
+    def add(self, key: str, values: set[Value] | list[Value]) -> None:
+        if not values:
+            return
+        target = self.pts[key]
+        before = len(target)
+        if before >= MAX_VALUES:
+            return
+        target.update(values)
+        if len(target) > MAX_VALUES:  # keep what calls can reach; outside values (tensors...) go first
+            target.difference_update(sorted((v for v in target if v[0] == "e"), reverse=True)[:len(target) - MAX_VALUES])
+        if len(target) != before:
+            self.notify(key)
+
+    def edge(self, node: ast.AST, callee: str, kind: str = "function", how: str = "points-to") -> None:
+        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind))
+
+    def _caller(self) -> str:
+        """Calls in a class body belong to the scope around the class (as PyCG counts them)."""
+        scope = self.scope
+        while scope.kind == CLASS and scope.parent is not None:
+            scope = scope.parent
+        return scope.name
+
+    # -- names -----------------------------------------------------------------------------
+    def binding_scope(self, name: str) -> Scope | None:
+        """The scope that binds `name` as seen from the current one (LEGB; class bodies skipped)."""
+        scope: Scope | None = self.scope
+        first = True
+        while scope is not None:
+            if name in scope.globals and scope.kind != MODULE:
+                return self.program.modules[scope.module]
+            if (first or scope.kind != CLASS) and (name in scope.locals or (
+                    scope.kind == MODULE and name in self.module_members(scope.name))):
+                return scope
+            first = False
+            scope = scope.parent
+        return None
+
+    def module_members(self, module: str) -> set[str]:
+        self.readers["<members>" + module].add(self.runner)
+        return self.members[module]
+
+    def load_name(self, name: str) -> set[Value]:
+        scope = self.binding_scope(name)
+        if scope is not None:
+            return set(self.read_here(f"{scope.name}.{name}") if scope is self.scope else self.read(f"{scope.name}.{name}"))
+        if name in BUILTIN_NAMES:
+            return {("b", name, "")}
+        return set()
+
+    def store_name(self, name: str, values: set[Value]) -> None:
+        scope = self.binding_scope(name) or self.scope
+        if name in self.scope.locals and name not in self.scope.globals:
+            scope = self.scope
+        self.add_member(scope.name, name)
+        self.write(f"{scope.name}.{name}", values, scope is self.scope)
+
+    # -- statements ------------------------------------------------------------------------
+    def stmt(self, node: ast.stmt, depth: int) -> None:
+        if depth > MAX_AST_DEPTH:
+            return
+        if isinstance(node, _COMPOUND):
+            straight, self.straight = self.straight, False
+            if isinstance(node, _LOOPS):
+                self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
+            self._statement(node, depth)
+            self.straight = straight
+            return
+        self._statement(node, depth)
+
+    def _statement(self, node: ast.stmt, depth: int) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.definition(node)
+        elif isinstance(node, ast.Assign):
+            values = self.eval(node.value)
+            for target in node.targets:
+                self.assign(target, values, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            self.assign(node.target, self.eval(node.value), node.value)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            self.add(f"{self.scope.name}.<return>", self.eval(node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.assign(node.target, self.iterate(node.iter, self.eval(node.iter)), None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                self.with_item(item)
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            self.raise_(node.exc)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.import_(node)
+        elif isinstance(node, ast.Expr):
+            self.eval(node.value)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.eval(child)
+        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field_name, ()) if not isinstance(node, (
+                    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ():
+                if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    if getattr(child, "type", None) is not None:
+                        self.eval(child.type)
+                    for inner in child.body:
+                        self.stmt(inner, depth + 1)
+                else:
+                    self.stmt(child, depth + 1)
+
+    def definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        """Bind the defined name (through its decorators); a class records its bases."""
+        scope = self.program.scope_of_node.get(id(node))
+        if scope is None:
+            return
+        if isinstance(node, ast.ClassDef):
+            self.set_bases(scope.name, [v for base in node.bases for v in self.eval(base)])
+            outer = self.scope
+            self.run_scope(scope)
+            self.scope = outer
+            value: set[Value] = {("c", scope.name, "")}
+        else:
+            value = {("f", scope.name, "")}
+            for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                self.eval(default)
+            self._defaults(scope, node.args)
+        for decorator in reversed(node.decorator_list):
+            if _is_plain_decorator(decorator):
+                continue
+            decorators = self.eval(decorator)
+            if _decorator_name(decorator) in _PATCH and not isinstance(node, ast.ClassDef):
+                self.patch(node, scope, decorator)
+                self.call_values(decorator, decorators, [value], {})
+                return  # a patched function is a method of its classes, not a module-level name
+            result = self.call_values(decorator, decorators, [value], {})
+            if (not decorators or any(v[0] in ("e", "b") for v in decorators)) and not any(
+                    v[0] in ("f", "c", "i", "bm") for v in result):
+                # a decorator from outside (functools.wraps, torch.no_grad) or unknown wraps it: calls still reach it
+                result |= value
+            value = result
+        self.store_name(node.name, value)
+
+    def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr) -> None:
+        """fastcore's `@patch` (classes from the first parameter's annotation) and `@patch_to(Cls)`."""
+        if isinstance(decorator, ast.Call) and _decorator_name(decorator) == "patch_to" and decorator.args:
+            targets = decorator.args[0]
+        else:
+            arguments = node.args.posonlyargs + node.args.args
+            targets = arguments[0].annotation if arguments else None
+        classes = self.eval(targets)
+        classes |= self.contents(classes)
+        owners = sorted(v[1] for v in classes if v[0] == "c")
+        if owners != scope.patched_into:
+            scope.patched_into = owners
+        if isinstance(decorator, ast.Call) and any(k.arg == "as_prop" for k in decorator.keywords) or \
+                _decorator_name(decorator) == "patch_property":
+            if "property" not in scope.decorators:
+                scope.decorators.append("property")
+        for owner in owners:
+            self.add_member(owner, node.name)
+            self.add(f"{owner}.{node.name}", {("f", scope.name, "")})
+
+    def _defaults(self, scope: Scope, args: ast.arguments) -> None:
+        positional = scope.params
+        for name, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            self.add(f"{scope.name}.{name}", self.eval(default))
+        for name, default in zip(scope.kwonly, args.kw_defaults):
+            if default is not None:
+                self.add(f"{scope.name}.{name}", self.eval(default))
+
+    def assign(self, target: ast.expr, values: set[Value], value_node: ast.expr | None) -> None:
+        if isinstance(target, ast.Name):
+            self.store_name(target.id, values)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self._unpack(target, values, value_node)
+        elif isinstance(target, ast.Starred):
+            site = self.site(target)
+            self.add(f"<k>{site}", {v for v in values if v[0] != "k"} | self.contents(values))
+            self.assign(target.value, {("k", site, "")}, None)
+        elif isinstance(target, ast.Attribute):
+            for owner in self.eval(target.value):
+                self.store_attribute(owner, target.attr, values, target)
+        elif isinstance(target, ast.Subscript):
+            key = _constant_key(target.slice)
+            self.eval(target.slice)
+            owners = self.eval(target.value)
+            for owner in owners:
+                if owner[0] == "k":
+                    self.add(f"<k>{owner[1]}", values)
+                    if key is not None:
+                        self.set_key(owner[1], key, values, len(owners) == 1)
+                elif owner[0] == "i":
+                    self.call_method(owner, "__setitem__", target, [set(), values])
+
+    def _unpack(self, target: ast.Tuple | ast.List, values: set[Value], value_node: ast.expr | None) -> None:
+        elements = target.elts
+        if isinstance(value_node, (ast.Tuple, ast.List)) and len(value_node.elts) == len(elements) and not any(
+                isinstance(e, ast.Starred) for e in elements + value_node.elts):
+            for element, value in zip(elements, value_node.elts):
+                self.assign(element, self.eval(value), value)
+            return
+        inner = self.contents(values) | {v for v in values if v[0] not in ("k",)}
+        for position, element in enumerate(elements):
+            indexed = self._indexed(values, position)
+            self.assign(element, indexed if indexed and not isinstance(element, ast.Starred) else inner, None)
+
+    def _indexed(self, containers: set[Value], position: int) -> set[Value]:
+        found: set[Value] = set()
+        for value in containers:
+            if value[0] == "k":
+                found |= self.read(f"<k>{value[1]}[{position}]", set())
+        return found
+
+    def store_attribute(self, owner: Value, attr: str, values: set[Value], node: ast.AST) -> None:
+        kind, name, _ = owner
+        if kind == "i" and any(v[0] == "f" for v in self.lookup(name, "__setattr__")[1]):
+            self.call_method(owner, "__setattr__", node, [set(), values])  # fastai's Callback.__setattr__
+        if kind in ("i", "c"):
+            for klass in self.mro(name):
+                if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
+                    self.call_method(owner, attr, node, [values], setter=True)
+                    return
+            self.add_member(name, attr)
+            self.add(f"{name}.{attr}", values)
+        elif kind == "m":
+            self.add_member(name, attr)
+            self.add(f"{name}.{attr}", values)
+
+    def with_item(self, item: ast.withitem) -> None:
+        managers = self.eval(item.context_expr)
+        entered: set[Value] = set()
+        for manager in managers:
+            if manager[0] == "i":
+                entered |= self.call_method(manager, "__enter__", item.context_expr, [])
+                self.call_method(manager, "__exit__", item.context_expr, [set(), set(), set()])
+        if item.optional_vars is not None:
+            self.assign(item.optional_vars, entered, None)
+
+    def raise_(self, exc: ast.expr) -> None:
+        values = self.eval(exc)
+        if not isinstance(exc, ast.Call):
+            self.call_values(exc, {v for v in values if v[0] == "c"}, [], {})
+
+    def import_(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.store_name(alias.asname, {self.module_value(alias.name)})
+                else:
+                    top = alias.name.split(".")[0]
+                    self.store_name(top, {self.module_value(top)})
+            return
+        source = self.absolute(node)
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_import(source)
+                continue
+            if source in self.program.modules:
+                values = self.module_attribute(source, alias.name)
+            else:
+                values = {("e", f"{source}.{alias.name}" if source else alias.name, "")}
+            self.store_name(alias.asname or alias.name, values)
+
+    def absolute(self, node: ast.ImportFrom) -> str:
+        if not node.level:
+            return node.module or ""
+        module = self.scope.module
+        package = module if module in self.program.packages else module.rpartition(".")[0]
+        for _ in range(node.level - 1):
+            package = package.rpartition(".")[0]
+        return ".".join(p for p in (package, node.module) if p)
+
+    def module_value(self, dotted: str) -> Value:
+        return ("m", dotted, "") if dotted in self.program.modules else ("e", dotted, "")
+
+    def star_import(self, source: str) -> None:
+        if source not in self.program.modules:
+            return
+        scope = self.program.modules[self.scope.module]
+        exported = self.program.exports.get(source)
+        names = exported if exported is not None else [n for n in self.module_members(source) if not n.startswith("_")]
+        for name in list(names):
+            self.add_member(scope.name, name)
+            self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}"))
+        if exported is not None:
+            self.module_members(source)  # a star import re-runs when the source binds more names
+
+    def module_attribute(self, module: str, name: str) -> set[Value]:
+        found = set(self.read(f"{module}.{name}", ()))
+        if f"{module}.{name}" in self.program.modules:
+            found.add(("m", f"{module}.{name}", ""))
+        return found
+
+    # -- expressions -----------------------------------------------------------------------
+    def site(self, node: ast.AST) -> str:
+        return f"{self.scope.module}:{getattr(node, 'lineno', 0)}:{getattr(node, 'col_offset', 0)}"
+
+    def eval(self, node: ast.expr | None, depth: int = 0) -> set[Value]:
+        if node is None or depth > MAX_AST_DEPTH:
+            return set()
+        if isinstance(node, ast.Name):
+            return self.load_name(node.id)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.eval(node.value, depth + 1), node.attr, node)
+        if isinstance(node, ast.Lambda):
+            scope = self.program.scope_of_node.get(id(node))
+            for default in node.args.defaults:
+                self.eval(default, depth + 1)
+            if scope is not None:
+                self._defaults(scope, node.args)
+            return {("f", scope.name, "")} if scope is not None else set()
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return self.container(node, node.elts, depth)
+        if isinstance(node, ast.Dict):
+            return self.dictionary(node, depth)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, depth)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self.comprehension(node, depth)
+        if isinstance(node, ast.IfExp):
+            self.eval(node.test, depth + 1)
+            return self.eval(node.body, depth + 1) | self.eval(node.orelse, depth + 1)
+        if isinstance(node, ast.BoolOp):
+            return set().union(*(self.eval(v, depth + 1) for v in node.values))
+        if isinstance(node, ast.NamedExpr):
+            values = self.eval(node.value, depth + 1)
+            self.assign(node.target, values, node.value)
+            return values
+        if isinstance(node, (ast.Await, ast.Starred)):
+            return self.eval(node.value, depth + 1)
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            values = self.eval(node.value, depth + 1)
+            self.add(f"{self.scope.name}.<return>", self.iterate(node.value, values)
+                     if isinstance(node, ast.YieldFrom) else values)
+            return set()
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            return {("t", _PY_TYPES[type(node.value)], "")}
+        if isinstance(node, ast.JoinedStr):
+            return {("t", "<**PyStr**>", "")}
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.eval(child, depth + 1)
+        return set()
+
+    def container(self, node: ast.expr, elements: list[ast.expr], depth: int) -> set[Value]:
+        site = self.site(node)
+        for position, element in enumerate(elements):
+            values = self.eval(element, depth + 1)
+            if isinstance(element, ast.Starred):
+                values = self.contents(values) | values
+            self.add(f"<k>{site}", values)
+            self.set_key(site, str(position), values, False)
+        return {("k", site, _PY_TYPES[type(node)])}
+
+    def dictionary(self, node: ast.Dict, depth: int) -> set[Value]:
+        site = self.site(node)
+        for key, value in zip(node.keys, node.values):
+            values = self.eval(value, depth + 1)
+            if key is None:  # `{**other}`
+                values = self.contents(values)
+            else:
+                self.eval(key, depth + 1)
+                constant = _constant_key(key)
+                if constant is not None:
+                    self.set_key(site, constant, values, False)
+            self.add(f"<k>{site}", values)
+        return {("k", site, "<**PyDict**>")}
+
+    def set_key(self, site: str, key: str, values: set[Value], strong: bool) -> None:
+        """`d[key] = values` on the container made at `site`."""
+        if key not in self.keys[site]:
+            self.keys[site].add(key)
+            self.notify("<keys>" + site)
+        self.write(f"<k>{site}[{key}]", values, strong)
+
+    def keys_of(self, site: str) -> set[str]:
+        self.readers["<keys>" + site].add(self.runner)
+        return self.keys[site]
+
+    def contents(self, values: set[Value]) -> set[Value]:
+        found: set[Value] = set()
+        for value in values:
+            if value[0] == "k":
+                found |= self.read(f"<k>{value[1]}", set())
+        return found
+
+    def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
+        owners = self.eval(node.value, depth + 1)
+        self.eval(node.slice, depth + 1)
+        key = _constant_key(node.slice)
+        found: set[Value] = set()
+        for owner in owners:
+            if owner[0] == "k":
+                if isinstance(node.slice, ast.Slice):
+                    found.add(self.slice(node, owner[1], node.slice))
+                    continue
+                keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
+                found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
+            elif owner[0] == "i":
+                found |= self.call_method(owner, "__getitem__", node, [set()])
+        return found
+
+    def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
+        """`ls[1:3]`: a new container holding the elements the constant bounds keep, renumbered."""
+        lower, upper = (_constant_int(b) if b is not None else d for b, d in ((bounds.lower, 0), (bounds.upper, None)))
+        new_site = self.site(node)
+        kept = [int(k) for k in self.keys_of(site) if k.lstrip("-").isdigit()]
+        if bounds.step is not None or lower is None or lower < 0 or (upper is not None and upper < 0):
+            self.add(f"<k>{new_site}", self.read(f"<k>{site}"))
+            return ("k", new_site, "")
+        for position in kept:
+            if position >= lower and (upper is None or position < upper):
+                values = self.read(f"<k>{site}[{position}]")
+                self.add(f"<k>{new_site}", values)
+                self.set_key(new_site, str(position - lower), values, False)
+        return ("k", new_site, "")
+
+    def comprehension(self, node: ast.expr, depth: int) -> set[Value]:
+        for generator in node.generators:
+            self.assign(generator.target, self.iterate(generator.iter, self.eval(generator.iter, depth + 1)), None)
+            for condition in generator.ifs:
+                self.eval(condition, depth + 1)
+        site = self.site(node)
+        if isinstance(node, ast.DictComp):
+            self.eval(node.key, depth + 1)
+            self.add(f"<k>{site}", self.eval(node.value, depth + 1))
+        else:
+            self.add(f"<k>{site}", self.eval(node.elt, depth + 1))
+        return {("k", site, "")}
+
+    def iterate(self, node: ast.AST | None, values: set[Value]) -> set[Value]:
+        """What `for x in values` binds: container contents, `__iter__`/`__next__`, else the values."""
+        found: set[Value] = set()
+        for value in values:
+            if value[0] == "k":
+                found |= self.read(f"<k>{value[1]}", set())
+            elif value[0] == "i":
+                iterators = self.call_method(value, "__iter__", node, [])
+                for iterator in iterators or {value}:
+                    if iterator[0] == "i":
+                        found |= self.call_method(iterator, "__next__", node, [])
+                    else:
+                        found.add(iterator)
+            elif value[0] not in ("c", "m", "t"):
+                found.add(value)
+        return found
+
+    # -- attributes ------------------------------------------------------------------------
+    def mro(self, name: str) -> list[str]:
+        """C3 order of the analysed classes; external bases come last as `e:` names."""
+        cached = self._mro.get(name)
+        if cached is not None:
+            for klass in cached:
+                self.readers["<bases>" + klass].add(self.runner)
+            return cached
+        self._mro[name] = [name]  # a cycle through bad bases ends here
+        sequences = []
+        direct = []
+        for base in self.bases.get(name, ()):
+            if base[0] == "c" and base[1] != name:
+                sequences.append(list(self.mro(base[1])))
+                direct.append(base[1])
+            elif base[0] == "e":
+                sequences.append(["e:" + base[1]])
+                direct.append("e:" + base[1])
+        order = [name, *_c3_merge(sequences + [direct])]
+        self._mro[name] = order
+        self.readers["<bases>" + name].add(self.runner)
+        return order
+
+    def lookup(self, klass: str, attr: str, skip: int = 0) -> tuple[str, set[Value]]:
+        """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none."""
+        for owner in self.mro(klass)[skip:]:
+            if owner.startswith("e:"):
+                return owner, {("e", f"{owner[2:]}.{attr}", "")}
+            values = self.read(f"{owner}.{attr}")
+            if values:
+                return owner, set(values)
+        return "", set()
+
+    def attribute(self, owners: set[Value], attr: str, node: ast.AST) -> set[Value]:
+        found: set[Value] = set()
+        for owner in owners:
+            kind, name, extra = owner
+            if kind == "m":
+                found |= self.module_attribute(name, attr)
+            elif kind == "e":
+                if name.count(".") < MAX_EXTERNAL_DOTS:  # `x.shape.softmax.view...` on a tensor says nothing more
+                    found.add(("e", f"{name}.{attr}", ""))
+            elif kind in ("i", "c", "s"):
+                found |= self._member(owner, attr, node)
+            elif kind == "k":
+                if extra and attr not in _ADDERS and attr not in _GETTERS:
+                    found.add(("t", f"{extra}.{attr}", ""))
+                else:
+                    found.add(("kb", f"{name}|{extra}" if attr in _GETTERS and extra else name, attr))
+            elif kind == "t":
+                found.add(("t", f"{name}.{attr}", ""))
+        return found
+
+    def _member(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
+        kind, name, extra = owner
+        klass, receiver = (name, extra) if kind == "s" else (name, name)
+        owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
+        if kind == "i" and all(v[0] == "e" for v in values):  # not in the analysed classes
+            return self._missing_attribute(owner, attr, node) or values
+        found: set[Value] = set()
+        for value in values:
+            scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
+            if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
+                self.edge(node, value[1])
+                self._bind(scope, [{("i", receiver, "")}], {})
+                found |= self.read(f"{value[1]}.<return>", set())
+            elif scope is not None and scope.is_method and not scope.static and (kind != "c" or scope.classmethod):
+                found.add(("bm", value[1], receiver if kind != "c" else "cls:" + name))
+            else:
+                found.add(value)
+        return found
+
+    def _missing_attribute(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
+        """An attribute the class lacks: fastcore `GetAttr` delegation (`_default`), else `__getattr__`."""
+        for klass in self.mro(owner[1]):
+            default = self.program.delegates.get(klass)
+            if default and attr != default and not attr.startswith("__"):
+                delegate = self.lookup(owner[1], default)[1]
+                found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
+                return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
+        if self.lookup(owner[1], "__getattr__")[1]:
+            return self.call_method(owner, "__getattr__", node, [set()])
+        return set()
+
+    def _is_property(self, klass: str, attr: str) -> bool:
+        return any(self.program.scopes.get(v[1]) is not None and "property" in self.program.scopes[v[1]].decorators
+                   for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
+
+    # -- calls -----------------------------------------------------------------------------
+    def call(self, node: ast.Call, depth: int) -> set[Value]:
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and self.binding_scope("super") is None:
+            self.edge(node, "<builtin>.super", "builtin")
+            return self._super(node)
+        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable") and len(node.args) >= 2:
+            found = self.dynamic_attribute(node)
+            if found is not None:
+                return found
+        callees = self.eval(node.func, depth + 1)
+        positional = [self.eval(a, depth + 1) for a in node.args]
+        keywords = {k.arg: self.eval(k.value, depth + 1) for k in node.keywords if k.arg}
+        for position, argument in enumerate(node.args):
+            if isinstance(argument, ast.Starred):
+                positional[position] = self.contents(positional[position]) | positional[position]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                keywords["**"] = self.contents(self.eval(keyword.value, depth + 1))
+        if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
+            self.call_passed_functions(node, positional, keywords)
+        return self.call_values(node, callees, positional, keywords)
+
+    def _unbound_root(self, node: ast.expr) -> bool:
+        """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
+        while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return isinstance(node, ast.Name) and self.binding_scope(node.id) is None and node.id not in BUILTIN_NAMES
+
+    def dynamic_attribute(self, node: ast.Call) -> set[Value] | None:
+        """`getattr(obj, 'name')` is `obj.name`; `getcallable(self, event_name)` on an instance reaches
+        the event methods (`before_*`, `after_*`) of its class and subclasses (fastai callbacks, label `event`).
+        """
+        if node.func.id == "getattr":
+            self.edge(node, "<builtin>.getattr", "builtin")
+        owners = self.eval(node.args[0])
+        for extra in node.args[2:]:
+            self.eval(extra)
+        name = node.args[1]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            return self.attribute(owners, name.value, node)
+        self.eval(name)
+        found: set[Value] = set()
+        for owner in owners:
+            if owner[0] == "i":
+                for klass in self.subclasses(owner[1]):
+                    for member in sorted(self.module_members(klass)):
+                        if member.startswith(("before_", "after_")):
+                            found |= {("ev", v[1], klass) for v in self.read(f"{klass}.{member}") if v[0] == "f"}
+        return found or (set() if node.func.id == "getattr" else None)
+
+    def subclasses(self, klass: str) -> list[str]:
+        """`klass` and every analysed class with it in its MRO."""
+        if self._subclasses is None:
+            self._subclasses = defaultdict(list)
+            for name in list(self.bases):
+                for base in self.mro(name):
+                    self._subclasses[base].append(name)
+        for name in self._subclasses.get(klass, [klass]):
+            self.readers["<bases>" + name].add(self.runner)
+        return self._subclasses.get(klass, [klass])
+
+    def _super(self, node: ast.Call) -> set[Value]:
+        scope: Scope | None = self.scope
+        while scope is not None and not scope.is_method:
+            scope = scope.parent
+        if scope is None or scope.parent is None:
+            return set()
+        klass = scope.parent.name
+        receivers = {v[1] for v in self.read(f"{scope.name}.{scope.params[0]}", ()) if v[0] == "i"} \
+            if scope.params else set()
+        return {("s", klass, receiver) for receiver in receivers or {klass}}
+
+    def call_values(self, node: ast.AST, callees: set[Value], positional: list[set[Value]],
+                    keywords: dict[str, set[Value]], how: str = "points-to") -> set[Value]:
+        result: set[Value] = set()
+        if callees and all(v[0] == "e" for v in callees):  # an outside callee (`partial(f)`, `torch.jit.script(f)`)
+            self.call_passed_functions(node, positional, keywords)
+        for callee in list(callees):
+            kind, name, extra = callee
+            if kind == "f":
+                result |= self.call_function(node, name, positional, keywords, how)
+            elif kind in ("bm", "ev", "dg"):
+                receiver = {("c", extra[4:], "")} if extra.startswith("cls:") else {("i", extra, "")}
+                result |= self.call_function(node, name, [receiver, *positional], keywords,
+                                             _BOUND_HOW.get(kind, how))
+            elif kind == "c":
+                result |= self.instantiate(node, name, positional, keywords)
+            elif kind == "i":
+                result |= self.call_instance(node, callee, positional, keywords)
+            elif kind == "b":
+                result |= self.call_builtin(node, name, positional, keywords)
+            elif kind == "e":
+                self.edge(node, name, "external")
+                result.add(("e", name, ""))
+            elif kind == "kb":
+                result |= self.container_method(node, name, extra, positional)
+            elif kind == "t":
+                self.edge(node, name, "builtin")
+        return result
+
+    def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
+                              keywords: dict[str, set[Value]]) -> set[Value]:
+        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`)."""
+        result: set[Value] = set()
+        for values in [*positional, *keywords.values()]:
+            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg")}
+            if passed:
+                result |= self.call_values(node, passed, [], {}, "higher-order")
+        return result
+
+    def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
+                      keywords: dict[str, set[Value]]) -> set[Value]:
+        """`obj(...)`: its `__call__`; a torch `nn.Module` subclass's `__call__` runs its `forward`."""
+        owner, values = self.lookup(instance[1], "__call__")
+        if not values or all(v[0] == "e" for v in values):
+            forward_owner, forwards = self.lookup(instance[1], "forward")
+            if any(v[0] == "f" for v in forwards):
+                return self.call_values(node, {("bm", v[1], instance[1]) for v in forwards if v[0] == "f"},
+                                        positional, keywords, "forward")
+        return self.call_method(instance, "__call__", node, positional, keywords)
+
+    def call_function(self, node: ast.AST, name: str, positional: list[set[Value]],
+                      keywords: dict[str, set[Value]], how: str = "points-to") -> set[Value]:
+        self.edge(node, name, how=how)
+        scope = self.program.scopes.get(name)
+        if scope is not None:
+            self._bind(scope, positional, keywords)
+        return set(self.read(f"{name}.<return>", ()))
+
+    def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
+        params = scope.params
+        for position, values in enumerate(positional):
+            if position < len(params):
+                self.add(f"{scope.name}.{params[position]}", values)
+            elif scope.vararg:
+                self.add(f"<k>{scope.name}.*", values)
+        if scope.vararg:
+            self.add(f"{scope.name}.{scope.vararg}", {("k", f"{scope.name}.*", "<**PyTuple**>")})
+        named = set(params) | set(scope.kwonly)
+        for keyword, values in keywords.items():
+            if keyword == "**":
+                for param in named:
+                    self.add(f"{scope.name}.{param}", values)
+            elif keyword in named:
+                self.add(f"{scope.name}.{keyword}", values)
+            elif scope.kwarg:
+                self.add(f"<k>{scope.name}.**", values)
+                self.add(f"<k>{scope.name}.**[{keyword}]", values)
+        if scope.kwarg:
+            self.add(f"{scope.name}.{scope.kwarg}", {("k", f"{scope.name}.**", "<**PyDict**>")})
+
+    def instantiate(self, node: ast.AST, klass: str, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]]) -> set[Value]:
+        self.edge(node, klass, "class")
+        instance: Value = ("i", klass, "")
+        owner, inits = self.lookup(klass, "__init__")
+        for init in inits:
+            if init[0] == "f":
+                self.call_function(node, init[1], [{instance}, *positional], keywords)
+                self.edges.add((self._caller(), init[1], getattr(node, "lineno", 0),
+                                getattr(node, "col_offset", -1) + 1, "points-to", "init"))
+            elif init[0] == "e":
+                self.edge(node, init[1], "external")
+        return {instance}
+
+    def call_method(self, instance: Value, method: str, node: ast.AST | None, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]] | None = None, setter: bool = False) -> set[Value]:
+        """An implicit dunder call (`__iter__`, `__enter__`, ...) on an instance, when the class has it."""
+        owner, values = self.lookup(instance[1], method)
+        result: set[Value] = set()
+        for value in values:
+            if value[0] == "f":
+                result |= self.call_function(node, value[1], [{instance}, *positional], keywords or {})
+        return result
+
+    def call_builtin(self, node: ast.AST, name: str, positional: list[set[Value]],
+                     keywords: dict[str, set[Value]]) -> set[Value]:
+        """`<builtin>.name`; functions handed to a builtin (`map(f, xs)`) are called by it."""
+        self.edge(node, f"<builtin>.{name}", "builtin")
+        result: set[Value] = set()
+        arguments = [v for values in positional for v in values] + [v for vs in keywords.values() for v in vs]
+        if name in ("list", "tuple", "set", "frozenset", "iter", "reversed", "sorted", "next"):
+            elements = self.iterate(None, set(arguments)) if arguments else set()
+            if name == "next":
+                return elements
+            site = self.site(node)
+            self.add(f"<k>{site}", elements)
+            return {("k", site, "")}
+        for argument in arguments:
+            if argument[0] in ("f", "bm"):
+                result |= self.call_values(node, {argument}, [set()], {})
+        if name in ("getattr",) and len(positional) >= 2:
+            return set()
+        return result if name in ("map", "filter") else result & set()
+
+    def container_method(self, node: ast.AST, site: str, method: str, positional: list[set[Value]]) -> set[Value]:
+        site, _, extra = site.partition("|")
+        if method == "update":
+            for argument in (v for values in positional for v in values if v[0] == "k"):
+                for key in list(self.keys_of(argument[1])):
+                    self.set_key(site, key, self.read_here(f"<k>{argument[1]}[{key}]"), True)
+        if method in _ADDERS:
+            for values in positional[-1:] if method in ("insert", "setdefault") else positional:
+                self.add(f"<k>{site}", values | (self.contents(values) if method in ("extend", "update") else set()))
+            return set()
+        if extra:
+            self.edge(node, f"{extra}.{method}", "builtin")
+        return self.read(f"<k>{site}", set()) if method in _GETTERS else set()
+
+
+def _constant_key(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
+        return repr(node.value)
+    return None
+
+
+def _constant_int(node: ast.AST) -> int | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant_int(node.operand)
+        return -inner if inner is not None else None
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
+def _decorator_name(node: ast.expr) -> str:
+    """`@patch_to(Learner)` -> patch_to; `@fastcore.basics.patch` -> patch."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _is_plain_decorator(node: ast.expr) -> bool:
+    """`@staticmethod`, `@property`, ...: kept as markers on the scope, not calls that rebind."""
+    return isinstance(node, ast.Name) and node.id in ("staticmethod", "classmethod", "property")
+
+
+def _c3_merge(sequences: list[list[str]]) -> list[str]:
+    result: list[str] = []
+    sequences = [list(seq) for seq in sequences if seq]
+    while sequences:
+        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
+        if head is None:
+            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
+        result.append(head)
+        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
+    return result
+
+
+# -- entry points ----------------------------------------------------------------------------
+def analyse(sources: dict[str, tuple[str, bool]]) -> CallGraph:
+    """Solve a program given as module name -> (source text, is a package `__init__`)."""
+    trees: dict[str, tuple[ast.Module, bool]] = {}
+    for module, (text, is_package) in sources.items():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = ast.Module(body=[], type_ignores=[])
+        trees[module] = (tree, is_package)
+    program = Program()
+    for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
+        program.add_module(module, *trees[module])
+    return Solver(program).solve()
+
+
+def _imported_first(trees: dict[str, tuple[ast.Module, bool]]) -> list[str]:
+    """Modules in an order where each comes after the analysed modules its top-level imports name."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def imports_of(module: str) -> list[str]:
+        tree, is_package = trees[module]
+        package = module if is_package else module.rpartition(".")[0]
+        found = []
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package
+                for _ in range(max(node.level - 1, 0)):
+                    base = base.rpartition(".")[0]
+                source = ".".join(p for p in (base if node.level else "", node.module or "") if p)
+                found.append(source)
+                found += [f"{source}.{alias.name}" for alias in node.names]
+        return [name for name in found if name in trees and name != module]
+
+    for start in trees:
+        stack = [(start, iter(()))] if start not in state else []
+        if stack:
+            state[start] = 1
+            stack = [(start, iter(imports_of(start)))]
+        while stack:  # iterative DFS: deep import chains do not recurse
+            module, pending = stack[-1]
+            following = next((m for m in pending if m not in state), None)
+            if following is None:
+                stack.pop()
+                state[module] = 2
+                order.append(module)
+            else:
+                state[following] = 1
+                stack.append((following, iter(imports_of(following))))
+    return order
+
+
+def directory_sources(directory: str, package: str = "") -> dict[str, tuple[str, bool]]:
+    """Every `.py` file under `directory`, module names relative to it (`pkg/mod.py` -> `pkg.mod`).
+
+    `package` names the directory itself when it is an installed package (`fastai/` -> `fastai.*`).
+    """
+    sources: dict[str, tuple[str, bool]] = {}
+    for folder, subfolders, files in os.walk(directory):
+        subfolders[:] = sorted(d for d in subfolders if d.isidentifier())
+        for file_name in sorted(files):
+            if not file_name.endswith(".py") or not file_name[:-3].isidentifier():
+                continue
+            path = os.path.join(folder, file_name)
+            parts = [p for p in (package, *os.path.relpath(path, directory)[:-3].split(os.sep)) if p]
+            is_package = parts[-1] == "__init__"
+            module = ".".join(parts[:-1] if is_package else parts)
+            if not module or not os.path.isfile(path):  # a FIFO or device named *.py is skipped
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    sources[module] = (handle.read(), is_package)
+            except OSError:
+                continue
+    return sources
+
+
+def analyse_directory(directory: str, package: str = "") -> CallGraph:
+    """The call graph of the code under `directory` (see `directory_sources` for module names)."""
+    return analyse(directory_sources(directory, package))

@@ -1,0 +1,199 @@
+"""The points-to call graph against PyCG's micro-benchmark ground truth, its idioms, and bad input.
+
+The micro-benchmark cases are solved in process (a few milliseconds each); one case goes
+through `nav graph --format pycg` and one through the index and `nav trace`.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tags.pointsto import analyse, analyse_directory
+from tests.helpers import line_of, run_nav
+
+MICRO = Path("/work/shared/benchmarks/pycg-micro")
+CATEGORIES = ["args", "assignments", "builtins", "classes", "decorators", "dicts", "direct_calls", "exceptions",
+              "external", "functions", "generators", "imports", "kwargs", "lambdas", "lists", "mro", "returns"]
+# cases whose ground truth needs what the analysis does not model (each checked to still differ below)
+NOT_EXACT = {
+    "decorators/nested_decorators": "expects main -> main.func, which only the wrapper calls",
+    "lists/ext_index": "an index from outside code, expected to pick one element",
+    "lists/param_index": "an integer flowing through a parameter picks one list element",
+}
+needs_micro = pytest.mark.skipif(not MICRO.is_dir(), reason="PyCG micro-benchmark not present")
+
+
+def pairs(graph: dict[str, list[str]]) -> set[tuple[str, str]]:
+    return {(caller, callee) for caller, callees in graph.items() for callee in callees}
+
+
+def micro_cases(category: str) -> list[Path]:
+    return sorted(p.parent for p in (MICRO / category).glob("*/callgraph.json")) if MICRO.is_dir() else []
+
+
+@needs_micro
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_each_case_matches_the_ground_truth(category: str) -> None:
+    wrong = []
+    for case in micro_cases(category):
+        name = f"{category}/{case.name}"
+        expected = pairs(json.loads((case / "callgraph.json").read_text()))
+        got = pairs(analyse_directory(str(case)).as_pycg())
+        if (got == expected) == (name in NOT_EXACT):
+            wrong.append(f"{name}: extra {sorted(got - expected)}, missed {sorted(expected - got)}")
+    assert micro_cases(category) and wrong == []
+
+
+@needs_micro
+def test_nav_graph_exports_pycg_json(cache: Path) -> None:
+    case = MICRO / "args" / "call"
+    done = run_nav("graph", str(case), "--format", "pycg", cache=cache, check=True)
+    assert json.loads(done.stdout) == json.loads((case / "callgraph.json").read_text())
+    cache.mkdir(exist_ok=True)
+    out = cache / "graph.json"
+    run_nav("graph", str(case), "--format", "json", "-o", str(out), cache=cache, check=True)
+    missing_dir = run_nav("graph", str(case), "-o", str(cache / "no" / "such" / "dir.json"), cache=cache)
+    assert missing_dir.returncode != 0 and "cannot write" in missing_dir.stderr and "Traceback" not in missing_dir.stderr
+    edges = json.loads(out.read_text())["edges"]
+    assert {"caller": "main.func", "callee": "main.param_func", "line": 5, "col": 5, "how": "points-to",
+            "kind": "function"} in edges
+
+
+def test_nav_graph_bad_target_is_one_line_error(cache: Path, tmp_path: Path) -> None:
+    done = run_nav("graph", str(tmp_path / "missing"), cache=cache)
+    assert done.returncode != 0 and done.stderr.count("\n") == 1 and "no such directory" in done.stderr
+
+
+def test_trace_hides_builtins_unless_asked(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "prog"
+    source.mkdir()
+    (source / "main.py").write_text("def f(a):\n    a()\n\ndef g():\n    return len([])\n\nf(g)\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    plain = run_nav("trace", "f", "--depth", "2", cache=cache, check=True).stdout
+    assert f"g  {source / 'main.py'}:2  exact" in plain and "<builtin>.len" not in plain  # called at line 2
+    shown = run_nav("trace", "f", "--depth", "2", "--builtins", cache=cache, check=True).stdout
+    assert "<builtin>.len" in shown
+
+
+IDIOMS = {
+    "lib.py": """
+        import torch
+        from fastcore.basics import patch, GetAttr
+
+        class Model(torch.nn.Module):
+            def forward(self, x): return x
+
+        class Callback(GetAttr):
+            _default = 'learn'
+            def __call__(self, event_name): return getcallable(self, event_name)()
+
+        class Recorder(Callback):
+            def before_fit(self): pass
+            def after_batch(self): pass
+            def helper(self): pass
+
+        class Learner:
+            def __init__(self, model): self.model = model
+            def step(self): pass
+            def one_batch(self): return self.model(1)
+            def fit(self): self._with_events(self._do_fit)
+            def _with_events(self, f): f()
+            def _do_fit(self): partial(self.step)
+
+        @patch
+        def fine_tune(self: Learner): return self.fit()
+
+        def ImageBlock(cls: Learner = None): return 0
+
+        def run():
+            learn = Learner(Model())
+            learn.one_batch()
+            learn.fine_tune()
+            cb = Recorder()
+            cb.learn = learn
+            cb.step()
+    """,
+}
+
+
+def test_fastai_idioms_are_edges_with_their_labels() -> None:
+    text = textwrap.dedent(IDIOMS["lib.py"])
+    graph = analyse({"lib": (text, False)})
+    found = {(e.caller, e.callee, e.how) for e in graph.edges}
+    expected = {
+        ("lib.Learner.one_batch", "lib.Model.forward", "forward"),  # nn.Module.__call__ -> forward
+        ("lib.Callback.__call__", "lib.Recorder.before_fit", "event"),  # getcallable(self, event_name)()
+        ("lib.Callback.__call__", "lib.Recorder.after_batch", "event"),
+        ("lib.Learner._with_events", "lib.Learner._do_fit", "points-to"),  # a method passed by reference
+        ("lib.Learner._do_fit", "lib.Learner.step", "higher-order"),  # handed to outside code (partial)
+        ("lib.run", "lib.fine_tune", "points-to"),  # a @patch method called on an instance
+        ("lib.fine_tune", "lib.Learner.fit", "points-to"),
+        ("lib.run", "lib.Learner.step", "delegate"),  # GetAttr: Recorder lacks step, its learn has it
+    }
+    assert expected <= found, sorted(expected - found)
+    assert ("lib.Callback.__call__", "lib.Recorder.helper", "event") not in found, "only event methods"
+    assert not any(e.callee == "lib.ImageBlock" for e in graph.edges), "never called"
+    lines = {e.callee: e.line for e in graph.edges if e.caller == "lib.Learner.one_batch"}
+    assert lines["lib.Model.forward"] == text.splitlines().index("    def one_batch(self): return self.model(1)") + 1
+
+
+def test_bad_input_is_bounded(tmp_path: Path) -> None:
+    """Recursion, mutually recursive modules, a star-import cycle, a huge generated module: no hang."""
+    generated = "def f0(x): return x\n" + "".join(f"def f{i}(x): return f{i - 1}(x)\n" for i in range(1, 25_000))
+    generated += "v = 1\n" * 25_000 + "x = (" + "1 + " * 900 + "1)\n"  # deep, but Python still parses it
+    sources = {
+        "rec": ("def fact(n): return fact(n - 1) if n else 1\nfact(3)\n", False),
+        "a": ("from b import *\nimport b\ndef fa(): return b.fb()\n", False),
+        "b": ("from a import *\nimport a\ndef fb(): return a.fa()\n", False),
+        "gen": (generated, False),
+        "broken": ("def (:\n", False),
+        "too_deep": ("x = (" + "1 + " * 5000 + "1)\n", False),  # Python's own parser gives up: analysed as empty
+    }
+    graph = analyse(sources)
+    found = {(e.caller, e.callee) for e in graph.edges}
+    assert {("rec.fact", "rec.fact"), ("a.fa", "b.fb"), ("b.fb", "a.fa"), ("gen.f24999", "gen.f24998")} <= found
+    assert graph.passes <= 30
+
+
+def test_incremental_rebuild_keeps_unrelated_components(cache: Path, tmp_path: Path) -> None:
+    from tags.callgraph import ensure_graph
+    from tags.indexer import fresh_index
+    from tags.store import Index
+
+    source = tmp_path / "proj"
+    source.mkdir()
+    (source / "one.py").write_text("def a(): pass\ndef b(f): f()\nb(a)\n")
+    (source / "two.py").write_text("from one import a\ndef c(): a()\n")
+    (source / "alone.py").write_text("def d(): pass\nd()\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    index = Index.open()
+    try:
+        assert len(ensure_graph(index).resolved_files) == 3
+        (source / "alone.py").write_text("def d(): pass\ndef e(): d()\n")
+        fresh_index(index, progress=False)
+        assert ensure_graph(index).resolved_files == ["alone"], "one and two import nothing of alone"
+        (source / "one.py").write_text("def a(): pass\ndef b(f): f()\nb(a)\nb(b)\n")
+        fresh_index(index, progress=False)
+        assert ensure_graph(index).resolved_files == ["one", "two"]
+    finally:
+        index.close()
+    traced = run_nav("trace", "b", "--depth", "1", cache=cache, check=True).stdout
+    assert f"a  {source / 'one.py'}:{line_of(source / 'one.py', 'def b(f): f()')}  exact" in traced
+
+
+def test_an_ambiguous_to_target_means_any_and_an_exact_dotted_name_wins(cache: Path, tmp_path: Path) -> None:
+    source = tmp_path / "proj"
+    (source / "to_import").mkdir(parents=True)
+    (source / "to_import" / "__init__.py").write_text("def func(): pass\n")
+    (source / "to_import" / "to_import.py").write_text("def func(): pass\n")
+    (source / "lib.py").write_text("def load(): pass\nclass A:\n    def load(self): pass\n"
+                                   "def run():\n    load()\n    A().load()\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    done = run_nav("trace", "to_import.func", "--depth", "0", cache=cache, check=True)
+    assert done.stdout.startswith(f"func  {source / 'to_import' / '__init__.py'}:1")
+    paths = run_nav("trace", "run", "--to", "load", cache=cache, check=True).stdout
+    assert "path 1: 1 call(s) to lib.load" in paths and "path 2: 1 call(s) to lib.A.load" in paths
+    assert f"-> A.load  {source / 'lib.py'}:3  (definition)  [exact]" in paths
