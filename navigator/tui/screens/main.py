@@ -31,7 +31,7 @@ class MainScreen(Screen):
         Binding("i", "toggle_info", "Info", tooltip="signature, docstring, callers and callees"),
         Binding("t", "trace", "Trace", tooltip="call trace of the definition under the cursor"),
         Binding("w", "walkthroughs", "Walk", tooltip="runnable walkthroughs"),
-        Binding("v", "versions", "Versions", tooltip="the releases in which the definition under the cursor changed"),
+        Binding("v", "versions", "Versions", show=False, tooltip="the releases in which the definition under the cursor changed"),
         Binding("escape", "close_search", "Close", show=False, key_display="Esc", tooltip="close the search box"),
     ]
 
