@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("graph", "export the whole static call graph (json, dot, or PyCG's callgraph.json)"),
     "tui": ("tui", "browse the sources with a keyboard: outline, source, symbol search, jumps, trace, walkthroughs"),
     "lsp": ("lsp", "a language server (stdio) for editors: definitions, hover, symbols, references, call hierarchy"),
+    "diff": ("diff", "unified diff of a definition between two releases; --summary for a module"),
+    "history": ("diff", "the releases in which a definition's text changed, with dates"),
     "walk": ("walk", "list the walkthroughs, or step through one (runs code against a private fastai copy)"),
 }
 

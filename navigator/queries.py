@@ -437,3 +437,16 @@ def delegates_of(index: Index, def_id: int) -> str:
     """The argument text of a definition's `@delegates(...)` decorator ("" without one)."""
     row = next(index.rows("SELECT delegates FROM defs WHERE id = ?", (def_id,)), None)
     return row[0] if row else ""
+
+
+# --- what comparing releases asks -----------------------------------------------------------
+
+def definitions_named(index: Index, name: str, limit: int = 1000) -> list[Symbol]:
+    """Every definition called exactly `name` (case matters), in module order."""
+    return symbols_where(index, "d.lname = ? AND d.name = ? AND d.kind != 'module' ORDER BY f.module, d.line",
+                         (name.lower(), name), limit)
+
+
+def module_definitions(index: Index, module: str) -> list[Symbol]:
+    """The definitions of the file of `module` (the module itself excluded), in source order."""
+    return symbols_where(index, "f.module = ? AND d.kind != 'module' ORDER BY d.line, d.col", (module,), 100_000)

@@ -13,8 +13,13 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-def query(action: Callable[[Index], T], *, report_problems: bool = True) -> T:
-    """Run `action` on an index that holds the latest version of every indexed file."""
+def query(action: Callable[[Index], T], *, report_problems: bool = True, release: str | None = None) -> T:
+    """Run `action` on an index that holds the latest version of every indexed file, or on the
+    index of one past release (`fastai==2.7.4`, fetched and indexed on first use)."""
+    if release:
+        from tags.releases import parse_release, with_release_index
+
+        return with_release_index(parse_release(release), action)
 
     def run(index: Index) -> T:
         report = fresh_index(index)
@@ -24,3 +29,9 @@ def query(action: Callable[[Index], T], *, report_problems: bool = True) -> T:
         return action(index)
 
     return with_index(run)
+
+
+def add_release_option(parser) -> None:
+    """`--release fastai==2.7.4` for the query commands: read that release instead of the installed one."""
+    parser.add_argument("--release", metavar="PKG==VERSION",
+                        help="query this past release (e.g. fastai==2.7.4 or 'fastai 2.7.4'); fetched with pip once")

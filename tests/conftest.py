@@ -32,3 +32,13 @@ def installed(installed_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return installed_cache
 
 
+
+
+@pytest.fixture(scope="session")
+def release_env() -> dict[str, str]:
+    """Environment for `nav` commands that read past releases: the wheels tests/helpers.py
+    downloads, and the releases' indexes, both kept in the shared test cache between runs."""
+    from tests.helpers import cache_dir
+
+    shared = cache_dir()
+    return {"NAV_RELEASE_ARCHIVES": str(shared / "wheels"), "NAV_RELEASES_DIR": str(shared / "nav-releases")}

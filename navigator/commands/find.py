@@ -7,7 +7,7 @@ import sys
 from navigator.commands import count
 from navigator.output import location_line, use_colour
 from navigator.queries import did_you_mean, find
-from navigator.session import query
+from navigator.session import add_release_option, query
 from tags.kinds import DEFINITION_KINDS
 
 
@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--kind", choices=DEFINITION_KINDS, help="only definitions of this kind")
     parser.add_argument("--limit", type=count, default=30, metavar="N", help="at most N hits (default 30)")
     parser.add_argument("--json", action="store_true", help="print a JSON array")
+    add_release_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         only_fuzzy = all(h.tier == 3 for h in hits)  # nothing better: perhaps a typo
         return hits, (did_you_mean(index, args.query) if only_fuzzy else [])
 
-    hits, close = query(search)
+    hits, close = query(search, release=args.release)
     if args.json:
         import json
 

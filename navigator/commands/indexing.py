@@ -14,7 +14,8 @@ from tags.store import Index
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "index":
         parser.add_argument("targets", nargs="*", metavar="TARGET",
-                            help="directories or installed package names (default: fastai, timm, fastcore, fasttransform; $NAV_PACKAGES changes it)")
+                            help="directories, installed package names, or past releases as PKG==VERSION "
+                                 "(default: fastai, timm, fastcore, fasttransform; $NAV_PACKAGES changes it)")
         parser.add_argument("--rebuild", action="store_true", help="re-parse every file of these roots")
         parser.add_argument("--remove", action="store_true", help="drop these roots from the index")
     else:
@@ -26,7 +27,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    targets = [resolve_target(t) for t in args.targets] if args.targets else default_roots()
+    releases = [t for t in args.targets if "==" in t]
+    for spec in releases:
+        _index_release(spec, args)
+    if releases and len(releases) == len(args.targets):
+        return 0
+    wanted = [t for t in args.targets if "==" not in t]
+    targets = [resolve_target(t) for t in wanted] if wanted else default_roots()
 
     def work(index: Index) -> int:
         if args.remove:
@@ -48,6 +55,27 @@ def run_index(args: argparse.Namespace) -> int:
     return with_index(work)
 
 
+def _index_release(spec: str, args: argparse.Namespace) -> None:
+    """`nav index fastai==2.7.4`: fetch (pip, cached), unpack and index one past release in its own index."""
+    import shutil
+
+    from tags.releases import parse_release, release_home, with_release_index
+
+    release = parse_release(spec)
+    if args.remove:
+        shutil.rmtree(release_home(release), ignore_errors=True)
+        print(f"removed {release.label}")
+        return
+    if args.rebuild:
+        (release_home(release) / "indexed").unlink(missing_ok=True)
+
+    def report(index: Index) -> None:
+        for summary in root_summaries(index):
+            print(f"{release.label}: {summary.files} files, {summary.definitions} definitions  ({summary.root.path})")
+
+    with_release_index(release, report)
+
+
 def _remove(index: Index, targets) -> int:
     paths = {t.path for t in targets}
     for root in index.roots():
@@ -62,6 +90,19 @@ def _file_counts(index: Index):
     return [(root, counts.get(root.id, 0)) for root in index.roots()]
 
 
+def _release_rows() -> list[dict]:
+    """The past releases indexed with `nav index PKG==VERSION`, each in its own index."""
+    from tags.releases import indexed_releases, with_release_index
+
+    table = []
+    for release in indexed_releases():
+        for s in with_release_index(release, root_summaries, progress=False):
+            table.append({"name": s.root.name, "version": s.root.version, "origin": s.root.origin,
+                          "path": s.root.path, "files": s.files, "definitions": s.definitions,
+                          "problems": s.problems})
+    return table
+
+
 def run_roots(args: argparse.Namespace) -> int:
     import json
 
@@ -74,7 +115,7 @@ def run_roots(args: argparse.Namespace) -> int:
             for s in root_summaries(index)
         ]
 
-    table = query(rows)
+    table = query(rows) + _release_rows()
     if args.json:
         print(json.dumps(table, indent=1))
         return 0

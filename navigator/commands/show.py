@@ -9,7 +9,7 @@ import sys
 
 from navigator.output import candidate_line, print_source, warn
 from navigator.queries import Symbol, resolve
-from navigator.session import query
+from navigator.session import add_release_option, query
 from tags.errors import NavError
 from tags.kinds import DEFINITION_KINDS
 
@@ -27,10 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         view.add_argument("--members", action="store_true",
                           help="a class's methods, @patch-ed ones included, with where each is defined")
         parser.add_argument("--json", action="store_true", help="with --signature or --members: print JSON")
+    add_release_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind))
+    best, others = query(lambda index: resolve(index, args.symbol, kind=args.kind), release=args.release)
     if args.notebook:
         from navigator.commands.nbcheck import open_cell, print_cell
 

@@ -6,7 +6,7 @@ import sys
 
 from navigator.commands import count
 from navigator.output import use_colour, warn
-from navigator.session import query
+from navigator.session import add_release_option, query
 from navigator.trace.static import resolve_one
 from tags.errors import NavError
 
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--builtins", action="store_true",
                             help="also show calls of builtins and of code outside the index (len, torch.cat)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_release_option(parser)
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE; .svg/.png/.pdf are rendered with Graphviz")
@@ -68,7 +69,7 @@ def _tree(args: argparse.Namespace) -> int:
             return trace.callees(index, symbol, depth, builtins=getattr(args, "builtins", False))
         return trace.callers(index, symbol, depth)
 
-    root = query(action)
+    root = query(action, release=args.release)
     emit_tree(args, root, outward)
     if not root.children and depth > 0:  # depth 0 asks for the definition alone, not for its calls
         warn(f"no {'calls from' if outward else 'callers of'} {root.qualname} in the indexed sources")
@@ -95,7 +96,7 @@ def _paths(args: argparse.Namespace) -> int:
         source, targets = resolve_one(index, args.symbol), trace.resolve_all(index, args.to)
         return source, targets, trace.call_paths_to_any(index, source, targets, args.max_paths)
 
-    source, targets, paths = query(action)
+    source, targets, paths = query(action, release=args.release)
     graph = render.paths_graph(paths)
     texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
              "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
@@ -123,6 +124,8 @@ def _live(args: argparse.Namespace) -> int:
 
     if args.to:
         raise NavError("--to works on the static graph; it cannot be combined with --live")
+    if args.release:
+        raise NavError("--release reads an unpacked release, which is never run; it cannot be combined with --live")
     if args.live_script is not None and not os.path.isfile(args.live_script):
         raise NavError(f"--live-script {args.live_script}: no such file")
     under = args.under or args.symbol

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from navigator.codemod.apply import ApplyResult
 
 OutputCallback = Callable[[str], None]
-REPO_ROOT = Path(__file__).resolve().parent.parent  # holds `navigator`, `tags`, `walkthroughs`
+REPO_ROOT = Path(__file__).resolve().parents[2]  # holds `navigator`, `tags`, `walkthroughs`
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ def missing_pieces() -> dict[str, str]:
     return missing
 
 
-def test_timm_normalize_auto_quick(installed_cache: Path) -> None:
+def test_timm_normalize_auto_quick(installed_cache: Path, release_env: dict) -> None:
     done = run_nav("walk", "timm-normalize", "--auto", "--quick", "--device", "cpu", cache=installed_cache,
-                   timeout=1200)
+                   timeout=1200, env=release_env)  # the upstream-diff step reads fastai 2.7.4 and 2.7.5
     out = done.stdout + done.stderr
     verdicts = summary(done.stdout)
     assert list(verdicts) == [step.id for step in load_walkthrough("timm-normalize").steps]
@@ -56,3 +56,6 @@ def test_timm_normalize_auto_quick(installed_cache: Path) -> None:
     fix = out.split("The fix, live")[1]
     assert "resnet18: Normalize mean=[0.485, 0.456, 0.406] std=[0.229, 0.224, 0.225]" in fix
     assert "vit_tiny_patch16_224: Normalize mean=[0.5, 0.5, 0.5] std=[0.5, 0.5, 0.5]" in fix
+    upstream = out.split("The codemod against the change fastai really shipped")[1].split("The fix, live")[0]
+    assert "+        if normalize: _timm_norm(dls, cfg, pretrained)" in upstream
+    assert "5 of 5 definitions: the codemod's change is the change fastai shipped" in upstream

@@ -34,6 +34,7 @@ class MainScreen(Screen):
         Binding("i", "toggle_info", "Info", tooltip="signature, docstring, callers and callees"),
         Binding("t", "trace", "Trace", tooltip="call trace of the definition under the cursor"),
         Binding("w", "walkthroughs", "Walk", tooltip="runnable walkthroughs"),
+        Binding("v", "versions", "Versions", show=False, tooltip="the releases in which the definition under the cursor changed"),
         Binding("escape", "close_search", "Close", show=False, key_display="Esc", tooltip="close the search box"),
     ]
 
@@ -236,12 +237,25 @@ class MainScreen(Screen):
     def action_trace(self) -> None:
         from navigator.tui.screens.trace import TraceScreen
 
+        hit = self.definition_under_cursor("trace it")
+        if hit is not None:
+            self.app.push_screen(TraceScreen(hit))
+
+    def action_versions(self) -> None:
+        from navigator.tui.screens.versions import VersionsScreen
+
+        hit = self.definition_under_cursor("see its versions")
+        if hit is not None:
+            self.app.push_screen(VersionsScreen(hit))
+
+    def definition_under_cursor(self, purpose: str) -> Symbol | None:
+        """The function or class the cursor is in; None (and a notice saying so) when there is none."""
         place = self.current_place()
         hit = self.app.ask(queries.enclosing, place.path, place.line) if place else None
         if hit is None or hit.kind == "module":
-            self.notify("put the cursor inside a function or class to trace it", severity="warning")
-            return
-        self.app.push_screen(TraceScreen(hit))
+            self.notify(f"put the cursor inside a function or class to {purpose}", severity="warning")
+            return None
+        return hit
 
     def action_walkthroughs(self) -> None:
         from navigator.tui.screens.walk import WalkScreen
