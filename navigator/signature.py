@@ -15,7 +15,7 @@ from navigator.queries import Symbol, source_lines, symbol_by_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tags.names import Def, Names
+    from tags.names import Def
     from tags.store import Index
 
 # inspect.Parameter kinds, by the names inspect gives them, in the order kindsort uses
