@@ -13,6 +13,8 @@ import re
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 
+from tags.mro import c3_merge
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tags.store import DefinitionRow, ImportRow, Index
@@ -246,7 +248,7 @@ class Names:
             return cached
         self._mro[cls.id] = [cls.id]  # a cycle through bad bases ends here
         bases = self._bases(cls)
-        order = [cls.id, *_c3_merge([list(self.mro(self.defs[b])) for b in bases] + [bases])]
+        order = [cls.id, *c3_merge([list(self.mro(self.defs[b])) for b in bases] + [bases])]
         self._mro[cls.id] = order
         return order
 
@@ -280,14 +282,3 @@ class Names:
         return None
 
 
-def _c3_merge(sequences: list[list[int]]) -> list[int]:
-    """C3 linearization; an inconsistent hierarchy falls back to depth-first order without repeats."""
-    result: list[int] = []
-    sequences = [list(seq) for seq in sequences if seq]
-    while sequences:
-        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
-        if head is None:
-            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
-        result.append(head)
-        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
-    return result

@@ -20,6 +20,7 @@ import os
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from tags.mro import c3_merge
 from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, Program, Scope
 
 MAX_PASSES = 30
@@ -643,7 +644,7 @@ class Solver:
             elif base[0] == "e":
                 sequences.append(["e:" + base[1]])
                 direct.append("e:" + base[1])
-        order = [name, *_c3_merge(sequences + [direct])]
+        order = [name, *c3_merge(sequences + [direct])]
         self._mro[name] = order
         self.readers["<bases>" + name].add(self.runner)
         return order
@@ -960,18 +961,6 @@ def _decorator_name(node: ast.expr) -> str:
 def _is_plain_decorator(node: ast.expr) -> bool:
     """`@staticmethod`, `@property`, ...: kept as markers on the scope, not calls that rebind."""
     return isinstance(node, ast.Name) and node.id in ("staticmethod", "classmethod", "property")
-
-
-def _c3_merge(sequences: list[list[str]]) -> list[str]:
-    result: list[str] = []
-    sequences = [list(seq) for seq in sequences if seq]
-    while sequences:
-        head = next((seq[0] for seq in sequences if not any(seq[0] in other[1:] for other in sequences)), None)
-        if head is None:
-            return list(dict.fromkeys(result + [item for seq in sequences for item in seq]))
-        result.append(head)
-        sequences = [rest for rest in ([item for item in seq if item != head] for seq in sequences) if rest]
-    return result
 
 
 # -- entry points ----------------------------------------------------------------------------
