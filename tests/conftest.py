@@ -42,3 +42,12 @@ def release_env() -> dict[str, str]:
 
     shared = cache_dir()
     return {"NAV_RELEASE_ARCHIVES": str(shared / "wheels"), "NAV_RELEASES_DIR": str(shared / "nav-releases")}
+
+
+@pytest.fixture(scope="session")
+def four_roots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of fastai, timm, fastcore and fasttransform (what NAV_PACKAGES can ask for)."""
+    directory = tmp_path_factory.mktemp("four-roots")
+    run_nav("index", cache=directory, check=True, env={"NAV_PACKAGES": "fastai,timm,fastcore,fasttransform"})
+    return directory
+

@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "index":
         parser.add_argument("targets", nargs="*", metavar="TARGET",
                             help="directories, installed package names, or past releases as PKG==VERSION "
-                                 "(default: fastai, timm, fastcore, fasttransform; $NAV_PACKAGES changes it)")
+                                 "(default: fastai and timm; $NAV_PACKAGES changes it)")
         parser.add_argument("--rebuild", action="store_true", help="re-parse every file of these roots")
         parser.add_argument("--remove", action="store_true", help="drop these roots from the index")
     else:

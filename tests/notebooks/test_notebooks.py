@@ -3,7 +3,6 @@ marker styles: a clean export checks clean (exit 0); an edit made in the .py is 
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
