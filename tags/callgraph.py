@@ -290,13 +290,7 @@ def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, 
                 neighbours[other].add(file_id)
             if target in removed_modules:
                 touched.add(file_id)
-    result, todo = set(touched), list(touched)
-    while todo:
-        for other in neighbours.get(todo.pop(), ()):
-            if other not in result:
-                result.add(other)
-                todo.append(other)
-    return result
+    return _reachable(touched, neighbours)
 
 
 def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -> list[EdgeRow]:
@@ -339,12 +333,17 @@ def _importers_closure(index: Index, modules: set[str]) -> set[str]:
         importers[source].add(importer)
         if name and name != "*":  # `from fastai.vision import models` imports a submodule
             importers[f"{source}.{name}"].add(importer)
-    result, todo = set(modules), list(modules)
+    return _reachable(modules, importers)
+
+
+def _reachable(seeds: set, neighbours: dict) -> set:
+    """The seeds and everything reachable from them through `neighbours` (a node -> nodes map)."""
+    result, todo = set(seeds), list(seeds)
     while todo:
-        for importer in importers.get(todo.pop(), ()):
-            if importer not in result:
-                result.add(importer)
-                todo.append(importer)
+        for other in neighbours.get(todo.pop(), ()):
+            if other not in result:
+                result.add(other)
+                todo.append(other)
     return result
 
 
