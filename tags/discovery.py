@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tags.errors import NavError
 
-DEFAULT_PACKAGES = ("fastai", "timm")  # fastcore and fasttransform: NAV_PACKAGES or `nav index fastcore fasttransform`
+DEFAULT_PACKAGES = ("fastai", "timm", "fastcore", "fasttransform")  # fastai and the nbdev libraries it builds on
 PACKAGES_VARIABLE = "NAV_PACKAGES"  # comma-separated package names replacing DEFAULT_PACKAGES
 
 

@@ -1,5 +1,5 @@
-"""Shared fixtures: a private cache dir per test, and an index of the installed fastai and timm
-shared by the session. Helper functions are in `tests/helpers.py`."""
+"""Shared fixtures: a private cache dir per test, and an index of the installed fastai, timm,
+fastcore and fasttransform (nav's default roots) shared by the session. Helper functions are in `tests/helpers.py`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +19,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def installed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One index of the installed fastai and timm, built once for the whole session."""
+    """One index of the installed fastai, timm, fastcore and fasttransform, built once for the whole session."""
     directory = tmp_path_factory.mktemp("installed-cache")
     run_nav("index", cache=directory, check=True)
     return directory
@@ -27,11 +27,9 @@ def installed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def installed(installed_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point in-process calls at the shared index of the installed fastai and timm."""
+    """Point in-process calls at the shared index of the default roots."""
     monkeypatch.setenv("NAV_CACHE_DIR", str(installed_cache))
     return installed_cache
-
-
 
 
 @pytest.fixture(scope="session")
@@ -42,12 +40,4 @@ def release_env() -> dict[str, str]:
 
     shared = cache_dir()
     return {"NAV_RELEASE_ARCHIVES": str(shared / "wheels"), "NAV_RELEASES_DIR": str(shared / "nav-releases")}
-
-
-@pytest.fixture(scope="session")
-def four_roots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of fastai, timm, fastcore and fasttransform (what NAV_PACKAGES can ask for)."""
-    directory = tmp_path_factory.mktemp("four-roots")
-    run_nav("index", cache=directory, check=True, env={"NAV_PACKAGES": "fastai,timm,fastcore,fasttransform"})
-    return directory
 

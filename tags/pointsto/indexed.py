@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tags.names import Binding
 from tags.pointsto.solver import CallGraph, analyse
 
 TYPE_CHECKING = False
@@ -77,6 +78,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
     for file_id in files:
         solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
     enclosing: dict[str, int | None] = {}
+    outside: dict[str, list[int]] = {}
     for edge in graph.edges:
         caller = _nearest(edge.caller, by_name, enclosing)
         if caller is None:
@@ -86,15 +88,43 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
             continue
         solved.sites[file_id].add((edge.line, edge.col))
         callee = by_name.get(edge.callee)
+        how = EXACT if edge.how == "points-to" else edge.how  # or the idiom: forward, event, higher-order
         if callee is not None and edge.kind in ("function", "class", "init"):
-            how = EXACT if edge.how == "points-to" else edge.how  # or the idiom: forward, event, higher-order
             solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
+        elif edge.kind == "external" and (below := _defined_below(names, edge.callee, outside)):
+            solved.edges[file_id] += [(caller, found, file_id, edge.line, edge.col, how, 0) for found in below]
         elif edge.kind in ("builtin", "external") and edge.callee.partition(".")[0] not in module_file:
             solved.ext[file_id].append((caller, edge.callee, file_id, edge.line, edge.col))
     for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
         solved.edges[file_id] = _best_per_site(solved.edges[file_id])
         solved.ext[file_id] = sorted(set(solved.ext[file_id]))
     return solved
+
+
+def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> list[int]:
+    """The indexed definitions an outside name reaches when called: `fastcore.all.L` (a library
+    layer solved on its own, see LIBRARY_LAYERS) is class `L` and `L.__init__`; unindexed code, none."""
+    if dotted in cache:
+        return cache[dotted]
+    parts = dotted.split(".")
+    bindings: list[Binding] = []
+    for cut in range(len(parts) - 1, 0, -1):  # the longest indexed module the name starts with
+        if ".".join(parts[:cut]) in names.modules:
+            bindings = [Binding("module", ".".join(parts[:cut]))]
+            for part in parts[cut:]:
+                bindings = [b for binding in bindings for b in names.attribute(binding, part)]
+            break
+    found: list[int] = []
+    for binding in bindings:
+        d = names.defs[binding.target] if binding.kind == "def" else None
+        if d is None or d.kind not in _CALLABLE_KINDS:
+            continue
+        found.append(d.id)
+        init = names.class_member(d, "__init__") if d.kind == "class" else None
+        if init is not None:
+            found.append(init)
+    cache[dotted] = found
+    return found
 
 
 def _best_per_site(rows: list[tuple]) -> list[tuple]:

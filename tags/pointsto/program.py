@@ -52,6 +52,15 @@ class Scope:
 
 
 @dataclass
+class ModuleSummary:
+    """A module solved in a lower layer, as the code above it sees it: each name's values, with
+    the definitions there turned into outside names (`("e", "fastcore.foundation.L", "")`)."""
+
+    names: dict[str, set[tuple]] = field(default_factory=dict)
+    star: list[str] = field(default_factory=list)  # what `from module import *` binds
+
+
+@dataclass
 class Program:
     """Every scope by qualified name, the module scopes, and the scope each AST node opens."""
 
@@ -61,6 +70,7 @@ class Program:
     packages: set[str] = field(default_factory=set)  # modules that are packages (`__init__.py`)
     exports: dict[str, list[str]] = field(default_factory=dict)  # module -> its literal `__all__`
     delegates: dict[str, str] = field(default_factory=dict)  # class -> fastcore GetAttr's `_default = 'attr'`
+    below: dict[str, ModuleSummary] = field(default_factory=dict)  # modules solved in a layer below this one
 
     def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
         scope = Scope(module, MODULE, module, tree, None)

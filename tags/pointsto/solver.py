@@ -21,9 +21,15 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, Program, Scope
+from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, ModuleSummary, Program, Scope
 
 MAX_PASSES = 30
+# Libraries solved before, and apart from, the code built on them. Their helpers take any value
+# (`L(...)`, `listify`, `delegates`, `compose`), so solved together with fastai a context-insensitive
+# analysis merges every value passed through them and links unrelated code (`add_tfms` ->
+# `L.__iter__` -> `vision_learner`). Above, their names are outside names that still map to their
+# definitions (see tags/pointsto/indexed.py). Lowest first.
+LIBRARY_LAYERS: tuple[tuple[str, ...], ...] = (("fastcore",), ("fasttransform",))
 MAX_VALUES = 64
 MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -34,6 +40,7 @@ _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
+_CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
@@ -314,8 +321,10 @@ class Solver:
             result = self.call_values(decorator, decorators, [value], {})
             if (not decorators or any(v[0] in ("e", "b") for v in decorators)) and not any(
                     v[0] in ("f", "c", "i", "bm") for v in result):
-                # a decorator from outside (functools.wraps, torch.no_grad) or unknown wraps it: calls still reach it
-                result |= value
+                # a decorator from outside (functools.wraps, fastcore's docs) or unknown wraps it: calls still
+                # reach it, and the name is not taken for the outside decorator (a base class named so would
+                # hide the real one's methods)
+                result = {v for v in result if v[0] != "e"} | value
             value = result
         self.store_name(node.name, value)
 
@@ -437,7 +446,9 @@ class Solver:
             if source in self.program.modules:
                 values = self.module_attribute(source, alias.name)
             else:
-                values = {("e", f"{source}.{alias.name}" if source else alias.name, "")}
+                below = self.program.below.get(source)
+                values = below.names.get(alias.name, set()) if below is not None else set()
+                values = values or {("e", f"{source}.{alias.name}" if source else alias.name, "")}
             self.store_name(alias.asname or alias.name, values)
 
     def absolute(self, node: ast.ImportFrom) -> str:
@@ -454,6 +465,7 @@ class Solver:
 
     def star_import(self, source: str) -> None:
         if source not in self.program.modules:
+            self._star_import_below(source)
             return
         scope = self.program.modules[self.scope.module]
         exported = self.program.exports.get(source)
@@ -463,6 +475,35 @@ class Solver:
             self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}"))
         if exported is not None:
             self.module_members(source)  # a star import re-runs when the source binds more names
+
+    def _star_import_below(self, source: str) -> None:
+        """`from fastcore.all import *` where fastcore was solved in a layer below: its summary's names."""
+        below = self.program.below.get(source)
+        if below is None:
+            return
+        scope = self.program.modules[self.scope.module]
+        for name in below.star:
+            self.add_member(scope.name, name)
+            self.add(f"{scope.name}.{name}", below.names.get(name) or {("e", f"{source}.{name}", "")})
+
+    def summary(self) -> dict[str, ModuleSummary]:
+        """Each analysed module as a layer above sees it: its names' values, definitions as outside names.
+
+        Only names survive, not the values passed in from above: code built on a library never
+        feeds its own values through the library's generic helpers (`L`, `listify`, `delegates`).
+        """
+        result: dict[str, ModuleSummary] = {}
+        for module in self.program.modules:
+            names: dict[str, set[Value]] = {}
+            for name in self.members[module]:
+                values = {_as_outside(v, f"{module}.{name}") for v in self.pts.get(f"{module}.{name}", ())}
+                values.discard(None)
+                if values:
+                    names[name] = values
+            exported = self.program.exports.get(module)
+            star = exported if exported is not None else sorted(n for n in names if not n.startswith("_"))
+            result[module] = ModuleSummary(names, list(star))
+        return result
 
     def module_attribute(self, module: str, name: str) -> set[Value]:
         found = set(self.read(f"{module}.{name}", ()))
@@ -916,12 +957,23 @@ class Solver:
             site = self.site(node)
             self.add(f"<k>{site}", elements)
             return {("k", site, "")}
-        for argument in arguments:
+        for argument in self._called_by_builtin(name, positional, keywords):
             if argument[0] in ("f", "bm"):
                 result |= self.call_values(node, {argument}, [set()], {})
         if name in ("getattr",) and len(positional) >= 2:
             return set()
         return result if name in ("map", "filter") else result & set()
+
+    @staticmethod
+    def _called_by_builtin(name: str, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> set[Value]:
+        """The arguments a builtin calls: `map(f, xs)` and `filter(f, xs)` call `f` (any positional one, as
+        PyCG counts it), `sorted`/`min`/`max` call `key=`, `iter(f, stop)` calls `f`. Others (`type(f)`,
+        `hasattr(f, n)`, `isinstance(f, t)`) call nothing."""
+        if name in ("map", "filter"):
+            return {v for values in positional for v in values}
+        if name == "iter" and len(positional) == 2:
+            return positional[0]
+        return set(keywords.get("key", ())) if name in _CALLS_KEY else set()
 
     def container_method(self, node: ast.AST, site: str, method: str, positional: list[set[Value]]) -> set[Value]:
         site, _, extra = site.partition("|")
@@ -951,6 +1003,19 @@ def _constant_int(node: ast.AST) -> int | None:
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
+def _as_outside(value: Value, path: str) -> Value | None:
+    """A value of a lower layer's module name, seen from above: a definition becomes its dotted
+    name (as code nav does not analyse is seen), an object the name `module.name` itself."""
+    kind, name, _ = value
+    if kind in ("f", "c", "m"):
+        return ("e", name, "")
+    if kind in ("e", "b"):
+        return value
+    if kind in ("i", "k"):
+        return ("e", path, "")
+    return None
+
+
 def _decorator_name(node: ast.expr) -> str:
     """`@patch_to(Learner)` -> patch_to; `@fastcore.basics.patch` -> patch."""
     if isinstance(node, ast.Call):
@@ -964,8 +1029,13 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 
 
 # -- entry points ----------------------------------------------------------------------------
-def analyse(sources: dict[str, tuple[str, bool]]) -> CallGraph:
-    """Solve a program given as module name -> (source text, is a package `__init__`)."""
+def analyse(sources: dict[str, tuple[str, bool]],
+            layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
+    """Solve a program given as module name -> (source text, is a package `__init__`).
+
+    Packages named in `layers` are solved first, one layer at a time, and the code above each
+    sees a layer's modules only through their summary (see `LIBRARY_LAYERS`).
+    """
     trees: dict[str, tuple[ast.Module, bool]] = {}
     for module, (text, is_package) in sources.items():
         try:
@@ -973,10 +1043,29 @@ def analyse(sources: dict[str, tuple[str, bool]]) -> CallGraph:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = ast.Module(body=[], type_ignores=[])
         trees[module] = (tree, is_package)
-    program = Program()
-    for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
-        program.add_module(module, *trees[module])
-    return Solver(program).solve()
+    graph = CallGraph()
+    below: dict[str, ModuleSummary] = {}
+    for layer in _layered(trees, layers):
+        program = Program(below=dict(below))
+        for module in _imported_first(layer):  # fewer re-runs: what a module imports is solved before it
+            program.add_module(module, *layer[module])
+        solver = Solver(program)
+        solved = solver.solve()
+        graph.edges |= solved.edges
+        graph.scopes.update(solved.scopes)
+        graph.passes = max(graph.passes, solved.passes)
+        below.update(solver.summary())
+    return graph
+
+
+def _layered(trees: dict[str, tuple[ast.Module, bool]],
+             layers: tuple[tuple[str, ...], ...]) -> list[dict[str, tuple[ast.Module, bool]]]:
+    """The modules split bottom-up: one group per layer of `layers` (by top-level package), then the rest."""
+    layer_of = {package: position for position, packages in enumerate(layers) for package in packages}
+    groups: list[dict[str, tuple[ast.Module, bool]]] = [{} for _ in range(len(layers) + 1)]
+    for module, tree in trees.items():
+        groups[layer_of.get(module.partition(".")[0], len(layers))][module] = tree
+    return [group for group in groups if group]
 
 
 def _imported_first(trees: dict[str, tuple[ast.Module, bool]]) -> list[str]:

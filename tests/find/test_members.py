@@ -30,8 +30,8 @@ def runtime_learner_functions() -> dict[str, tuple[str, int]]:
     return found
 
 
-def test_learner_members_include_patched_methods_where_python_defines_them(four_roots: Path) -> None:
-    done = run_nav("show", "Learner", "--members", "--json", "--kind", "class", cache=four_roots, check=True)
+def test_learner_members_include_patched_methods_where_python_defines_them(installed_cache: Path) -> None:
+    done = run_nav("show", "Learner", "--members", "--json", "--kind", "class", cache=installed_cache, check=True)
     members = json.loads(done.stdout)
     patched = {m["name"]: m for m in members if m["patched"]}
     assert patched["fine_tune"]["module"] == "fastai.callback.schedule"

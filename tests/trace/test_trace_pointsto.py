@@ -140,6 +140,42 @@ def test_fastai_idioms_are_edges_with_their_labels() -> None:
     assert lines["lib.Model.forward"] == text.splitlines().index("    def one_batch(self): return self.model(1)") + 1
 
 
+LAYERED = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def listify(o): return [o]\n"
+                        "def first(xs):\n    for x in xs: return x\n"
+                        "def docs(cls): return cls\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import *
+
+        def a(): pass
+        def b(): pass
+        def use_a(): first(listify(a))()
+        def use_b(): first(listify(b))()
+
+        @docs
+        class Base:
+            @classmethod
+            def make(cls): pass
+
+        class Sub(Base):
+            @classmethod
+            def build(cls): return cls.make()
+        """), False),
+}
+
+
+def test_a_library_layer_does_not_merge_the_values_of_the_code_above() -> None:
+    """fastcore is solved first and seen from above through its names: `listify`/`first` do not
+    carry `b` into `use_a`, yet the calls into fastcore are edges to its definitions."""
+    found = {(e.caller, e.callee) for e in analyse(LAYERED).edges}
+    assert ("app.use_a", "fastcore.basics.listify") in found and ("app.use_b", "fastcore.basics.first") in found
+    assert ("fastcore.basics.first", "app.b") not in found and ("app.use_a", "app.b") not in found
+    assert ("app.Sub.build", "app.Base.make") in found, "an outside class decorator keeps the class"
+    merged = {(e.caller, e.callee) for e in analyse(LAYERED, layers=()).edges}
+    assert ("app.use_a", "app.b") in merged, "solved together, `first` returns every value `listify` was given"
+
+
 def test_bad_input_is_bounded(tmp_path: Path) -> None:
     """Recursion, mutually recursive modules, a star-import cycle, a huge generated module: no hang."""
     generated = "def f0(x): return x\n" + "".join(f"def f{i}(x): return f{i - 1}(x)\n" for i in range(1, 25_000))
