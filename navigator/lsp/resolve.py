@@ -236,10 +236,11 @@ class Resolver:
 
         Only a test that holds at `at`: `at` is in the body of its `if` (or the value of a
         conditional expression), no function boundary in between, and the name was not bound
-        again after the test (`binding`: its last binding before `at`).
+        again after the test (`binding`: its last binding before `at`; for `self.attr`, an
+        assignment to it in the guarded code).
         """
         for test, guarded in _guards(at):
-            if binding is not None and binding.start_byte >= guarded.start_byte:
+            if binding is not None and binding.start_byte >= guarded.start_byte or _assigned_before(guarded, expression, at):
                 return []  # rebound inside the guarded code: the binding says more
             classes = _isinstance_classes(test, expression)
             if classes is not None:
@@ -487,6 +488,21 @@ def _is_type_call(call: Node) -> bool:
     return function is not None and function.type == "identifier" and text_of(function) == "type" \
         and arguments is not None and arguments.type == "argument_list" and len(arguments.named_children) == 1 \
         and arguments.named_children[0].type not in ("keyword_argument", "list_splat", "dictionary_splat")
+
+
+def _assigned_before(block: Node, expression: str, at: Node) -> bool:
+    """Whether `block` assigns a dotted `expression` (`self.loss_func = ...`) before `at`."""
+    if "." not in expression:
+        return False  # names: their bindings are found by `_bindings_in`
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if node.start_byte >= at.start_byte or node.type in SCOPE_TYPES:
+            continue
+        if node.type == "assignment" and text_of(node.child_by_field_name("left")) == expression:
+            return True
+        stack.extend(node.named_children)
+    return False
 
 
 def _guards(at: Node) -> list[tuple[Node, Node]]:

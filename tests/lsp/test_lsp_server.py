@@ -235,6 +235,14 @@ def setup(loss, dl):
     if isinstance(loss, BaseLoss) and loss is not None:
         loss = Learner(dls, model)
         loss.fit(1)
+
+
+class Trainer:
+    def go(self):
+        if isinstance(self.model, TimmBody):
+            self.model.forward(1)
+            self.model = nn.Linear(1, 1)
+            self.model.forward(2)
 """
 
 
@@ -247,3 +255,8 @@ async def test_isinstance_narrows_and_type_gives_the_class(client: LanguageClien
     assert [_where(loc) for loc in found] == [(load, line_of(load, "def one_batch(self"))]
     found = await _definition(client, uri, *position_of(NARROWED, "loss.fit", 5))  # rebound after the test
     assert [_where(loc) for loc in found] == [(learner, line_of(learner, "def fit(self, n_epoch"))]
+    vision = site_file("fastai", "vision/learner.py")
+    found = await _definition(client, uri, *position_of(NARROWED, "self.model.forward(1)", 11))
+    assert [_where(loc) for loc in found] == [(vision, line_of(vision, "def forward(self,x): return self.model.forward_features"))]
+    found = await _definition(client, uri, *position_of(NARROWED, "self.model.forward(2)", 11))
+    assert found == []  # assigned again in the guarded code: no longer a TimmBody, and `forward` alone says nothing
