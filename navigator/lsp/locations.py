@@ -112,5 +112,6 @@ def _expanded(hit: Symbol, signature: Signature) -> str:
         if parameter.origin not in own:
             by_origin.setdefault(parameter.origin, []).append(f"`{parameter.text()}`")
     lines = [f"- from `{origin}`: {', '.join(texts)}" for origin, texts in by_origin.items()]
+    heading = "`**kwargs` expanded (fastcore `@delegates`):" if lines else "`**kwargs` (fastcore `@delegates`):"
     lines += [f"- not known statically: {reason}" for reason in signature.unresolved]
-    return "`**kwargs` expanded (fastcore `@delegates`):\n" + "\n".join(lines)
+    return "\n".join([heading, *lines])

@@ -118,6 +118,17 @@ async def test_hover_expands_delegated_keyword_parameters(client: LanguageClient
     assert expanded == "`**kwargs` expanded (fastcore `@delegates`):\n- from `fastai.vision.learner.create_vision_model`: `n_in=3`"
 
 
+async def test_hover_says_where_delegated_parameters_cannot_be_followed(client: LanguageClient, tmp_path: Path) -> None:
+    text = "from fastai.vision.all import *\nlayer = ConvLayer(3, 16)\n"
+    uri = _open(client, tmp_path / "layers.py", text)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(*position_of(text, "ConvLayer(", 2))))
+    header, expanded = hover.contents.value.split("\n\n")[:2]
+    assert header.startswith("```python\nclass ConvLayer(nn.Sequential)\nConvLayer(ni, nf, ks=3, stride=1, ")
+    assert header.endswith(", **kwargs)\n```")  # nn.Conv2d is torch's: not in the index, so `**kwargs` stays
+    assert expanded == "`**kwargs` (fastcore `@delegates`):\n- not known statically: **kwargs go to nn.Conv2d, which is not in the index"
+
+
 async def test_workspace_symbol_ranks_like_nav_find(client: LanguageClient) -> None:
     found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Learner"))
     learner = site_file("fastai", "learner.py")
