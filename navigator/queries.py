@@ -433,12 +433,6 @@ def enclosing(index: Index, path: str, line: int) -> Symbol | None:
     return found[0] if found else None
 
 
-def delegates_of(index: Index, def_id: int) -> str:
-    """The argument text of a definition's `@delegates(...)` decorator ("" without one)."""
-    row = next(index.rows("SELECT delegates FROM defs WHERE id = ?", (def_id,)), None)
-    return row[0] if row else ""
-
-
 # --- what comparing releases asks -----------------------------------------------------------
 
 def definitions_named(index: Index, name: str, limit: int = 1000) -> list[Symbol]:

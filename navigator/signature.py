@@ -15,7 +15,7 @@ from navigator.queries import Symbol, source_lines, symbol_by_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tags.names import Def
+    from tags.names import Def, Names
     from tags.store import Index
 
 # inspect.Parameter kinds, by the names inspect gives them, in the order kindsort uses
@@ -144,17 +144,37 @@ def _use_kwargs(result: Signature, decorator: str, origin: str) -> None:
 class SignatureReader:
     """Effective signatures over one index; `Names` (tags.names) resolves what `to` names."""
 
-    def __init__(self, index: Index) -> None:
-        from tags.names import Names
+    def __init__(self, index: Index, names: Names | None = None) -> None:
+        if names is None:  # a caller that already holds the name tables (the LSP server) passes them
+            from tags.names import Names
 
+            names = Names(index)
         self.index = index
-        self.names = Names(index)
+        self.names = names
         self._active: set[int] = set()
 
     def of(self, symbol: Symbol) -> Signature:
         if symbol.kind == "class":
             return self._class_signature(symbol)
         return self._function_signature(symbol)
+
+    def rewritten(self, symbol: Symbol) -> Signature | None:
+        """The effective signature where it differs from the written one, else None.
+
+        Differs: fastcore's decorators replaced `**kwargs` with parameters of other definitions
+        (or dropped it), or could not follow where `**kwargs` go. A class is compared with the
+        `__init__` it reads; a class whose `__init__` is outside the index has nothing to say.
+        """
+        if symbol.kind not in ("function", "method", "model", "class"):
+            return None
+        written_by = self._init_of(self.names.defs[symbol.id]) if symbol.kind == "class" else symbol
+        if written_by is None:
+            return None
+        signature = self.of(symbol)
+        written = {(p.name, p.kind) for p in parse_parameters(written_by.signature, "")}
+        effective = {(p.name, p.kind) for p in signature.parameters}
+        dropped = any(kind == "VAR_KEYWORD" and (name, kind) not in effective for name, kind in written)
+        return signature if signature.unresolved or dropped or effective - written else None
 
     # -- functions and classes -----------------------------------------------------------------
     def _function_signature(self, symbol: Symbol) -> Signature:

@@ -11,12 +11,14 @@ from navigator.lsp.source import Source
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from navigator.queries import Symbol
+    from navigator.signature import Signature
 
 SYMBOL_KINDS = {
     "module": types.SymbolKind.Module, "class": types.SymbolKind.Class, "function": types.SymbolKind.Function,
     "method": types.SymbolKind.Method, "model": types.SymbolKind.Function, "variable": types.SymbolKind.Variable,
 }
 _NOTEBOOK_CELL = re.compile(r"^# %% (\S+\.ipynb)(?: (\S+))?")
+_RETURNS = re.compile(r"\)\s*->\s*(.+?)\s*$")
 
 
 def uri_of(path: str) -> str:
@@ -71,11 +73,16 @@ def notebook_origin(hit: Symbol, source: Source | None) -> str:
     return ""
 
 
-def hover_text(hit: Symbol, source: Source | None, delegate: Symbol | None = None) -> str:
-    """Markdown for a definition: signature, first docstring line, where it lives, its notebook."""
-    parts = [f"```python\n{hit.describe()}\n```"]
-    if delegate is not None:  # fastcore's @delegates: the keyword arguments `**kwargs` stands for
-        parts.append(f"`**kwargs` are passed to:\n```python\n{delegate.describe()}\n```")
+def hover_text(hit: Symbol, source: Source | None, signature: Signature | None = None) -> str:
+    """Markdown for a definition: signature, first docstring line, where it lives, its notebook.
+
+    `signature`: the effective one where fastcore's `@delegates` rewrote `**kwargs`
+    (navigator.signature), shown instead of the written one, with where each expanded
+    parameter comes from, as `inspect.signature` would list them.
+    """
+    parts = [f"```python\n{_header(hit, signature)}\n```"]
+    if signature is not None:
+        parts.append(_expanded(hit, signature))
     if hit.doc:
         parts.append(hit.doc.splitlines()[0])
     parts.append(f"`{hit.full_name}`")
@@ -83,3 +90,28 @@ def hover_text(hit: Symbol, source: Source | None, delegate: Symbol | None = Non
     if origin:
         parts.append(f"from notebook `{origin}`")
     return "\n\n".join(parts)
+
+
+def _header(hit: Symbol, signature: Signature | None) -> str:
+    """`method Learner.fine_tune(self, epochs, ..., *, lr_max=None, ...)`; a class keeps its bases line."""
+    if signature is None:
+        return hit.describe()
+    from navigator.signature import signature_text
+
+    if hit.kind == "class":
+        return f"{hit.describe()}\n{hit.name}{signature_text(signature)}"
+    returns = _RETURNS.search(hit.signature)
+    return f"{hit.kind} {hit.qualname}{signature_text(signature)}" + (f" -> {returns.group(1)}" if returns else "")
+
+
+def _expanded(hit: Symbol, signature: Signature) -> str:
+    """The parameters `**kwargs` stands for, grouped by the definition each comes from."""
+    own = {hit.full_name, f"{hit.full_name}.__init__"}
+    by_origin: dict[str, list[str]] = {}
+    for parameter in signature.parameters:
+        if parameter.origin not in own:
+            by_origin.setdefault(parameter.origin, []).append(f"`{parameter.text()}`")
+    lines = [f"- from `{origin}`: {', '.join(texts)}" for origin, texts in by_origin.items()]
+    heading = "`**kwargs` expanded (fastcore `@delegates`):" if lines else "`**kwargs` (fastcore `@delegates`):"
+    lines += [f"- not known statically: {reason}" for reason in signature.unresolved]
+    return "\n".join([heading, *lines])

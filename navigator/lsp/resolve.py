@@ -14,15 +14,16 @@ from dataclasses import dataclass
 
 from navigator.lsp.source import SCOPE_TYPES, Source, enclosing_scopes, text_of
 from navigator.outline import call_target
-from navigator.queries import delegates_of, symbol_by_id
+from navigator.queries import symbol_by_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Callable
 
     from tree_sitter import Node
 
     from navigator.queries import Symbol
+    from navigator.signature import Signature, SignatureReader
     from tags.names import Names
     from tags.store import Index
 
@@ -70,6 +71,7 @@ class Resolver:
         self._nesting = 0  # inferences in progress: lookups start again at depth 0, this bounds them all
         self._lines: dict[str, dict[int, int]] = {}
         self._hits: dict[int, Symbol | None] = {}
+        self._signatures: SignatureReader | None = None
 
     # -- entry points --------------------------------------------------------------------------
     def definition(self, source: Source, line: int, column: int) -> list[Value]:
@@ -107,17 +109,13 @@ class Resolver:
             self._hits[def_id] = symbol_by_id(self.index, def_id)
         return self._hits[def_id]
 
-    def delegate(self, def_id: int) -> Symbol | None:
-        """What a `@delegates(Target)` definition hands its `**kwargs` to (fastcore's @delegates)."""
-        target = delegates_of(self.index, def_id).split(",")[0].strip()
-        if not target.replace(".", "").replace("_", "").isalnum():
-            return None
-        d = self.names.defs[def_id]
-        scope = d.parent if d.parent is not None else def_id
-        for kind, found in self.names.resolve_dotted(target.split("."), scope):
-            if kind == "def":
-                return self.hit(Value("def", found))
-        return None
+    def signature(self, hit: Symbol) -> Signature | None:
+        """`hit`'s effective signature where fastcore's `@delegates` & co. rewrote it (navigator.signature)."""
+        if self._signatures is None:
+            from navigator.signature import SignatureReader
+
+            self._signatures = SignatureReader(self.index, self.names)
+        return self._signatures.rewritten(hit)
 
     def def_in_source(self, source: Source, line: int, column: int) -> int | None:
         """The indexed definition at a position: the one the cursor names, or defines."""
@@ -185,10 +183,10 @@ class Resolver:
                 hit = self.hit(Value("def", owner))
                 source = self.file_source(hit.path, hit.module) if hit is not None else None
                 node = source.function_at_line(hit.line) if source is not None else None
-                for right in _self_assignments(node, name) if node is not None else []:
-                    values = self.infer(source, right)
-                    if values:
-                        return values
+                assigned = [r for r in _self_assignments(node, name) if r.type != "none"] if node is not None else []
+                if assigned:  # every assignment must be typed: one that is not says what was found is partial
+                    found = [self.infer(source, right) for right in assigned]
+                    return [v for values in found for v in values] if all(found) else []
         finally:
             self._attributes_active.discard(key)
         return []
@@ -219,17 +217,37 @@ class Resolver:
                 continue
             body = scope.child_by_field_name("body")
             before = [b for b in _bindings_in(body, name) if b.end_byte <= at.start_byte] if body else []
+            narrowed = self.narrowed(source, name, at, before[-1] if before else None)
             if before:
-                return Found(self._binding_values(source, before[-1], at), _target(before[-1]))
+                return Found(narrowed or self._binding_values(source, before[-1], at), _target(before[-1]))
             param = _parameter(scope, name)
             if param is not None:
-                return Found(self._parameter_values(source, scope, param), param)
+                return Found(narrowed or self._parameter_values(source, scope, param), param)
         bound = _bindings_in(source.tree.root_node, name)
         earlier = [b for b in bound if b.end_byte <= at.start_byte] or [
             b for b in bound if not b.start_byte <= at.start_byte < b.end_byte]  # `x = f(x)`: not itself
+        narrowed = self.narrowed(source, name, at, earlier[-1] if earlier else None)
         if earlier:
-            return Found(self._binding_values(source, earlier[-1], at), _target(earlier[-1]))
-        return Found(self._global(source, name))
+            return Found(narrowed or self._binding_values(source, earlier[-1], at), _target(earlier[-1]))
+        return Found(narrowed or self._global(source, name))
+
+    def narrowed(self, source: Source, expression: str, at: Node, binding: Node | None = None) -> list[Value]:
+        """Instances of the indexed classes an `isinstance(expression, ...)` test around `at` admits.
+
+        Only a test that holds at `at`: `at` is in the body of its `if` (or the value of a
+        conditional expression), no function boundary in between, and the name was not bound
+        again after the test (`binding`: its last binding before `at`; for `self.attr`, an
+        assignment to it in the guarded code).
+        """
+        for test, guarded in _guards(at):
+            if binding is not None and binding.start_byte >= guarded.start_byte or _assigned_before(guarded, expression, at):
+                return []  # rebound inside the guarded code: the binding says more
+            classes = _isinstance_classes(test, expression)
+            if classes is not None:
+                found = [_instance(v) for c in classes for v in self.infer(source, c) if _is_class(self, v)]
+                if found:
+                    return found
+        return []
 
     def _global(self, source: Source, name: str) -> list[Value]:
         """A module-level name bound by an import (or a star import), as the index resolves it."""
@@ -288,13 +306,24 @@ class Resolver:
             return self.lookup(source, text_of(expr), expr).values
         if expr.type == "attribute":
             name = text_of(expr.child_by_field_name("attribute"))
-            return [m for v in self.infer(source, expr.child_by_field_name("object"), depth + 1)
-                    for m in self.member(v, name)]
+            narrowed = self.narrowed(source, text_of(expr), expr)
+            if narrowed:
+                return narrowed
+            objects = self.infer(source, expr.child_by_field_name("object"), depth + 1)
+            if name == "__class__":
+                return [c for c in map(_class_of, objects) if c is not None]
+            return [m for v in objects for m in self.member(v, name)]
         if expr.type == "call":
-            return [r for v in self.infer(source, expr.child_by_field_name("function"), depth + 1)
-                    for r in self.call_result(v)]
+            function = expr.child_by_field_name("function")
+            if _is_type_call(expr) and not self.lookup(source, "type", expr).values:  # the builtin `type(x)`
+                argument = expr.child_by_field_name("arguments").named_children[0]
+                return [c for c in map(_class_of, self.infer(source, argument, depth + 1)) if c is not None]
+            return [r for v in self.infer(source, function, depth + 1) for r in self.call_result(v)]
         if expr.type == "parenthesized_expression" and expr.named_children:
             return self.infer(source, expr.named_children[0], depth + 1)
+        if expr.type == "conditional_expression" and len(expr.named_children) == 3:  # `a if test else b`: either
+            body, _, alternative = expr.named_children
+            return self.infer(source, body, depth + 1) + self.infer(source, alternative, depth + 1)
         return []
 
     def call_result(self, value: Value) -> list[Value]:
@@ -442,6 +471,69 @@ def _instance(value: Value) -> Value:
     if value.kind == "node":
         return Value("node-instance", source=value.source, node=value.node)
     return Value("instance", value.def_id)
+
+
+def _class_of(value: Value) -> Value | None:
+    """The class of an instance (`type(x)`, `x.__class__`)."""
+    if value.kind == "instance":
+        return Value("def", value.def_id)
+    if value.kind == "node-instance":
+        return Value("node", source=value.source, node=value.node)
+    return None
+
+
+def _is_type_call(call: Node) -> bool:
+    """`type(x)` with one plain argument (`type(name, bases, dict)` makes a class)."""
+    function, arguments = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    return function is not None and function.type == "identifier" and text_of(function) == "type" \
+        and arguments is not None and arguments.type == "argument_list" and len(arguments.named_children) == 1 \
+        and arguments.named_children[0].type not in ("keyword_argument", "list_splat", "dictionary_splat")
+
+
+def _assigned_before(block: Node, expression: str, at: Node) -> bool:
+    """Whether `block` assigns a dotted `expression` (`self.loss_func = ...`) before `at`."""
+    if "." not in expression:
+        return False  # names: their bindings are found by `_bindings_in`
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if node.start_byte >= at.start_byte or node.type in SCOPE_TYPES:
+            continue
+        if node.type == "assignment" and text_of(node.child_by_field_name("left")) == expression:
+            return True
+        stack.extend(node.named_children)
+    return False
+
+
+def _guards(at: Node) -> list[tuple[Node, Node]]:
+    """(test, guarded code) of the `if`s and conditional expressions whose true branch holds `at`, innermost first."""
+    found = []
+    child, node = at, at.parent
+    while node is not None and node.type not in SCOPE_TYPES:
+        if node.type in ("if_statement", "elif_clause") and child == node.child_by_field_name("consequence"):
+            found.append((node.child_by_field_name("condition"), child))
+        elif node.type == "conditional_expression" and len(node.named_children) == 3 and child == node.named_children[0]:
+            found.append((node.named_children[1], child))
+        child, node = node, node.parent
+    return [(test, guarded) for test, guarded in found if test is not None]
+
+
+def _isinstance_classes(test: Node, expression: str) -> list[Node] | None:
+    """The class expressions of `isinstance(expression, A)` / `(A, B)` in a test (`and`-ed tests too)."""
+    if test.type == "parenthesized_expression" and test.named_children:
+        return _isinstance_classes(test.named_children[0], expression)
+    if test.type == "boolean_operator" and text_of(test.child_by_field_name("operator")) == "and":
+        for side in (test.child_by_field_name("left"), test.child_by_field_name("right")):
+            found = _isinstance_classes(side, expression) if side is not None else None
+            if found is not None:
+                return found
+        return None
+    function, arguments = test.child_by_field_name("function"), test.child_by_field_name("arguments")
+    if test.type != "call" or text_of(function) != "isinstance" or arguments is None \
+            or len(arguments.named_children) != 2 or text_of(arguments.named_children[0]) != expression:
+        return None
+    classes = arguments.named_children[1]
+    return list(classes.named_children) if classes.type == "tuple" else [classes]
 
 
 def _is_class(resolver: Resolver, value: Value) -> bool:

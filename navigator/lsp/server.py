@@ -11,12 +11,18 @@ import os
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from navigator.lsp.locations import (SYMBOL_KINDS, call_ranges, full_range, hover_text, name_range, node_range,
-                                     uri_of)
+from navigator.lsp.locations import (
+    SYMBOL_KINDS,
+    call_ranges,
+    full_range,
+    hover_text,
+    name_range,
+    node_range,
+    uri_of,
+)
 from navigator.lsp.resolve import Resolver, Value
 from navigator.lsp.source import Source, text_of
 from navigator.queries import OUTLINE_KINDS, children, find, module_symbol
-from navigator.trace.static import callees, callers
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -200,7 +206,7 @@ def _hover_markdown(ls: NavLanguageServer, source: Source, line: int, column: in
             return f"```python\n{value.source.lines[value.node.start_point[0]].strip()}\n```"
         hit = ls.resolver.hit(value)
         if hit is not None:
-            return hover_text(hit, ls.resolver.file_source(hit.path, hit.module), ls.resolver.delegate(hit.id))
+            return hover_text(hit, ls.resolver.file_source(hit.path, hit.module), ls.resolver.signature(hit))
     return ""
 
 
@@ -257,6 +263,9 @@ def _buffer_symbols(source: Source) -> list[types.DocumentSymbol]:
 
 def _incoming(ls: NavLanguageServer, hit: Symbol) -> list[tuple[Symbol, list[types.Range]]]:
     """The callers of `hit` with the ranges of their calls to it (nav's static call graph)."""
+    # imported on first use: the call graph's queries are not on the way to the first answer
+    from navigator.trace.static import callers
+
     found = []
     for node in callers(ls.index, hit, depth=1).children:
         caller = ls.resolver.hit(Value("def", node.def_id))
@@ -287,6 +296,8 @@ def _register_calls(server: NavLanguageServer) -> None:
         hit = _item_hit(ls, params.item)
         if hit is None:
             return []
+        from navigator.trace.static import callees
+
         source = ls.resolver.file_source(hit.path, hit.module)
         calls = []
         for node in callees(ls.index, hit, depth=1).children:

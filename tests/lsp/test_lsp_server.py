@@ -91,13 +91,42 @@ async def test_hover_shows_signature_docstring_and_notebook(client: LanguageClie
     hover = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), types.Position(line, character)))
     text = hover.contents.value
-    assert "method Learner.fine_tune(self:Learner, epochs, base_lr=2e-3" in text
     assert "Fine tune with `Learner.freeze` for `freeze_epochs`" in text
     assert "14_callback.schedule.ipynb" in text
-    assert "`**kwargs` are passed to:\n```python\nmethod Learner.fit_one_cycle(self:Learner, n_epoch" in text
     hover = await client.text_document_hover_async(types.HoverParams(
         types.TextDocumentIdentifier(uri), types.Position(*position_of(TRAINING_SCRIPT, "learn = ", 1))))
     assert "`fastai.learner.Learner`" in hover.contents.value
+
+
+async def test_hover_expands_delegated_keyword_parameters(client: LanguageClient, script: Path) -> None:
+    """What `inspect.signature` gives for fastcore's `@delegates`: `**kwargs` replaced by the target's keywords."""
+    uri = _open(client, script, TRAINING_SCRIPT)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(*position_of(TRAINING_SCRIPT, "learn.fine_tune", 8))))
+    header, expanded = hover.contents.value.split("\n\n")[:2]
+    assert header == ("```python\nmethod Learner.fine_tune(self, epochs, base_lr=0.002, freeze_epochs=1, lr_mult=100, "
+                      "pct_start=0.3, div=5.0, *, lr_max=None, div_final=100000.0, wd=None, moms=None, cbs=None, "
+                      "reset_opt=False, start_epoch=0)\n```")
+    assert expanded == ("`**kwargs` expanded (fastcore `@delegates`):\n- from `fastai.callback.schedule.Learner.fit_one_cycle`: "
+                        "`lr_max=None`, `div_final=100000.0`, `wd=None`, `moms=None`, `cbs=None`, `reset_opt=False`, "
+                        "`start_epoch=0`")
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(*position_of(TRAINING_SCRIPT, "vision_learner(", 3))))
+    header, expanded = hover.contents.value.split("\n\n")[:2]
+    assert header.startswith("```python\nfunction vision_learner(dls, arch, normalize=True, n_out=None, pretrained=True, ")
+    assert header.endswith(", lin_first=False, y_range=None, *, n_in=3)\n```") and "**kwargs" not in header
+    assert expanded == "`**kwargs` expanded (fastcore `@delegates`):\n- from `fastai.vision.learner.create_vision_model`: `n_in=3`"
+
+
+async def test_hover_says_where_delegated_parameters_cannot_be_followed(client: LanguageClient, tmp_path: Path) -> None:
+    text = "from fastai.vision.all import *\nlayer = ConvLayer(3, 16)\n"
+    uri = _open(client, tmp_path / "layers.py", text)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(*position_of(text, "ConvLayer(", 2))))
+    header, expanded = hover.contents.value.split("\n\n")[:2]
+    assert header.startswith("```python\nclass ConvLayer(nn.Sequential)\nConvLayer(ni, nf, ks=3, stride=1, ")
+    assert header.endswith(", **kwargs)\n```")  # nn.Conv2d is torch's: not in the index, so `**kwargs` stays
+    assert expanded == "`**kwargs` (fastcore `@delegates`):\n- not known statically: **kwargs go to nn.Conv2d, which is not in the index"
 
 
 async def test_workspace_symbol_ranks_like_nav_find(client: LanguageClient) -> None:
@@ -203,3 +232,42 @@ async def test_classes_of_the_buffer_reach_their_indexed_bases(client: LanguageC
     assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fine_tune(self:Learner"))]
     found = await _definition(client, uri, *position_of(OWN_CLASSES, "m.fit_one_cycle", 3))
     assert [_where(loc) for loc in found] == [(schedule, line_of(schedule, "def fit_one_cycle(self:Learner"))]
+
+
+NARROWED = """\
+from fastai.vision.all import *
+
+
+def setup(loss, dl):
+    if isinstance(loss, (nn.Module, BaseLoss)):
+        loss.to('cpu')
+    again = type(dl)(dl.dataset) if isinstance(dl, TfmdDL) else None
+    again.one_batch()
+    if isinstance(loss, BaseLoss) and loss is not None:
+        loss = Learner(dls, model)
+        loss.fit(1)
+
+
+class Trainer:
+    def go(self):
+        if isinstance(self.model, TimmBody):
+            self.model.forward(1)
+            self.model = nn.Linear(1, 1)
+            self.model.forward(2)
+"""
+
+
+async def test_isinstance_narrows_and_type_gives_the_class(client: LanguageClient, tmp_path: Path) -> None:
+    uri = _open(client, tmp_path / "narrowed.py", NARROWED)
+    losses, load, learner = site_file("fastai", "losses.py"), site_file("fastai", "data/load.py"), site_file("fastai", "learner.py")
+    found = await _definition(client, uri, *position_of(NARROWED, "loss.to", 5))
+    assert [_where(loc) for loc in found] == [(losses, line_of(losses, "def to(self, device"))]
+    found = await _definition(client, uri, *position_of(NARROWED, "again.one_batch", 6))
+    assert [_where(loc) for loc in found] == [(load, line_of(load, "def one_batch(self"))]
+    found = await _definition(client, uri, *position_of(NARROWED, "loss.fit", 5))  # rebound after the test
+    assert [_where(loc) for loc in found] == [(learner, line_of(learner, "def fit(self, n_epoch"))]
+    vision = site_file("fastai", "vision/learner.py")
+    found = await _definition(client, uri, *position_of(NARROWED, "self.model.forward(1)", 11))
+    assert [_where(loc) for loc in found] == [(vision, line_of(vision, "def forward(self,x): return self.model.forward_features"))]
+    found = await _definition(client, uri, *position_of(NARROWED, "self.model.forward(2)", 11))
+    assert found == []  # assigned again in the guarded code: no longer a TimmBody, and `forward` alone says nothing
