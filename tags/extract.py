@@ -18,7 +18,6 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from tags.model import (
     NOT_UTF8,
-    OK,
     PARTIAL,
     SYNTAX_ERROR,
     TOO_LARGE,
