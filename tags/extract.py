@@ -18,7 +18,6 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from tags.model import (
     NOT_UTF8,
-    OK,
     PARTIAL,
     SYNTAX_ERROR,
     TOO_LARGE,
@@ -48,13 +47,12 @@ _QUERY = Query(
     (call function: (_) @call)
     (import_statement) @import
     (import_from_statement) @import
-    (module (expression_statement (assignment) @assign))
-    (class_definition body: (block (expression_statement (assignment) @assign)))
-    (module (_ (block (expression_statement (assignment) @assign))))
-    (module (_ (_ (block (expression_statement (assignment) @assign)))))
-    (module (expression_statement (augmented_assignment) @augassign))
     """,
 )
+# Module- and class-level assignments are found by `_level_assignments` from the module's top
+# statements and the class bodies instead: patterns rooted at `module` stay alive through the
+# whole traversal and doubled the query's cost.
+_NO_STATEMENT_BLOCKS = {"class_definition", "function_definition", "decorated_definition"}
 _PATCH = {"patch", "patch_to", "patch_property"}
 _DISPATCH = {"typedispatch", "dispatch", "singledispatch", "overload"}
 _METHOD_FLAGS = {"classmethod", "staticmethod", "property", "cached_property"}
@@ -74,7 +72,7 @@ class _ScopeFinder:
     """Finds the innermost scope holding a byte offset, in any order of queries.
 
     Scopes nest, so after a bisect on their starts only a short climb through the enclosing
-    scopes is needed; no sorting of the (many) call nodes.
+    scopes is needed.
     """
 
     def __init__(self, scopes: list[_Scope]) -> None:
@@ -87,12 +85,19 @@ class _ScopeFinder:
                 stack.pop()
             self.outer.append(stack[-1] if stack else -1)
             stack.append(i)
+        self.ends = [s.end for s in self.scopes]
+        self.indexes = [s.index for s in self.scopes]
+
+    def renumber(self, new_index: list[int]) -> None:
+        """Answer with the definitions' indexes after they are reordered."""
+        self.indexes = [new_index[i] for i in self.indexes]
 
     def at(self, offset: int) -> int:
         i = bisect_right(self.starts, offset) - 1
-        while i >= 0 and self.scopes[i].end <= offset:
-            i = self.outer[i]
-        return self.scopes[i].index if i >= 0 else -1
+        ends, outer = self.ends, self.outer
+        while i >= 0 and ends[i] <= offset:
+            i = outer[i]
+        return self.indexes[i] if i >= 0 else -1
 
 
 def _text(node: Node | None) -> str:
@@ -122,12 +127,14 @@ def _decorator_name(decorator: Node) -> tuple[str, Node | None]:
 
 
 def _docstring(body: Node | None) -> str:
-    if body is None or not body.named_children:
+    """The first line of the docstring; `named_child(0)`, not `named_children`: a class body's
+    statements are not all listed to look at the first."""
+    if body is None or not body.named_child_count:
         return ""
-    first = body.named_children[0]
-    if first.type != "expression_statement" or not first.named_children:
+    first = body.named_child(0)
+    if first.type != "expression_statement" or not first.named_child_count:
         return ""
-    string = first.named_children[0]
+    string = first.named_child(0)
     if string.type != "string":
         return ""
     content = "".join(_text(c) for c in string.named_children if c.type == "string_content")
@@ -142,7 +149,8 @@ def _parameters_text(params: Node | None, returns: Node | None) -> str:
     if params is None:
         return ""
     text = params.text
-    for comment in reversed([c for c in params.children if c.type == "comment"]):
+    comments = [c for c in params.children if c.type == "comment"] if b"#" in text else []
+    for comment in reversed(comments):
         a, b = comment.start_byte - params.start_byte, comment.end_byte - params.start_byte
         text = text[:a] + text[b:]
     text = _one_line(text.decode("utf-8", "replace"))
@@ -400,6 +408,37 @@ def _exports(node: Node, previous: list[str] | None) -> list[str] | None:
     return names if node.type == "assignment" or previous is None else previous + names
 
 
+def _statement_assignments(block: Node, kinds: tuple[str, ...] = ("assignment",)) -> list[Node]:
+    """The assignments written as statements directly in `block` (a module or a block)."""
+    return [node for statement in block.named_children if statement.type == "expression_statement"
+            for node in statement.named_children if node.type in kinds]
+
+
+def _level_assignments(root: Node, classes: list[Node]) -> tuple[list[Node], list[Node]]:
+    """The assignments where variables are recorded, in document order: module statements, class
+    bodies, and blocks one or two named nodes under the module (`if`, `try`, `else:` ...); and the
+    module statements' plain and augmented assignments, for `__all__`.
+
+    Blocks under a module-level function hold only its locals, and class bodies are listed
+    anyway: neither is looked into.
+    """
+    top_level = _statement_assignments(root, ("assignment", "augmented_assignment"))
+    found = {node.start_byte: node for node in top_level if node.type == "assignment"}
+    blocks = [c.child_by_field_name("body") for c in classes]
+    for outer in root.named_children:
+        if outer.type in _NO_STATEMENT_BLOCKS or outer.type == "ERROR":
+            continue
+        for inner in outer.named_children:
+            if inner.type == "block":
+                blocks.append(inner)
+            elif inner.type != "ERROR":
+                blocks += [node for node in inner.named_children if node.type == "block"]
+    for block in blocks:
+        if block is not None and block.type == "block":
+            found.update((node.start_byte, node) for node in _statement_assignments(block))
+    return [found[start] for start in sorted(found)], top_level
+
+
 Extraction = tuple[list[Definition], list[CallSite], list[ImportRecord], "list[str] | None", str]
 
 
@@ -419,32 +458,45 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     ex.finish_definitions()
 
     finder = ex.finder
-    assignments = captures.get("assign", [])
+    assignments, top_level = _level_assignments(tree.root_node, captures.get("class", ()))
     for node in assignments:
         if node.child_by_field_name("left") is not None:
             ex.add_variables(node, finder.at(node.start_byte))
     for node in captures.get("type_alias", ()):
         ex.add_type_alias(node, finder.at(node.start_byte))
     exports = None
-    for node in sorted(assignments + captures.get("augassign", []), key=lambda n: n.start_byte):
-        if node.parent.parent is not None and node.parent.parent.type == "module":
-            exports = _exports(node, exports)
+    for node in top_level:
+        exports = _exports(node, exports)
 
-    calls = []
-    for node in captures.get("call", ()):
-        text = node.text
-        if len(text) > MAX_CALLEE_CHARS:
-            text = text[:MAX_CALLEE_CHARS] + "…".encode()
-        row, column = node.start_point
-        calls.append(CallSite(finder.at(node.start_byte), text.decode("utf-8", "replace"), row + 1, column + 1))
-
+    definitions = _in_document_order(ex.definitions, finder)
+    calls = _call_sites(captures.get("call", ()), finder)
     imports: list[ImportRecord] = []
-    for node in sorted(captures.get("import", ()), key=lambda n: n.start_byte):
+    for node in sorted(captures.get("import", ()), key=_start):
         imports.extend(ex.imports(node, finder.at(node.start_byte)))
 
     error = _first_error(tree.root_node) if tree.root_node.has_error else ""
-    definitions = _in_document_order(ex.definitions, calls, imports)
     return definitions, calls, imports, exports, error
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
+
+
+_ELLIPSIS = "…".encode()
+
+
+def _call_sites(callees: list[Node], finder: _ScopeFinder) -> list[CallSite]:
+    """One `CallSite` per called expression, in document order (the query's order is arbitrary);
+    the hottest loop of extraction, so each node's properties are read once."""
+    at, sites, keys = finder.at, [], []
+    for node in callees:
+        start, text = node.start_byte, node.text
+        keys.append(start << 32 | len(text))  # by start, then end: `f` before `f(x)` of `f(x)(y)`
+        if len(text) > MAX_CALLEE_CHARS:
+            text = text[:MAX_CALLEE_CHARS] + _ELLIPSIS
+        row, column = node.start_point
+        sites.append(CallSite(at(start), text.decode("utf-8", "replace"), row + 1, column + 1))
+    return [sites[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -458,15 +510,17 @@ def _for_tree_sitter(source: bytes) -> bytes:
     return source.replace(b"\x00", b" ") if b"\x00" in source else source
 
 
-def _in_document_order(definitions: list[Definition], calls: list[CallSite], imports: list[ImportRecord]) -> list[Definition]:
-    """Sort definitions by position and renumber every reference to them."""
+def _in_document_order(definitions: list[Definition], finder: _ScopeFinder) -> list[Definition]:
+    """Sort definitions by position and renumber every reference to them, the finder's included
+    (so calls and imports found after this get their final scope at once)."""
     order = sorted(range(len(definitions)), key=lambda i: (definitions[i].line, definitions[i].col, i))
-    new_index = {old: new for new, old in enumerate(order)}
-    new_index[-1] = -1
+    new_index = [0] * len(order)
+    for new, old in enumerate(order):
+        new_index[old] = new
     for definition in definitions:
-        definition.parent = new_index[definition.parent]
-    for record in (*calls, *imports):
-        record.scope = new_index[record.scope]
+        if definition.parent >= 0:
+            definition.parent = new_index[definition.parent]
+    finder.renumber(new_index)
     return [definitions[i] for i in order]
 
 
