@@ -10,7 +10,14 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from navigator.queries import Symbol, definitions_named, exact_hits, module_definitions, source_lines
+from navigator.queries import (
+    Symbol,
+    definitions_named,
+    exact_hits,
+    full_name,
+    module_definitions,
+    source_lines,
+)
 from tags.errors import NavError
 from tags.releases import Release, parse_release
 
@@ -117,7 +124,7 @@ class Target:
 
     @property
     def full_name(self) -> str:
-        return self.qualname if self.kind == "module" else f"{self.module}.{self.qualname}"
+        return full_name(self.module, self.qualname, self.kind)
 
 
 @dataclass(frozen=True, slots=True)

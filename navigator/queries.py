@@ -17,6 +17,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tags.store import Index, StoredRoot
 
+
+def full_name(module: str, qualname: str, kind: str) -> str:
+    """`fastai.vision.learner._add_norm`, `fastai.callback.schedule.Learner.fine_tune`; a module's own name."""
+    return qualname if kind == "module" else f"{module}.{qualname}"
+
+
 KIND_ORDER = {kind: rank for rank, kind in enumerate(DEFINITION_KINDS)}
 TIER_NAMES = ("exact", "case", "prefix", "fuzzy")
 _COLUMNS = (
@@ -66,8 +72,7 @@ class Symbol(namedtuple("Symbol", _SYMBOL_FIELDS)):
 
     @property
     def full_name(self) -> str:
-        """`fastai.vision.learner._add_norm`, `fastai.callback.schedule.Learner.fine_tune`."""
-        return self.qualname if self.kind == "module" else f"{self.module}.{self.qualname}"
+        return full_name(self.module, self.qualname, self.kind)
 
     def describe(self) -> str:
         """`class Normalize(DisplayedTransform)`, `function _add_norm(dls, meta, pretrained)`."""
@@ -128,7 +133,7 @@ class _Candidate(namedtuple("_Candidate", "id name qualname kind path line alias
 
     @property
     def full_name(self) -> str:
-        return self.qualname if self.kind == "module" else f"{self.module}.{self.qualname}"
+        return full_name(self.module, self.qualname, self.kind)
 
 
 def symbols_where(index: Index, where: str, params: tuple, limit: int) -> list[Symbol]:

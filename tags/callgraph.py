@@ -109,24 +109,9 @@ class Resolver:
             bindings = following
         return self._targets(bindings, how)
 
-    def _targets(self, bindings: list[Binding], how: str, depth: int = 0) -> list[Edge]:
+    def _targets(self, bindings: list[Binding], how: str) -> list[Edge]:
         """Calling a function or method reaches it; calling a class reaches it and its `__init__`."""
-        edges: list[Edge] = []
-        for binding in bindings:
-            if binding.kind != "def":
-                continue
-            d = self.names.defs[binding.target]
-            if d.kind == "variable":
-                if d.alias_of and depth < 4:
-                    edges += self._targets(self.names.follow_alias(d), how, depth + 1)
-            elif d.kind == "class":
-                edges.append(Edge(d.id, how, 0))
-                init = self.names.class_member(d, "__init__")
-                if init is not None:
-                    edges.append(Edge(init, how, 0))
-            elif d.kind != "module":
-                edges.append(Edge(d.id, how, 0))
-        return edges
+        return [Edge(found, how, 0) for found in self.names.called(bindings)]
 
     def _super(self, def_id: int, name: str) -> list[Edge]:
         cls = self.names.enclosing_class(def_id)

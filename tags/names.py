@@ -231,6 +231,26 @@ class Names:
             return [b for target in self.follow_alias(d) for b in self.attribute(target, name)]
         return []
 
+    def called(self, bindings: list[Binding], depth: int = 0) -> list[int]:
+        """What calling these values reaches: a function or method itself, a class and its
+        `__init__`, an alias what it names (a few steps deep); modules and outside names nothing."""
+        found: list[int] = []
+        for binding in bindings:
+            if binding.kind != "def":
+                continue
+            d = self.defs[binding.target]
+            if d.kind == "variable":
+                if d.alias_of and depth < 4:
+                    found += self.called(self.follow_alias(d), depth + 1)
+            elif d.kind == "class":
+                found.append(d.id)
+                init = self.class_member(d, "__init__")
+                if init is not None:
+                    found.append(init)
+            elif d.kind != "module":
+                found.append(d.id)
+        return found
+
     def follow_alias(self, d: Def) -> list[Binding]:
         """`cnn_learner = vision_learner`: what the right-hand side names."""
         if d.id in self._following:  # an alias cycle (`a = b`, `b = a`): stop

@@ -114,15 +114,7 @@ def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> li
             for part in parts[cut:]:
                 bindings = [b for binding in bindings for b in names.attribute(binding, part)]
             break
-    found: list[int] = []
-    for binding in bindings:
-        d = names.defs[binding.target] if binding.kind == "def" else None
-        if d is None or d.kind not in _CALLABLE_KINDS:
-            continue
-        found.append(d.id)
-        init = names.class_member(d, "__init__") if d.kind == "class" else None
-        if init is not None:
-            found.append(init)
+    found = names.called(bindings)
     cache[dotted] = found
     return found
 
