@@ -11,12 +11,14 @@ its first (decorator) line and its `def` line. Both servers get the same positio
 
 Speed, from the same run: definition and hover latency per request (p50/p95) over those
 sites, and start-to-first-answer (spawn, initialize, open the script, first definition)
-with a warm index, side by side with a bare `python -c pass` start in the same round.
+with a warm index, side by side with a bare `python -c pass` start in the same round; then the
+same start again while `--busy N` processes spin on the cores (a loaded machine, made on purpose).
 pyright is installed with npm into the cache (`npm install pyright`), not into the project.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -249,6 +251,19 @@ def first_answer(cache: Path, script: Path, rounds: int) -> tuple[float, float]:
     return statistics.median(nav), statistics.median(bare)
 
 
+@contextlib.contextmanager
+def busy_loops(count: int):
+    """`count` processes spinning on the CPU: a loaded machine, made on purpose and the same every run."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def pyright_command(cache: Path) -> list[str]:
     """pyright-langserver, installed with npm into the cache on first use."""
     entry = cache / "pyright" / "node_modules" / "pyright" / "langserver.index.js"
@@ -288,6 +303,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-sites", type=int, default=400)
     parser.add_argument("--no-pyright", action="store_true")
+    parser.add_argument("--busy", type=int, default=3,
+                        help="also time the start with this many busy loops competing for the cores (0: skip)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nav-bench-lsp")
     args = parser.parse_args()
     cache = args.cache.resolve()
@@ -302,6 +319,11 @@ def main() -> None:
     nav_first, bare = first_answer(index_cache, script, args.rounds)
     print(f"start to first definition, warm index: nav lsp {1000 * nav_first:.0f} ms "
           f"(bare python start {1000 * bare:.0f} ms, ratio {nav_first / bare:.1f}x); target <= 1000 ms")
+    if args.busy:
+        with busy_loops(args.busy):
+            nav_first, bare = first_answer(index_cache, script, args.rounds)
+        print(f"  the same with {args.busy} busy loops on {os.cpu_count()} cores: nav lsp {1000 * nav_first:.0f} ms "
+              f"(bare python start {1000 * bare:.0f} ms, ratio {nav_first / bare:.1f}x)")
     nav = run_server([sys.executable, "-m", "navigator", "lsp"], nav_env(index_cache), script, sites)
     report("nav", nav[0], sites, nav[1], nav[2])
     misses = [s for s, ok in zip(sites, nav[0]) if not ok]
