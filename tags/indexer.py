@@ -47,6 +47,7 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
 
     started = time.perf_counter()
     report = RefreshReport()
+    changed: list[RootChanges] = []
     for root in list(roots if roots is not None else index.roots()):
         changes = scan(index, root)
         report.notes.extend(changes.notes)
@@ -59,9 +60,11 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
             changes.to_parse += _unchanged(index, root, changes)
             changes.touched = []
         if not changes.empty:
-            from tags.update import apply_changes
+            changed.append(changes)
+    if changed:  # all roots at once: one worker pool
+        from tags.update import apply_changes
 
-            apply_changes(index, changes, report, progress)
+        apply_changes(index, changed, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -365,11 +365,11 @@ class Index:
         for table, column in (("defs", "file_id"), ("calls", "file_id"), ("imports", "file_id"), ("files", "id")):
             self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in file_ids])
 
-    def store_files(self, root: StoredRoot, files: Iterable[FileRows]) -> None:
-        """Replace the rows of each parsed file, all in one transaction."""
+    def store_files(self, files: Iterable[tuple[StoredRoot, FileRows]]) -> None:
+        """Replace the rows of each parsed file (given with its root), all in one transaction."""
         with self.transaction():
             next_def_id = (self.db.execute("SELECT max(id) FROM defs").fetchone()[0] or 0) + 1
-            for meta, def_rows, call_rows, import_rows in files:
+            for root, (meta, def_rows, call_rows, import_rows) in files:
                 old = self.db.execute("SELECT id FROM files WHERE path=?", (meta.path,)).fetchone()
                 if old:
                     self._delete_file_rows([old[0]])
