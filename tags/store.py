@@ -308,14 +308,22 @@ class Index:
         return [StoredRoot._make(row) for row in rows]
 
     def add_root(self, root: Root) -> StoredRoot:
+        return self.add_roots([root])[0]
+
+    def add_roots(self, roots: list[Root]) -> list[StoredRoot]:
+        """Register roots (an existing one gets its version updated); one transaction, and one
+        synced write of the roots file however many there are."""
+        if not roots:
+            return []
         with self.transaction():
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO roots(path, name, origin, version) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET version=excluded.version",
-                (root.path, root.name, root.origin, root.version),
+                [(root.path, root.name, root.origin, root.version) for root in roots],
             )
         self.save_roots_file()
-        return next(r for r in self.roots() if r.path == root.path)
+        stored = {r.path: r for r in self.roots()}
+        return [stored[root.path] for root in roots]
 
     def remove_root(self, root: StoredRoot) -> None:
         with self.transaction():

@@ -1,7 +1,8 @@
 """Applying what the stat pass found: hash touched files, parse changed ones on all cores, store.
 
-Parsing runs in worker processes (fork on Linux); results are committed every half second, so
-Ctrl-C or a crash loses at most the batch in flight, which the next run picks up again.
+Parsing runs in worker processes (fork on Linux); the parent stores and commits results as they
+arrive, chunk by chunk, so Ctrl-C or a crash loses at most the chunks in flight, which the next
+run picks up again, and the last commit follows the last file at once.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     Parsed = tuple[StoredRoot, FileRows]  # a parsed file's rows, with the root it belongs to
 
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
-BATCH_SECONDS = 0.5  # how often results are committed
+CHUNKS_PER_WORKER = 16  # work is dealt out in about this many chunks per worker
+MAX_CHUNK_FILES = 64  # and no chunk holds more files (tiny files: progress keeps moving)
 
 
 def apply_changes(index: Index, all_changes: list[RootChanges], report: RefreshReport, progress: bool) -> None:
@@ -77,16 +79,19 @@ def _digest_of(path: str) -> str:
         return ""
 
 
-def _batches(items: Iterator[Parsed], max_files: int | None = None) -> Iterator[list[Parsed]]:
-    """Group results by time, so commits are few but an interruption loses little (by count,
-    `max_files` at a time, when the test hook asks for it)."""
+def _batches(groups: Iterator[list[Parsed]], max_files: int | None = None) -> Iterator[list[Parsed]]:
+    """Each group of results as it arrives, to be stored at once (the parent stores while the
+    workers parse); `max_files` at a time when the test hook asks for it."""
+    if not max_files:
+        yield from groups
+        return
     batch: list[Parsed] = []
-    deadline = time.monotonic() + BATCH_SECONDS
-    for item in items:
-        batch.append(item)
-        if len(batch) == max_files if max_files else time.monotonic() >= deadline:
-            yield batch
-            batch, deadline = [], time.monotonic() + BATCH_SECONDS
+    for group in groups:
+        for item in group:
+            batch.append(item)
+            if len(batch) == max_files:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
@@ -152,27 +157,39 @@ def _start_worker(parent_pid: int) -> None:
 
 
 def _chunks(work: list[tuple[StoredRoot, SourceFile]], workers: int) -> list[list[tuple[StoredRoot, SourceFile]]]:
-    """Largest files first, dealt out in small chunks so the cores finish together."""
+    """Largest files first, dealt out in chunks of about the same size, a sixteenth of a worker's
+    share (by bytes, not by count: the first chunks of a count were all big files), so the
+    cores finish together and results arrive early."""
     ordered = sorted(work, key=lambda item: -item[1].size)
-    size = max(1, min(16, len(ordered) // (workers * 8)))
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    target = sum(max(s.size, 1) for _, s in ordered) / (workers * CHUNKS_PER_WORKER)
+    chunks: list[list[tuple[StoredRoot, SourceFile]]] = [[]]
+    size = 0
+    for item in ordered:
+        if size >= target or len(chunks[-1]) >= MAX_CHUNK_FILES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += max(item[1].size, 1)
+    return chunks if chunks[0] else []
 
 
-def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Iterator[Parsed]:
+def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Iterator[list[Parsed]]:
+    """The parsed files in groups, as they come."""
     workers = os.cpu_count() or 1
     label = ", ".join(dict.fromkeys(root.name for root, _ in work))
     with Progress(len(work), label, enabled=progress) as bar:
         if len(work) < IN_PROCESS_LIMIT or workers == 1:
             namers: dict[str, ModuleNamer] = {}
             for chunk in _chunks(work, 1):
-                for (root, _), rows in zip(chunk, _parse_files([(r.path, s) for r, s in chunk], namers)):
+                rows = _parse_files([(root.path, source) for root, source in chunk], namers)
+                for _ in rows:
                     bar.advance()
-                    yield root, rows
+                yield [(root, item) for (root, _), item in zip(chunk, rows)]
             return
         yield from _parse_in_pool(work, workers, bar)
 
 
-def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar: Progress) -> Iterator[Parsed]:
+def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar: Progress) -> Iterator[list[Parsed]]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -198,13 +215,15 @@ def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar:
                 break
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            group: list[Parsed] = []
             for future in done:
-                for root, rows in zip(pending.pop(future), future.result()):
-                    bar.advance()
-                    yield root, rows
+                group += zip(pending.pop(future), future.result())
                 chunk = next(chunks, None)
                 if chunk is not None:
                     submit(chunk)
+            for _ in group:
+                bar.advance()
+            yield group
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _worker_setup = None
