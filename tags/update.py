@@ -46,7 +46,7 @@ def apply_changes(index: Index, all_changes: list[RootChanges], report: RefreshR
             _test_pause()
     from tags.discovery import package_version
 
-    for root in {id(root): root for root, _ in work}.values():
+    for root in dict.fromkeys(root for root, _ in work):
         if root.origin == "package":
             index.set_root_version(root, package_version(root.name))
 
