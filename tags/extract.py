@@ -202,13 +202,15 @@ class _FileExtractor:
         body = node.child_by_field_name("body")
         decorators = _decorators(node)
         name_node = node.child_by_field_name("name")
-        at = name_node if name_node is not None else node  # `def \` + newline: the name's line, as ctags
+        start_point = node.start_point
+        # `def \` + newline: the name's line, as ctags
+        at_point = name_node.start_point if name_node is not None else start_point
         definition = Definition(
             name=_text(name_node), qualname="", kind=kind,
-            line=at.start_point[0] + 1, col=(node if at.start_point[0] == node.start_point[0] else at).start_point[1] + 1,
+            line=at_point[0] + 1, col=(start_point if at_point[0] == start_point[0] else at_point)[1] + 1,
             end_line=node.end_point[0] + 1, doc=_docstring(body),
             decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators),
-            first_line=(decorators[0] if decorators else node).start_point[0] + 1,
+            first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
             supers = node.child_by_field_name("superclasses")
@@ -447,7 +449,8 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
 
     Definition 0 is the module itself; calls and imports at module level belong to it.
     """
-    tree = Parser(_LANGUAGE).parse(_for_tree_sitter(source))
+    source = _for_tree_sitter(source)
+    tree = Parser(_LANGUAGE).parse(source)
     cursor = QueryCursor(_QUERY)
     cursor.set_max_start_depth(MAX_QUERY_DEPTH)
     captures = cursor.captures(tree.root_node)
@@ -469,7 +472,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
         exports = _exports(node, exports)
 
     definitions = _in_document_order(ex.definitions, finder)
-    calls = _call_sites(captures.get("call", ()), finder)
+    calls = _call_sites(captures.get("call", ()), finder, source)
     imports: list[ImportRecord] = []
     for node in sorted(captures.get("import", ()), key=_start):
         imports.extend(ex.imports(node, finder.at(node.start_byte)))
@@ -485,18 +488,29 @@ def _start(node: Node) -> int:
 _ELLIPSIS = "…".encode()
 
 
-def _call_sites(callees: list[Node], finder: _ScopeFinder) -> list[CallSite]:
-    """One `CallSite` per called expression, in document order (the query's order is arbitrary);
-    the hottest loop of extraction, so each node's properties are read once."""
-    at, sites, keys = finder.at, [], []
+def _call_sites(callees: list[Node], finder: _ScopeFinder, source: bytes) -> list[CallSite]:
+    """One `CallSite` per called expression, in document order (the query's order is arbitrary).
+
+    The hottest loop of extraction: each node's properties are read once, the callee text is
+    cut from `source` (the bytes tree-sitter parsed) and the scope lookup of `_ScopeFinder.at`
+    is written out here.
+    """
+    starts, ends, outer, indexes = finder.starts, finder.ends, finder.outer, finder.indexes
+    found = []
     for node in callees:
-        start, text = node.start_byte, node.text
-        keys.append(start << 32 | len(text))  # by start, then end: `f` before `f(x)` of `f(x)(y)`
-        if len(text) > MAX_CALLEE_CHARS:
-            text = text[:MAX_CALLEE_CHARS] + _ELLIPSIS
+        start, end = node.start_byte, node.end_byte
+        i = bisect_right(starts, start) - 1
+        while i >= 0 and ends[i] <= start:
+            i = outer[i]
         row, column = node.start_point
-        sites.append(CallSite(at(start), text.decode("utf-8", "replace"), row + 1, column + 1))
-    return [sites[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
+        # by start, then end: `f` before `f(x)` of `f(x)(y)`; no two callees share both
+        found.append((start << 32 | (end - start), indexes[i] if i >= 0 else -1, row + 1, column + 1, start, end))
+    found.sort()
+    sites = []
+    for _, scope, line, column, start, end in found:
+        text = source[start:end] if end - start <= MAX_CALLEE_CHARS else source[start:start + MAX_CALLEE_CHARS] + _ELLIPSIS
+        sites.append(CallSite(scope, text.decode("utf-8", "replace"), line, column))
+    return sites
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")

@@ -47,6 +47,7 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
 
     started = time.perf_counter()
     report = RefreshReport()
+    changed: list[RootChanges] = []
     for root in list(roots if roots is not None else index.roots()):
         changes = scan(index, root)
         report.notes.extend(changes.notes)
@@ -59,9 +60,11 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
             changes.to_parse += _unchanged(index, root, changes)
             changes.touched = []
         if not changes.empty:
-            from tags.update import apply_changes
+            changed.append(changes)
+    if changed:  # all roots at once: one worker pool
+        from tags.update import apply_changes
 
-            apply_changes(index, changes, report, progress)
+        apply_changes(index, changed, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -79,15 +82,12 @@ def ensure_roots(index: Index) -> None:
         return
     from tags.discovery import default_roots
 
-    for root in index.saved_roots() or default_roots():
-        if os.path.isdir(root.path):
-            index.add_root(root)
+    index.add_roots([root for root in index.saved_roots() or default_roots() if os.path.isdir(root.path)])
 
 
 def add_targets(index: Index, roots: list[Root]) -> list[StoredRoot]:
     """Register new roots; a root inside an existing one is already covered."""
     existing = index.roots()
-    added = []
     for root in roots:
         outer = next((r for r in existing if _inside(root.path, r.path) and r.path != root.path), None)
         if outer is not None:
@@ -95,8 +95,7 @@ def add_targets(index: Index, roots: list[Root]) -> list[StoredRoot]:
         for inner in [r for r in existing if _inside(r.path, root.path) and r.path != root.path]:
             print(f"nav: {root.path} includes {inner.path}; replacing that root", file=sys.stderr)
             index.remove_root(inner)
-        added.append(index.add_root(root))
-    return added
+    return index.add_roots(roots)
 
 
 def _inside(path: str, directory: str) -> bool:

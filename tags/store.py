@@ -308,14 +308,22 @@ class Index:
         return [StoredRoot._make(row) for row in rows]
 
     def add_root(self, root: Root) -> StoredRoot:
+        return self.add_roots([root])[0]
+
+    def add_roots(self, roots: list[Root]) -> list[StoredRoot]:
+        """Register roots (an existing one gets its version updated); one transaction, and one
+        synced write of the roots file however many there are."""
+        if not roots:
+            return []
         with self.transaction():
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO roots(path, name, origin, version) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET version=excluded.version",
-                (root.path, root.name, root.origin, root.version),
+                [(root.path, root.name, root.origin, root.version) for root in roots],
             )
         self.save_roots_file()
-        return next(r for r in self.roots() if r.path == root.path)
+        stored = {r.path: r for r in self.roots()}
+        return [stored[root.path] for root in roots]
 
     def remove_root(self, root: StoredRoot) -> None:
         with self.transaction():
@@ -365,11 +373,11 @@ class Index:
         for table, column in (("defs", "file_id"), ("calls", "file_id"), ("imports", "file_id"), ("files", "id")):
             self.db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in file_ids])
 
-    def store_files(self, root: StoredRoot, files: Iterable[FileRows]) -> None:
-        """Replace the rows of each parsed file, all in one transaction."""
+    def store_files(self, files: Iterable[tuple[StoredRoot, FileRows]]) -> None:
+        """Replace the rows of each parsed file (given with its root), all in one transaction."""
         with self.transaction():
             next_def_id = (self.db.execute("SELECT max(id) FROM defs").fetchone()[0] or 0) + 1
-            for meta, def_rows, call_rows, import_rows in files:
+            for root, (meta, def_rows, call_rows, import_rows) in files:
                 old = self.db.execute("SELECT id FROM files WHERE path=?", (meta.path,)).fetchone()
                 if old:
                     self._delete_file_rows([old[0]])

@@ -1,7 +1,8 @@
 """Applying what the stat pass found: hash touched files, parse changed ones on all cores, store.
 
-Parsing runs in worker processes (fork on Linux); results are committed every half second, so
-Ctrl-C or a crash loses at most the batch in flight, which the next run picks up again.
+Parsing runs in worker processes (fork on Linux); the parent stores and commits results as they
+arrive, chunk by chunk, so Ctrl-C or a crash loses at most the chunks in flight, which the next
+run picks up again, and the last commit follows the last file at once.
 """
 from __future__ import annotations
 
@@ -9,22 +10,50 @@ import os
 import sys
 import time
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Iterator
-
 from tags.changes import RefreshReport, RootChanges
 from tags.model import OK
 from tags.progress import Progress
 from tags.sources import SourceFile
 from tags.store import FileRows, Index, StoredRoot, file_rows
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tags.discovery import ModuleNamer
+
+    Parsed = tuple[StoredRoot, FileRows]  # a parsed file's rows, with the root it belongs to
+
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
-BATCH_SECONDS = 0.5  # how often results are committed
+CHUNKS_PER_WORKER = 16  # work is dealt out in about this many chunks per worker
+MAX_CHUNK_FILES = 64  # and no chunk holds more files (tiny files: progress keeps moving)
 
 
-def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, progress: bool) -> None:
-    """Make the index match the disk for one root."""
+def apply_changes(index: Index, all_changes: list[RootChanges], report: RefreshReport, progress: bool) -> None:
+    """Make the index match the disk for these roots. One pool parses the files of all of them,
+    largest first: a pool per root paid its start and its idle tail once per root."""
+    work: list[tuple[StoredRoot, SourceFile]] = []
+    for changes in all_changes:
+        work += [(changes.root, source) for source in _settle(index, changes, report)]
+    if not work:
+        return
+    pause_after = _test_pause_after()
+    for batch in _batches(_parse_all(work, progress), max_files=pause_after):
+        index.store_files(batch)
+        report.parsed += len(batch)
+        report.problems += [f"{rows.meta.path}: {rows.meta.note}" for _, rows in batch if rows.meta.status != OK]
+        if pause_after and report.parsed >= pause_after:
+            _test_pause()
+    from tags.discovery import package_version
+
+    for root in dict.fromkeys(root for root, _ in work):
+        if root.origin == "package":
+            index.set_root_version(root, package_version(root.name))
+
+
+def _settle(index: Index, changes: RootChanges, report: RefreshReport) -> list[SourceFile]:
+    """Apply what needs no parsing (touched files whose content is the same, removed files) and
+    return the files to parse."""
     to_parse = list(changes.to_parse)
     same: list[tuple[int, int, str]] = []
     for source, state in changes.touched:  # mtime moved: a content hash decides
@@ -37,19 +66,7 @@ def apply_changes(index: Index, changes: RootChanges, report: RefreshReport, pro
     if changes.removed:
         index.delete_files(changes.removed)
         report.removed += len(changes.removed)
-    if to_parse:
-        parsed = _parse_all(changes.root, to_parse, progress)
-        pause_after = _test_pause_after()
-        for batch in _batches(parsed, max_files=pause_after):
-            index.store_files(changes.root, batch)
-            report.parsed += len(batch)
-            report.problems += [f"{rows.meta.path}: {rows.meta.note}" for rows in batch if rows.meta.status != OK]
-            if pause_after and report.parsed >= pause_after:
-                _test_pause()
-        if changes.root.origin == "package":
-            from tags.discovery import package_version
-
-            index.set_root_version(changes.root, package_version(changes.root.name))
+    return to_parse
 
 
 def _digest_of(path: str) -> str:
@@ -62,16 +79,19 @@ def _digest_of(path: str) -> str:
         return ""
 
 
-def _batches(items: Iterator[FileRows], max_files: int | None = None) -> Iterator[list[FileRows]]:
-    """Group results by time, so commits are few but an interruption loses little (by count,
-    `max_files` at a time, when the test hook asks for it)."""
-    batch: list[FileRows] = []
-    deadline = time.monotonic() + BATCH_SECONDS
-    for item in items:
-        batch.append(item)
-        if len(batch) == max_files if max_files else time.monotonic() >= deadline:
-            yield batch
-            batch, deadline = [], time.monotonic() + BATCH_SECONDS
+def _batches(groups: Iterator[list[Parsed]], max_files: int | None = None) -> Iterator[list[Parsed]]:
+    """Each group of results as it arrives, to be stored at once (the parent stores while the
+    workers parse); `max_files` at a time when the test hook asks for it."""
+    if not max_files:
+        yield from groups
+        return
+    batch: list[Parsed] = []
+    for group in groups:
+        for item in group:
+            batch.append(item)
+            if len(batch) == max_files:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
@@ -96,67 +116,114 @@ def _test_pause() -> None:
 
 
 # -- parsing -----------------------------------------------------------------------------------
-def _parse_chunk(root_path: str, chunk: list[SourceFile]) -> list[FileRows]:
-    """Worker side: parse files and hand back plain rows (fast to pickle)."""
+_worker_namers: dict[str, ModuleNamer] = {}  # a worker's, by root path: each caches which directories are packages
+_worker_setup: Callable[[], None] | None = None  # prepared in the parent, inherited by forked workers
+
+
+def _parse_chunk(chunk: list[tuple[str, SourceFile]]) -> list[FileRows]:
+    """Worker side: parse files (each with its root's path) and hand back plain rows (fast to pickle)."""
+    return _parse_files(chunk, _worker_namers)
+
+
+def _parse_files(chunk: list[tuple[str, SourceFile]], namers: dict[str, ModuleNamer]) -> list[FileRows]:
     from tags.discovery import ModuleNamer
     from tags.extract import parse_file
 
-    namer = ModuleNamer(root_path)
-    return [file_rows(parse_file(s.path, namer(s.path), s.size, s.mtime_ns)) for s in chunk]
+    rows = []
+    for root_path, s in chunk:
+        namer = namers.get(root_path) or namers.setdefault(root_path, ModuleNamer(root_path))
+        rows.append(file_rows(parse_file(s.path, namer(s.path), s.size, s.mtime_ns)))
+    return rows
 
 
 def _start_worker(parent_pid: int) -> None:
     """Workers leave Ctrl-C to the parent, which stops cleanly and keeps what is committed, and
-    die with it when it is killed (kill -9 included) instead of waiting forever for work."""
+    die with it when it is killed (kill -9 included) instead of waiting forever for work.
+
+    Their garbage collector runs rarely: extraction makes many objects and no cycles, and the
+    collections cost several per cent of a worker's time.
+    """
+    import gc
     import signal
 
-    from tags.lifetime import die_with_parent
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent_pid)
+    gc.set_threshold(100_000, 50, 100)
+    if _worker_setup is not None:
+        _worker_setup()
+    else:  # started by spawn: nothing was inherited
+        from tags.lifetime import die_with_parent
+
+        die_with_parent(parent_pid)
 
 
-def _chunks(files: list[SourceFile], workers: int) -> list[list[SourceFile]]:
-    """Largest files first, dealt out in small chunks so the cores finish together."""
-    ordered = sorted(files, key=lambda s: -s.size)
-    size = max(1, min(16, len(ordered) // (workers * 8)))
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+def _chunks(work: list[tuple[StoredRoot, SourceFile]], workers: int) -> list[list[tuple[StoredRoot, SourceFile]]]:
+    """Largest files first, dealt out in chunks of about the same size, a sixteenth of a worker's
+    share (by bytes, not by count: the first chunks of a count were all big files), so the
+    cores finish together and results arrive early."""
+    ordered = sorted(work, key=lambda item: -item[1].size)
+    target = sum(max(s.size, 1) for _, s in ordered) / (workers * CHUNKS_PER_WORKER)
+    chunks: list[list[tuple[StoredRoot, SourceFile]]] = [[]]
+    size = 0
+    for item in ordered:
+        if size >= target or len(chunks[-1]) >= MAX_CHUNK_FILES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += max(item[1].size, 1)
+    return chunks if chunks[0] else []
 
 
-def _parse_all(root: StoredRoot, files: list[SourceFile], progress: bool) -> Iterator[FileRows]:
+def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Iterator[list[Parsed]]:
+    """The parsed files in groups, as they come."""
     workers = os.cpu_count() or 1
-    with Progress(len(files), root.name, enabled=progress) as bar:
-        if len(files) < IN_PROCESS_LIMIT or workers == 1:
-            for chunk in _chunks(files, 1):
-                for item in _parse_chunk(root.path, chunk):
+    label = ", ".join(dict.fromkeys(root.name for root, _ in work))
+    with Progress(len(work), label, enabled=progress) as bar:
+        if len(work) < IN_PROCESS_LIMIT or workers == 1:
+            namers: dict[str, ModuleNamer] = {}
+            for chunk in _chunks(work, 1):
+                rows = _parse_files([(root.path, source) for root, source in chunk], namers)
+                for _ in rows:
                     bar.advance()
-                    yield item
+                yield [(root, item) for (root, _), item in zip(chunk, rows)]
             return
-        yield from _parse_in_pool(root, files, workers, bar)
+        yield from _parse_in_pool(work, workers, bar)
 
 
-def _parse_in_pool(root: StoredRoot, files: list[SourceFile], workers: int, bar: "Progress") -> Iterator[FileRows]:
+def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar: Progress) -> Iterator[list[Parsed]]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(),))
-    pending: set[Future] = set()
+    global _worker_setup
+    fork = sys.platform.startswith("linux")
+    if fork:  # what every worker needs is loaded once here, before the fork, not once per worker
+        import tags.extract  # noqa: F401
+        from tags.lifetime import child_setup
+
+        _worker_setup = child_setup()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
+    pending: dict[Future, list[StoredRoot]] = {}
+
+    def submit(chunk: list[tuple[StoredRoot, SourceFile]]) -> None:
+        pending[pool.submit(_parse_chunk, [(root.path, source) for root, source in chunk])] = [r for r, _ in chunk]
+
     try:
-        chunks = iter(_chunks(files, workers))
+        chunks = iter(_chunks(work, workers))
         for chunk in chunks:  # keep a few chunks queued per worker, not all: memory stays flat
-            pending.add(pool.submit(_parse_chunk, root.path, chunk))
+            submit(chunk)
             if len(pending) >= workers * 3:
                 break
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            group: list[Parsed] = []
             for future in done:
-                for item in future.result():
-                    bar.advance()
-                    yield item
+                group += zip(pending.pop(future), future.result())
                 chunk = next(chunks, None)
                 if chunk is not None:
-                    pending.add(pool.submit(_parse_chunk, root.path, chunk))
+                    submit(chunk)
+            for _ in group:
+                bar.advance()
+            yield group
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _worker_setup = None

@@ -39,8 +39,15 @@ class Result:
 
 
 def nav_command() -> list[str]:
-    script = Path(sys.executable).with_name("nav")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "navigator"]
+    """This checkout's nav (not the venv's `nav` script, which runs wherever nav was installed
+    from); `run_rounds` puts the checkout first on PYTHONPATH."""
+    return [sys.executable, "-m", "navigator"]
+
+
+def checkout_env() -> dict[str, str]:
+    """The environment every measured process runs in: this checkout's code first."""
+    paths = [str(REPO), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
 
 
 def package_dir(name: str) -> Path:
@@ -112,7 +119,7 @@ def run_rounds(rounds: int, targets: list[Path], label: str, extra: bool) -> dic
                    for t in targets]
         for round_number in range(rounds):
             cache = scratch / f"cache{round_number}"
-            env = {**os.environ, "NAV_CACHE_DIR": str(cache)}
+            env = {**checkout_env(), "NAV_CACHE_DIR": str(cache)}
             results["python -c pass"].seconds.append(timed([sys.executable, "-c", "pass"], env)[0])
             ctags_args = ["ctags", "-R", "-f", str(scratch / "tags"), *map(str, targets)]
             results["ctags -R"].seconds.append(timed(ctags_args, env)[0])
