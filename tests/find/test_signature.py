@@ -3,19 +3,19 @@ against `inspect.signature` at run time for every `@delegates` definition of the
 that imports here and whose delegation stays inside the index."""
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
-import warnings
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import run_nav, site_file
 
+_RUNTIME_SIGNATURES = """
+import importlib, inspect, json, sys, warnings
 
-def runtime_parameters(module: str, qualname: str) -> list[str] | None:
-    """Parameter names `inspect.signature` gives, or None where the module does not import here."""
+def parameters(module, qualname):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -32,13 +32,25 @@ def runtime_parameters(module: str, qualname: str) -> list[str] | None:
         # callable at run time (inspect.signature raises TypeError): not comparable
         return None
 
+print(json.dumps([parameters(module, qualname) for module, qualname in json.load(sys.stdin)]))
+"""
+
+
+def runtime_parameters(*names: tuple[str, str]) -> list[list[str] | None]:
+    """Parameter names `inspect.signature` gives for each (module, qualname), None where the module
+    does not import here. Asked of a fresh interpreter: modules other tests imported or patched in
+    this process (a workspace copy of fastai, say) must not change the answer."""
+    done = subprocess.run([sys.executable, "-c", _RUNTIME_SIGNATURES], input=json.dumps(names), text=True,
+                          capture_output=True, check=True, timeout=600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
 
 def test_vision_learner_signature_json(installed_cache: Path) -> None:
     done = run_nav("show", "fastai.vision.learner.vision_learner", "--signature", "--json",
                    cache=installed_cache, check=True)
     signature = json.loads(done.stdout)
     names = [p["name"] for p in signature["parameters"]]
-    assert names == runtime_parameters("fastai.vision.learner", "vision_learner")
+    assert [names] == runtime_parameters(("fastai.vision.learner", "vision_learner"))
     n_in = next(p for p in signature["parameters"] if p["name"] == "n_in")
     assert n_in == {"name": "n_in", "default": "3", "kind": "KEYWORD_ONLY",
                     "from": "fastai.vision.learner.create_vision_model"}
@@ -65,8 +77,9 @@ def test_static_signatures_equal_runtime_ones(installed) -> None:
         return [(symbol, reader.of(symbol)) for symbol in found]
 
     compared, unknown, mismatched = [], [], []
-    for symbol, signature in query(read):
-        expected = runtime_parameters(symbol.module, symbol.qualname)
+    read_statically = query(read)
+    at_run_time = runtime_parameters(*((symbol.module, symbol.qualname) for symbol, _ in read_statically))
+    for (symbol, signature), expected in zip(read_statically, at_run_time, strict=True):
         if expected is None:
             continue
         if signature.unresolved:  # delegates to torch: nav says so instead of guessing
