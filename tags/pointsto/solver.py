@@ -365,6 +365,8 @@ class Solver:
                 self.call_values(decorator, decorators, [value], {})
                 return  # a patched function is a method of its classes, not a module-level name
             result = self.call_values(decorator, decorators, [value], {})
+            if decorators and all(v[0] == "f" and v[1] not in self.program.scopes for v in decorators):
+                continue  # a layer below's decorator (`@delegates(...)`'s `_f`): called, the name kept
             if (not decorators or any(v[0] in ("e", "b") for v in decorators)) and not any(
                     v[0] in ("f", "c", "i", "bm") for v in result):
                 # a decorator from outside (functools.wraps, fastcore's docs) or unknown wraps it: calls still
@@ -1159,11 +1161,11 @@ def _keep(pts: dict[str, set[Value]], key: str, values: set[Value]) -> None:
 def _as_outside(value: Value, path: str) -> Value | None:
     """A value of a lower layer's module name, seen from above: a function or module becomes its
     dotted name (as code nav does not analyse is seen), an object the name `module.name` itself;
-    a class stays a class, its members known from LayerFacts."""
+    a class or function stays one, its members and returns known from LayerFacts."""
     kind, name, _ = value
-    if kind == "c":
+    if kind in ("c", "f"):
         return value
-    if kind in ("f", "m"):
+    if kind == "m":
         return ("e", name, "")
     if kind in ("e", "b"):
         return value

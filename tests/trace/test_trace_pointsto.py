@@ -266,6 +266,10 @@ PROTOCOLS = {
 
         def patch(f): return f
 
+        def delegates(to):
+            def _f(f): return f
+            return _f
+
         @patch
         @curryable
         def map(self: L, g): return self._new(g)
@@ -281,9 +285,10 @@ PROTOCOLS = {
             def encodes(self, x): return x
         """), False),
     "app": (textwrap.dedent("""\
-        from fastcore.foundation import L, GetAttr, Transform
+        from fastcore.foundation import L, GetAttr, Transform, delegates
 
         class Learner:
+            @delegates(GetAttr)
             def fit(self): pass
 
         class Callback(GetAttr):
@@ -310,8 +315,9 @@ PROTOCOLS = {
 def test_protocols_of_a_lower_layer_class_are_edges() -> None:
     """fastcore solved on its own, yet from above: `L(...)` runs the metaclass `__call__`, `for`,
     `len`, `+`, `[]` and `in` run its protocol methods (found along its bases), a `@patch @curryable`
-    method is the wrapper, GetAttr delegation runs `__getattr__`, and a Transform class body
-    writes through `_TfmDict.__setitem__` (an edge made by the class itself, as a live run sees it)."""
+    method is the wrapper, GetAttr delegation runs `__getattr__`, a Transform class body writes
+    through `_TfmDict.__setitem__` and a method decorator's result is called (edges made by the class
+    itself, as a live run sees them), the decorated method still the method."""
     graph = analyse(PROTOCOLS)
     found = {(e.body or e.caller, e.callee) for e in graph.edges}
     f = "fastcore.foundation."
@@ -319,7 +325,7 @@ def test_protocols_of_a_lower_layer_class_are_edges() -> None:
                 ("app.run", f + "CollBase.__len__"), ("app.run", f + "L.__add__"), ("app.run", f + "L.__getitem__"),
                 ("app.run", f + "L.__contains__"), ("app.run", f + "curryable.wrapper"),
                 ("app.Callback.before_fit", f + "GetAttr.__getattr__"), ("app.Callback.before_fit", "app.Learner.fit"),
-                ("app.Norm", f + "_TfmDict.__setitem__")}
+                ("app.Norm", f + "_TfmDict.__setitem__"), ("app.Learner", f + "delegates._f")}
     assert expected <= found, sorted(expected - found)
     assert ("app.run", f + "L.__len__") not in found, "len runs the inherited CollBase.__len__"
     assert ("app.Learner", f + "_TfmDict.__setitem__") not in found, "only classes under the metaclass"
