@@ -921,7 +921,29 @@ class Solver:
                 keywords["**"] = self.contents(self.eval(keyword.value, depth + 1))
         if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
             self.call_passed_functions(node, positional, keywords)
+        if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
+            self.store_attr(node, keywords)
         return self.call_values(node, callees, positional, keywords)
+
+    def store_attr(self, node: ast.Call, keywords: dict[str, set[Value]]) -> None:
+        """fastcore's `store_attr()` in a method: `self.<param> = <param>` for the parameters it names
+        (a literal `names`, else all but `self`), less a literal `but`, plus its other keywords."""
+        scope = self.scope
+        if scope.kind != FUNCTION or not scope.params:
+            return
+        given = {k.arg: k.value for k in node.keywords if k.arg}
+        names = [*scope.params[1:], *scope.kwonly]
+        listed = node.args[0] if node.args else given.get("names")
+        if isinstance(listed, ast.Constant) and isinstance(listed.value, str):
+            names = [n.strip() for n in listed.value.split(",")]
+        but = given.get("but")
+        if isinstance(but, ast.Constant) and isinstance(but.value, str):
+            names = [n for n in names if n not in {b.strip() for b in but.value.split(",")}]
+        stored = {n: self.load_name(n) for n in names if n in scope.locals}
+        stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast", "**")})
+        for receiver in self.read_here(f"{scope.name}.{scope.params[0]}"):
+            for name, values in stored.items():
+                self.store_attribute(receiver, name, values, node)
 
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""

@@ -190,6 +190,11 @@ CHAINS: dict[str, list[Hop]] = {
     "TfmdDL (class body) -> delegates": [
         ("fastai.data.core.TfmdDL", "fastcore.meta.delegates", "@delegates(DataLoader.__init__)"),
     ],
+    # fastcore's `store_attr()` in `Learner.__init__` is `self.opt_func = opt_func` (default `Adam`)
+    "Learner.create_opt -> Adam, Learner._step -> Optimizer.step (store_attr)": [
+        ("fastai.learner.Learner.create_opt", "fastai.optimizer.Adam", "self.opt = self.opt_func(self.splitter(self.model)"),
+        ("fastai.learner.Learner._step", "fastai.optimizer.Optimizer.step", "def _step(self): self.opt.step()"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

@@ -330,3 +330,34 @@ def test_protocols_of_a_lower_layer_class_are_edges() -> None:
     assert ("app.run", f + "L.__len__") not in found, "len runs the inherited CollBase.__len__"
     assert ("app.Learner", f + "_TfmDict.__setitem__") not in found, "only classes under the metaclass"
     assert ("fastcore.foundation.L.map", "app.run") not in found, "the layer below never sees values from above"
+
+
+STORE_ATTR = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def store_attr(names=None, self=None, but='', **attrs): pass\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import store_attr
+
+        class Adam:
+            def step(self): pass
+
+        class SGD:
+            def step(self): pass
+
+        class Learner:
+            def __init__(self, opt, other=None, n=0):
+                store_attr(but='other')
+                self.other = SGD()
+            def fit(self): self.opt.step()
+            def skip(self): self.other.step()
+
+        def run(): Learner(Adam(), Adam).fit()
+        """), False),
+}
+
+
+def test_store_attr_stores_the_parameters_it_names() -> None:
+    """`store_attr(but='other')` in `__init__` is `self.opt = opt`, not `self.other = other`."""
+    found = {(e.caller, e.callee) for e in analyse(STORE_ATTR).edges}
+    assert ("app.Learner.fit", "app.Adam.step") in found
+    assert ("app.Learner.skip", "app.SGD.step") in found and ("app.Learner.skip", "app.Adam.step") not in found
