@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from navigator.queries import Symbol, edges_from, symbols_by_id, symbols_where
@@ -104,7 +105,8 @@ def live_tree(trace: LiveTrace, root: ObservedFunction, depth: int) -> TraceNode
 
 
 def compare(index: Index, trace: LiveTrace, tree: TraceNode) -> dict[str, list[dict]]:
-    """Observed calls the static graph lacks, and static calls of the observed functions not taken."""
+    """Observed calls the static graph lacks, those it has (with the labels of its edges), and static
+    calls of the observed functions not taken."""
     from tags.callgraph import ensure_graph
 
     ensure_graph(index)
@@ -119,16 +121,25 @@ def compare(index: Index, trace: LiveTrace, tree: TraceNode) -> dict[str, list[d
                 observed.add((a, b))
                 lines[(a, b)] = calls.line
     static: dict[tuple[int, int], tuple[int, str]] = {}
+    labels: dict[tuple[int, int], set[str]] = defaultdict(set)
     for a in shown:
         for edge in edges_from(index, a):
             static.setdefault((a, edge.callee_id), (edge.line, edge.how))
+            labels[(a, edge.callee_id)].add(edge.how)
     ids = sorted({i for pair in observed | set(static) for i in pair})
-    names = {def_id: symbol.qualname for def_id, symbol in symbols_by_id(index, ids).items()}
-    lacking = [{"caller": names[a], "callee": names[b], "call_line": lines[(a, b)]}
-               for a, b in sorted(observed - set(static), key=lambda p: (names[p[0]], lines[p]))]
+    symbols = symbols_by_id(index, ids)
+    names = {def_id: symbol.qualname for def_id, symbol in symbols.items()}
+
+    def observed_row(a: int, b: int) -> dict:
+        return {"caller": names[a], "callee": names[b], "call_line": lines[(a, b)], "caller_module": symbols[a].module,
+                "callee_module": symbols[b].module, "caller_path": symbols[a].path}
+
+    lacking = [observed_row(a, b) for a, b in sorted(observed - set(static), key=lambda p: (names[p[0]], lines[p]))]
+    found = [{**observed_row(a, b), "how": sorted(labels[(a, b)])}  # every label: recall without by-name edges
+             for a, b in sorted(observed & set(static), key=lambda p: (names[p[0]], lines[p]))]
     not_taken = [{"caller": names[a], "callee": names[b], "call_line": static[(a, b)][0], "how": static[(a, b)][1]}
                  for a, b in sorted(set(static) - observed, key=lambda p: (names[p[0]], static[p][0]))]
-    return {"observed_not_static": lacking, "static_not_observed": not_taken}
+    return {"observed_not_static": lacking, "observed_in_static": found, "static_not_observed": not_taken}
 
 
 def _nodes(tree: TraceNode) -> list[TraceNode]:

@@ -80,7 +80,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
     enclosing: dict[str, int | None] = {}
     outside: dict[str, list[int]] = {}
     for edge in graph.edges:
-        caller = _nearest(edge.caller, by_name, enclosing)
+        caller = _nearest(edge.body or edge.caller, by_name, enclosing)  # a class body's calls are the class's
         if caller is None:
             continue
         file_id = names.defs[caller].file_id

@@ -61,6 +61,22 @@ class ModuleSummary:
 
 
 @dataclass
+class LayerFacts:
+    """What the layers below know of their classes and functions, for the code above to use:
+    the classes' bases, members and attribute values (`L.__iter__`), the classes' metaclasses,
+    what functions return, and their scopes' facts (decorators, methods). Values passed in
+    from above are never added: each layer is still solved on its own."""
+
+    pts: dict[str, set[tuple]] = field(default_factory=dict)  # `Cls.attr` and `func.<return>`
+    bases: dict[str, list[tuple]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    metaclasses: dict[str, set[tuple]] = field(default_factory=dict)
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    delegates: dict[str, str] = field(default_factory=dict)
+    param_calls: dict[str, set[tuple]] = field(default_factory=dict)  # `func.param` -> (scope, line, col) calling it
+
+
+@dataclass
 class Program:
     """Every scope by qualified name, the module scopes, and the scope each AST node opens."""
 
@@ -71,6 +87,7 @@ class Program:
     exports: dict[str, list[str]] = field(default_factory=dict)  # module -> its literal `__all__`
     delegates: dict[str, str] = field(default_factory=dict)  # class -> fastcore GetAttr's `_default = 'attr'`
     below: dict[str, ModuleSummary] = field(default_factory=dict)  # modules solved in a layer below this one
+    facts: LayerFacts = field(default_factory=LayerFacts)  # the classes and functions of those layers
 
     def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
         scope = Scope(module, MODULE, module, tree, None)

@@ -21,7 +21,17 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.program import CLASS, FUNCTION, LAMBDA, MAX_AST_DEPTH, MODULE, ModuleSummary, Program, Scope
+from tags.pointsto.program import (
+    CLASS,
+    FUNCTION,
+    LAMBDA,
+    MAX_AST_DEPTH,
+    MODULE,
+    LayerFacts,
+    ModuleSummary,
+    Program,
+    Scope,
+)
 
 MAX_PASSES = 30
 # Libraries solved before, and apart from, the code built on them. Their helpers take any value
@@ -41,6 +51,11 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
+_PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
+                      "abs": "__abs__"}  # `len(x)` runs `type(x).__len__`
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
+           ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
+           ast.LShift: "lshift", ast.RShift: "rshift"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
@@ -56,6 +71,7 @@ class Edge:
     col: int
     how: str = "points-to"
     kind: str = "function"  # function | class | init | builtin | external
+    body: str = ""  # the class whose body makes the call (`caller` is then the scope around it, as PyCG counts)
 
 
 @dataclass
@@ -80,8 +96,10 @@ class CallGraph:
 class Solver:
     """Evaluates every scope of a `Program` until the points-to sets stop growing."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, library: bool = False) -> None:
         self.program = program
+        self.library = library  # a library layer: parameters hold placeholders, to learn which scopes call them
+        self.param_calls: dict[str, set[tuple[str, int, int]]] = defaultdict(set)
         self._resolving_missing: set[tuple[str, str]] = set()  # (class, attr) being looked up: no re-entry
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
@@ -97,6 +115,23 @@ class Solver:
         self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
+        self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
+        self._seed(program.facts)
+
+    def _seed(self, facts: LayerFacts) -> None:
+        """Start from what the layers below know of their classes and functions (see LayerFacts)."""
+        for key, values in facts.pts.items():
+            self.pts[key] = set(values)
+        self.bases.update(facts.bases)
+        for klass, names in facts.members.items():
+            self.members[klass] = set(names)
+        self.metaclasses.update(facts.metaclasses)
+        for klass, default in facts.delegates.items():
+            self.program.delegates.setdefault(klass, default)
+
+    def scope_named(self, name: str) -> Scope | None:
+        """The scope of a function analysed here or in a layer below (its facts only: never run here)."""
+        return self.program.scopes.get(name) or self.program.facts.scopes.get(name)
 
     # -- the fixpoint ----------------------------------------------------------------------
     def solve(self) -> CallGraph:
@@ -156,6 +191,9 @@ class Solver:
             self.add(f"{scope.name}.{scope.params[0]}", {(kind, owner, "") for owner in scope.owners})
         if scope.kind == FUNCTION:
             self._annotated_parameters(scope)
+            if self.library:
+                for param in [*scope.params[1 if scope.is_method else 0:], *scope.kwonly]:
+                    self.add(f"{scope.name}.{param}", {("p", f"{scope.name}.{param}", "")})
         outer_flow, outer_straight = self.flow, self.straight
         self.flow, self.straight = {}, True
         for statement in scope.node.body:
@@ -201,7 +239,12 @@ class Solver:
             self.notify(key)
 
     def edge(self, node: ast.AST, callee: str, kind: str = "function", how: str = "points-to") -> None:
-        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind))
+        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind,
+                        self._body()))
+
+    def _body(self) -> str:
+        """The class whose body is being evaluated, if any: a live run sees its calls made by the class."""
+        return self.scope.name if self.scope.kind == CLASS else ""
 
     def _caller(self) -> str:
         """Calls in a class body belong to the scope around the class (as PyCG counts them)."""
@@ -264,7 +307,10 @@ class Solver:
             values = self.eval(node.value)
             for target in node.targets:
                 self.assign(target, values, node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+        elif isinstance(node, ast.AugAssign):
+            values = self.eval(node.value)
+            self.assign(node.target, values | self.binary(node, self.eval(node.target), values, inplace=True), node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
             self.assign(node.target, self.eval(node.value), node.value)
         elif isinstance(node, ast.Return) and node.value is not None:
             self.add(f"{self.scope.name}.<return>", self.eval(node.value))
@@ -301,8 +347,13 @@ class Solver:
             return
         if isinstance(node, ast.ClassDef):
             self.set_bases(scope.name, [v for base in node.bases for v in self.eval(base)])
+            for keyword in node.keywords:
+                meta = {v for v in self.eval(keyword.value) if v[0] == "c"} if keyword.arg == "metaclass" else set()
+                if meta and not meta <= self.metaclasses.get(scope.name, set()):
+                    self.metaclasses[scope.name] = self.metaclasses.get(scope.name, set()) | meta
             outer = self.scope
             self.run_scope(scope)
+            self._namespace_writes(scope, node)
             self.scope = outer
             value: set[Value] = {("c", scope.name, "")}
         else:
@@ -315,10 +366,12 @@ class Solver:
                 continue
             decorators = self.eval(decorator)
             if _decorator_name(decorator) in _PATCH and not isinstance(node, ast.ClassDef):
-                self.patch(node, scope, decorator)
+                self.patch(node, scope, decorator, value)
                 self.call_values(decorator, decorators, [value], {})
                 return  # a patched function is a method of its classes, not a module-level name
             result = self.call_values(decorator, decorators, [value], {})
+            if decorators and all(v[0] == "f" and v[1] not in self.program.scopes for v in decorators):
+                continue  # a layer below's decorator (`@delegates(...)`'s `_f`): called, the name kept
             if (not decorators or any(v[0] in ("e", "b") for v in decorators)) and not any(
                     v[0] in ("f", "c", "i", "bm") for v in result):
                 # a decorator from outside (functools.wraps, fastcore's docs) or unknown wraps it: calls still
@@ -328,7 +381,27 @@ class Solver:
             value = result
         self.store_name(node.name, value)
 
-    def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr) -> None:
+    def _namespace_writes(self, scope: Scope, node: ast.ClassDef) -> None:
+        """A metaclass `__prepare__` returning a mapping with `__setitem__` (fasttransform's `_TfmDict`):
+        each name the class body binds is written through it."""
+        setters = {v[1] for meta in self.metaclass_of(scope.name) for prepare in self.lookup(meta, "__prepare__")[1]
+                   if prepare[0] == "f" for made in self.read(f"{prepare[1]}.<return>") if made[0] == "i"
+                   for v in self.lookup(made[1], "__setitem__")[1] if v[0] == "f"}
+        for statement in node.body if setters else ():
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
+                for setter in sorted(setters):
+                    self.edge(statement, setter)
+
+    def metaclass_of(self, klass: str) -> set[Value]:
+        """The metaclasses of `klass`: its own `metaclass=`, else the nearest base's."""
+        for owner in self.mro(klass):
+            self.readers["<bases>" + owner].add(self.runner)
+            if owner in self.metaclasses:
+                return {v[1] for v in self.metaclasses[owner]}
+        return set()
+
+    def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr,
+              value: set[Value] | None = None) -> None:
         """fastcore's `@patch` (classes from the first parameter's annotation) and `@patch_to(Cls)`."""
         if isinstance(decorator, ast.Call) and _decorator_name(decorator) == "patch_to" and decorator.args:
             targets = decorator.args[0]
@@ -344,9 +417,14 @@ class Solver:
                 _decorator_name(decorator) == "patch_property":
             if "property" not in scope.decorators:
                 scope.decorators.append("property")
+        wrapped = {v for v in value or () if v[0] == "f"} or {("f", scope.name, "")}  # `@patch @curryable def map`
+        for wrapper in wrapped:
+            inner = self.program.scopes.get(wrapper[1])
+            if inner is not None and inner is not scope and inner.kind == FUNCTION and inner.patched_into != owners:
+                inner.patched_into = sorted(set(inner.patched_into) | set(owners))  # the wrapper is the method
         for owner in owners:
             self.add_member(owner, node.name)
-            self.add(f"{owner}.{node.name}", {("f", scope.name, "")})
+            self.add(f"{owner}.{node.name}", wrapped)
 
     def _defaults(self, scope: Scope, args: ast.arguments) -> None:
         positional = scope.params
@@ -505,6 +583,26 @@ class Solver:
             result[module] = ModuleSummary(names, list(star))
         return result
 
+    def layer_facts(self, facts: LayerFacts) -> None:
+        """Add this layer's classes and functions to `facts`, for the layers above (see LayerFacts)."""
+        for name, scope in self.program.scopes.items():
+            if scope.kind == MODULE:
+                continue
+            facts.scopes[name] = scope
+            if scope.kind == CLASS:
+                facts.bases[name] = [v for v in self.bases.get(name, ()) if v[0] in ("c", "e")]
+                facts.members[name] = set(self.members.get(name, ()))
+                for attr in facts.members[name]:
+                    _keep(facts.pts, f"{name}.{attr}", self.pts.get(f"{name}.{attr}", ()))
+                if name in self.metaclasses:
+                    facts.metaclasses[name] = set(self.metaclasses[name])
+            else:
+                _keep(facts.pts, f"{name}.<return>", self.pts.get(f"{name}.<return>", ()))
+        for klass, default in self.program.delegates.items():
+            facts.delegates.setdefault(klass, default)
+        for param, callers in self.param_calls.items():
+            facts.param_calls.setdefault(param, set()).update(callers)
+
     def module_attribute(self, module: str, name: str) -> set[Value]:
         found = set(self.read(f"{module}.{name}", ()))
         if f"{module}.{name}" in self.program.modules:
@@ -539,6 +637,10 @@ class Solver:
             return self.subscript(node, depth)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self.comprehension(node, depth)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, self.eval(node.left, depth + 1), self.eval(node.right, depth + 1))
+        if isinstance(node, ast.Compare):
+            return self.compare(node, depth)
         if isinstance(node, ast.IfExp):
             self.eval(node.test, depth + 1)
             return self.eval(node.body, depth + 1) | self.eval(node.orelse, depth + 1)
@@ -562,6 +664,38 @@ class Solver:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.eval(child, depth + 1)
+        return set()
+
+    def binary(self, node: ast.AST, left: set[Value], right: set[Value], inplace: bool = False) -> set[Value]:
+        """`a + b` runs `a.__add__(b)` (`__iadd__` first for `+=`), else `b.__radd__(a)`, on analysed instances."""
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            return set()
+        result: set[Value] = set()
+        handled = False
+        for value in left:
+            if value[0] != "i":
+                continue
+            for method in ((f"__i{op}__", f"__{op}__") if inplace else (f"__{op}__",)):
+                if any(v[0] == "f" for v in self.lookup(value[1], method)[1]):
+                    result |= self.call_method(value, method, node, [right])
+                    handled = True
+                    break
+        for value in right if not handled else ():
+            if value[0] == "i":
+                result |= self.call_method(value, f"__r{op}__", node, [left])
+        return result
+
+    def compare(self, node: ast.Compare, depth: int) -> set[Value]:
+        """`a in b` runs `b.__contains__(a)` on an analysed instance."""
+        left = self.eval(node.left, depth + 1)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = self.eval(comparator, depth + 1)
+            if isinstance(op, (ast.In, ast.NotIn)):
+                for value in right:
+                    if value[0] == "i":
+                        self.call_method(value, "__contains__", node, [left])
+            left = right
         return set()
 
     def container(self, node: ast.expr, elements: list[ast.expr], depth: int) -> set[Value]:
@@ -728,7 +862,7 @@ class Solver:
             return self._missing_attribute(owner, attr, node) or values
         found: set[Value] = set()
         for value in values:
-            scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
+            scope = self.scope_named(value[1]) if value[0] == "f" else None
             if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
@@ -758,6 +892,9 @@ class Solver:
         for klass in self.mro(owner[1]):
             default = self.program.delegates.get(klass)
             if default and attr != default and not attr.startswith("__"):
+                for hook in self.lookup(owner[1], "__getattr__")[1]:  # fastcore's GetAttr.__getattr__ runs first
+                    if hook[0] == "f":
+                        self.edge(node, hook[1], how="delegate")
                 delegate = self.lookup(owner[1], default)[1]
                 found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
                 return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
@@ -766,7 +903,7 @@ class Solver:
         return set()
 
     def _is_property(self, klass: str, attr: str) -> bool:
-        return any(self.program.scopes.get(v[1]) is not None and "property" in self.program.scopes[v[1]].decorators
+        return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators
                    for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
 
     # -- calls -----------------------------------------------------------------------------
@@ -774,7 +911,7 @@ class Solver:
         if isinstance(node.func, ast.Name) and node.func.id == "super" and self.binding_scope("super") is None:
             self.edge(node, "<builtin>.super", "builtin")
             return self._super(node)
-        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable") and len(node.args) >= 2:
+        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable", "hasattr") and len(node.args) >= 2:
             found = self.dynamic_attribute(node)
             if found is not None:
                 return found
@@ -782,14 +919,38 @@ class Solver:
         positional = [self.eval(a, depth + 1) for a in node.args]
         keywords = {k.arg: self.eval(k.value, depth + 1) for k in node.keywords if k.arg}
         for position, argument in enumerate(node.args):
-            if isinstance(argument, ast.Starred):
-                positional[position] = self.contents(positional[position]) | positional[position]
+            if isinstance(argument, ast.Starred):  # `f(*xs)` iterates `xs`
+                instances = {v for v in positional[position] if v[0] == "i"}
+                positional[position] = self.contents(positional[position]) | positional[position] | (
+                    self.iterate(argument, instances) if instances else set())
         for keyword in node.keywords:
             if keyword.arg is None:
                 keywords["**"] = self.contents(self.eval(keyword.value, depth + 1))
         if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
             self.call_passed_functions(node, positional, keywords)
+        if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
+            self.store_attr(node, keywords)
         return self.call_values(node, callees, positional, keywords)
+
+    def store_attr(self, node: ast.Call, keywords: dict[str, set[Value]]) -> None:
+        """fastcore's `store_attr()` in a method: `self.<param> = <param>` for the parameters it names
+        (a literal `names`, else all but `self`), less a literal `but`, plus its other keywords."""
+        scope = self.scope
+        if scope.kind != FUNCTION or not scope.params:
+            return
+        given = {k.arg: k.value for k in node.keywords if k.arg}
+        names = [*scope.params[1:], *scope.kwonly]
+        listed = node.args[0] if node.args else given.get("names")
+        if isinstance(listed, ast.Constant) and isinstance(listed.value, str):
+            names = [n.strip() for n in listed.value.split(",")]
+        but = given.get("but")
+        if isinstance(but, ast.Constant) and isinstance(but.value, str):
+            names = [n for n in names if n not in {b.strip() for b in but.value.split(",")}]
+        stored = {n: self.load_name(n) for n in names if n in scope.locals}
+        stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast", "**")})
+        for receiver in self.read_here(f"{scope.name}.{scope.params[0]}"):
+            for name, values in stored.items():
+                self.store_attribute(receiver, name, values, node)
 
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
@@ -801,15 +962,18 @@ class Solver:
         """`getattr(obj, 'name')` is `obj.name`; `getcallable(self, event_name)` on an instance reaches
         the event methods (`before_*`, `after_*`) of its class and subclasses (fastai callbacks, label `event`).
         """
-        if node.func.id == "getattr":
-            self.edge(node, "<builtin>.getattr", "builtin")
+        if node.func.id in ("getattr", "hasattr"):
+            self.edge(node, f"<builtin>.{node.func.id}", "builtin")
         owners = self.eval(node.args[0])
         for extra in node.args[2:]:
             self.eval(extra)
         name = node.args[1]
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
-            return self.attribute(owners, name.value, node)
+            found = self.attribute(owners, name.value, node)  # `hasattr` runs the property or `__getattr__` too
+            return set() if node.func.id == "hasattr" else found
         self.eval(name)
+        if node.func.id == "hasattr":
+            return set()
         found: set[Value] = set()
         for owner in owners:
             if owner[0] == "i":
@@ -867,6 +1031,8 @@ class Solver:
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "t":
                 self.edge(node, name, "builtin")
+            elif kind == "p":  # what the layer above passes here, this scope calls, at this line
+                self.param_calls[name].add((self._caller(), getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1))
         return result
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
@@ -896,7 +1062,21 @@ class Solver:
         scope = self.program.scopes.get(name)
         if scope is not None:
             self._bind(scope, positional, keywords)
+        elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
+            self.call_passed_functions(node, positional, keywords)
+            self._called_below(self.program.facts.scopes[name], positional, keywords)
         return set(self.read(f"{name}.<return>", ()))
+
+    def _called_below(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
+        """Functions handed to a layer below's parameter are called by the scopes there that call it
+        (`L.map(f)` -> `map_ex` calls `f`): edges from those scopes, label `higher-order`."""
+        calls = self.program.facts.param_calls
+        bound = [*zip(scope.params, positional), *((k, v) for k, v in keywords.items() if k != "**")]
+        for param, values in bound:
+            for caller, line, col in sorted(calls.get(f"{scope.name}.{param}", ())):
+                for value in values:
+                    if value[0] in ("f", "bm", "ev", "dg") and value[1] in self.program.scopes:
+                        self.edges.add((caller, value[1], line, col, "higher-order", "function", ""))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -924,12 +1104,16 @@ class Solver:
                     keywords: dict[str, set[Value]]) -> set[Value]:
         self.edge(node, klass, "class")
         instance: Value = ("i", klass, "")
+        for meta in sorted(self.metaclass_of(klass)):  # `L(...)` runs `_L_Meta.__call__` first
+            for call in self.lookup(meta, "__call__")[1]:
+                if call[0] == "f":
+                    self.edge(node, call[1])
         owner, inits = self.lookup(klass, "__init__")
         for init in inits:
             if init[0] == "f":
                 self.call_function(node, init[1], [{instance}, *positional], keywords)
                 self.edges.add((self._caller(), init[1], getattr(node, "lineno", 0),
-                                getattr(node, "col_offset", -1) + 1, "points-to", "init"))
+                                getattr(node, "col_offset", -1) + 1, "points-to", "init", self._body()))
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
         return {instance}
@@ -962,6 +1146,13 @@ class Solver:
                 result |= self.call_values(node, {argument}, [set()], {})
         if name in ("getattr",) and len(positional) >= 2:
             return set()
+        if name == "type" and len(positional) == 1:  # `type(self)(items)` makes another of the receiver's class
+            return {("c", v[1], "") for v in positional[0] if v[0] == "i"}
+        if name in _PROTOCOL_BUILTINS and len(positional) == 1:
+            for value in positional[0]:
+                if value[0] == "i":
+                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, [])
+            return result
         return result if name in ("map", "filter") else result & set()
 
     @staticmethod
@@ -1003,11 +1194,21 @@ def _constant_int(node: ast.AST) -> int | None:
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
+def _keep(pts: dict[str, set[Value]], key: str, values: set[Value]) -> None:
+    """A layer's values as the layers above keep them: definitions, instances, outside names (not its containers)."""
+    kept = {v if v[0] != "m" else ("e", v[1], "") for v in values if v[0] in ("f", "c", "i", "e", "b", "t", "bm", "m")}
+    if kept:
+        pts[key] = kept
+
+
 def _as_outside(value: Value, path: str) -> Value | None:
-    """A value of a lower layer's module name, seen from above: a definition becomes its dotted
-    name (as code nav does not analyse is seen), an object the name `module.name` itself."""
+    """A value of a lower layer's module name, seen from above: a function or module becomes its
+    dotted name (as code nav does not analyse is seen), an object the name `module.name` itself;
+    a class or function stays one, its members and returns known from LayerFacts."""
     kind, name, _ = value
-    if kind in ("f", "c", "m"):
+    if kind in ("c", "f"):
+        return value
+    if kind == "m":
         return ("e", name, "")
     if kind in ("e", "b"):
         return value
@@ -1045,17 +1246,26 @@ def analyse(sources: dict[str, tuple[str, bool]],
         trees[module] = (tree, is_package)
     graph = CallGraph()
     below: dict[str, ModuleSummary] = {}
-    for layer in _layered(trees, layers):
-        program = Program(below=dict(below))
+    facts = LayerFacts()
+    groups = _layered(trees, layers)
+    for position, layer in enumerate(groups):
+        program = Program(below=dict(below), facts=facts)
         for module in _imported_first(layer):  # fewer re-runs: what a module imports is solved before it
             program.add_module(module, *layer[module])
-        solver = Solver(program)
+        solver = Solver(program, library=position < len(groups) - 1 and _is_library(layer, layers))
         solved = solver.solve()
         graph.edges |= solved.edges
         graph.scopes.update(solved.scopes)
         graph.passes = max(graph.passes, solved.passes)
         below.update(solver.summary())
+        solver.layer_facts(facts)
     return graph
+
+
+def _is_library(layer: dict[str, tuple[ast.Module, bool]], layers: tuple[tuple[str, ...], ...]) -> bool:
+    """The group is one of `layers` (not the code above them)."""
+    packages = {package for group in layers for package in group}
+    return any(module.partition(".")[0] in packages for module in layer)
 
 
 def _layered(trees: dict[str, tuple[ast.Module, bool]],

@@ -154,6 +154,52 @@ CHAINS: dict[str, list[Hop]] = {
     "Learner._do_one_batch -> TabularModel.forward (nn.Module call)": [
         ("fastai.learner.Learner._do_one_batch", "fastai.tabular.model.TabularModel.forward", "self.pred = self.model(*self.xb)"),
     ],
+    # fastcore is solved on its own, yet its classes are known above (LayerFacts): calling `L` runs
+    # its metaclass's `__call__`, and the protocol methods of an `L` are found along its bases
+    "Learner.__init__ -> _L_Meta.__call__ (metaclass __call__ of a lower-layer class)": [
+        ("fastai.learner.Learner.__init__", "fastcore.foundation._L_Meta.__call__",
+         "self.training,self.create_mbar,self.logger,self.opt,self.cbs = False,True,print,None,L()"),
+    ],
+    "Learner._call_one -> L.__iter__ (for over an L)": [
+        ("fastai.learner.Learner._call_one", "fastcore.foundation.L.__iter__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
+    ],
+    "Categorize.setups -> CollBase.__len__ (len of an L, inherited)": [
+        ("fastai.data.transforms.Categorize.setups", "fastcore.foundation.CollBase.__len__", "self.c = len(self.vocab)"),
+    ],
+    "Recorder._train_mets -> L.__add__ (a + b)": [
+        ("fastai.learner.Recorder._train_mets", "fastcore.foundation.L.__add__", "return L(self.smooth_loss) + "),
+    ],
+    "Learner.remove_cb -> L.__contains__ (x in an L)": [
+        ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
+    ],
+    # `@patch @curryable def map(self: L, ...)`: the method an `L` has is curryable's wrapper
+    "Learner.add_cbs -> curryable.wrapper (a decorated @patch method)": [
+        ("fastai.learner.Learner.add_cbs", "fastcore.foundation.curryable.wrapper", "L(cbs).map(self.add_cb)"),
+    ],
+    # GetAttr delegation: an attribute the callback lacks runs fastcore's `GetAttr.__getattr__` (label `delegate`)
+    "TrainEvalCallback.before_validate -> GetAttr.__getattr__ (delegation)": [
+        ("fastai.callback.core.TrainEvalCallback.before_validate", "fastcore.basics.GetAttr.__getattr__", "self.model.eval()"),
+    ],
+    # a Transform class body writes its names through the metaclass's `__prepare__` mapping (`_TfmDict`);
+    # the class makes the call, as a live run sees it
+    "Categorize (class body) -> _TfmDict.__setitem__": [
+        ("fastai.data.transforms.Categorize", "fasttransform.transform._TfmDict.__setitem__",
+         "loss_func,order=CrossEntropyLossFlat(),1"),
+    ],
+    # a class decorator runs in the class's scope
+    "TfmdDL (class body) -> delegates": [
+        ("fastai.data.core.TfmdDL", "fastcore.meta.delegates", "@delegates(DataLoader.__init__)"),
+    ],
+    # fastcore's `store_attr()` in `Learner.__init__` is `self.opt_func = opt_func` (default `Adam`)
+    "Learner.create_opt -> Adam, Learner._step -> Optimizer.step (store_attr)": [
+        ("fastai.learner.Learner.create_opt", "fastai.optimizer.Adam", "self.opt = self.opt_func(self.splitter(self.model)"),
+        ("fastai.learner.Learner._step", "fastai.optimizer.Optimizer.step", "def _step(self): self.opt.step()"),
+    ],
+    # a method handed to fastcore (`L(...).map(self._call_one)`) is called where fastcore calls that
+    # parameter: `map_ex` wraps it in `bind`, whose `__call__` calls `self.func` (label `higher-order`)
+    "bind.__call__ -> Learner._call_one (called by the layer below)": [
+        ("fastcore.basics.bind.__call__", "fastai.learner.Learner._call_one", "return self.func(*fargs, **kwargs)"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

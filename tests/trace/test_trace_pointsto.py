@@ -233,3 +233,164 @@ def test_an_ambiguous_to_target_means_any_and_an_exact_dotted_name_wins(cache: P
     paths = run_nav("trace", "run", "--to", "load", cache=cache, check=True).stdout
     assert "path 1: 1 call(s) to lib.load" in paths and "path 2: 1 call(s) to lib.A.load" in paths
     assert f"-> A.load  {source / 'lib.py'}:3  (definition)  [exact]" in paths
+
+
+PROTOCOLS = {
+    "fastcore": ("", True),
+    "fastcore.foundation": (textwrap.dedent("""\
+        from functools import wraps
+
+        class _L_Meta(type):
+            def __call__(cls, *args): return super().__call__(*args)
+
+        class GetAttr:
+            _default = 'default'
+            def __getattr__(self, k): return getattr(self.default, k)
+
+        class CollBase:
+            def __len__(self): return 0
+
+        class L(GetAttr, CollBase, metaclass=_L_Meta):
+            _default = 'items'
+            def __init__(self, items=None): self.items = items
+            def __iter__(self): return iter(self.items)
+            def __getitem__(self, i): return self.items
+            def __contains__(self, x): return False
+            def __add__(self, other): return type(self)(other)
+            def _new(self, items): return type(self)(items)
+
+        def curryable(f):
+            @wraps(f)
+            def wrapper(self, *args): return f(self, *args)
+            return wrapper
+
+        def patch(f): return f
+
+        def delegates(to):
+            def _f(f): return f
+            return _f
+
+        @patch
+        @curryable
+        def map(self: L, g): return self._new(g)
+
+        class _TfmDict(dict):
+            def __setitem__(self, k, v): super().__setitem__(k, v)
+
+        class _TfmMeta(type):
+            @classmethod
+            def __prepare__(cls, name, bases): return _TfmDict()
+
+        class Transform(metaclass=_TfmMeta):
+            def encodes(self, x): return x
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.foundation import L, GetAttr, Transform, delegates
+
+        class Learner:
+            @delegates(GetAttr)
+            def fit(self): pass
+
+        class Callback(GetAttr):
+            _default = 'learn'
+            def __init__(self, learn): self.learn = learn
+            def before_fit(self): self.fit()
+
+        class Norm(Transform):
+            def encodes(self, x): return x
+
+        def run(learn):
+            cbs = L([1])
+            for cb in cbs: pass
+            n = len(cbs)
+            both = cbs + cbs
+            first = cbs[0]
+            found = 1 in cbs
+            more = cbs.map(run)
+            Callback(Learner()).before_fit()
+        """), False),
+}
+
+
+def test_protocols_of_a_lower_layer_class_are_edges() -> None:
+    """fastcore solved on its own, yet from above: `L(...)` runs the metaclass `__call__`, `for`,
+    `len`, `+`, `[]` and `in` run its protocol methods (found along its bases), a `@patch @curryable`
+    method is the wrapper, GetAttr delegation runs `__getattr__`, a Transform class body writes
+    through `_TfmDict.__setitem__` and a method decorator's result is called (edges made by the class
+    itself, as a live run sees them), the decorated method still the method."""
+    graph = analyse(PROTOCOLS)
+    found = {(e.body or e.caller, e.callee) for e in graph.edges}
+    f = "fastcore.foundation."
+    expected = {("app.run", f + "_L_Meta.__call__"), ("app.run", f + "L.__init__"), ("app.run", f + "L.__iter__"),
+                ("app.run", f + "CollBase.__len__"), ("app.run", f + "L.__add__"), ("app.run", f + "L.__getitem__"),
+                ("app.run", f + "L.__contains__"), ("app.run", f + "curryable.wrapper"),
+                ("app.Callback.before_fit", f + "GetAttr.__getattr__"), ("app.Callback.before_fit", "app.Learner.fit"),
+                ("app.Norm", f + "_TfmDict.__setitem__"), ("app.Learner", f + "delegates._f")}
+    assert expected <= found, sorted(expected - found)
+    assert ("app.run", f + "L.__len__") not in found, "len runs the inherited CollBase.__len__"
+    assert ("app.Learner", f + "_TfmDict.__setitem__") not in found, "only classes under the metaclass"
+    assert ("fastcore.foundation.L.map", "app.run") not in found, "the layer below never sees values from above"
+
+
+STORE_ATTR = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def store_attr(names=None, self=None, but='', **attrs): pass\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import store_attr
+
+        class Adam:
+            def step(self): pass
+
+        class SGD:
+            def step(self): pass
+
+        class Learner:
+            def __init__(self, opt, other=None, n=0):
+                store_attr(but='other')
+                self.other = SGD()
+            def fit(self): self.opt.step()
+            def skip(self): self.other.step()
+
+        def run(): Learner(Adam(), Adam).fit()
+        """), False),
+}
+
+
+def test_store_attr_stores_the_parameters_it_names() -> None:
+    """`store_attr(but='other')` in `__init__` is `self.opt = opt`, not `self.other = other`."""
+    found = {(e.caller, e.callee) for e in analyse(STORE_ATTR).edges}
+    assert ("app.Learner.fit", "app.Adam.step") in found
+    assert ("app.Learner.skip", "app.SGD.step") in found and ("app.Learner.skip", "app.Adam.step") not in found
+
+
+CALLED_BELOW = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class bind:
+            def __init__(self, func): self.func = func
+            def __call__(self, x): return self.func(x)
+
+        def map_ex(xs, f): return [f(x) for x in xs]
+        def mapper(xs, f): return map_ex(xs, bind(f))
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import map_ex, mapper
+
+        def g(x): pass
+        def h(x): pass
+        def run(): mapper([1], g)
+        def other(): map_ex([1], h)
+        """), False),
+}
+
+
+def test_a_function_handed_to_a_layer_below_is_called_where_that_layer_calls_the_parameter() -> None:
+    """fastcore solved alone learns which of its scopes call what a parameter holds (`mapper.f` is
+    called in `bind.__call__`, through an attribute); a function passed from above is an edge from there."""
+    graph = analyse(CALLED_BELOW)
+    found = {(e.caller, e.callee, e.how) for e in graph.edges}
+    assert ("fastcore.basics.bind.__call__", "app.g", "higher-order") in found
+    assert ("fastcore.basics.map_ex", "app.h", "higher-order") in found
+    assert ("fastcore.basics.bind.__call__", "app.h", "higher-order") not in found, "h never goes through bind"
+    line = next(e.line for e in graph.edges if e.callee == "app.g" and e.caller == "fastcore.basics.bind.__call__")
+    assert line == 3, "the line where the layer below makes the call"

@@ -6,8 +6,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastai.tabular.all import Callback, Categorify, DataLoaders, Learner, Normalize, TabularDataLoaders
-from fastai.tabular.all import load_learner, tabular_learner
+from fastai.tabular.all import (
+    Callback,
+    Categorify,
+    DataLoaders,
+    Learner,
+    Normalize,
+    TabularDataLoaders,
+    load_learner,
+    tabular_learner,
+)
 
 rng = np.random.default_rng(0)
 df = pd.DataFrame({"a": rng.random(256), "b": rng.integers(0, 3, 256), "y": rng.random(256)})
