@@ -73,7 +73,6 @@ class LayerFacts:
     metaclasses: dict[str, set[tuple]] = field(default_factory=dict)
     scopes: dict[str, Scope] = field(default_factory=dict)
     delegates: dict[str, str] = field(default_factory=dict)
-    param_calls: dict[str, set[tuple]] = field(default_factory=dict)  # `func.param` -> (scope, line, col) calling it
 
 
 @dataclass

@@ -96,10 +96,8 @@ class CallGraph:
 class Solver:
     """Evaluates every scope of a `Program` until the points-to sets stop growing."""
 
-    def __init__(self, program: Program, library: bool = False) -> None:
+    def __init__(self, program: Program) -> None:
         self.program = program
-        self.library = library  # a library layer: parameters hold placeholders, to learn which scopes call them
-        self.param_calls: dict[str, set[tuple[str, int, int]]] = defaultdict(set)
         self._resolving_missing: set[tuple[str, str]] = set()  # (class, attr) being looked up: no re-entry
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
@@ -191,9 +189,6 @@ class Solver:
             self.add(f"{scope.name}.{scope.params[0]}", {(kind, owner, "") for owner in scope.owners})
         if scope.kind == FUNCTION:
             self._annotated_parameters(scope)
-            if self.library:
-                for param in [*scope.params[1 if scope.is_method else 0:], *scope.kwonly]:
-                    self.add(f"{scope.name}.{param}", {("p", f"{scope.name}.{param}", "")})
         outer_flow, outer_straight = self.flow, self.straight
         self.flow, self.straight = {}, True
         for statement in scope.node.body:
@@ -600,8 +595,6 @@ class Solver:
                 _keep(facts.pts, f"{name}.<return>", self.pts.get(f"{name}.<return>", ()))
         for klass, default in self.program.delegates.items():
             facts.delegates.setdefault(klass, default)
-        for param, callers in self.param_calls.items():
-            facts.param_calls.setdefault(param, set()).update(callers)
 
     def module_attribute(self, module: str, name: str) -> set[Value]:
         found = set(self.read(f"{module}.{name}", ()))
@@ -1031,8 +1024,6 @@ class Solver:
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "t":
                 self.edge(node, name, "builtin")
-            elif kind == "p":  # what the layer above passes here, this scope calls, at this line
-                self.param_calls[name].add((self._caller(), getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1))
         return result
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
@@ -1064,19 +1055,7 @@ class Solver:
             self._bind(scope, positional, keywords)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
-            self._called_below(self.program.facts.scopes[name], positional, keywords)
         return set(self.read(f"{name}.<return>", ()))
-
-    def _called_below(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
-        """Functions handed to a layer below's parameter are called by the scopes there that call it
-        (`L.map(f)` -> `map_ex` calls `f`): edges from those scopes, label `higher-order`."""
-        calls = self.program.facts.param_calls
-        bound = [*zip(scope.params, positional), *((k, v) for k, v in keywords.items() if k != "**")]
-        for param, values in bound:
-            for caller, line, col in sorted(calls.get(f"{scope.name}.{param}", ())):
-                for value in values:
-                    if value[0] in ("f", "bm", "ev", "dg") and value[1] in self.program.scopes:
-                        self.edges.add((caller, value[1], line, col, "higher-order", "function", ""))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -1247,12 +1226,11 @@ def analyse(sources: dict[str, tuple[str, bool]],
     graph = CallGraph()
     below: dict[str, ModuleSummary] = {}
     facts = LayerFacts()
-    groups = _layered(trees, layers)
-    for position, layer in enumerate(groups):
+    for layer in _layered(trees, layers):
         program = Program(below=dict(below), facts=facts)
         for module in _imported_first(layer):  # fewer re-runs: what a module imports is solved before it
             program.add_module(module, *layer[module])
-        solver = Solver(program, library=position < len(groups) - 1 and _is_library(layer, layers))
+        solver = Solver(program)
         solved = solver.solve()
         graph.edges |= solved.edges
         graph.scopes.update(solved.scopes)
@@ -1260,12 +1238,6 @@ def analyse(sources: dict[str, tuple[str, bool]],
         below.update(solver.summary())
         solver.layer_facts(facts)
     return graph
-
-
-def _is_library(layer: dict[str, tuple[ast.Module, bool]], layers: tuple[tuple[str, ...], ...]) -> bool:
-    """The group is one of `layers` (not the code above them)."""
-    packages = {package for group in layers for package in group}
-    return any(module.partition(".")[0] in packages for module in layer)
 
 
 def _layered(trees: dict[str, tuple[ast.Module, bool]],

@@ -195,11 +195,6 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.learner.Learner.create_opt", "fastai.optimizer.Adam", "self.opt = self.opt_func(self.splitter(self.model)"),
         ("fastai.learner.Learner._step", "fastai.optimizer.Optimizer.step", "def _step(self): self.opt.step()"),
     ],
-    # a method handed to fastcore (`L(...).map(self._call_one)`) is called where fastcore calls that
-    # parameter: `map_ex` wraps it in `bind`, whose `__call__` calls `self.func` (label `higher-order`)
-    "bind.__call__ -> Learner._call_one (called by the layer below)": [
-        ("fastcore.basics.bind.__call__", "fastai.learner.Learner._call_one", "return self.func(*fargs, **kwargs)"),
-    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

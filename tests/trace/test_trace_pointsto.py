@@ -361,36 +361,3 @@ def test_store_attr_stores_the_parameters_it_names() -> None:
     found = {(e.caller, e.callee) for e in analyse(STORE_ATTR).edges}
     assert ("app.Learner.fit", "app.Adam.step") in found
     assert ("app.Learner.skip", "app.SGD.step") in found and ("app.Learner.skip", "app.Adam.step") not in found
-
-
-CALLED_BELOW = {
-    "fastcore": ("", True),
-    "fastcore.basics": (textwrap.dedent("""\
-        class bind:
-            def __init__(self, func): self.func = func
-            def __call__(self, x): return self.func(x)
-
-        def map_ex(xs, f): return [f(x) for x in xs]
-        def mapper(xs, f): return map_ex(xs, bind(f))
-        """), False),
-    "app": (textwrap.dedent("""\
-        from fastcore.basics import map_ex, mapper
-
-        def g(x): pass
-        def h(x): pass
-        def run(): mapper([1], g)
-        def other(): map_ex([1], h)
-        """), False),
-}
-
-
-def test_a_function_handed_to_a_layer_below_is_called_where_that_layer_calls_the_parameter() -> None:
-    """fastcore solved alone learns which of its scopes call what a parameter holds (`mapper.f` is
-    called in `bind.__call__`, through an attribute); a function passed from above is an edge from there."""
-    graph = analyse(CALLED_BELOW)
-    found = {(e.caller, e.callee, e.how) for e in graph.edges}
-    assert ("fastcore.basics.bind.__call__", "app.g", "higher-order") in found
-    assert ("fastcore.basics.map_ex", "app.h", "higher-order") in found
-    assert ("fastcore.basics.bind.__call__", "app.h", "higher-order") not in found, "h never goes through bind"
-    line = next(e.line for e in graph.edges if e.callee == "app.g" and e.caller == "fastcore.basics.bind.__call__")
-    assert line == 3, "the line where the layer below makes the call"
