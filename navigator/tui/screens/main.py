@@ -232,13 +232,17 @@ class MainScreen(Screen):
 
     def show(self, path: str, line: int, hit: Symbol | None = None) -> None:
         """Load `path` if needed, select the definition at `line`, and describe it."""
+        first = not self.path
         if path != self.path:
             self.source.show_file(path)
             self.path = path
         hit = hit or self.app.ask(queries.enclosing, path, line)
         self.hit = hit
         self.reveal(path, hit)
-        self.source.highlight(line, hit.name if hit and hit.line == line else "")
+        name = hit.name if hit and hit.line == line else ""
+        self.source.highlight(line, name)
+        if first:  # the source was hidden, with no size: select again once it is laid out,
+            self.call_after_refresh(self.source.highlight, line, name)  # or it stays scrolled sideways
         roots = self.app.ask(lambda index: index.roots())
         where = f"{outline.root_relative_path(path, roots)}:{line}"
         label = f"[magenta]{hit.kind}[/] {escape(hit.qualname)}" if hit else ""
