@@ -24,7 +24,7 @@ class NavApp(App):
     """One index, opened by the caller; every query goes through `ask` so threads never collide."""
 
     TITLE = "nav"
-    CSS_PATH = "nav.tcss"
+    CSS_PATH = ["nav.tcss", "screens/main.tcss"]  # the default screen's CSS is not loaded from the screen
     COMMANDS = {SymbolProvider}
     BINDINGS = [
         Binding("ctrl+p", "command_palette", "Symbols", show=False, priority=True, key_display="^P",
@@ -86,6 +86,7 @@ class NavApp(App):
         while self.screen is not self.main:
             self.pop_screen()
         self.main.jump_to(hit)
+        self.main.source.focus()
 
     def action_command_palette(self) -> None:
         """Textual's palette, searching symbols only."""

@@ -120,7 +120,7 @@ async def keystroke_seconds(cache: Path) -> dict[str, list[float]]:
             for end in range(1, len(word) + 1):
                 typed = word[:end]
                 expected = [] if typed.endswith(".") else [
-                    hit.qualname for hit in find(index, typed, limit=PALETTE_LIMIT)]
+                    hit.symbol.qualname for hit in find(index, typed, limit=PALETTE_LIMIT)]
                 started = time.perf_counter()
                 app.screen.query_one(CommandInput).insert_text_at_cursor(word[end - 1])  # a keystroke
                 while (finished[-1:] != [typed] if not typed.endswith(".") else False) \

@@ -148,13 +148,13 @@ async def test_question_mark_lists_the_bindings(index: Index) -> None:
 async def test_info_panel_shows_signature_and_docstring(index: Index) -> None:
     app = app_at(index, "Normalize.from_stats")
     async with app.run_test(size=(80, 24)) as pilot:
-        assert not app.screen.query_one("#info").display  # narrow: hidden until asked for
+        assert not app.screen.query_one("#info").display  # short: folded until asked for
         await pilot.press("i")
         await pilot.pause()
         text = screen_text(app)
         assert "method Normalize.from_stats(cls," in text and "fastai.data.transforms" in text
         assert "Create a `Normalize` from" in text
-        assert not app.screen.query_one("#outline").display  # it took the outline's place
+        assert app.screen.query_one("#outline").display  # under the source: the outline stays
 
 
 def test_nav_tui_with_an_unknown_symbol_fails_with_one_line(sample_cache: Path) -> None:

@@ -1,29 +1,50 @@
-"""The reader: outline tree on the left, source in the centre, symbol details on the right."""
+"""The reader: outline tree on the left, the source taking the rest of the width, the symbol's
+details folded under the source. Layout state is in reactives; the CSS is in main.tcss beside."""
 from __future__ import annotations
 
 from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from rich.text import Text
-
-from navigator import outline
+from navigator import outline, queries
 from navigator.members import patched_members
-from navigator import queries
 from navigator.queries import Symbol
 from navigator.tui.history import History, Place
 from navigator.tui.widgets import CallList, SourceView, describe
 
-WIDE = 110  # terminals at least this wide show the details panel from the start
+OUTLINE_WIDTH = 30  # the outline's columns on a wide terminal: at 120 the source keeps 89
+OUTLINE_STEP = 4  # `<` and `>` narrow or widen it by this much
+OUTLINE_MIN = 12
+SOURCE_MIN = 30  # `>` stops before the source would be narrower than this
+TALL = 30  # terminals at least this many rows tall show the details from the start
+NEEDS_A_FILE = {"jump_under_cursor", "search", "search_next", "trace", "versions", "scroll_sideways"}
+
+HINT = """[b]Nothing is open yet.[/]
+
+[b cyan]Ctrl+P[/]      find any indexed definition: [i]Normalize[/], [i]Learner.fit[/], [i]timm.create_model[/]
+[b cyan]↑ ↓ Enter[/]   browse the outline on the left: packages, modules, classes, methods
+[b cyan]Enter  ^][/]   in the source: jump to the definition under the cursor; [b cyan]^T[/] back
+[b cyan]/[/]           search in the open file; [b cyan][  ][/] scroll long lines sideways
+[b cyan]o  <  >[/]     hide, narrow or widen the outline; [b cyan]i[/] fold the details away
+[b cyan]?[/]           every key"""
+
+
+def default_outline_width(columns: int) -> int:
+    """A quarter of a narrow terminal, at most OUTLINE_WIDTH: the source keeps the rest."""
+    return max(OUTLINE_MIN, min(OUTLINE_WIDTH, columns // 4))
 
 
 class MainScreen(Screen):
     """Where reading happens; every jump goes through `show` and is recorded in `history`."""
 
+    OUTLINE_KEYS = Binding.Group("Outline", compact=True)
+    SIDEWAYS_KEYS = Binding.Group("Sideways", compact=True)
     BINDINGS = [
         Binding("enter,ctrl+right_square_bracket", "jump_under_cursor", "Jump", key_display="^]",
                 tooltip="jump to the definition under the cursor (also Enter)"),
@@ -31,18 +52,33 @@ class MainScreen(Screen):
         Binding("ctrl+o", "forward", "Fwd", key_display="^O", tooltip="forward again after going back"),
         Binding("slash", "search", "Find", key_display="/", tooltip="search in this file"),
         Binding("n", "search_next", "Next", show=False, tooltip="next match of the last search"),
-        Binding("i", "toggle_info", "Info", tooltip="signature, docstring, callers and callees"),
+        Binding("i", "toggle_info", "Info", tooltip="show or fold away the details under the source: "
+                "signature, docstring, callers and callees"),
+        Binding("o", "toggle_outline", "Outline", tooltip="hide or show the outline"),
+        Binding("less_than_sign", "outline_width(-1)", "Outline", show=False, key_display="<",
+                tooltip="narrow the outline", group=OUTLINE_KEYS),
+        Binding("greater_than_sign", "outline_width(1)", "Outline", show=False, key_display=">",
+                tooltip="widen the outline", group=OUTLINE_KEYS),
+        Binding("left_square_bracket", "scroll_sideways(-1)", "Sideways", show=False, key_display="[",
+                tooltip="scroll the source left (long lines)", group=SIDEWAYS_KEYS),
+        Binding("right_square_bracket", "scroll_sideways(1)", "Sideways", show=False, key_display="]",
+                tooltip="scroll the source right, to the end of long lines", group=SIDEWAYS_KEYS),
         Binding("t", "trace", "Trace", tooltip="call trace of the definition under the cursor"),
         Binding("w", "walkthroughs", "Walk", tooltip="runnable walkthroughs"),
         Binding("v", "versions", "Versions", show=False, tooltip="the releases in which the definition under the cursor changed"),
         Binding("escape", "close_search", "Close", show=False, key_display="Esc", tooltip="close the search box"),
     ]
 
+    path: reactive[str] = reactive("", init=False)
+    """The file shown; until there is one, a hint of what to do takes the source's place."""
+    outline_width: reactive[int] = reactive(OUTLINE_WIDTH, init=False)
+    show_outline: reactive[bool] = reactive(True, init=False)
+    show_info: reactive[bool] = reactive(True, init=False)
+
     def __init__(self, symbol: Symbol | None = None) -> None:
         super().__init__()
         self.start_symbol = symbol
         self.history = History()
-        self.path = ""
         self.hit: Symbol | None = None
         self.last_search = ""
 
@@ -50,13 +86,14 @@ class MainScreen(Screen):
         with Horizontal(id="body"):
             yield Tree("indexed", id="outline")
             with Vertical(id="centre"):
-                yield Static("Ctrl+P: find a symbol", id="location")
+                yield Static("no file open", id="location")
+                yield Static(HINT, id="hint")
                 yield SourceView(id="source")
                 yield Input(placeholder="search in this file (Enter: next, Esc: close)", id="search")
-            with Vertical(id="info"):
-                yield Static("", id="details")
-                yield CallList(id="calls")
-        yield Footer()
+                with Horizontal(id="info"):
+                    yield Static("", id="details")
+                    yield CallList(id="calls")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         tree = self.query_one("#outline", Tree)
@@ -65,10 +102,57 @@ class MainScreen(Screen):
         for root in self.app.ask(lambda index: index.roots()):
             version = f" {root.version}" if root.version else ""
             tree.root.add(f"{root.name}{version}", data=("root", root), allow_expand=True)
-        self.query_one("#info").display = self.app.size.width >= WIDE
+        self.outline_width = default_outline_width(self.app.size.width)
+        self.show_info = self.app.size.height >= TALL
         if self.start_symbol is not None:
             self.jump_to(self.start_symbol)
-        self.query_one("#source").focus()
+            self.source.focus()
+        else:
+            tree.focus()
+
+    # -- layout --------------------------------------------------------------------------------
+    def watch_path(self, path: str) -> None:
+        self.query_one("#hint").display = not path
+        self.source.display = bool(path)
+        self.query_one("#info").display = self.show_info and bool(path)
+        self.refresh_bindings()
+
+    def validate_outline_width(self, width: int) -> int:
+        return max(OUTLINE_MIN, min(width, self.app.size.width - SOURCE_MIN))
+
+    def watch_outline_width(self, width: int) -> None:
+        self.query_one("#outline").styles.width = width
+
+    def watch_show_outline(self, shown: bool) -> None:
+        tree = self.query_one("#outline")
+        tree.display = shown
+        if not shown and tree.has_focus:
+            self.source.focus()
+
+    def watch_show_info(self, shown: bool) -> None:
+        self.query_one("#info").display = shown and bool(self.path)
+        self.refresh_info()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that act on the open file are greyed out (and do nothing) until there is one."""
+        if action in NEEDS_A_FILE and not self.path:
+            return None
+        return True
+
+    def action_toggle_outline(self) -> None:
+        self.show_outline = not self.show_outline
+
+    def action_outline_width(self, direction: int) -> None:
+        self.show_outline = True
+        self.outline_width += direction * OUTLINE_STEP
+
+    def action_toggle_info(self) -> None:
+        self.show_info = not self.show_info
+
+    def action_scroll_sideways(self, direction: int) -> None:
+        """Half the source's width left or right; the cursor stays where it is."""
+        step = max(1, self.source.scrollable_content_region.width // 2)
+        self.source.scroll_relative(x=direction * step, animate=False)
 
     # -- outline -------------------------------------------------------------------------------
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
@@ -148,13 +232,17 @@ class MainScreen(Screen):
 
     def show(self, path: str, line: int, hit: Symbol | None = None) -> None:
         """Load `path` if needed, select the definition at `line`, and describe it."""
+        first = not self.path
         if path != self.path:
             self.source.show_file(path)
             self.path = path
         hit = hit or self.app.ask(queries.enclosing, path, line)
         self.hit = hit
         self.reveal(path, hit)
-        self.source.highlight(line, hit.name if hit and hit.line == line else "")
+        name = hit.name if hit and hit.line == line else ""
+        self.source.highlight(line, name)
+        if first:  # the source was hidden, with no size: select again once it is laid out,
+            self.call_after_refresh(self.source.highlight, line, name)  # or it stays scrolled sideways
         roots = self.app.ask(lambda index: index.roots())
         where = f"{outline.root_relative_path(path, roots)}:{line}"
         label = f"[magenta]{hit.kind}[/] {escape(hit.qualname)}" if hit else ""
@@ -162,7 +250,7 @@ class MainScreen(Screen):
         self.refresh_info()
 
     def refresh_info(self) -> None:
-        if not self.query_one("#info").display or self.hit is None:
+        if not self.show_info or self.hit is None:
             return
         self.query_one("#details", Static).update(describe(self.hit, long=True) + self._effective_signature())
         self.query_one("#calls", CallList).show_calls(self.hit)
@@ -225,15 +313,7 @@ class MainScreen(Screen):
         if self.last_search and not self.source.select_next(self.last_search):
             self.notify(f"{self.last_search!r} not found in this file", severity="warning")
 
-    # -- panels and other screens --------------------------------------------------------------
-    def action_toggle_info(self) -> None:
-        """Show or hide the details; on a narrow terminal they take the outline's place."""
-        info = self.query_one("#info")
-        info.display = not info.display
-        if self.app.size.width < WIDE:
-            self.query_one("#outline").display = not info.display
-        self.refresh_info()
-
+    # -- other screens -------------------------------------------------------------------------
     def action_trace(self) -> None:
         from navigator.tui.screens.trace import TraceScreen
 

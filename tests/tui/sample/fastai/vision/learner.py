@@ -37,3 +37,8 @@ class Learner:
         self.fit(epochs)
 
     def fit(self, n_epoch): return n_epoch
+
+
+def unet_config(blur=False, blur_final=True, self_attention=False, y_range=None, last_cross=True, bottle=False, act_cls=None, init=None, norm_type=None):
+    "A config for `DynamicUnet`; its signature is one long line, as in fastai, to scroll sideways to"
+    return dict(blur=blur, blur_final=blur_final, self_attention=self_attention, y_range=y_range)
