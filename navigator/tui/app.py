@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from typing import Any, Callable, TypeVar
 
@@ -12,12 +15,15 @@ from textual.binding import Binding
 from navigator.queries import Symbol
 from navigator.tui.palette import SymbolPalette, SymbolProvider
 from navigator.tui.screens.main import MainScreen
+from tags.lifetime import child_setup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tags.store import Index
 
 T = TypeVar("T")
+
+_BUILD_GRAPH = "import sys; from tags.callgraph import ensure_graph; from tags.store import Index; ensure_graph(Index.open(sys.argv[1]))"
 
 
 class NavApp(App):
@@ -40,6 +46,8 @@ class NavApp(App):
         self._lock = threading.Lock()
         self._aside: Index | None = None  # a second connection for slow work in threads
         self._aside_lock = threading.Lock()
+        self.graph_ready = threading.Event()  # set once the call graph is up to date (or its build gave up)
+        self._graph_builder: subprocess.Popen | None = None
 
     def ask(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a query function on the index: `query(index, *args)`."""
@@ -65,12 +73,31 @@ class NavApp(App):
 
     @work(thread=True, exclusive=True, group="call-graph")
     def warm_call_graph(self) -> None:
-        """Bring the call graph up to date in the background, so `t` and the callers list are quick."""
-        from tags.callgraph import ensure_graph
+        """Bring the call graph up to date in a child process, so `t` and the callers list are quick.
 
-        self.ask_aside(ensure_graph)
+        Not in a thread: the build is seconds of Python work holding the GIL, which starved the
+        event loop (palette keystrokes took seconds). The child dies with nav; if it fails, the
+        first query that needs the graph builds it in-process, as before."""
+        import tags
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [os.path.dirname(os.path.dirname(tags.__file__)), os.environ.get("PYTHONPATH")]))}
+        try:
+            self._graph_builder = subprocess.Popen(
+                [sys.executable, "-c", _BUILD_GRAPH, str(self.index.directory)], env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=child_setup())
+            self._graph_builder.wait()
+        except OSError:
+            pass
+        finally:
+            self.graph_ready.set()
 
     def on_unmount(self) -> None:
+        if self._graph_builder is not None and self._graph_builder.poll() is None:
+            self._graph_builder.kill()
+            self._graph_builder.wait()
+        self.graph_ready.set()
         if self._aside is not None:
             self._aside.close()
 

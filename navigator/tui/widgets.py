@@ -87,6 +87,9 @@ class CallList(OptionList):
 
     @work(thread=True, exclusive=True, group="calls")
     def load_calls(self, hit: Symbol) -> None:
+        self.app.graph_ready.wait()  # the app's child process is building the graph: no second build here
+        if get_current_worker().is_cancelled:
+            return
         found = [(title, self.app.ask_aside(query, hit, 1)) for title, query in
                  (("callers", trace.callers), ("callees", trace.callees))]
         if not get_current_worker().is_cancelled:

@@ -1,6 +1,7 @@
 """Pilot tests of `nav tui`: each interaction, checked on the screen it leaves behind."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,27 @@ def test_a_call_under_the_cursor_resolves_like_nav_trace(index: Index) -> None:
     fit = line_of(LEARNER, "self.fit(1)")
     hit = call_target(index, str(LEARNER), fit, LEARNER.read_text().splitlines()[fit - 1].index("fit("))
     assert (hit.qualname, hit.line) == ("Learner.fit", line_of(LEARNER, "def fit"))
+
+
+@sync
+async def test_the_call_graph_is_built_by_a_child_process_not_on_the_ui_s_interpreter(tmp_path: Path) -> None:
+    """Built in a thread, the graph held the GIL for seconds and palette keystrokes waited."""
+    import asyncio
+
+    from tags.callgraph import ensure_graph
+    from tests.helpers import index_sample
+
+    index = Index.open(str(index_sample(tmp_path / "cache")))
+    try:
+        app = app_at(index, "Normalize")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await asyncio.to_thread(app.graph_ready.wait, 120)
+            await pilot.pause()
+            builder = app._graph_builder
+            assert builder is not None and builder.returncode == 0 and builder.pid != os.getpid()
+            report = ensure_graph(index)
+            assert (report.resolved_files, report.edges) == ([], 0)  # the child left nothing to do
+            calls = screen_text(app)
+            assert "callers (" in calls and "callees (" in calls
+    finally:
+        index.close()
