@@ -1091,8 +1091,7 @@ class Solver:
         for init in inits:
             if init[0] == "f":
                 self.call_function(node, init[1], [{instance}, *positional], keywords)
-                self.edges.add((self._caller(), init[1], getattr(node, "lineno", 0),
-                                getattr(node, "col_offset", -1) + 1, "points-to", "init", self._body()))
+                self.edge(node, init[1], "init")
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
         return {instance}
@@ -1181,9 +1180,9 @@ def _keep(pts: dict[str, set[Value]], key: str, values: set[Value]) -> None:
 
 
 def _as_outside(value: Value, path: str) -> Value | None:
-    """A value of a lower layer's module name, seen from above: a function or module becomes its
-    dotted name (as code nav does not analyse is seen), an object the name `module.name` itself;
-    a class or function stays one, its members and returns known from LayerFacts."""
+    """A value of a lower layer's module name, seen from above: a module becomes its dotted name
+    (as code nav does not analyse is seen), an object the name `module.name` itself; a class or
+    function stays one, its members and returns known from LayerFacts."""
     kind, name, _ = value
     if kind in ("c", "f"):
         return value

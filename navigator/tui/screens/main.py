@@ -114,7 +114,7 @@ class MainScreen(Screen):
     def watch_path(self, path: str) -> None:
         self.query_one("#hint").display = not path
         self.source.display = bool(path)
-        self.query_one("#info").display = self.show_info and bool(path)
+        self._place_info()
         self.refresh_bindings()
 
     def validate_outline_width(self, width: int) -> int:
@@ -130,8 +130,12 @@ class MainScreen(Screen):
             self.source.focus()
 
     def watch_show_info(self, shown: bool) -> None:
-        self.query_one("#info").display = shown and bool(self.path)
+        self._place_info()
         self.refresh_info()
+
+    def _place_info(self) -> None:
+        """The details show when asked for (`i`) and there is a file whose definitions they describe."""
+        self.query_one("#info").display = self.show_info and bool(self.path)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that act on the open file are greyed out (and do nothing) until there is one."""

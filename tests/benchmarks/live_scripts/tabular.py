@@ -3,15 +3,15 @@ No downloads; a few seconds on a CPU."""
 import numpy as np
 import pandas as pd
 from fastai.tabular.all import (
-                                Categorify,
-                                CategoryBlock,
-                                FillMissing,
-                                Normalize,
-                                RandomSplitter,
-                                TabularPandas,
-                                accuracy,
-                                range_of,
-                                tabular_learner,
+    Categorify,
+    CategoryBlock,
+    FillMissing,
+    Normalize,
+    RandomSplitter,
+    TabularPandas,
+    accuracy,
+    range_of,
+    tabular_learner,
 )
 
 rng = np.random.default_rng(2)
