@@ -8,7 +8,6 @@ knows which files to re-resolve when another file changes.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
@@ -61,6 +60,8 @@ class Names:
     """Scopes, module namespaces (star imports and `__all__` included) and class MROs."""
 
     def __init__(self, index: Index) -> None:
+        import json  # here: a warm `nav trace` imports this module but never builds the tables
+
         self.modules: dict[str, int] = {}  # module name -> its module def id
         self.file_module: dict[int, str] = {}
         self.exports: dict[str, list[str] | None] = {}

@@ -12,6 +12,9 @@ from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from navigator.trace import render
     from tags.store import Index
 
 
@@ -80,12 +83,17 @@ def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
     """Print or write a tree in the chosen format (shared by the static and live traces)."""
     from navigator.trace import render
 
-    graph = render.tree_graph(root, outward)
-    texts = {"text": render.tree_text(root, colour=use_colour() and not args.output),
-             "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
-    if args.json:
-        texts = {fmt: render.tree_json(root) + "\n" for fmt in texts}
-    _emit(render.write_output(texts, graph, args.format, args.output))
+    _output(args, render.tree_graph(root, outward), lambda: render.tree_text(root, colour=use_colour() and not args.output),
+            lambda: render.tree_json(root))
+
+
+def _output(args: argparse.Namespace, graph: render.Graph, text: Callable[[], str], json_text: Callable[[], str]) -> None:
+    """Render only the format asked for (`--json` before `--format`) and print or write it."""
+    from navigator.trace import render
+
+    formats = {"text": text, "dot": lambda: render.to_dot(graph), "mermaid": lambda: render.to_mermaid(graph)}
+    chosen = (lambda: json_text() + "\n") if args.json else formats[args.format]
+    _emit(render.write_output(chosen, graph, args.output))
 
 
 def _paths(args: argparse.Namespace) -> int:
@@ -97,12 +105,8 @@ def _paths(args: argparse.Namespace) -> int:
         return source, targets, trace.call_paths_to_any(index, source, targets, args.max_paths)
 
     source, targets, paths = query(action, release=args.release)
-    graph = render.paths_graph(paths)
-    texts = {"text": render.paths_text(paths, colour=use_colour() and not args.output),
-             "dot": render.to_dot(graph), "mermaid": render.to_mermaid(graph)}
-    if args.json:
-        texts = {fmt: render.paths_json(paths) + "\n" for fmt in texts}
-    _emit(render.write_output(texts, graph, args.format, args.output))
+    _output(args, render.paths_graph(paths), lambda: render.paths_text(paths, colour=use_colour() and not args.output),
+            lambda: render.paths_json(paths))
     if not paths:
         names = ", ".join(t.full_name for t in targets[:5]) + (f" (and {len(targets) - 5} more)" if len(targets) > 5 else "")
         warn(f"no call path from {source.full_name} to {names} in the static call graph")

@@ -4,7 +4,6 @@ Works on the dataclasses of `navigator.trace` (static) and `navigator.trace.live
 """
 from __future__ import annotations
 
-import json
 import os
 
 from navigator.output import display_path, paint
@@ -12,6 +11,8 @@ from tags.errors import NavError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from navigator.trace.static import PathStep, TraceNode
 
 INSTALL_DOT = "install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` or `conda install graphviz`"
@@ -64,10 +65,14 @@ def paths_text(paths: list[list[PathStep]], colour: bool = False) -> str:
 
 # -- JSON ----------------------------------------------------------------------------------------
 def paths_json(paths: list[list[PathStep]]) -> str:
+    import json  # here, like every use below: a plain-text trace never needs it
+
     return json.dumps({"paths": [[step.as_json() for step in steps] for steps in paths]}, indent=1)
 
 
 def tree_json(root: TraceNode) -> str:
+    import json
+
     return json.dumps(root.as_json(), indent=1)
 
 
@@ -107,6 +112,8 @@ def paths_graph(paths: list[list[PathStep]]) -> Graph:
 
 
 def to_dot(graph: Graph) -> str:
+    import json
+
     nodes, edges = graph
     ids = {key: f"n{i}" for i, key in enumerate(nodes)}
     lines = ["digraph calls {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];']
@@ -124,18 +131,19 @@ def to_mermaid(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_output(text_by_format: dict[str, str], graph: Graph, fmt: str, output: str | None) -> str | None:
+def write_output(chosen: Callable[[], str], graph: Graph, output: str | None) -> str | None:
     """Write `-o FILE`: .svg/.png/.pdf through Graphviz, anything else as the chosen format's text.
 
-    Returns what to print on stdout instead (when there is no output file).
+    Returns what to print on stdout instead (when there is no output file). `chosen` renders the
+    text only when it is needed.
     """
     if output is None:
-        return text_by_format[fmt]
+        return chosen()
     extension = os.path.splitext(output)[1].lower().lstrip(".")
     if extension in ("svg", "png", "pdf"):
         render_image(to_dot(graph), output, extension)
     else:
-        _write(output, text_by_format[fmt].encode())
+        _write(output, chosen().encode())
     return None
 
 
