@@ -4,8 +4,9 @@ the symbol palette takes to show the results of each keystroke.
     python tests/benchmarks/bench_tui.py [--cache DIR] [--rounds 5]
 
 Not part of the test run. Without --cache, a private NAV_CACHE_DIR is indexed first (about a
-minute: torch is 2,352 files). Targets: first screen <= 1 s, palette <= 100 ms per keystroke;
-both are printed as ratios to the target (below 1.0 is within it).
+minute: torch is 2,352 files). Targets: first screen <= 1 s (`nav tui Normalize`, and plain
+`nav tui` with its hint), palette <= 100 ms per keystroke; both are printed as ratios to the
+target (below 1.0 is within it).
 
 First screen: from spawning `nav tui Normalize` (real process, headless 120x40 terminal, so
 the details panel is on) until the main screen has been painted with the definition selected. Palette: in one process, each
@@ -31,7 +32,8 @@ FIRST_SCREEN_TARGET = 1.0
 KEYSTROKE_TARGET = 0.100
 WORDS = ("Normalize", "vision_learner", "conv2d", "fine_tune", "Learner.fit", "qzxv")
 
-# The child: `nav tui Normalize`, headless, printing the wall clock once the first screen is up.
+# The child: `nav tui ARGS`, headless, printing the wall clock once the first screen is up
+# (CHECK says it is the right one).
 CHILD = """
 import sys, time
 from navigator.tui import app as tui_app
@@ -39,15 +41,18 @@ from navigator.tui import app as tui_app
 def run(self, **kwargs):
     async def first_screen(pilot):
         await pilot.pause()
-        assert self.main.source.selected_text == "Normalize", self.main.source.selected_text
+        assert CHECK
         print(f"FIRST_SCREEN {time.time():.6f}", flush=True)
         self.exit()
     return tui_app.App.run(self, headless=True, size=(120, 40), auto_pilot=first_screen)
 
 tui_app.NavApp.run = run
 from navigator.cli import main
-sys.exit(main(["tui", "Normalize"]))
+sys.exit(main(["tui", *ARGS]))
 """
+WITH_SYMBOL = CHILD.replace("CHECK", 'self.main.source.selected_text == "Normalize", self.main.source.selected_text') \
+    .replace("ARGS", '["Normalize"]')
+PLAIN = CHILD.replace("CHECK", 'self.main.query_one("#hint").display, "no hint"').replace("ARGS", "[]")
 
 
 # The floor: a bare textual app (one Static, one Footer), started and timed the same way.
@@ -75,7 +80,7 @@ def index_big(cache: Path) -> None:
     subprocess.run([sys.executable, "-m", "navigator", "index", "fastai", "timm", "torch"], env=env, check=True)
 
 
-def first_screen_seconds(cache: Path, code: str = CHILD) -> tuple[float, float]:
+def first_screen_seconds(cache: Path, code: str = WITH_SYMBOL) -> tuple[float, float]:
     """(wall seconds to the first screen, CPU seconds the process used in all)."""
     import resource
 
@@ -148,16 +153,17 @@ def main() -> None:
         print(f"indexing fastai, timm and torch into {cache} ...", flush=True)
         index_big(cache)
     first_screen_seconds(cache)  # warm the OS file cache and bytecode
-    navs, bares = [], []
-    for _ in range(args.rounds):  # interleaved, so both see the same machine load
+    navs, plains, bares = [], [], []
+    for _ in range(args.rounds):  # interleaved, so all see the same machine load
         navs.append(first_screen_seconds(cache))
+        plains.append(first_screen_seconds(cache, PLAIN))
         bares.append(first_screen_seconds(cache, BARE))
-    for name, runs in (("nav tui Normalize", navs), ("bare textual app", bares)):
+    for name, runs in (("nav tui Normalize", navs), ("nav tui (the hint)", plains), ("bare textual app", bares)):
         wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         print(f"first screen, {name}: median {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
               f"over {args.rounds} runs (wall min {min(r[0] for r in runs) * 1000:.0f})")
-    wall = statistics.median(r[0] for r in navs)
-    print(f"first screen: ratio to the 1 s target {wall / FIRST_SCREEN_TARGET:.2f}; "
+    wall = max(statistics.median(r[0] for r in runs) for runs in (navs, plains))
+    print(f"first screen (the slower of the two): ratio to the 1 s target {wall / FIRST_SCREEN_TARGET:.2f}; "
           f"to a bare textual app {wall / statistics.median(r[0] for r in bares):.2f}; "
           f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     times = asyncio.run(keystroke_seconds(cache))
