@@ -73,6 +73,7 @@ class LayerFacts:
     metaclasses: dict[str, set[tuple]] = field(default_factory=dict)
     scopes: dict[str, Scope] = field(default_factory=dict)
     delegates: dict[str, str] = field(default_factory=dict)
+    calls: dict[tuple[str, int, int], set[tuple[str, str]]] = field(default_factory=dict)  # site -> (callee, kind)
 
 
 @dataclass

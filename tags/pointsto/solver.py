@@ -21,6 +21,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
+from tags.pointsto.library import LibraryUses, Use
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -114,6 +115,8 @@ class Solver:
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
         self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
+        self.library = LibraryUses(program.facts)  # what the layers below do with what they are given
+        self._in_library: set[str] = set()  # lower functions whose uses are being applied: no re-entry
         self._seed(program.facts)
 
     def _seed(self, facts: LayerFacts) -> None:
@@ -593,6 +596,9 @@ class Solver:
                     facts.metaclasses[name] = set(self.metaclasses[name])
             else:
                 _keep(facts.pts, f"{name}.<return>", self.pts.get(f"{name}.<return>", ()))
+        for caller, callee, line, col, _, kind, _ in self.edges:  # what each call site reaches, for hand-ons
+            if kind in ("function", "init"):
+                facts.calls.setdefault((caller, line, col), set()).add((callee, kind))
         for klass, default in self.program.delegates.items():
             facts.delegates.setdefault(klass, default)
 
@@ -1036,6 +1042,69 @@ class Solver:
                 result |= self.call_values(node, passed, [], {}, "higher-order")
         return result
 
+    def through_library(self, function: str, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
+        """A lower layer's function given values of this layer: the calls it makes on them, made by it
+        (`L(cbs).map(f)` -> `bind.__call__` calls `f`), label `library` (see tags.pointsto.library)."""
+        scope = self.program.facts.scopes[function]
+        if function in self._in_library or scope.kind != FUNCTION:
+            return
+        bound: dict[str, set[Value]] = {}
+        for position, values in enumerate(positional[:len(scope.params)]):
+            bound[scope.params[position]] = values
+        bound.update({k: v for k, v in keywords.items() if k in scope.params or k in scope.kwonly})
+        receiver = scope.params[0] if scope.is_method and scope.params and not scope.static else ""
+        self._in_library.add(function)
+        try:
+            for param, values in bound.items():
+                passed = {v for v in values if self._from_here(v, param == receiver)}
+                for use in self.library.uses(function, param) if passed else ():
+                    self._library_use(use, passed)
+        finally:
+            self._in_library.discard(function)
+
+    def _from_here(self, value: Value, receiver: bool) -> bool:
+        """A value the lower layer did not see itself: this layer's functions and classes, and instances
+        (a lower class's instance as the receiver was solved down there)."""
+        kind, name, _ = value
+        if kind == "f":
+            return name in self.program.scopes
+        if kind in ("i", "c"):
+            return not receiver or name in self.program.scopes
+        return kind in ("bm", "ev", "dg")
+
+    def _library_use(self, use: Use, values: set[Value]) -> None:
+        """Run one use of a lower function's parameter on `values`, as that function: its new edges kept
+        (calls of this layer's code and the lower layer's methods), relabelled `library`."""
+        lower = self.program.facts.scopes.get(use.scope) or Scope(use.scope, FUNCTION, "", ast.Pass(), None)
+        node = ast.Pass(lineno=use.line, col_offset=use.col - 1)
+        outer, edges = self.scope, self.edges
+        self.scope, self.edges = lower, set()
+        instances = {v for v in values if v[0] == "i"}
+        try:
+            if use.op == "call":
+                self.call_values(node, values, [], {})
+            elif use.op == "method":
+                self.call_values(node, self.attribute(values, use.name, node), [], {})
+            elif use.op == "attr":
+                self.attribute(values, use.name, node)
+            elif use.op == "setattr":
+                for instance in instances:
+                    if use.name:
+                        self.store_attribute(instance, use.name, set(), node)
+                    elif any(v[0] == "f" for v in self.lookup(instance[1], "__setattr__")[1]):
+                        self.call_method(instance, "__setattr__", node, [set(), set()])
+            elif use.op == "iter":
+                self.iterate(node, instances)
+            else:
+                dunder = {"getitem": "__getitem__", "setitem": "__setitem__", "contains": "__contains__"}.get(use.op, use.op)
+                for instance in instances:
+                    self.call_method(instance, dunder, node, [set()] * (dunder != "__len__"))
+        finally:
+            made, self.scope, self.edges = self.edges, outer, edges
+        for caller, callee, line, col, _, kind, body in made:
+            if kind in ("function", "class", "init"):
+                self.edges.add((caller, callee, line, col, "library", kind, body))
+
     def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
                       keywords: dict[str, set[Value]]) -> set[Value]:
         """`obj(...)`: its `__call__`; a torch `nn.Module` subclass's `__call__` runs its `forward`."""
@@ -1055,6 +1124,7 @@ class Solver:
             self._bind(scope, positional, keywords)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
+            self.through_library(name, positional, keywords)
         return set(self.read(f"{name}.<return>", ()))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:

@@ -361,3 +361,54 @@ def test_store_attr_stores_the_parameters_it_names() -> None:
     found = {(e.caller, e.callee) for e in analyse(STORE_ATTR).edges}
     assert ("app.Learner.fit", "app.Adam.step") in found
     assert ("app.Learner.skip", "app.SGD.step") in found and ("app.Learner.skip", "app.Adam.step") not in found
+
+
+THROUGH_LIBRARY = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class bind:
+            def __init__(self, func, *pargs): self.func, self.pargs = func, pargs
+            def __call__(self, *args): return self.func(*args)
+
+        def map_ex(iterable, f): return list(map(bind(f), iterable))
+        def range_of(a): return list(range(len(a)))
+        def setter(o, name, v): setattr(o, name, v)
+        def keep(f): return f
+        def other(f): pass
+        chooser = keep if len(range_of([])) else other
+        def blurred(f): return chooser(f)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import map_ex, range_of, setter, blurred
+
+        class Cbs:
+            def __len__(self): return 0
+
+        class Callback:
+            def __setattr__(self, k, v): super().__setattr__(k, v)
+
+        def add_cb(cb): pass
+        def never(cb): pass
+
+        def run():
+            map_ex([1], add_cb)
+            range_of(Cbs())
+            setter(Callback(), 'run', True)
+            blurred(never)
+        """), False),
+}
+
+
+def test_a_lower_function_makes_the_calls_its_source_makes_on_values_from_above() -> None:
+    """fastcore is solved without fastai's values, yet the calls its source makes on a parameter are
+    made on what fastai passes: `map_ex(xs, f)` hands `f` to `bind`, whose `__call__` calls it;
+    `range_of(a)` runs `len(a)`; `setattr(o, ...)` runs `o.__setattr__`. A hand-on the lower layer
+    did not solve to a function of the called name (`chooser(f)`) is not followed."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(THROUGH_LIBRARY).edges}
+    assert edges.get(("fastcore.basics.bind.__call__", "app.add_cb")) == "library"
+    assert edges.get(("fastcore.basics.range_of", "app.Cbs.__len__")) == "library"
+    assert edges.get(("fastcore.basics.setter", "app.Callback.__setattr__")) == "library"
+    assert not any(callee == "app.never" for caller, callee in edges if caller.startswith("fastcore")), \
+        "a blurred site hands nothing on"
+    without = {(e.caller, e.callee) for e in analyse(THROUGH_LIBRARY, layers=()).edges}
+    assert ("fastcore.basics.bind.__call__", "app.add_cb") in without, "solved together, the same edge"
