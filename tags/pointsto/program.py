@@ -182,11 +182,17 @@ class _Collector:
 
 
 def _delegate_attribute(node: ast.ClassDef) -> str:
-    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it)."""
+    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it), also
+    in a tuple assignment (`order,_default,learn = 0,'learn',None`, fastai's Callback)."""
     for statement in node.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and any(
-                isinstance(t, ast.Name) and t.id == "_default" for t in statement.targets):
-            return statement.value.value if isinstance(statement.value.value, str) else ""
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            pairs = zip(target.elts, statement.value.elts) if isinstance(target, ast.Tuple) and isinstance(
+                statement.value, ast.Tuple) and len(target.elts) == len(statement.value.elts) else [(target, statement.value)]
+            for name, value in pairs:
+                if isinstance(name, ast.Name) and name.id == "_default" and isinstance(value, ast.Constant):
+                    return value.value if isinstance(value.value, str) else ""
     return ""
 
 

@@ -6,11 +6,13 @@ contents). Passes repeat until nothing grows or `MAX_PASSES` is reached, so recu
 import cycles and star-import cycles end. A set holds at most `MAX_VALUES` values.
 
 Values are tuples `(kind, name, extra)`:
-  f function or lambda, c class, i instance of class `name`, m module, b builtin,
+  f function or lambda, c class, i instance of class `name` (for a lower layer's collection, `L`,
+  `extra` is the site that made it, its items kept under `<k>site`), m module, b builtin,
   e external (outside the analysed code) dotted name, bm method bound to an instance of
   class `extra`, s `super()` seen from class `name` for receiver class `extra`,
   k container made at site `name`, kb container method `extra` of container `name`,
-  ev / dg a method bound like bm, found through a callback event / GetAttr delegation.
+  ev / dg a method bound like bm, found through a callback event / GetAttr delegation,
+  lk method `extra` (`class|name`) of the collection made at site `name`.
 """
 from __future__ import annotations
 
@@ -58,6 +60,11 @@ _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", 
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
            ast.LShift: "lshift", ast.RShift: "rshift"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
+# fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
+# site (the instance's extra); the methods that keep the items, and those that add to them
+_COLLECTIONS = {"fastcore.foundation.CollBase"}
+_KEEP_ITEMS = {"sorted", "filter", "unique", "shuffle", "copy", "_new", "reversed"}
+_ADD_ITEMS = {"append": False, "add": False, "insert": False, "extend": True}
 Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
 
@@ -295,8 +302,24 @@ class Solver:
                 self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
             self._statement(node, depth)
             self.straight = straight
+            if straight and isinstance(node, ast.If):
+                self._instantiated_if_class(node)
             return
         self._statement(node, depth)
+
+    def _instantiated_if_class(self, node: ast.If) -> None:
+        """`if isinstance(cb, type): cb = cb()` in straight-line code: after it, `cb` is no class."""
+        test = node.test
+        if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0], ast.Name)
+                and isinstance(test.args[1], ast.Name) and test.args[1].id == "type"):
+            return
+        name = test.args[0].id
+        if name not in self.scope.locals or not any(isinstance(s, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in s.targets) for s in node.body):
+            return
+        key = f"{self.scope.name}.{name}"
+        self.flow[key] = {v for v in self.read_here(key) if v[0] != "c"}
 
     def _statement(self, node: ast.stmt, depth: int) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -442,8 +465,12 @@ class Solver:
             self.add(f"<k>{site}", {v for v in values if v[0] != "k"} | self.contents(values))
             self.assign(target.value, {("k", site, "")}, None)
         elif isinstance(target, ast.Attribute):
-            for owner in self.eval(target.value):
+            owners = self.eval(target.value)
+            for owner in owners:
                 self.store_attribute(owner, target.attr, values, target)
+            for key in self._global_object(target.value, owners):
+                self.add_member(key, target.attr)
+                self.add(f"{key}.{target.attr}", values)
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
             self.eval(target.slice)
@@ -489,6 +516,15 @@ class Solver:
         elif kind == "m":
             self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
+
+    def _global_object(self, node: ast.expr, owners: set[Value]) -> list[str]:
+        """`defaults.callbacks = [...]`: a module-level name holding only an outside object (fastcore's
+        `defaults = SimpleNamespace()`) keeps the attributes written on it, under the object's dotted
+        name, for every module that reads `defaults.callbacks`. Other outside values keep nothing."""
+        if not owners or not isinstance(node, ast.Name) or any(v[0] != "e" for v in owners):
+            return []
+        scope = self.binding_scope(node.id)
+        return sorted(v[1] for v in owners) if scope is not None and scope.kind == MODULE else []
 
     def with_item(self, item: ast.withitem) -> None:
         managers = self.eval(item.context_expr)
@@ -735,8 +771,8 @@ class Solver:
     def contents(self, values: set[Value]) -> set[Value]:
         found: set[Value] = set()
         for value in values:
-            if value[0] == "k":
-                found |= self.read(f"<k>{value[1]}", set())
+            if value[0] == "k" or (value[0] == "i" and value[2]):  # a container, or a fastcore `L` made here
+                found |= self.read(f"<k>{value[1] if value[0] == 'k' else value[2]}", set())
         return found
 
     def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
@@ -752,7 +788,10 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                found |= self.call_method(owner, "__getitem__", node, [set()])
+                got = self.call_method(owner, "__getitem__", node, [set()])
+                if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
+                    got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
+                found |= got
         return found
 
     def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
@@ -791,6 +830,9 @@ class Solver:
                 found |= self.read(f"<k>{value[1]}", set())
             elif value[0] == "i":
                 iterators = self.call_method(value, "__iter__", node, [])
+                if value[2]:  # an `L` made here: its items, not what the lower layer's `__iter__` returned there
+                    found |= self.contents({value})
+                    continue
                 for iterator in iterators or {value}:
                     if iterator[0] == "i":
                         found |= self.call_method(iterator, "__next__", node, [])
@@ -842,6 +884,10 @@ class Solver:
             elif kind == "e":
                 if name.count(".") < MAX_EXTERNAL_DOTS:  # `x.shape.softmax.view...` on a tensor says nothing more
                     found.add(("e", f"{name}.{attr}", ""))
+                if isinstance(node, ast.Attribute) and self._global_object(node.value, owners):
+                    found |= self.read(f"{name}.{attr}")
+            elif kind == "i" and extra and (attr in _KEEP_ITEMS or attr in _ADD_ITEMS or attr == "map"):
+                found.add(("lk", extra, f"{name}|{attr}"))
             elif kind in ("i", "c", "s"):
                 found |= self._member(owner, attr, node)
             elif kind == "k":
@@ -1028,6 +1074,8 @@ class Solver:
                 result.add(("e", name, ""))
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
+            elif kind == "lk":
+                result |= self.collection_method(node, name, extra, positional, keywords)
             elif kind == "t":
                 self.edge(node, name, "builtin")
         return result
@@ -1152,7 +1200,7 @@ class Solver:
     def instantiate(self, node: ast.AST, klass: str, positional: list[set[Value]],
                     keywords: dict[str, set[Value]]) -> set[Value]:
         self.edge(node, klass, "class")
-        instance: Value = ("i", klass, "")
+        instance: Value = self._collection(node, klass, positional, keywords) or ("i", klass, "")
         for meta in sorted(self.metaclass_of(klass)):  # `L(...)` runs `_L_Meta.__call__` first
             for call in self.lookup(meta, "__call__")[1]:
                 if call[0] == "f":
@@ -1165,6 +1213,50 @@ class Solver:
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
         return {instance}
+
+    def _collection(self, node: ast.AST, klass: str, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]]) -> Value | None:
+        """`L(items)` of a lower layer's collection class: an instance that carries this call site,
+        holding the items given (a container's or another `L`'s contents, else the value itself)."""
+        if klass in self.program.scopes or not _COLLECTIONS & set(self.mro(klass)):
+            return None
+        site = self.site(node)
+        given = [*positional, *(v for k, v in keywords.items() if k == "items")]
+        for values in given:
+            held = {v for v in values if v[0] == "k" or (v[0] == "i" and v[2])}
+            self.add(f"<k>{site}", self.contents(held) | {v for v in values - held if v[0] in ("f", "c", "i", "bm")})
+        return ("i", klass, site)
+
+    def collection_method(self, node: ast.AST, site: str, method: str, positional: list[set[Value]],
+                          keywords: dict[str, set[Value]]) -> set[Value]:
+        """A method of an `L` made here: the method itself is called as usual (its edges), and its items
+        follow: `sorted`/`filter`/`[1:]` keep them, `append`/`extend` add to them, `map(f)` passes each to
+        `f` (called by fastcore, whose edge it is) and holds what `f` returns."""
+        klass, _, attr = method.partition("|")
+        instance: Value = ("i", klass, site)
+        self.call_values(node, self._member(("i", klass, ""), attr, node), positional, keywords)
+        if attr in _ADD_ITEMS:
+            for values in positional[-1:]:
+                self.add(f"<k>{site}", self.contents(values) if _ADD_ITEMS[attr] else values)
+            return set()
+        if attr in _KEEP_ITEMS:
+            return {instance}
+        items = self.contents({instance})
+        new_site = f"{self.site(node)}.{attr}"  # `L(x).map(f)` starts where `L(x)` does
+        for function in positional[0] if positional else ():
+            returned = self._pass_items(function, items)
+            self.add(f"<k>{new_site}", {v for v in returned if v[0] in ("f", "c", "i", "bm")})
+        return {("i", klass, new_site)}
+
+    def _pass_items(self, function: Value, items: set[Value]) -> set[Value]:
+        """Bind `items` to the first parameter of a function of this layer (a bound method's second); its returns."""
+        kind, name, extra = function
+        scope = self.program.scopes.get(name) if kind in ("f", "bm", "ev", "dg") else None
+        if scope is None:
+            return set()
+        receiver = [] if kind == "f" else [{("c", extra[4:], "")} if extra.startswith("cls:") else {("i", extra, "")}]
+        self._bind(scope, [*receiver, items], {})
+        return set(self.read(f"{name}.<return>"))
 
     def call_method(self, instance: Value, method: str, node: ast.AST | None, positional: list[set[Value]],
                     keywords: dict[str, set[Value]] | None = None, setter: bool = False) -> set[Value]:

@@ -412,3 +412,62 @@ def test_a_lower_function_makes_the_calls_its_source_makes_on_values_from_above(
         "a blurred site hands nothing on"
     without = {(e.caller, e.callee) for e in analyse(THROUGH_LIBRARY, layers=()).edges}
     assert ("fastcore.basics.bind.__call__", "app.add_cb") in without, "solved together, the same edge"
+
+
+COLLECTIONS = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("from types import SimpleNamespace\ndefaults = SimpleNamespace()\n", False),
+    "fastcore.foundation": (textwrap.dedent("""\
+        class CollBase:
+            def __init__(self, items): self.items = items
+            def __len__(self): return len(self.items)
+            def __iter__(self): return iter(self.items)
+
+        class L(CollBase):
+            def __init__(self, items=None): super().__init__(list(items))
+            def sorted(self, key=None): return self._new(sorted(self.items))
+            def append(self, o): self.items.append(o)
+            def map(self, f): return self._new(map(f, self.items))
+            def _new(self, items): return type(self)(items)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import defaults
+        from fastcore.foundation import L
+
+        class Callback:
+            _default, order = 'learn', 0
+            def __call__(self, event): pass
+        class Recorder(Callback):
+            def record(self): return self.fit()
+        class Other:
+            def __call__(self, event): pass
+
+        defaults.callbacks = [Recorder]
+
+        class Learner:
+            def __init__(self):
+                self.cbs = L()
+                L(defaults.callbacks).map(self.add_cb)
+            def add_cb(self, cb):
+                if isinstance(cb, type): cb = cb()
+                cb.learn = self
+                self.cbs.append(cb)
+            def fit(self):
+                for cb in self.cbs.sorted('order'): cb('before_fit')
+            def unrelated(self):
+                for o in L([Other()]): o('x')
+        """), False),
+}
+
+
+def test_a_lower_layers_collection_holds_what_the_code_above_puts_in_it() -> None:
+    """fastcore's `L` is solved below fastai, yet its items are followed per `L(...)` site: the
+    callbacks `add_cb` appends (handed over by `L(...).map`, from a module-level outside object's
+    attribute `defaults.callbacks`, instantiated under `isinstance(cb, type)`) are what `fit` calls,
+    and not the items of another `L`; a tuple `_default` makes `Callback` delegate to `learn`."""
+    edges = {(e.caller, e.callee) for e in analyse(COLLECTIONS).edges}
+    assert ("app.Learner.fit", "app.Callback.__call__") in edges
+    assert ("app.Learner.fit", "app.Other.__call__") not in edges, "another L's items stay apart"
+    assert ("app.Learner.fit", "app.Recorder") not in edges, "cb is no class after `cb = cb()`"
+    assert ("app.Recorder.record", "app.Learner.fit") in edges, "delegated to `learn`"
+    assert ("app.Learner.unrelated", "app.Other.__call__") in edges
