@@ -23,6 +23,7 @@ How an edge was resolved:
 - `library`: a library layer's function (fastcore) given this layer's values makes the calls its
   source makes on that parameter (`bind.__call__` calls the `f` of `L.map(f)`); the caller is the
   library function (see tags/pointsto/library.py);
+- `dataclass`: instantiating a `@dataclass` runs its `__post_init__` (from the generated `__init__`);
 - `exact`: found by the points-to analysis, or the name binds statically (a local or
   module-level definition, an import, a `Class.attr`, a class instantiation and its `__init__`);
 - `inferred`: through `self`/`cls`/`super()`, where a subclass could override;
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 21
+RESOLVER_VERSION = 23
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name

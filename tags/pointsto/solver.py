@@ -346,6 +346,10 @@ class Solver:
             self.import_(node)
         elif isinstance(node, ast.Expr):
             self.eval(node.value)
+        elif isinstance(node, (ast.If, ast.While, ast.Assert)):
+            self.truth(node.test, self.eval(node.test))
+            if isinstance(node, ast.Assert):
+                self.eval(node.msg)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -677,10 +681,16 @@ class Solver:
         if isinstance(node, ast.Compare):
             return self.compare(node, depth)
         if isinstance(node, ast.IfExp):
-            self.eval(node.test, depth + 1)
+            self.truth(node.test, self.eval(node.test, depth + 1))
             return self.eval(node.body, depth + 1) | self.eval(node.orelse, depth + 1)
         if isinstance(node, ast.BoolOp):
-            return set().union(*(self.eval(v, depth + 1) for v in node.values))
+            operands = [self.eval(v, depth + 1) for v in node.values]
+            for operand, values in zip(node.values[:-1], operands):  # `a or b` tests `a`
+                self.truth(operand, values)
+            return set().union(*operands)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.truth(node.operand, self.eval(node.operand, depth + 1))
+            return set()
         if isinstance(node, ast.NamedExpr):
             values = self.eval(node.value, depth + 1)
             self.assign(node.target, values, node.value)
@@ -720,6 +730,21 @@ class Solver:
             if value[0] == "i":
                 result |= self.call_method(value, f"__r{op}__", node, [left])
         return result
+
+    def truth(self, node: ast.AST, values: set[Value]) -> None:
+        """`if x:` (`while`, `assert`, `a if x else b`) on an analysed instance runs `__bool__`, else `__len__`."""
+        for value in values:
+            if value[0] == "i":
+                for method in ("__bool__", "__len__"):
+                    if any(v[0] == "f" for v in self.lookup(value[1], method)[1]):
+                        self.call_method(value, method, node, [])
+                        break
+
+    def length_hint(self, node: ast.AST, values: set[Value]) -> None:
+        """`list(x)`, `tuple(x)`, `sorted(x)` and `f(*x)` size their result first: `x.__len__`, when it has one."""
+        for value in values:
+            if value[0] == "i" and any(v[0] == "f" for v in self.lookup(value[1], "__len__")[1]):
+                self.call_method(value, "__len__", node, [])
 
     def compare(self, node: ast.Compare, depth: int) -> set[Value]:
         """`a in b` runs `b.__contains__(a)` on an analysed instance."""
@@ -958,6 +983,9 @@ class Solver:
             return self._super(node)
         if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable", "hasattr") and len(node.args) >= 2:
             found = self.dynamic_attribute(node)
+            if found is not None and node.func.id == "getcallable":  # fastcore's own function runs too (its
+                callees = self.eval(node.func, depth + 1)  # default, `noop`, is what it returns when missing)
+                found |= self.call_values(node, callees - {("b", "getcallable", "")}, [self.eval(a) for a in node.args], {})
             if found is not None:
                 return found
         callees = self.eval(node.func, depth + 1)
@@ -966,6 +994,7 @@ class Solver:
         for position, argument in enumerate(node.args):
             if isinstance(argument, ast.Starred):  # `f(*xs)` iterates `xs`
                 instances = {v for v in positional[position] if v[0] == "i"}
+                self.length_hint(argument, instances)
                 positional[position] = self.contents(positional[position]) | positional[position] | (
                     self.iterate(argument, instances) if instances else set())
         for keyword in node.keywords:
@@ -1010,12 +1039,13 @@ class Solver:
         if node.func.id in ("getattr", "hasattr"):
             self.edge(node, f"<builtin>.{node.func.id}", "builtin")
         owners = self.eval(node.args[0])
+        default: set[Value] = set()  # `getattr(o, name, noop)` can be its default
         for extra in node.args[2:]:
-            self.eval(extra)
+            default |= self.eval(extra)
         name = node.args[1]
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             found = self.attribute(owners, name.value, node)  # `hasattr` runs the property or `__getattr__` too
-            return set() if node.func.id == "hasattr" else found
+            return set() if node.func.id == "hasattr" else found | default
         self.eval(name)
         if node.func.id == "hasattr":
             return set()
@@ -1026,7 +1056,9 @@ class Solver:
                     for member in sorted(self.module_members(klass)):
                         if member.startswith(("before_", "after_")):
                             found |= {("ev", v[1], klass) for v in self.read(f"{klass}.{member}") if v[0] == "f"}
-        return found or (set() if node.func.id == "getattr" else None)
+        if node.func.id == "getattr":
+            return found | default
+        return found or None
 
     def subclasses(self, klass: str) -> list[str]:
         """`klass` and every analysed class with it in its MRO."""
@@ -1212,7 +1244,16 @@ class Solver:
                 self.edge(node, init[1], "init")
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
+        self._post_init(node, klass, instance)
         return {instance}
+
+    def _post_init(self, node: ast.AST, klass: str, instance: Value) -> None:
+        """A `@dataclass`'s generated `__init__` (no source) runs its `__post_init__` (label `dataclass`)."""
+        scope = self.scope_named(klass)
+        if scope is not None and "dataclass" in scope.decorators:
+            for method in self.lookup(klass, "__post_init__")[1]:
+                if method[0] == "f":
+                    self.call_function(node, method[1], [{instance}], {}, "dataclass")
 
     def _collection(self, node: ast.AST, klass: str, positional: list[set[Value]],
                     keywords: dict[str, set[Value]]) -> Value | None:
@@ -1275,6 +1316,8 @@ class Solver:
         result: set[Value] = set()
         arguments = [v for values in positional for v in values] + [v for vs in keywords.values() for v in vs]
         if name in ("list", "tuple", "set", "frozenset", "iter", "reversed", "sorted", "next"):
+            if name in ("list", "tuple", "sorted") and positional:
+                self.length_hint(node, positional[0])
             elements = self.iterate(None, set(arguments)) if arguments else set()
             if name == "next":
                 return elements

@@ -471,3 +471,56 @@ def test_a_lower_layers_collection_holds_what_the_code_above_puts_in_it() -> Non
     assert ("app.Learner.fit", "app.Recorder") not in edges, "cb is no class after `cb = cb()`"
     assert ("app.Recorder.record", "app.Learner.fit") in edges, "delegated to `learn`"
     assert ("app.Learner.unrelated", "app.Other.__call__") in edges
+
+
+IMPLICIT_CALLS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        def noop(*args): pass
+        def getcallable(o, attr): return getattr(o, attr, noop)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from dataclasses import dataclass
+        from fastcore.basics import getcallable
+
+        class Sized:
+            def __len__(self): return 0
+            def __iter__(self): return iter([])
+        class Flag:
+            def __bool__(self): return True
+            def __len__(self): return 0
+
+        @dataclass
+        class Cfg:
+            n: int = 0
+            def __post_init__(self): pass
+
+        class Callback:
+            def __call__(self, event): getcallable(self, event)()
+            def before_fit(self): pass
+
+        def tests(s: Sized, f: Flag):
+            if s: pass
+            x = 1 if not f else 2
+            items = list(s)
+            print(*s)
+            for _ in s: pass
+            Cfg()
+        """), False),
+}
+
+
+def test_implicit_dunder_calls_and_defaults_are_edges() -> None:
+    """`if s:` runs `__len__` when there is no `__bool__`; `list(s)` and `f(*s)` size `s` first;
+    a `for` loop does not; a `@dataclass` runs `__post_init__`; `getcallable` itself runs, and its
+    default `noop` is called when the event is missing."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(IMPLICIT_CALLS).edges}
+    lines = {line: [(caller, callee) for caller, callee, at in edges if at == line] for line in range(20, 30)}
+    assert ("app.tests", "app.Sized.__len__") in lines[21], "if s: no __bool__, so __len__"
+    assert ("app.tests", "app.Flag.__bool__") in lines[22] and ("app.tests", "app.Flag.__len__") not in lines[22]
+    assert ("app.tests", "app.Sized.__len__") in lines[23] and ("app.tests", "app.Sized.__len__") in lines[24]
+    assert ("app.tests", "app.Sized.__len__") not in lines[25], "a for loop does not size"
+    assert edges.get(("app.tests", "app.Cfg.__post_init__", 26)) == "dataclass"
+    assert ("app.Callback.__call__", "fastcore.basics.getcallable", 17) in edges
+    assert ("app.Callback.__call__", "fastcore.basics.noop", 17) in edges
+    assert edges.get(("app.Callback.__call__", "app.Callback.before_fit", 17)) == "event"
