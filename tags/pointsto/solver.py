@@ -59,6 +59,7 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "b
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
            ast.LShift: "lshift", ast.RShift: "rshift"}
+_UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 # fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
 # site (the instance's extra); the methods that keep the items, and those that add to them
@@ -691,6 +692,9 @@ class Solver:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             self.truth(node.operand, self.eval(node.operand, depth + 1))
             return set()
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:  # `~x` runs `x.__invert__()`
+            operand = self.eval(node.operand, depth + 1)
+            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) for v in operand if v[0] == "i"))
         if isinstance(node, ast.NamedExpr):
             values = self.eval(node.value, depth + 1)
             self.assign(node.target, values, node.value)
@@ -914,7 +918,11 @@ class Solver:
             elif kind == "i" and extra and (attr in _KEEP_ITEMS or attr in _ADD_ITEMS or attr == "map"):
                 found.add(("lk", extra, f"{name}|{attr}"))
             elif kind in ("i", "c", "s"):
-                found |= self._member(owner, attr, node)
+                member = self._member(owner, attr, node)
+                if kind == "c" and not member:  # `Inf.count`: a property of the class's metaclass
+                    member = {v for meta in sorted(self.metaclass_of(name))
+                              for v in self._member(("i", meta, ""), attr, node) if v[0] != "e"}
+                found |= member
             elif kind == "k":
                 if extra and attr not in _ADDERS and attr not in _GETTERS:
                     found.add(("t", f"{extra}.{attr}", ""))
@@ -1386,14 +1394,17 @@ def _keep(pts: dict[str, set[Value]], key: str, values: set[Value]) -> None:
 
 def _as_outside(value: Value, path: str) -> Value | None:
     """A value of a lower layer's module name, seen from above: a module becomes its dotted name
-    (as code nav does not analyse is seen), an object the name `module.name` itself; a class or
-    function stays one, its members and returns known from LayerFacts."""
+    (as code nav does not analyse is seen), a container the name `module.name` itself; a class,
+    function or instance of a class (`Self = _SelfCls()`) stays one, its members and returns known
+    from LayerFacts."""
     kind, name, _ = value
     if kind in ("c", "f"):
         return value
     if kind == "m":
         return ("e", name, "")
     if kind in ("e", "b"):
+        return value
+    if kind == "i" and not value[2]:  # `Self = _SelfCls()`: an instance of a class analysed down there
         return value
     if kind in ("i", "k"):
         return ("e", path, "")

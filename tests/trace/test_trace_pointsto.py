@@ -524,3 +524,39 @@ def test_implicit_dunder_calls_and_defaults_are_edges() -> None:
     assert ("app.Callback.__call__", "fastcore.basics.getcallable", 17) in edges
     assert ("app.Callback.__call__", "fastcore.basics.noop", 17) in edges
     assert edges.get(("app.Callback.__call__", "app.Callback.before_fit", 17)) == "event"
+
+
+LOWER_OBJECTS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class _Self:
+            def __call__(self, *args): return self
+            def __invert__(self): return self
+        class _SelfCls:
+            def __getattr__(self, k): return _Self()
+        Self = _SelfCls()
+
+        class _InfMeta(type):
+            @property
+            def count(self): return 0
+        class Inf(metaclass=_InfMeta): pass
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import Self, Inf
+
+        def run():
+            f = ~Self.reset()
+            n = Inf.count
+        """), False),
+}
+
+
+def test_a_lower_layers_module_level_instance_keeps_its_class() -> None:
+    """fastcore's `Self = _SelfCls()` is seen from above as an instance of `_SelfCls`: `Self.reset`
+    runs `__getattr__`, calling it `_Self.__call__`, `~` runs `__invert__`; a class's missing attribute
+    is its metaclass's property (`Inf.count`)."""
+    edges = {(e.caller, e.callee) for e in analyse(LOWER_OBJECTS).edges}
+    b = "fastcore.basics."
+    expected = {("app.run", b + "_SelfCls.__getattr__"), ("app.run", b + "_Self.__call__"),
+                ("app.run", b + "_Self.__invert__"), ("app.run", b + "_InfMeta.count")}
+    assert expected <= edges, sorted(expected - edges)
