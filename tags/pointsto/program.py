@@ -149,7 +149,7 @@ class _Collector:
             for expression in extra:
                 self.visit(expression, depth + 1)
             kind = CLASS if isinstance(node, ast.ClassDef) else FUNCTION
-            child = self.open(node, node.name, kind)
+            child = self.open(node, f"{node.name}.<setter>" if _is_setter(node) else node.name, kind)
             child.decorators = [ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list]
             if kind == FUNCTION:
                 _parameters(child, node.args)
@@ -179,6 +179,13 @@ class _Collector:
             self.scope.locals.add(node.name)
         for child in ast.iter_child_nodes(node):
             self.visit(child, depth + 1)
+
+
+def _is_setter(node: ast.AST) -> bool:
+    """`@name.setter def name(self, v)`: a scope of its own (`Cls.name.<setter>`), apart from the getter."""
+    return not isinstance(node, ast.ClassDef) and any(
+        isinstance(d, ast.Attribute) and d.attr == "setter" and isinstance(d.value, ast.Name) and d.value.id == node.name
+        for d in node.decorator_list)
 
 
 def _delegate_attribute(node: ast.ClassDef) -> str:

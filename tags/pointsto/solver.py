@@ -59,6 +59,7 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "b
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
            ast.LShift: "lshift", ast.RShift: "rshift"}
+_STORE_ATTR_HELPER = "fastcore.basics._store_attr"  # `store_attr()` stores through it
 _UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 # fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
@@ -514,7 +515,11 @@ class Solver:
         if kind in ("i", "c"):
             for klass in self.mro(name):
                 if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
-                    self.call_method(owner, attr, node, [values], setter=True)
+                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and v[1].endswith(".<setter>")}
+                    for setter in sorted(setters):  # `@attr.setter`: its own scope, given the value
+                        self.call_function(node, setter, [{("i", name, "")} if kind == "i" else {owner}, values], {})
+                    if not setters:
+                        self.call_method(owner, attr, node, [values], setter=True)
                     return
             self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
@@ -941,6 +946,8 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
+            if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
+                continue  # a property's setter runs on writes only (see store_attribute)
             if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
@@ -1030,9 +1037,15 @@ class Solver:
             names = [n for n in names if n not in {b.strip() for b in but.value.split(",")}]
         stored = {n: self.load_name(n) for n in names if n in scope.locals}
         stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast", "**")})
-        for receiver in self.read_here(f"{scope.name}.{scope.params[0]}"):
+        receivers = self.read_here(f"{scope.name}.{scope.params[0]}")
+        for receiver in receivers:
             for name, values in stored.items():
                 self.store_attribute(receiver, name, values, node)
+        helper = self.program.facts.scopes.get(_STORE_ATTR_HELPER)
+        for use in self.library.uses(_STORE_ATTR_HELPER, helper.params[0]) if helper and helper.params else ():
+            if use.op == "setattr" and not use.name:  # fastcore's `setattr(self, n, v)` is what runs them
+                for name in stored:
+                    self._library_use(Use(use.scope, use.op, use.line, use.col, name), set(receivers))
 
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""

@@ -560,3 +560,60 @@ def test_a_lower_layers_module_level_instance_keeps_its_class() -> None:
     expected = {("app.run", b + "_SelfCls.__getattr__"), ("app.run", b + "_Self.__call__"),
                 ("app.run", b + "_Self.__invert__"), ("app.run", b + "_InfMeta.count")}
     assert expected <= edges, sorted(expected - edges)
+
+
+SETTERS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        def _store_attr(self, **attrs):
+            for n, v in attrs.items(): setattr(self, n, v)
+        def store_attr(names=None, self=None, **attrs): _store_attr(self, **attrs)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import store_attr
+
+        class Adam:
+            def step(self): pass
+
+        class Loader:
+            def __init__(self, device): store_attr()
+            @property
+            def device(self): return self._device
+            @device.setter
+            def device(self, d): self._device = Adam()
+            def to(self, d): self.device = d
+            def go(self): self._device.step()
+        """), False),
+}
+
+
+def test_a_property_setter_is_its_own_scope_run_on_writes() -> None:
+    """`@device.setter` is a scope apart from the getter (`Loader.device.<setter>`): a write runs it
+    (and its body is analysed), a read runs the getter only; `store_attr()` writes through fastcore's
+    `_store_attr`, which is what runs the setter."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(SETTERS).edges}
+    assert ("app.Loader.to", "app.Loader.device.<setter>") in edges
+    assert ("app.Loader.to", "app.Loader.device") not in edges, "a write does not run the getter"
+    assert ("app.Loader.go", "app.Adam.step") in edges, "the setter's body is analysed"
+    assert edges.get(("fastcore.basics._store_attr", "app.Loader.device.<setter>")) == "library"
+
+
+def test_nav_trace_maps_a_setter_edge_onto_the_setter_definition(cache: Path, tmp_path: Path) -> None:
+    """The index holds the getter and the setter under one name: the setter's edges go to the setter's
+    line (`def device(self, d)`), not to the getter's."""
+    source = tmp_path / "prog"
+    source.mkdir()
+    (source / "main.py").write_text(textwrap.dedent("""\
+        class Adam:
+            def step(self): pass
+
+        class Loader:
+            @property
+            def device(self): return 1
+            @device.setter
+            def device(self, d): Adam().step()
+            def to(self, d): self.device = d
+        """))
+    run_nav("index", str(source), cache=cache, check=True)
+    plain = run_nav("trace", "Loader.to", "--depth", "3", cache=cache, check=True).stdout
+    assert f"{source / 'main.py'}:9" in plain and "Adam.step" in plain, plain
