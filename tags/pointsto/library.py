@@ -26,7 +26,8 @@ _PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__
 @dataclass(frozen=True)
 class Use:
     """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | setattr |
-    iter | getitem | setitem | contains | a dunder run by a builtin (`__len__`); `name` the attribute."""
+    iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
+    dunder run by a builtin (`__len__`); `name` the attribute."""
 
     scope: str
     op: str
@@ -57,6 +58,9 @@ class LibraryUses:
                 if param not in nested.locals:
                     found += self._direct(nested, nested.node, {param}, nested.name)
             found += self._handed_on(scope, param, hops)
+            if scope.is_method and scope.params and param == scope.params[0]:  # a metaclass's `cls`
+                found += [Use(function, "new", n.lineno, n.col_offset + 1) for n in _own_nodes(scope.node)
+                          if isinstance(n, ast.Call) and is_super_call(n)]
             found += self._stored_on_self(scope, param, hops)
         result = tuple(dict.fromkeys(found))
         self._cache[key] = result
@@ -158,6 +162,13 @@ class LibraryUses:
         prefix = klass + "."
         return [s for name, s in self.facts.scopes.items() if s.kind == FUNCTION and name.startswith(prefix)
                 and s.parent is not None and s.parent.name == klass]
+
+
+def is_super_call(node: ast.Call) -> bool:
+    """`super().__call__(...)`: in a metaclass, `type.__call__` making an instance of `cls`."""
+    func = node.func
+    return isinstance(func, ast.Attribute) and func.attr == "__call__" and isinstance(func.value, ast.Call) and \
+        isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and not func.value.args
 
 
 def _named(callee: str, kind: str, called: str) -> bool:

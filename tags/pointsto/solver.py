@@ -23,7 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.library import LibraryUses, Use
+from tags.pointsto.library import LibraryUses, Use, is_super_call
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -444,6 +444,10 @@ class Solver:
                 _decorator_name(decorator) == "patch_property":
             if "property" not in scope.decorators:
                 scope.decorators.append("property")
+        if isinstance(decorator, ast.Call) and "classmethod" not in scope.decorators and any(
+                k.arg == "cls_method" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in decorator.keywords):
+            scope.decorators.append("classmethod")  # `@patch(cls_method=True) def split(cls: L, ...)`
         wrapped = {v for v in value or () if v[0] == "f"} or {("f", scope.name, "")}  # `@patch @curryable def map`
         for wrapper in wrapped:
             inner = self.program.scopes.get(wrapper[1])
@@ -738,7 +742,18 @@ class Solver:
         for value in right if not handled else ():
             if value[0] == "i":
                 result |= self.call_method(value, f"__r{op}__", node, [left])
-        return result
+        return result | self._joined_collection(node, op, left, right)
+
+    def _joined_collection(self, node: ast.AST, op: str, left: set[Value], right: set[Value]) -> set[Value]:
+        """`L(a) + b` (or `b + L(a)`) of `L`s made here: a new `L` holding the items of both (see `_collection`)."""
+        made = [v for v in left | right if v[0] == "i" and v[2]]
+        if op != "add" or not made:
+            return set()
+        site = f"{self.site(node)}.add"
+        for values in (left, right):
+            held = {v for v in values if v[0] == "k" or (v[0] == "i" and v[2])}
+            self.add(f"<k>{site}", self.contents(held))
+        return {("i", made[0][1], site)}
 
     def truth(self, node: ast.AST, values: set[Value]) -> None:
         """`if x:` (`while`, `assert`, `a if x else b`) on an analysed instance runs `__bool__`, else `__len__`."""
@@ -1019,7 +1034,24 @@ class Solver:
             self.call_passed_functions(node, positional, keywords)
         if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
             self.store_attr(node, keywords)
+        if is_super_call(node):
+            made = self._made_by_metaclass(node, positional, keywords)
+            if made:
+                return made | self.call_values(node, callees, positional, keywords)
         return self.call_values(node, callees, positional, keywords)
+
+    def _made_by_metaclass(self, node: ast.Call, positional: list[set[Value]],
+                           keywords: dict[str, set[Value]]) -> set[Value]:
+        """`super().__call__(*args)` in a metaclass's `__call__` (`_L_Meta`): `type.__call__` makes an instance
+        of the classes its `cls` holds, running their `__init__`."""
+        scope = self.scope
+        if not scope.is_method or not scope.params or scope.parent is None or not any(
+                ("b", "type", "") in self.bases.get(k, ()) for k in self.mro(scope.parent.name)):
+            return set()
+        made: set[Value] = set()
+        for klass in sorted(v[1] for v in self.read(f"{scope.name}.{scope.params[0]}") if v[0] == "c"):
+            made |= self.instantiate(node, klass, positional, keywords, through_meta=False)
+        return made
 
     def store_attr(self, node: ast.Call, keywords: dict[str, set[Value]]) -> None:
         """fastcore's `store_attr()` in a method: `self.<param> = <param>` for the parameters it names
@@ -1196,6 +1228,9 @@ class Solver:
                         self.call_method(instance, "__setattr__", node, [set(), set()])
             elif use.op == "iter":
                 self.iterate(node, instances)
+            elif use.op == "new":  # a lower metaclass's `super().__call__()` makes the class passed as `cls`
+                for klass in sorted(v[1] for v in values if v[0] == "c"):
+                    self.instantiate(node, klass, [], {}, through_meta=False)
             else:
                 dunder = {"getitem": "__getitem__", "setitem": "__setitem__", "contains": "__contains__"}.get(use.op, use.op)
                 for instance in instances:
@@ -1251,13 +1286,13 @@ class Solver:
             self.add(f"{scope.name}.{scope.kwarg}", {("k", f"{scope.name}.**", "<**PyDict**>")})
 
     def instantiate(self, node: ast.AST, klass: str, positional: list[set[Value]],
-                    keywords: dict[str, set[Value]]) -> set[Value]:
+                    keywords: dict[str, set[Value]], through_meta: bool = True) -> set[Value]:
         self.edge(node, klass, "class")
         instance: Value = self._collection(node, klass, positional, keywords) or ("i", klass, "")
-        for meta in sorted(self.metaclass_of(klass)):  # `L(...)` runs `_L_Meta.__call__` first
+        for meta in sorted(self.metaclass_of(klass)) if through_meta else ():  # `L(...)` runs `_L_Meta.__call__`
             for call in self.lookup(meta, "__call__")[1]:
                 if call[0] == "f":
-                    self.edge(node, call[1])
+                    self.call_function(node, call[1], [{("c", klass, "")}, *positional], keywords)
         owner, inits = self.lookup(klass, "__init__")
         for init in inits:
             if init[0] == "f":

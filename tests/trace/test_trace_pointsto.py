@@ -617,3 +617,53 @@ def test_nav_trace_maps_a_setter_edge_onto_the_setter_definition(cache: Path, tm
     run_nav("index", str(source), cache=cache, check=True)
     plain = run_nav("trace", "Loader.to", "--depth", "3", cache=cache, check=True).stdout
     assert f"{source / 'main.py'}:9" in plain and "Adam.step" in plain, plain
+
+
+METACLASSES = {
+    "fastcore": ("", True),
+    "fastcore.foundation": (textwrap.dedent("""\
+        def patch(cls_method=False):
+            def _f(f): return f
+            return _f
+
+        class _L_Meta(type):
+            def __call__(cls, x=None): return super().__call__(x)
+
+        class CollBase:
+            def __init__(self, items): self.items = items
+
+        class L(CollBase, metaclass=_L_Meta):
+            def __init__(self, items=None): super().__init__(items)
+            def __add__(self, other): return self
+
+        @patch(cls_method=True)
+        def split(cls: L, s): return cls(s)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.foundation import L, _L_Meta
+
+        class Loss:
+            def accumulate(self): pass
+        class Metric:
+            def accumulate(self): pass
+
+        class Mine(metaclass=_L_Meta):
+            def __init__(self, x=None): pass
+
+        def run():
+            Mine()
+            for m in L(Loss()) + L(Metric()): m.accumulate()
+        """), False),
+}
+
+
+def test_a_metaclass_call_makes_its_class_and_collections_join() -> None:
+    """`super().__call__(x)` in a metaclass `__call__` makes the class it was called for (`L`, and from a
+    layer above, `Mine`: label `library`); `@patch(cls_method=True)` binds `cls` to the class;
+    `L(a) + L(b)` holds the items of both."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(METACLASSES).edges}
+    f = "fastcore.foundation."
+    assert (f + "_L_Meta.__call__", f + "L.__init__") in edges
+    assert (f + "split", f + "_L_Meta.__call__") in edges, "cls(s) is the class called, through its metaclass"
+    assert edges.get((f + "_L_Meta.__call__", "app.Mine.__init__")) == "library"
+    assert ("app.run", "app.Loss.accumulate") in edges and ("app.run", "app.Metric.accumulate") in edges
