@@ -23,7 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.library import LibraryUses, Use, is_super_call
+from tags.pointsto.library import LibraryUses, Use, call_site, is_super_call
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -60,6 +60,7 @@ _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", 
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
            ast.LShift: "lshift", ast.RShift: "rshift"}
 _STORE_ATTR_HELPER = "fastcore.basics._store_attr"  # `store_attr()` stores through it
+_FUNCS_KWARGS_INIT = "fastcore.meta._funcs_kwargs._init"  # a `@funcs_kwargs` class's `__init__` wrapper
 _UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
 # fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
@@ -933,8 +934,6 @@ class Solver:
             elif kind == "e":
                 if name.count(".") < MAX_EXTERNAL_DOTS:  # `x.shape.softmax.view...` on a tensor says nothing more
                     found.add(("e", f"{name}.{attr}", ""))
-                if isinstance(node, ast.Attribute) and self._global_object(node.value, owners):
-                    found |= self.read(f"{name}.{attr}")
             elif kind == "i" and extra and (attr in _KEEP_ITEMS or attr in _ADD_ITEMS or attr == "map"):
                 found.add(("lk", extra, f"{name}|{attr}"))
             elif kind in ("i", "c", "s"):
@@ -950,6 +949,9 @@ class Solver:
                     found.add(("kb", f"{name}|{extra}" if attr in _GETTERS and extra else name, attr))
             elif kind == "t":
                 found.add(("t", f"{name}.{attr}", ""))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            for key in self._global_object(node.value, owners):  # `defaults.callbacks`
+                found |= self.read(f"{key}.{attr}")
         return found
 
     def _member(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
@@ -1258,10 +1260,21 @@ class Solver:
         scope = self.program.scopes.get(name)
         if scope is not None:
             self._bind(scope, positional, keywords)
+            if scope.name.endswith(".__init__") and scope.parent is not None and "funcs_kwargs" in scope.parent.decorators:
+                self._wrapped_init(node, name)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
             self.through_library(name, positional, keywords)
         return set(self.read(f"{name}.<return>", ()))
+
+    def _wrapped_init(self, node: ast.AST, init: str) -> None:
+        """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,
+        which calls the class's own `__init__` (`old_init(self, ...)`), both label `library`."""
+        wrapper = self.program.facts.scopes.get(_FUNCS_KWARGS_INIT)
+        at = call_site(wrapper, "old_init") if wrapper is not None else None
+        if at is not None:
+            self.edge(node, _FUNCS_KWARGS_INIT, how="library")
+            self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params

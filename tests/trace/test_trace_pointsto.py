@@ -667,3 +667,41 @@ def test_a_metaclass_call_makes_its_class_and_collections_join() -> None:
     assert (f + "split", f + "_L_Meta.__call__") in edges, "cls(s) is the class called, through its metaclass"
     assert edges.get((f + "_L_Meta.__call__", "app.Mine.__init__")) == "library"
     assert ("app.run", "app.Loss.accumulate") in edges and ("app.run", "app.Metric.accumulate") in edges
+
+
+FUNCS_KWARGS = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        def _funcs_kwargs(cls, as_method):
+            old_init = cls.__init__
+            def _init(self, *args, **kwargs):
+                old_init(self, *args, **kwargs)
+            cls.__init__ = _init
+            return cls
+        def funcs_kwargs(as_method=False): return _funcs_kwargs(as_method, False)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        @funcs_kwargs
+        class DataLoader:
+            def __init__(self, bs=64): pass
+
+        class Plain:
+            def __init__(self): pass
+
+        def run():
+            DataLoader()
+            Plain()
+        """), False),
+}
+
+
+def test_a_funcs_kwargs_class_is_made_through_fastcores_init_wrapper() -> None:
+    """`@funcs_kwargs` replaces the class's `__init__` by fastcore's `_init`, which calls the old one:
+    `DataLoader()` reaches `_init`, and `_init` the class's `__init__`; other classes are made directly."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(FUNCS_KWARGS).edges}
+    wrapper = "fastcore.meta._funcs_kwargs._init"
+    assert edges.get(("app.run", wrapper)) == "library"
+    assert edges.get((wrapper, "app.DataLoader.__init__")) == "library"
+    assert (wrapper, "app.Plain.__init__") not in edges
