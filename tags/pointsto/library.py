@@ -164,11 +164,11 @@ class LibraryUses:
                 and s.parent is not None and s.parent.name == klass]
 
 
-def call_site(scope: Scope, name: str) -> tuple[int, int] | None:
-    """(line, col) of the first call of the plain name `name` in a scope's own body."""
+def call_site(scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
+    """(line, col) of the first (or last) call of the plain name `name` in a scope's own body."""
     calls = [n for n in _own_nodes(scope.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
              and n.func.id == name]
-    first = min(calls, key=lambda n: (n.lineno, n.col_offset), default=None)
+    first = (max if last else min)(calls, key=lambda n: (n.lineno, n.col_offset), default=None)
     return (first.lineno, first.col_offset + 1) if first is not None else None
 
 

@@ -705,3 +705,37 @@ def test_a_funcs_kwargs_class_is_made_through_fastcores_init_wrapper() -> None:
     assert edges.get(("app.run", wrapper)) == "library"
     assert edges.get((wrapper, "app.DataLoader.__init__")) == "library"
     assert (wrapper, "app.Plain.__init__") not in edges
+
+
+DELEGATION = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class GetAttr:
+            _default = 'default'
+            def __getattr__(self, k):
+                attr = getattr(self, self._default, None)
+                if attr is not None: return getattr(attr, k)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import GetAttr
+
+        class Learner:
+            @property
+            def metrics(self): return 1
+
+        class Callback(GetAttr):
+            _default = 'learn'
+            def __init__(self, learn): self.learn = learn
+            def after_epoch(self): return self.metrics
+
+        Callback(Learner()).after_epoch()
+        """), False),
+}
+
+
+def test_a_delegated_property_is_read_by_getattrs_hook() -> None:
+    """`self.metrics` on a `GetAttr` callback runs fastcore's `__getattr__`, and that is what reads the
+    learner's `metrics` property (`getattr(attr, k)`): the edge is made by the hook, label `delegate`."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
+    assert edges.get(("app.Callback.after_epoch", "fastcore.basics.GetAttr.__getattr__", 10)) == "delegate"
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.Learner.metrics", 5)) == "delegate"
