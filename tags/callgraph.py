@@ -20,6 +20,10 @@ How an edge was resolved:
 - `forward`, `event`, `higher-order`: found by the points-to analysis through an idiom: an
   `nn.Module` instance called runs `forward`; `getcallable(self, event_name)` reaches the
   callbacks' `before_*`/`after_*` methods; a function handed to outside code is called by it;
+- `library`: a library layer's function (fastcore) given this layer's values makes the calls its
+  source makes on that parameter (`bind.__call__` calls the `f` of `L.map(f)`); the caller is the
+  library function (see tags/pointsto/library.py);
+- `dataclass`: instantiating a `@dataclass` runs its `__post_init__` (from the generated `__init__`);
 - `exact`: found by the points-to analysis, or the name binds statically (a local or
   module-level definition, an import, a `Class.attr`, a class instantiation and its `__init__`);
 - `inferred`: through `self`/`cls`/`super()`, where a subclass could override;
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 18
+RESOLVER_VERSION = 28
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name

@@ -51,7 +51,13 @@ def analysis_names(names: Names) -> dict[str, int]:
     by_name: dict[str, int] = {}
     for def_id, d in names.defs.items():
         if d.kind == "module" or d.kind in _CALLABLE_KINDS:
-            by_name.setdefault(name_of(def_id), def_id)
+            name = name_of(def_id)
+            known = by_name.get(name)
+            if known is not None and d.kind == "method" and ("property" in d.flags) != ("property" in names.defs[known].flags):
+                getter, setter = (def_id, known) if "property" in d.flags else (known, def_id)  # `@name.setter`
+                by_name[name], by_name[f"{name}.<setter>"] = getter, setter
+            else:
+                by_name.setdefault(name, def_id)
     return by_name
 
 

@@ -73,6 +73,7 @@ class LayerFacts:
     metaclasses: dict[str, set[tuple]] = field(default_factory=dict)
     scopes: dict[str, Scope] = field(default_factory=dict)
     delegates: dict[str, str] = field(default_factory=dict)
+    calls: dict[tuple[str, int, int], set[tuple[str, str]]] = field(default_factory=dict)  # site -> (callee, kind)
 
 
 @dataclass
@@ -148,7 +149,7 @@ class _Collector:
             for expression in extra:
                 self.visit(expression, depth + 1)
             kind = CLASS if isinstance(node, ast.ClassDef) else FUNCTION
-            child = self.open(node, node.name, kind)
+            child = self.open(node, f"{node.name}.<setter>" if _is_setter(node) else node.name, kind)
             child.decorators = [ast.unparse(d).split("(")[0].rsplit(".", 1)[-1] for d in node.decorator_list]
             if kind == FUNCTION:
                 _parameters(child, node.args)
@@ -180,12 +181,25 @@ class _Collector:
             self.visit(child, depth + 1)
 
 
+def _is_setter(node: ast.AST) -> bool:
+    """`@name.setter def name(self, v)`: a scope of its own (`Cls.name.<setter>`), apart from the getter."""
+    return not isinstance(node, ast.ClassDef) and any(
+        isinstance(d, ast.Attribute) and d.attr == "setter" and isinstance(d.value, ast.Name) and d.value.id == node.name
+        for d in node.decorator_list)
+
+
 def _delegate_attribute(node: ast.ClassDef) -> str:
-    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it)."""
+    """`_default = 'model'` in a class body (fastcore's GetAttr delegates missing attributes to it), also
+    in a tuple assignment (`order,_default,learn = 0,'learn',None`, fastai's Callback)."""
     for statement in node.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant) and any(
-                isinstance(t, ast.Name) and t.id == "_default" for t in statement.targets):
-            return statement.value.value if isinstance(statement.value.value, str) else ""
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            pairs = zip(target.elts, statement.value.elts) if isinstance(target, ast.Tuple) and isinstance(
+                statement.value, ast.Tuple) and len(target.elts) == len(statement.value.elts) else [(target, statement.value)]
+            for name, value in pairs:
+                if isinstance(name, ast.Name) and name.id == "_default" and isinstance(value, ast.Constant):
+                    return value.value if isinstance(value.value, str) else ""
     return ""
 
 

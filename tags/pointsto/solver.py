@@ -6,11 +6,13 @@ contents). Passes repeat until nothing grows or `MAX_PASSES` is reached, so recu
 import cycles and star-import cycles end. A set holds at most `MAX_VALUES` values.
 
 Values are tuples `(kind, name, extra)`:
-  f function or lambda, c class, i instance of class `name`, m module, b builtin,
+  f function or lambda, c class, i instance of class `name` (for a lower layer's collection, `L`,
+  `extra` is the site that made it, its items kept under `<k>site`), m module, b builtin,
   e external (outside the analysed code) dotted name, bm method bound to an instance of
   class `extra`, s `super()` seen from class `name` for receiver class `extra`,
   k container made at site `name`, kb container method `extra` of container `name`,
-  ev / dg a method bound like bm, found through a callback event / GetAttr delegation.
+  ev / dg a method bound like bm, found through a callback event / GetAttr delegation,
+  lk method `extra` (`class|name`) of the collection made at site `name`.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
+from tags.pointsto.library import LibraryUses, Use, call_site, is_super_call
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -56,7 +59,15 @@ _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "b
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
            ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
            ast.LShift: "lshift", ast.RShift: "rshift"}
+_STORE_ATTR_HELPER = "fastcore.basics._store_attr"  # `store_attr()` stores through it
+_FUNCS_KWARGS_INIT = "fastcore.meta._funcs_kwargs._init"  # a `@funcs_kwargs` class's `__init__` wrapper
+_UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
+# fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
+# site (the instance's extra); the methods that keep the items, and those that add to them
+_COLLECTIONS = {"fastcore.foundation.CollBase"}
+_KEEP_ITEMS = {"sorted", "filter", "unique", "shuffle", "copy", "_new", "reversed"}
+_ADD_ITEMS = {"append": False, "add": False, "insert": False, "extend": True}
 Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
 
@@ -114,6 +125,8 @@ class Solver:
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
         self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
+        self.library = LibraryUses(program.facts)  # what the layers below do with what they are given
+        self._in_library: set[str] = set()  # lower functions whose uses are being applied: no re-entry
         self._seed(program.facts)
 
     def _seed(self, facts: LayerFacts) -> None:
@@ -292,8 +305,24 @@ class Solver:
                 self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
             self._statement(node, depth)
             self.straight = straight
+            if straight and isinstance(node, ast.If):
+                self._instantiated_if_class(node)
             return
         self._statement(node, depth)
+
+    def _instantiated_if_class(self, node: ast.If) -> None:
+        """`if isinstance(cb, type): cb = cb()` in straight-line code: after it, `cb` is no class."""
+        test = node.test
+        if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0], ast.Name)
+                and isinstance(test.args[1], ast.Name) and test.args[1].id == "type"):
+            return
+        name = test.args[0].id
+        if name not in self.scope.locals or not any(isinstance(s, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in s.targets) for s in node.body):
+            return
+        key = f"{self.scope.name}.{name}"
+        self.flow[key] = {v for v in self.read_here(key) if v[0] != "c"}
 
     def _statement(self, node: ast.stmt, depth: int) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -320,6 +349,10 @@ class Solver:
             self.import_(node)
         elif isinstance(node, ast.Expr):
             self.eval(node.value)
+        elif isinstance(node, (ast.If, ast.While, ast.Assert)):
+            self.truth(node.test, self.eval(node.test))
+            if isinstance(node, ast.Assert):
+                self.eval(node.msg)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -412,6 +445,10 @@ class Solver:
                 _decorator_name(decorator) == "patch_property":
             if "property" not in scope.decorators:
                 scope.decorators.append("property")
+        if isinstance(decorator, ast.Call) and "classmethod" not in scope.decorators and any(
+                k.arg == "cls_method" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in decorator.keywords):
+            scope.decorators.append("classmethod")  # `@patch(cls_method=True) def split(cls: L, ...)`
         wrapped = {v for v in value or () if v[0] == "f"} or {("f", scope.name, "")}  # `@patch @curryable def map`
         for wrapper in wrapped:
             inner = self.program.scopes.get(wrapper[1])
@@ -439,8 +476,12 @@ class Solver:
             self.add(f"<k>{site}", {v for v in values if v[0] != "k"} | self.contents(values))
             self.assign(target.value, {("k", site, "")}, None)
         elif isinstance(target, ast.Attribute):
-            for owner in self.eval(target.value):
+            owners = self.eval(target.value)
+            for owner in owners:
                 self.store_attribute(owner, target.attr, values, target)
+            for key in self._global_object(target.value, owners):
+                self.add_member(key, target.attr)
+                self.add(f"{key}.{target.attr}", values)
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
             self.eval(target.slice)
@@ -479,13 +520,26 @@ class Solver:
         if kind in ("i", "c"):
             for klass in self.mro(name):
                 if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
-                    self.call_method(owner, attr, node, [values], setter=True)
+                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and v[1].endswith(".<setter>")}
+                    for setter in sorted(setters):  # `@attr.setter`: its own scope, given the value
+                        self.call_function(node, setter, [{("i", name, "")} if kind == "i" else {owner}, values], {})
+                    if not setters:
+                        self.call_method(owner, attr, node, [values], setter=True)
                     return
             self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
         elif kind == "m":
             self.add_member(name, attr)
             self.add(f"{name}.{attr}", values)
+
+    def _global_object(self, node: ast.expr, owners: set[Value]) -> list[str]:
+        """`defaults.callbacks = [...]`: a module-level name holding only an outside object (fastcore's
+        `defaults = SimpleNamespace()`) keeps the attributes written on it, under the object's dotted
+        name, for every module that reads `defaults.callbacks`. Other outside values keep nothing."""
+        if not owners or not isinstance(node, ast.Name) or any(v[0] != "e" for v in owners):
+            return []
+        scope = self.binding_scope(node.id)
+        return sorted(v[1] for v in owners) if scope is not None and scope.kind == MODULE else []
 
     def with_item(self, item: ast.withitem) -> None:
         managers = self.eval(item.context_expr)
@@ -593,6 +647,9 @@ class Solver:
                     facts.metaclasses[name] = set(self.metaclasses[name])
             else:
                 _keep(facts.pts, f"{name}.<return>", self.pts.get(f"{name}.<return>", ()))
+        for caller, callee, line, col, _, kind, _ in self.edges:  # what each call site reaches, for hand-ons
+            if kind in ("function", "init"):
+                facts.calls.setdefault((caller, line, col), set()).add((callee, kind))
         for klass, default in self.program.delegates.items():
             facts.delegates.setdefault(klass, default)
 
@@ -635,10 +692,19 @@ class Solver:
         if isinstance(node, ast.Compare):
             return self.compare(node, depth)
         if isinstance(node, ast.IfExp):
-            self.eval(node.test, depth + 1)
+            self.truth(node.test, self.eval(node.test, depth + 1))
             return self.eval(node.body, depth + 1) | self.eval(node.orelse, depth + 1)
         if isinstance(node, ast.BoolOp):
-            return set().union(*(self.eval(v, depth + 1) for v in node.values))
+            operands = [self.eval(v, depth + 1) for v in node.values]
+            for operand, values in zip(node.values[:-1], operands):  # `a or b` tests `a`
+                self.truth(operand, values)
+            return set().union(*operands)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.truth(node.operand, self.eval(node.operand, depth + 1))
+            return set()
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:  # `~x` runs `x.__invert__()`
+            operand = self.eval(node.operand, depth + 1)
+            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) for v in operand if v[0] == "i"))
         if isinstance(node, ast.NamedExpr):
             values = self.eval(node.value, depth + 1)
             self.assign(node.target, values, node.value)
@@ -677,7 +743,33 @@ class Solver:
         for value in right if not handled else ():
             if value[0] == "i":
                 result |= self.call_method(value, f"__r{op}__", node, [left])
-        return result
+        return result | self._joined_collection(node, op, left, right)
+
+    def _joined_collection(self, node: ast.AST, op: str, left: set[Value], right: set[Value]) -> set[Value]:
+        """`L(a) + b` (or `b + L(a)`) of `L`s made here: a new `L` holding the items of both (see `_collection`)."""
+        made = [v for v in left | right if v[0] == "i" and v[2]]
+        if op != "add" or not made:
+            return set()
+        site = f"{self.site(node)}.add"
+        for values in (left, right):
+            held = {v for v in values if v[0] == "k" or (v[0] == "i" and v[2])}
+            self.add(f"<k>{site}", self.contents(held))
+        return {("i", made[0][1], site)}
+
+    def truth(self, node: ast.AST, values: set[Value]) -> None:
+        """`if x:` (`while`, `assert`, `a if x else b`) on an analysed instance runs `__bool__`, else `__len__`."""
+        for value in values:
+            if value[0] == "i":
+                for method in ("__bool__", "__len__"):
+                    if any(v[0] == "f" for v in self.lookup(value[1], method)[1]):
+                        self.call_method(value, method, node, [])
+                        break
+
+    def length_hint(self, node: ast.AST, values: set[Value]) -> None:
+        """`list(x)`, `tuple(x)`, `sorted(x)` and `f(*x)` size their result first: `x.__len__`, when it has one."""
+        for value in values:
+            if value[0] == "i" and any(v[0] == "f" for v in self.lookup(value[1], "__len__")[1]):
+                self.call_method(value, "__len__", node, [])
 
     def compare(self, node: ast.Compare, depth: int) -> set[Value]:
         """`a in b` runs `b.__contains__(a)` on an analysed instance."""
@@ -729,8 +821,8 @@ class Solver:
     def contents(self, values: set[Value]) -> set[Value]:
         found: set[Value] = set()
         for value in values:
-            if value[0] == "k":
-                found |= self.read(f"<k>{value[1]}", set())
+            if value[0] == "k" or (value[0] == "i" and value[2]):  # a container, or a fastcore `L` made here
+                found |= self.read(f"<k>{value[1] if value[0] == 'k' else value[2]}", set())
         return found
 
     def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
@@ -746,7 +838,10 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                found |= self.call_method(owner, "__getitem__", node, [set()])
+                got = self.call_method(owner, "__getitem__", node, [set()])
+                if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
+                    got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
+                found |= got
         return found
 
     def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
@@ -785,6 +880,9 @@ class Solver:
                 found |= self.read(f"<k>{value[1]}", set())
             elif value[0] == "i":
                 iterators = self.call_method(value, "__iter__", node, [])
+                if value[2]:  # an `L` made here: its items, not what the lower layer's `__iter__` returned there
+                    found |= self.contents({value})
+                    continue
                 for iterator in iterators or {value}:
                     if iterator[0] == "i":
                         found |= self.call_method(iterator, "__next__", node, [])
@@ -836,8 +934,14 @@ class Solver:
             elif kind == "e":
                 if name.count(".") < MAX_EXTERNAL_DOTS:  # `x.shape.softmax.view...` on a tensor says nothing more
                     found.add(("e", f"{name}.{attr}", ""))
+            elif kind == "i" and extra and (attr in _KEEP_ITEMS or attr in _ADD_ITEMS or attr == "map"):
+                found.add(("lk", extra, f"{name}|{attr}"))
             elif kind in ("i", "c", "s"):
-                found |= self._member(owner, attr, node)
+                member = self._member(owner, attr, node)
+                if kind == "c" and not member:  # `Inf.count`: a property of the class's metaclass
+                    member = {v for meta in sorted(self.metaclass_of(name))
+                              for v in self._member(("i", meta, ""), attr, node) if v[0] != "e"}
+                found |= member
             elif kind == "k":
                 if extra and attr not in _ADDERS and attr not in _GETTERS:
                     found.add(("t", f"{extra}.{attr}", ""))
@@ -845,6 +949,9 @@ class Solver:
                     found.add(("kb", f"{name}|{extra}" if attr in _GETTERS and extra else name, attr))
             elif kind == "t":
                 found.add(("t", f"{name}.{attr}", ""))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            for key in self._global_object(node.value, owners):  # `defaults.callbacks`
+                found |= self.read(f"{key}.{attr}")
         return found
 
     def _member(self, owner: Value, attr: str, node: ast.AST) -> set[Value]:
@@ -856,6 +963,8 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
+            if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
+                continue  # a property's setter runs on writes only (see store_attribute)
             if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
@@ -890,10 +999,28 @@ class Solver:
                         self.edge(node, hook[1], how="delegate")
                 delegate = self.lookup(owner[1], default)[1]
                 found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
+                self._read_by_hook(owner, delegate, attr)
                 return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
         if self.lookup(owner[1], "__getattr__")[1]:
             return self.call_method(owner, "__getattr__", node, [set()])
         return set()
+
+    def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str) -> None:
+        """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`):
+        the property it runs, or the delegate's own `__getattr__`, is called by it too (label `delegate`)."""
+        for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
+            scope = self.program.facts.scopes.get(hook)
+            at = call_site(scope, "getattr", last=True) if scope is not None else None
+            if at is None:
+                continue
+            outer, edges = self.scope, self.edges
+            self.scope, self.edges = scope, set()
+            try:
+                self.attribute(delegate, attr, ast.Pass(lineno=at[0], col_offset=at[1] - 1))
+            finally:
+                made, self.scope, self.edges = self.edges, outer, edges
+            self.edges.update((c, callee, line, col, "delegate", kind, body)
+                              for c, callee, line, col, _, kind, body in made if kind == "function")
 
     def _is_property(self, klass: str, attr: str) -> bool:
         return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators
@@ -906,6 +1033,9 @@ class Solver:
             return self._super(node)
         if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "getcallable", "hasattr") and len(node.args) >= 2:
             found = self.dynamic_attribute(node)
+            if found is not None and node.func.id == "getcallable":  # fastcore's own function runs too (its
+                callees = self.eval(node.func, depth + 1)  # default, `noop`, is what it returns when missing)
+                found |= self.call_values(node, callees - {("b", "getcallable", "")}, [self.eval(a) for a in node.args], {})
             if found is not None:
                 return found
         callees = self.eval(node.func, depth + 1)
@@ -914,6 +1044,7 @@ class Solver:
         for position, argument in enumerate(node.args):
             if isinstance(argument, ast.Starred):  # `f(*xs)` iterates `xs`
                 instances = {v for v in positional[position] if v[0] == "i"}
+                self.length_hint(argument, instances)
                 positional[position] = self.contents(positional[position]) | positional[position] | (
                     self.iterate(argument, instances) if instances else set())
         for keyword in node.keywords:
@@ -923,7 +1054,24 @@ class Solver:
             self.call_passed_functions(node, positional, keywords)
         if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
             self.store_attr(node, keywords)
+        if is_super_call(node):
+            made = self._made_by_metaclass(node, positional, keywords)
+            if made:
+                return made | self.call_values(node, callees, positional, keywords)
         return self.call_values(node, callees, positional, keywords)
+
+    def _made_by_metaclass(self, node: ast.Call, positional: list[set[Value]],
+                           keywords: dict[str, set[Value]]) -> set[Value]:
+        """`super().__call__(*args)` in a metaclass's `__call__` (`_L_Meta`): `type.__call__` makes an instance
+        of the classes its `cls` holds, running their `__init__`."""
+        scope = self.scope
+        if not scope.is_method or not scope.params or scope.parent is None or not any(
+                ("b", "type", "") in self.bases.get(k, ()) for k in self.mro(scope.parent.name)):
+            return set()
+        made: set[Value] = set()
+        for klass in sorted(v[1] for v in self.read(f"{scope.name}.{scope.params[0]}") if v[0] == "c"):
+            made |= self.instantiate(node, klass, positional, keywords, through_meta=False)
+        return made
 
     def store_attr(self, node: ast.Call, keywords: dict[str, set[Value]]) -> None:
         """fastcore's `store_attr()` in a method: `self.<param> = <param>` for the parameters it names
@@ -941,9 +1089,15 @@ class Solver:
             names = [n for n in names if n not in {b.strip() for b in but.value.split(",")}]
         stored = {n: self.load_name(n) for n in names if n in scope.locals}
         stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast", "**")})
-        for receiver in self.read_here(f"{scope.name}.{scope.params[0]}"):
+        receivers = self.read_here(f"{scope.name}.{scope.params[0]}")
+        for receiver in receivers:
             for name, values in stored.items():
                 self.store_attribute(receiver, name, values, node)
+        helper = self.program.facts.scopes.get(_STORE_ATTR_HELPER)
+        for use in self.library.uses(_STORE_ATTR_HELPER, helper.params[0]) if helper and helper.params else ():
+            if use.op == "setattr" and not use.name:  # fastcore's `setattr(self, n, v)` is what runs them
+                for name in stored:
+                    self._library_use(Use(use.scope, use.op, use.line, use.col, name), set(receivers))
 
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
@@ -958,12 +1112,13 @@ class Solver:
         if node.func.id in ("getattr", "hasattr"):
             self.edge(node, f"<builtin>.{node.func.id}", "builtin")
         owners = self.eval(node.args[0])
+        default: set[Value] = set()  # `getattr(o, name, noop)` can be its default
         for extra in node.args[2:]:
-            self.eval(extra)
+            default |= self.eval(extra)
         name = node.args[1]
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             found = self.attribute(owners, name.value, node)  # `hasattr` runs the property or `__getattr__` too
-            return set() if node.func.id == "hasattr" else found
+            return set() if node.func.id == "hasattr" else found | default
         self.eval(name)
         if node.func.id == "hasattr":
             return set()
@@ -974,7 +1129,9 @@ class Solver:
                     for member in sorted(self.module_members(klass)):
                         if member.startswith(("before_", "after_")):
                             found |= {("ev", v[1], klass) for v in self.read(f"{klass}.{member}") if v[0] == "f"}
-        return found or (set() if node.func.id == "getattr" else None)
+        if node.func.id == "getattr":
+            return found | default
+        return found or None
 
     def subclasses(self, klass: str) -> list[str]:
         """`klass` and every analysed class with it in its MRO."""
@@ -1022,6 +1179,8 @@ class Solver:
                 result.add(("e", name, ""))
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
+            elif kind == "lk":
+                result |= self.collection_method(node, name, extra, positional, keywords)
             elif kind == "t":
                 self.edge(node, name, "builtin")
         return result
@@ -1035,6 +1194,72 @@ class Solver:
             if passed:
                 result |= self.call_values(node, passed, [], {}, "higher-order")
         return result
+
+    def through_library(self, function: str, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
+        """A lower layer's function given values of this layer: the calls it makes on them, made by it
+        (`L(cbs).map(f)` -> `bind.__call__` calls `f`), label `library` (see tags.pointsto.library)."""
+        scope = self.program.facts.scopes[function]
+        if function in self._in_library or scope.kind != FUNCTION:
+            return
+        bound: dict[str, set[Value]] = {}
+        for position, values in enumerate(positional[:len(scope.params)]):
+            bound[scope.params[position]] = values
+        bound.update({k: v for k, v in keywords.items() if k in scope.params or k in scope.kwonly})
+        receiver = scope.params[0] if scope.is_method and scope.params and not scope.static else ""
+        self._in_library.add(function)
+        try:
+            for param, values in bound.items():
+                passed = {v for v in values if self._from_here(v, param == receiver)}
+                for use in self.library.uses(function, param) if passed else ():
+                    self._library_use(use, passed)
+        finally:
+            self._in_library.discard(function)
+
+    def _from_here(self, value: Value, receiver: bool) -> bool:
+        """A value the lower layer did not see itself: this layer's functions and classes, and instances
+        (a lower class's instance as the receiver was solved down there)."""
+        kind, name, _ = value
+        if kind == "f":
+            return name in self.program.scopes
+        if kind in ("i", "c"):
+            return not receiver or name in self.program.scopes
+        return kind in ("bm", "ev", "dg")
+
+    def _library_use(self, use: Use, values: set[Value]) -> None:
+        """Run one use of a lower function's parameter on `values`, as that function: its new edges kept
+        (calls of this layer's code and the lower layer's methods), relabelled `library`."""
+        lower = self.program.facts.scopes.get(use.scope) or Scope(use.scope, FUNCTION, "", ast.Pass(), None)
+        node = ast.Pass(lineno=use.line, col_offset=use.col - 1)
+        outer, edges = self.scope, self.edges
+        self.scope, self.edges = lower, set()
+        instances = {v for v in values if v[0] == "i"}
+        try:
+            if use.op == "call":
+                self.call_values(node, values, [], {})
+            elif use.op == "method":
+                self.call_values(node, self.attribute(values, use.name, node), [], {})
+            elif use.op == "attr":
+                self.attribute(values, use.name, node)
+            elif use.op == "setattr":
+                for instance in instances:
+                    if use.name:
+                        self.store_attribute(instance, use.name, set(), node)
+                    elif any(v[0] == "f" for v in self.lookup(instance[1], "__setattr__")[1]):
+                        self.call_method(instance, "__setattr__", node, [set(), set()])
+            elif use.op == "iter":
+                self.iterate(node, instances)
+            elif use.op == "new":  # a lower metaclass's `super().__call__()` makes the class passed as `cls`
+                for klass in sorted(v[1] for v in values if v[0] == "c"):
+                    self.instantiate(node, klass, [], {}, through_meta=False)
+            else:
+                dunder = {"getitem": "__getitem__", "setitem": "__setitem__", "contains": "__contains__"}.get(use.op, use.op)
+                for instance in instances:
+                    self.call_method(instance, dunder, node, [set()] * (dunder != "__len__"))
+        finally:
+            made, self.scope, self.edges = self.edges, outer, edges
+        for caller, callee, line, col, _, kind, body in made:
+            if kind in ("function", "class", "init"):
+                self.edges.add((caller, callee, line, col, "library", kind, body))
 
     def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
                       keywords: dict[str, set[Value]]) -> set[Value]:
@@ -1053,9 +1278,21 @@ class Solver:
         scope = self.program.scopes.get(name)
         if scope is not None:
             self._bind(scope, positional, keywords)
+            if scope.name.endswith(".__init__") and scope.parent is not None and "funcs_kwargs" in scope.parent.decorators:
+                self._wrapped_init(node, name)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
+            self.through_library(name, positional, keywords)
         return set(self.read(f"{name}.<return>", ()))
+
+    def _wrapped_init(self, node: ast.AST, init: str) -> None:
+        """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,
+        which calls the class's own `__init__` (`old_init(self, ...)`), both label `library`."""
+        wrapper = self.program.facts.scopes.get(_FUNCS_KWARGS_INIT)
+        at = call_site(wrapper, "old_init") if wrapper is not None else None
+        if at is not None:
+            self.edge(node, _FUNCS_KWARGS_INIT, how="library")
+            self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -1080,13 +1317,13 @@ class Solver:
             self.add(f"{scope.name}.{scope.kwarg}", {("k", f"{scope.name}.**", "<**PyDict**>")})
 
     def instantiate(self, node: ast.AST, klass: str, positional: list[set[Value]],
-                    keywords: dict[str, set[Value]]) -> set[Value]:
+                    keywords: dict[str, set[Value]], through_meta: bool = True) -> set[Value]:
         self.edge(node, klass, "class")
-        instance: Value = ("i", klass, "")
-        for meta in sorted(self.metaclass_of(klass)):  # `L(...)` runs `_L_Meta.__call__` first
+        instance: Value = self._collection(node, klass, positional, keywords) or ("i", klass, "")
+        for meta in sorted(self.metaclass_of(klass)) if through_meta else ():  # `L(...)` runs `_L_Meta.__call__`
             for call in self.lookup(meta, "__call__")[1]:
                 if call[0] == "f":
-                    self.edge(node, call[1])
+                    self.call_function(node, call[1], [{("c", klass, "")}, *positional], keywords)
         owner, inits = self.lookup(klass, "__init__")
         for init in inits:
             if init[0] == "f":
@@ -1094,7 +1331,60 @@ class Solver:
                 self.edge(node, init[1], "init")
             elif init[0] == "e":
                 self.edge(node, init[1], "external")
+        self._post_init(node, klass, instance)
         return {instance}
+
+    def _post_init(self, node: ast.AST, klass: str, instance: Value) -> None:
+        """A `@dataclass`'s generated `__init__` (no source) runs its `__post_init__` (label `dataclass`)."""
+        scope = self.scope_named(klass)
+        if scope is not None and "dataclass" in scope.decorators:
+            for method in self.lookup(klass, "__post_init__")[1]:
+                if method[0] == "f":
+                    self.call_function(node, method[1], [{instance}], {}, "dataclass")
+
+    def _collection(self, node: ast.AST, klass: str, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]]) -> Value | None:
+        """`L(items)` of a lower layer's collection class: an instance that carries this call site,
+        holding the items given (a container's or another `L`'s contents, else the value itself)."""
+        if klass in self.program.scopes or not _COLLECTIONS & set(self.mro(klass)):
+            return None
+        site = self.site(node)
+        given = [*positional, *(v for k, v in keywords.items() if k == "items")]
+        for values in given:
+            held = {v for v in values if v[0] == "k" or (v[0] == "i" and v[2])}
+            self.add(f"<k>{site}", self.contents(held) | {v for v in values - held if v[0] in ("f", "c", "i", "bm")})
+        return ("i", klass, site)
+
+    def collection_method(self, node: ast.AST, site: str, method: str, positional: list[set[Value]],
+                          keywords: dict[str, set[Value]]) -> set[Value]:
+        """A method of an `L` made here: the method itself is called as usual (its edges), and its items
+        follow: `sorted`/`filter`/`[1:]` keep them, `append`/`extend` add to them, `map(f)` passes each to
+        `f` (called by fastcore, whose edge it is) and holds what `f` returns."""
+        klass, _, attr = method.partition("|")
+        instance: Value = ("i", klass, site)
+        self.call_values(node, self._member(("i", klass, ""), attr, node), positional, keywords)
+        if attr in _ADD_ITEMS:
+            for values in positional[-1:]:
+                self.add(f"<k>{site}", self.contents(values) if _ADD_ITEMS[attr] else values)
+            return set()
+        if attr in _KEEP_ITEMS:
+            return {instance}
+        items = self.contents({instance})
+        new_site = f"{self.site(node)}.{attr}"  # `L(x).map(f)` starts where `L(x)` does
+        for function in positional[0] if positional else ():
+            returned = self._pass_items(function, items)
+            self.add(f"<k>{new_site}", {v for v in returned if v[0] in ("f", "c", "i", "bm")})
+        return {("i", klass, new_site)}
+
+    def _pass_items(self, function: Value, items: set[Value]) -> set[Value]:
+        """Bind `items` to the first parameter of a function of this layer (a bound method's second); its returns."""
+        kind, name, extra = function
+        scope = self.program.scopes.get(name) if kind in ("f", "bm", "ev", "dg") else None
+        if scope is None:
+            return set()
+        receiver = [] if kind == "f" else [{("c", extra[4:], "")} if extra.startswith("cls:") else {("i", extra, "")}]
+        self._bind(scope, [*receiver, items], {})
+        return set(self.read(f"{name}.<return>"))
 
     def call_method(self, instance: Value, method: str, node: ast.AST | None, positional: list[set[Value]],
                     keywords: dict[str, set[Value]] | None = None, setter: bool = False) -> set[Value]:
@@ -1113,6 +1403,8 @@ class Solver:
         result: set[Value] = set()
         arguments = [v for values in positional for v in values] + [v for vs in keywords.values() for v in vs]
         if name in ("list", "tuple", "set", "frozenset", "iter", "reversed", "sorted", "next"):
+            if name in ("list", "tuple", "sorted") and positional:
+                self.length_hint(node, positional[0])
             elements = self.iterate(None, set(arguments)) if arguments else set()
             if name == "next":
                 return elements
@@ -1181,14 +1473,17 @@ def _keep(pts: dict[str, set[Value]], key: str, values: set[Value]) -> None:
 
 def _as_outside(value: Value, path: str) -> Value | None:
     """A value of a lower layer's module name, seen from above: a module becomes its dotted name
-    (as code nav does not analyse is seen), an object the name `module.name` itself; a class or
-    function stays one, its members and returns known from LayerFacts."""
+    (as code nav does not analyse is seen), a container the name `module.name` itself; a class,
+    function or instance of a class (`Self = _SelfCls()`) stays one, its members and returns known
+    from LayerFacts."""
     kind, name, _ = value
     if kind in ("c", "f"):
         return value
     if kind == "m":
         return ("e", name, "")
     if kind in ("e", "b"):
+        return value
+    if kind == "i" and not value[2]:  # `Self = _SelfCls()`: an instance of a class analysed down there
         return value
     if kind in ("i", "k"):
         return ("e", path, "")

@@ -195,6 +195,10 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.learner.Learner.create_opt", "fastai.optimizer.Adam", "self.opt = self.opt_func(self.splitter(self.model)"),
         ("fastai.learner.Learner._step", "fastai.optimizer.Optimizer.step", "def _step(self): self.opt.step()"),
     ],
+    # the callbacks live in fastcore's `L`, followed per `L(...)` site: `add_cb` appends them to `self.cbs`
+    "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
+        ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).
@@ -202,9 +206,5 @@ MISSED: dict[str, list[Hop]] = {
     # `arch` holds whatever the user passes to vision_learner; no library code passes timm's resnet18
     "create_vision_model -> arch(...)": [
         (L + "create_vision_model", "timm.models.resnet.resnet18", "model = arch(pretrained=pretrained)"),
-    ],
-    # the callbacks live in fastcore's `L` (not analysed): which `cb` objects the loop calls is unknown
-    "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
-        ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
     ],
 }

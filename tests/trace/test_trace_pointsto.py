@@ -361,3 +361,381 @@ def test_store_attr_stores_the_parameters_it_names() -> None:
     found = {(e.caller, e.callee) for e in analyse(STORE_ATTR).edges}
     assert ("app.Learner.fit", "app.Adam.step") in found
     assert ("app.Learner.skip", "app.SGD.step") in found and ("app.Learner.skip", "app.Adam.step") not in found
+
+
+THROUGH_LIBRARY = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class bind:
+            def __init__(self, func, *pargs): self.func, self.pargs = func, pargs
+            def __call__(self, *args): return self.func(*args)
+
+        def map_ex(iterable, f): return list(map(bind(f), iterable))
+        def range_of(a): return list(range(len(a)))
+        def setter(o, name, v): setattr(o, name, v)
+        def keep(f): return f
+        def other(f): pass
+        chooser = keep if len(range_of([])) else other
+        def blurred(f): return chooser(f)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import map_ex, range_of, setter, blurred
+
+        class Cbs:
+            def __len__(self): return 0
+
+        class Callback:
+            def __setattr__(self, k, v): super().__setattr__(k, v)
+
+        def add_cb(cb): pass
+        def never(cb): pass
+
+        def run():
+            map_ex([1], add_cb)
+            range_of(Cbs())
+            setter(Callback(), 'run', True)
+            blurred(never)
+        """), False),
+}
+
+
+def test_a_lower_function_makes_the_calls_its_source_makes_on_values_from_above() -> None:
+    """fastcore is solved without fastai's values, yet the calls its source makes on a parameter are
+    made on what fastai passes: `map_ex(xs, f)` hands `f` to `bind`, whose `__call__` calls it;
+    `range_of(a)` runs `len(a)`; `setattr(o, ...)` runs `o.__setattr__`. A hand-on the lower layer
+    did not solve to a function of the called name (`chooser(f)`) is not followed."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(THROUGH_LIBRARY).edges}
+    assert edges.get(("fastcore.basics.bind.__call__", "app.add_cb")) == "library"
+    assert edges.get(("fastcore.basics.range_of", "app.Cbs.__len__")) == "library"
+    assert edges.get(("fastcore.basics.setter", "app.Callback.__setattr__")) == "library"
+    assert not any(callee == "app.never" for caller, callee in edges if caller.startswith("fastcore")), \
+        "a blurred site hands nothing on"
+    without = {(e.caller, e.callee) for e in analyse(THROUGH_LIBRARY, layers=()).edges}
+    assert ("fastcore.basics.bind.__call__", "app.add_cb") in without, "solved together, the same edge"
+
+
+COLLECTIONS = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("from types import SimpleNamespace\ndefaults = SimpleNamespace()\n", False),
+    "fastcore.foundation": (textwrap.dedent("""\
+        class CollBase:
+            def __init__(self, items): self.items = items
+            def __len__(self): return len(self.items)
+            def __iter__(self): return iter(self.items)
+
+        class L(CollBase):
+            def __init__(self, items=None): super().__init__(list(items))
+            def sorted(self, key=None): return self._new(sorted(self.items))
+            def append(self, o): self.items.append(o)
+            def map(self, f): return self._new(map(f, self.items))
+            def _new(self, items): return type(self)(items)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import defaults
+        from fastcore.foundation import L
+
+        class Callback:
+            _default, order = 'learn', 0
+            def __call__(self, event): pass
+        class Recorder(Callback):
+            def record(self): return self.fit()
+        class Other:
+            def __call__(self, event): pass
+
+        defaults.callbacks = [Recorder]
+
+        class Learner:
+            def __init__(self):
+                self.cbs = L()
+                L(defaults.callbacks).map(self.add_cb)
+            def add_cb(self, cb):
+                if isinstance(cb, type): cb = cb()
+                cb.learn = self
+                self.cbs.append(cb)
+            def fit(self):
+                for cb in self.cbs.sorted('order'): cb('before_fit')
+            def unrelated(self):
+                for o in L([Other()]): o('x')
+        """), False),
+}
+
+
+def test_a_lower_layers_collection_holds_what_the_code_above_puts_in_it() -> None:
+    """fastcore's `L` is solved below fastai, yet its items are followed per `L(...)` site: the
+    callbacks `add_cb` appends (handed over by `L(...).map`, from a module-level outside object's
+    attribute `defaults.callbacks`, instantiated under `isinstance(cb, type)`) are what `fit` calls,
+    and not the items of another `L`; a tuple `_default` makes `Callback` delegate to `learn`."""
+    edges = {(e.caller, e.callee) for e in analyse(COLLECTIONS).edges}
+    assert ("app.Learner.fit", "app.Callback.__call__") in edges
+    assert ("app.Learner.fit", "app.Other.__call__") not in edges, "another L's items stay apart"
+    assert ("app.Learner.fit", "app.Recorder") not in edges, "cb is no class after `cb = cb()`"
+    assert ("app.Recorder.record", "app.Learner.fit") in edges, "delegated to `learn`"
+    assert ("app.Learner.unrelated", "app.Other.__call__") in edges
+
+
+IMPLICIT_CALLS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        def noop(*args): pass
+        def getcallable(o, attr): return getattr(o, attr, noop)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from dataclasses import dataclass
+        from fastcore.basics import getcallable
+
+        class Sized:
+            def __len__(self): return 0
+            def __iter__(self): return iter([])
+        class Flag:
+            def __bool__(self): return True
+            def __len__(self): return 0
+
+        @dataclass
+        class Cfg:
+            n: int = 0
+            def __post_init__(self): pass
+
+        class Callback:
+            def __call__(self, event): getcallable(self, event)()
+            def before_fit(self): pass
+
+        def tests(s: Sized, f: Flag):
+            if s: pass
+            x = 1 if not f else 2
+            items = list(s)
+            print(*s)
+            for _ in s: pass
+            Cfg()
+        """), False),
+}
+
+
+def test_implicit_dunder_calls_and_defaults_are_edges() -> None:
+    """`if s:` runs `__len__` when there is no `__bool__`; `list(s)` and `f(*s)` size `s` first;
+    a `for` loop does not; a `@dataclass` runs `__post_init__`; `getcallable` itself runs, and its
+    default `noop` is called when the event is missing."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(IMPLICIT_CALLS).edges}
+    lines = {line: [(caller, callee) for caller, callee, at in edges if at == line] for line in range(20, 30)}
+    assert ("app.tests", "app.Sized.__len__") in lines[21], "if s: no __bool__, so __len__"
+    assert ("app.tests", "app.Flag.__bool__") in lines[22] and ("app.tests", "app.Flag.__len__") not in lines[22]
+    assert ("app.tests", "app.Sized.__len__") in lines[23] and ("app.tests", "app.Sized.__len__") in lines[24]
+    assert ("app.tests", "app.Sized.__len__") not in lines[25], "a for loop does not size"
+    assert edges.get(("app.tests", "app.Cfg.__post_init__", 26)) == "dataclass"
+    assert ("app.Callback.__call__", "fastcore.basics.getcallable", 17) in edges
+    assert ("app.Callback.__call__", "fastcore.basics.noop", 17) in edges
+    assert edges.get(("app.Callback.__call__", "app.Callback.before_fit", 17)) == "event"
+
+
+LOWER_OBJECTS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class _Self:
+            def __call__(self, *args): return self
+            def __invert__(self): return self
+        class _SelfCls:
+            def __getattr__(self, k): return _Self()
+        Self = _SelfCls()
+
+        class _InfMeta(type):
+            @property
+            def count(self): return 0
+        class Inf(metaclass=_InfMeta): pass
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import Self, Inf
+
+        def run():
+            f = ~Self.reset()
+            n = Inf.count
+        """), False),
+}
+
+
+def test_a_lower_layers_module_level_instance_keeps_its_class() -> None:
+    """fastcore's `Self = _SelfCls()` is seen from above as an instance of `_SelfCls`: `Self.reset`
+    runs `__getattr__`, calling it `_Self.__call__`, `~` runs `__invert__`; a class's missing attribute
+    is its metaclass's property (`Inf.count`)."""
+    edges = {(e.caller, e.callee) for e in analyse(LOWER_OBJECTS).edges}
+    b = "fastcore.basics."
+    expected = {("app.run", b + "_SelfCls.__getattr__"), ("app.run", b + "_Self.__call__"),
+                ("app.run", b + "_Self.__invert__"), ("app.run", b + "_InfMeta.count")}
+    assert expected <= edges, sorted(expected - edges)
+
+
+SETTERS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        def _store_attr(self, **attrs):
+            for n, v in attrs.items(): setattr(self, n, v)
+        def store_attr(names=None, self=None, **attrs): _store_attr(self, **attrs)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import store_attr
+
+        class Adam:
+            def step(self): pass
+
+        class Loader:
+            def __init__(self, device): store_attr()
+            @property
+            def device(self): return self._device
+            @device.setter
+            def device(self, d): self._device = Adam()
+            def to(self, d): self.device = d
+            def go(self): self._device.step()
+        """), False),
+}
+
+
+def test_a_property_setter_is_its_own_scope_run_on_writes() -> None:
+    """`@device.setter` is a scope apart from the getter (`Loader.device.<setter>`): a write runs it
+    (and its body is analysed), a read runs the getter only; `store_attr()` writes through fastcore's
+    `_store_attr`, which is what runs the setter."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(SETTERS).edges}
+    assert ("app.Loader.to", "app.Loader.device.<setter>") in edges
+    assert ("app.Loader.to", "app.Loader.device") not in edges, "a write does not run the getter"
+    assert ("app.Loader.go", "app.Adam.step") in edges, "the setter's body is analysed"
+    assert edges.get(("fastcore.basics._store_attr", "app.Loader.device.<setter>")) == "library"
+
+
+def test_nav_trace_maps_a_setter_edge_onto_the_setter_definition(cache: Path, tmp_path: Path) -> None:
+    """The index holds the getter and the setter under one name: the setter's edges go to the setter's
+    line (`def device(self, d)`), not to the getter's."""
+    source = tmp_path / "prog"
+    source.mkdir()
+    (source / "main.py").write_text(textwrap.dedent("""\
+        class Adam:
+            def step(self): pass
+
+        class Loader:
+            @property
+            def device(self): return 1
+            @device.setter
+            def device(self, d): Adam().step()
+            def to(self, d): self.device = d
+        """))
+    run_nav("index", str(source), cache=cache, check=True)
+    plain = run_nav("trace", "Loader.to", "--depth", "3", cache=cache, check=True).stdout
+    assert f"{source / 'main.py'}:9" in plain and "Adam.step" in plain, plain
+
+
+METACLASSES = {
+    "fastcore": ("", True),
+    "fastcore.foundation": (textwrap.dedent("""\
+        def patch(cls_method=False):
+            def _f(f): return f
+            return _f
+
+        class _L_Meta(type):
+            def __call__(cls, x=None): return super().__call__(x)
+
+        class CollBase:
+            def __init__(self, items): self.items = items
+
+        class L(CollBase, metaclass=_L_Meta):
+            def __init__(self, items=None): super().__init__(items)
+            def __add__(self, other): return self
+
+        @patch(cls_method=True)
+        def split(cls: L, s): return cls(s)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.foundation import L, _L_Meta
+
+        class Loss:
+            def accumulate(self): pass
+        class Metric:
+            def accumulate(self): pass
+
+        class Mine(metaclass=_L_Meta):
+            def __init__(self, x=None): pass
+
+        def run():
+            Mine()
+            for m in L(Loss()) + L(Metric()): m.accumulate()
+        """), False),
+}
+
+
+def test_a_metaclass_call_makes_its_class_and_collections_join() -> None:
+    """`super().__call__(x)` in a metaclass `__call__` makes the class it was called for (`L`, and from a
+    layer above, `Mine`: label `library`); `@patch(cls_method=True)` binds `cls` to the class;
+    `L(a) + L(b)` holds the items of both."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(METACLASSES).edges}
+    f = "fastcore.foundation."
+    assert (f + "_L_Meta.__call__", f + "L.__init__") in edges
+    assert (f + "split", f + "_L_Meta.__call__") in edges, "cls(s) is the class called, through its metaclass"
+    assert edges.get((f + "_L_Meta.__call__", "app.Mine.__init__")) == "library"
+    assert ("app.run", "app.Loss.accumulate") in edges and ("app.run", "app.Metric.accumulate") in edges
+
+
+FUNCS_KWARGS = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        def _funcs_kwargs(cls, as_method):
+            old_init = cls.__init__
+            def _init(self, *args, **kwargs):
+                old_init(self, *args, **kwargs)
+            cls.__init__ = _init
+            return cls
+        def funcs_kwargs(as_method=False): return _funcs_kwargs(as_method, False)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        @funcs_kwargs
+        class DataLoader:
+            def __init__(self, bs=64): pass
+
+        class Plain:
+            def __init__(self): pass
+
+        def run():
+            DataLoader()
+            Plain()
+        """), False),
+}
+
+
+def test_a_funcs_kwargs_class_is_made_through_fastcores_init_wrapper() -> None:
+    """`@funcs_kwargs` replaces the class's `__init__` by fastcore's `_init`, which calls the old one:
+    `DataLoader()` reaches `_init`, and `_init` the class's `__init__`; other classes are made directly."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(FUNCS_KWARGS).edges}
+    wrapper = "fastcore.meta._funcs_kwargs._init"
+    assert edges.get(("app.run", wrapper)) == "library"
+    assert edges.get((wrapper, "app.DataLoader.__init__")) == "library"
+    assert (wrapper, "app.Plain.__init__") not in edges
+
+
+DELEGATION = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class GetAttr:
+            _default = 'default'
+            def __getattr__(self, k):
+                attr = getattr(self, self._default, None)
+                if attr is not None: return getattr(attr, k)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import GetAttr
+
+        class Learner:
+            @property
+            def metrics(self): return 1
+
+        class Callback(GetAttr):
+            _default = 'learn'
+            def __init__(self, learn): self.learn = learn
+            def after_epoch(self): return self.metrics
+
+        Callback(Learner()).after_epoch()
+        """), False),
+}
+
+
+def test_a_delegated_property_is_read_by_getattrs_hook() -> None:
+    """`self.metrics` on a `GetAttr` callback runs fastcore's `__getattr__`, and that is what reads the
+    learner's `metrics` property (`getattr(attr, k)`): the edge is made by the hook, label `delegate`."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
+    assert edges.get(("app.Callback.after_epoch", "fastcore.basics.GetAttr.__getattr__", 10)) == "delegate"
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.Learner.metrics", 5)) == "delegate"

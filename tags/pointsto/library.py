@@ -1,0 +1,214 @@
+"""What a lower layer's function does with its parameters, read from its source, for the layer above.
+
+A library layer (see `LIBRARY_LAYERS`) is solved apart from the code built on it, so a value
+fastai hands to fastcore (`L(cbs).map(self.add_cb)`, `range_of(self.cbs)`) is never seen inside
+fastcore: the calls fastcore makes on it (`bind.__call__` runs `self.func`, `range_of` runs
+`len(a)`) were missing. Each lower function gets a summary of the direct uses of each parameter
+(called, `len()`, iterated, indexed, `in`, an attribute read, called or set), following it where
+it is handed on (to another function of the layer, as the call's solved callee says) or stored
+on `self` (used by the class's other methods). The solver above applies a summary to the values
+it passes in, and the edges it gets are made by the lower function, labelled `library`.
+Purely syntactic uses of the parameter name: no flow through containers or other variables.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from tags.pointsto.program import CLASS, FUNCTION, LayerFacts, Scope
+
+MAX_HOPS = 4  # a parameter followed through at most this many hand-ons
+_ITERATING = {"iter", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "zip", "map", "filter", "sum", "any",
+              "all", "reversed", "dict"}  # builtins that iterate their (non-first for map/filter) arguments
+_PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__"}
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | setattr |
+    iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
+    dunder run by a builtin (`__len__`); `name` the attribute."""
+
+    scope: str
+    op: str
+    line: int
+    col: int
+    name: str = ""
+
+
+class LibraryUses:
+    """The summaries of one lower layer's functions, computed when first asked for."""
+
+    def __init__(self, facts: LayerFacts) -> None:
+        self.facts = facts
+        self._cache: dict[tuple[str, str], tuple[Use, ...]] = {}
+
+    def uses(self, function: str, param: str, hops: int = 0) -> tuple[Use, ...]:
+        """Every use of `param` of the lower function `function`, hand-ons followed."""
+        key = (function, param)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        self._cache[key] = ()  # recursion through a cycle of hand-ons ends here
+        scope = self.facts.scopes.get(function)
+        found: list[Use] = []
+        if scope is not None and scope.kind == FUNCTION and hops <= MAX_HOPS:
+            found += self._direct(scope, scope.node, {param}, function)
+            for nested in _nested_functions(scope):
+                if param not in nested.locals:
+                    found += self._direct(nested, nested.node, {param}, nested.name)
+            found += self._handed_on(scope, param, hops)
+            if scope.is_method and scope.params and param == scope.params[0]:  # a metaclass's `cls`
+                found += [Use(function, "new", n.lineno, n.col_offset + 1) for n in _own_nodes(scope.node)
+                          if isinstance(n, ast.Call) and is_super_call(n)]
+            found += self._stored_on_self(scope, param, hops)
+        result = tuple(dict.fromkeys(found))
+        self._cache[key] = result
+        return result
+
+    def _direct(self, scope: Scope, node: ast.AST, names: set[str], where: str, attribute_of: str = "") -> list[Use]:
+        """The uses of `names` (or of `<attribute_of>.<name>`, `self.func`) in one scope's own body."""
+        uses: list[Use] = []
+
+        def tracked(expression: ast.AST) -> bool:
+            if attribute_of:
+                return isinstance(expression, ast.Attribute) and expression.attr in names and \
+                    isinstance(expression.value, ast.Name) and expression.value.id == attribute_of
+            return isinstance(expression, ast.Name) and expression.id in names
+
+        called = set()
+        for sub in _own_nodes(node):
+            if isinstance(sub, ast.Call):
+                called.add(id(sub.func))
+        for sub in _own_nodes(node):
+            at = (sub.lineno, sub.col_offset + 1) if hasattr(sub, "lineno") else (0, 0)
+            if isinstance(sub, ast.Call):
+                func = sub.func
+                if tracked(func):
+                    uses.append(Use(where, "call", *at))
+                elif isinstance(func, ast.Attribute) and tracked(func.value):
+                    uses.append(Use(where, "method", *at, func.attr))
+                elif isinstance(func, ast.Name) and sub.args and func.id not in scope.locals:
+                    first = sub.args[0]
+                    if func.id in _PROTOCOL and tracked(first):
+                        uses.append(Use(where, _PROTOCOL[func.id], *at))
+                    elif func.id in _ITERATING and any(tracked(a) for a in sub.args[1 if func.id in ("map", "filter")
+                                                                                     else 0:]):
+                        uses.append(Use(where, "iter", *at))
+                    elif func.id in ("setattr", "getattr") and tracked(first):
+                        name = sub.args[1] if len(sub.args) > 1 else None
+                        constant = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else ""
+                        if func.id == "setattr" or constant:
+                            uses.append(Use(where, func.id.replace("getattr", "attr"), *at, constant))
+            elif isinstance(sub, ast.Attribute) and tracked(sub.value) and id(sub) not in called:
+                uses.append(Use(where, "setattr" if isinstance(sub.ctx, ast.Store) else "attr", *at, sub.attr))
+            elif isinstance(sub, ast.Subscript) and tracked(sub.value):
+                uses.append(Use(where, "setitem" if isinstance(sub.ctx, ast.Store) else "getitem", *at))
+            elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)) and tracked(sub.iter):
+                line, col = (sub.iter.lineno, sub.iter.col_offset + 1)
+                uses.append(Use(where, "iter", line, col))
+            elif isinstance(sub, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) and tracked(right)
+                                                      for op, right in zip(sub.ops, sub.comparators)):
+                uses.append(Use(where, "contains", *at))
+        return uses
+
+    def _handed_on(self, scope: Scope, param: str, hops: int) -> list[Use]:
+        """`map_ex(self, f)` in `L.map`: the uses of the parameters of the callees it is handed to."""
+        uses: list[Use] = []
+        for sub in _own_nodes(scope.node):
+            if not isinstance(sub, ast.Call):
+                continue
+            positions = [p for p, a in enumerate(sub.args) if isinstance(a, ast.Name) and a.id == param]
+            keywords = [k.arg for k in sub.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id == param]
+            if not positions and not keywords:
+                continue
+            if any(isinstance(a, ast.Starred) for a in sub.args[:max(positions, default=0)]):
+                continue  # `f(*xs, p)`: the position is not known
+            called = sub.func.attr if isinstance(sub.func, ast.Attribute) else getattr(sub.func, "id", "")
+            for callee, kind in self.facts.calls.get((scope.name, sub.lineno, sub.col_offset + 1), ()):
+                target = self.facts.scopes.get(callee)
+                if target is None or target.kind != FUNCTION or not _named(callee, kind, called):
+                    continue
+                offset = 1 if kind == "init" or (isinstance(sub.func, ast.Attribute) and target.is_method
+                                                 and not target.static) else 0
+                names = [target.params[p + offset] for p in positions if p + offset < len(target.params)]
+                names += [k for k in keywords if k in target.params or k in target.kwonly]
+                for name in names:
+                    uses += self.uses(callee, name, hops + 1)
+        return uses
+
+    def _stored_on_self(self, scope: Scope, param: str, hops: int) -> list[Use]:
+        """`self.func = func` in a method: the uses of `self.func` in the class's methods."""
+        if not scope.is_method or not scope.params or scope.parent is None or scope.parent.kind != CLASS:
+            return []
+        receiver = scope.params[0]
+        stored: set[str] = set()
+        for sub in _own_nodes(scope.node):
+            if isinstance(sub, ast.Assign):
+                for target in sub.targets:
+                    pairs = zip(target.elts, sub.value.elts) if isinstance(target, ast.Tuple) and isinstance(
+                        sub.value, ast.Tuple) and len(target.elts) == len(sub.value.elts) else [(target, sub.value)]
+                    for left, right in pairs:
+                        if isinstance(left, ast.Attribute) and isinstance(left.value, ast.Name) and \
+                                left.value.id == receiver and isinstance(right, ast.Name) and right.id == param:
+                            stored.add(left.attr)
+        uses: list[Use] = []
+        for method in self._methods(scope.parent.name) if stored else ():
+            if method.params and not method.static:
+                uses += self._direct(method, method.node, stored, method.name, attribute_of=method.params[0])
+        return uses
+
+    def _methods(self, klass: str) -> list[Scope]:
+        prefix = klass + "."
+        return [s for name, s in self.facts.scopes.items() if s.kind == FUNCTION and name.startswith(prefix)
+                and s.parent is not None and s.parent.name == klass]
+
+
+def call_site(scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
+    """(line, col) of the first (or last) call of the plain name `name` in a scope's own body."""
+    calls = [n for n in _own_nodes(scope.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id == name]
+    first = (max if last else min)(calls, key=lambda n: (n.lineno, n.col_offset), default=None)
+    return (first.lineno, first.col_offset + 1) if first is not None else None
+
+
+def is_super_call(node: ast.Call) -> bool:
+    """`super().__call__(...)`: in a metaclass, `type.__call__` making an instance of `cls`."""
+    func = node.func
+    return isinstance(func, ast.Attribute) and func.attr == "__call__" and isinstance(func.value, ast.Call) and \
+        isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and not func.value.args
+
+
+def _named(callee: str, kind: str, called: str) -> bool:
+    """The solved callee carries the name the source calls (`bind(f)` -> `bind.__init__`): a lower
+    layer's blurred call site (`copy(f)` solved to unrelated functions) hands nothing on."""
+    parts = callee.split(".")
+    return bool(called) and (parts[-2:-1] == [called] if kind == "init" else parts[-1] == called)
+
+
+def _own_nodes(node: ast.AST):
+    """The nodes of a scope's body, not those of the functions, classes and lambdas inside it."""
+    stack: list[ast.AST] = list(node.body) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else [node]
+    while stack:
+        sub = stack.pop()
+        yield sub
+        if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(sub))
+
+
+def _nested_functions(scope: Scope) -> list[Scope]:
+    """The functions defined directly in `scope`'s body (closures that see its parameters)."""
+    found = []
+    for sub in _own_nodes(scope.node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(Scope(f"{scope.name}.{sub.name}", FUNCTION, scope.module, sub, scope,
+                               locals=_locals_of(sub)))
+    return found
+
+
+def _locals_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    args = node.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    names |= {n.id for n in _own_nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
