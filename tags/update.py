@@ -14,7 +14,7 @@ from tags.changes import RefreshReport, RootChanges
 from tags.model import OK
 from tags.progress import Progress
 from tags.sources import SourceFile
-from tags.store import FileRows, Index, StoredRoot, file_rows
+from tags.store import FileRows, Index, StoredRoot, file_rows, pack_rows, unpack_rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,9 +120,9 @@ _worker_namers: dict[str, ModuleNamer] = {}  # a worker's, by root path: each ca
 _worker_setup: Callable[[], None] | None = None  # prepared in the parent, inherited by forked workers
 
 
-def _parse_chunk(chunk: list[tuple[str, SourceFile]]) -> list[FileRows]:
-    """Worker side: parse files (each with its root's path) and hand back plain rows (fast to pickle)."""
-    return _parse_files(chunk, _worker_namers)
+def _parse_chunk(chunk: list[tuple[str, SourceFile]]) -> bytes:
+    """Worker side: parse files (each with its root's path) and hand back their rows, packed."""
+    return pack_rows(_parse_files(chunk, _worker_namers))
 
 
 def _parse_files(chunk: list[tuple[str, SourceFile]], namers: dict[str, ModuleNamer]) -> list[FileRows]:
@@ -217,7 +217,7 @@ def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             group: list[Parsed] = []
             for future in done:
-                group += zip(pending.pop(future), future.result())
+                group += zip(pending.pop(future), unpack_rows(future.result()))
                 chunk = next(chunks, None)
                 if chunk is not None:
                     submit(chunk)
