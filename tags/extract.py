@@ -81,6 +81,7 @@ _KEYWORD_IDS = _token_ids("class", "lambda", "import", "type")
 _ARGUMENTS, _FUNCTION, _PARAMETERS, _RIGHT = (
     _LANGUAGE.field_id_for_name(f) for f in ("arguments", "function", "parameters", "right"))
 _FUNCTION_DEFINITION = _kind_ids("function_definition")
+_CALL = _kind_ids("call")
 _STATEMENT_OF = {  # keyword -> the node it starts and the capture the query gives that node
     "class": (_kind_ids("class_definition"), "class"),
     "import": (_kind_ids("import_statement", "import_from_statement"), "import"),
@@ -136,8 +137,14 @@ def _text(node: Node | None) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Signature text on one line, the way ctags prints it."""
-    return _SPACE.sub(" ", text).replace("( ", "(").replace(" )", ")")
+    """Signature text on one line, the way ctags prints it.
+
+    Most signatures have no run of spaces and no other whitespace, which every whitespace
+    character but the space makes unprintable: those skip the regex.
+    """
+    if not text.isprintable() or "  " in text:
+        text = _SPACE.sub(" ", text)
+    return text.replace("( ", "(").replace(" )", ")")
 
 
 def _decorators(node: Node) -> list[Node]:
@@ -527,37 +534,96 @@ def query_captures(root: Node) -> Captures:
 def scan_captures(tree: Tree, source: bytes) -> Captures:
     """What `query_captures` finds in a tree without syntax errors, found from first tokens.
 
-    A call is the `(` opening its arguments and a function the `(` of its parameters; a class,
-    import, type alias or lambda its keyword. The cursor climbs from one token to the next
-    only as far as their common ancestor, so it sees the paths to these tokens, not the tree.
+    A call is the `(` opening its arguments and a function the `(` of its parameters, each
+    looked up from a small subtree holding it; a class, import, type alias or lambda is found
+    from its keyword by a cursor that climbs from one token to the next only as far as their
+    common ancestor and keeps its depth (the `(` without a small subtree go to it too). Either
+    way the paths to the tokens are seen, not the whole tree.
     """
     found: Captures = {"call": [], "class": [], "function": [], "lambda": [], "lambda_tuple": [],
                        "type_alias": [], "import": []}
     calls, functions = found["call"], found["function"]
-    for cursor in _tokens_at(tree, _offsets(source, b"("), _OPEN_PAREN):
-        cursor.goto_parent()
-        field = cursor.field_id
-        if field == _ARGUMENTS and cursor.depth <= MAX_QUERY_DEPTH + 1:
-            cursor.goto_parent()
-            cursor.goto_first_child()
-            if cursor.field_id == _FUNCTION:
-                calls.append(cursor.node)
-        elif field == _PARAMETERS and cursor.depth <= MAX_QUERY_DEPTH + 1:
-            cursor.goto_parent()
-            node = cursor.node
+    deep = _shallow_calls_and_functions(tree, source, calls, functions)
+    for at in _tokens_at(tree, deep, _OPEN_PAREN):
+        at.up()
+        field = at.cursor.field_id
+        if field == _ARGUMENTS and at.depth <= MAX_QUERY_DEPTH + 1:
+            at.up()
+            at.down()
+            if at.cursor.field_id == _FUNCTION:
+                calls.append(at.cursor.node)
+        elif field == _PARAMETERS and at.depth <= MAX_QUERY_DEPTH + 1:
+            at.up()
+            node = at.cursor.node
             if node.kind_id in _FUNCTION_DEFINITION:
                 functions.append(node)
-    for cursor in _tokens_at(tree, _keyword_offsets(source), _KEYWORD_IDS):
-        keyword = _KEYWORD_IDS[cursor.node.kind_id]
-        cursor.goto_parent()
+    for at in _tokens_at(tree, _keyword_offsets(source), _KEYWORD_IDS):
+        keyword = _KEYWORD_IDS[at.cursor.node.kind_id]
+        at.up()
         if keyword == "lambda":
-            _lambda_assignment(cursor, found)
+            _lambda_assignment(at, found)
             continue
         kinds, capture = _STATEMENT_OF[keyword]
-        node = cursor.node
-        if node.kind_id in kinds and cursor.depth <= MAX_QUERY_DEPTH:
+        node = at.cursor.node
+        if node.kind_id in kinds and at.depth <= MAX_QUERY_DEPTH:
             found[capture].append(node)
     return {name: nodes for name, nodes in found.items() if nodes}
+
+
+def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], functions: list[Node]) -> list[int]:
+    """The call or function each `(` opens, looked up from a small subtree holding it; the
+    offsets left to the cursor (which counts depth and is linear however the code nests).
+
+    The smallest node holding the byte before a `(` and the `(` itself is the call (`f(`,
+    `g(x)(`) or the function (`def f(`) the `(` opens, if any. A lookup walks down from the
+    subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a lookup stays
+    cheap however they nest) and each serves a bounded number of lookups.
+    """
+    deep: list[int] = []
+    if MAX_QUERY_DEPTH <= _ANCHOR_DEPTH + _ANCHOR_NODES:
+        return list(_offsets(source, b"("))
+    root, cursor = tree.root_node, tree.walk()
+    anchor, start, end, budget = None, -1, -1, 0
+    for offset in _offsets(source, b"("):
+        if not start <= offset < end:
+            anchor, start, end = _anchor(cursor, root, offset)
+            budget = _ANCHOR_LOOKUPS
+        if anchor is None or offset == start or not budget:
+            deep.append(offset)
+            continue
+        budget -= 1
+        node = anchor.descendant_for_byte_range(offset - 1, offset + 1)
+        kind = node.kind_id
+        if kind in _CALL:
+            arguments = node.child_by_field_name("arguments")
+            if arguments is not None and arguments.start_byte == offset:
+                calls.append(node.child_by_field_name("function"))
+        elif kind in _FUNCTION_DEFINITION:
+            parameters = node.child_by_field_name("parameters")
+            if parameters is not None and parameters.start_byte == offset:
+                functions.append(node)
+    return deep
+
+
+_ANCHOR_NODES = 2000  # a subtree for lookups has fewer nodes than this,
+_ANCHOR_DEPTH = 32  # lies at most this deep,
+_ANCHOR_LOOKUPS = 256  # and serves at most this many
+
+
+def _anchor(cursor: TreeCursor, root: Node, offset: int) -> tuple[Node | None, int, int]:
+    """The first node on the way down to `offset` small enough for lookups, and its range; or
+    None and the range of the top-level statement where none was found, for the cursor."""
+    cursor.reset(root)
+    region = (offset, offset + 1)
+    for level in range(_ANCHOR_DEPTH):
+        if cursor.goto_first_child_for_byte(offset) is None:
+            break
+        node = cursor.node
+        if level == 0:
+            region = (node.start_byte, node.end_byte)
+        if node.descendant_count < _ANCHOR_NODES:
+            return node, node.start_byte, node.end_byte
+    return None, *region
 
 
 _WORD_BYTE = bytes(1 if chr(b).isalnum() or b == ord("_") or b >= 0x80 else 0 for b in range(256))
@@ -579,18 +645,19 @@ def _keyword_offsets(source: bytes) -> list[int]:
     return found
 
 
-def _lambda_assignment(cursor: TreeCursor, found: Captures) -> None:
-    """The cursor on a `lambda`: record the assignment binding it, as the query's `@lambda`
+def _lambda_assignment(at: _Position, found: Captures) -> None:
+    """At a `lambda`: record the assignment binding it, as the query's `@lambda`
     (`f = lambda: 0`) or `@lambda_tuple` (`a, f = 1, lambda: 0`) pattern would."""
+    cursor = at.cursor
     if cursor.field_id != _RIGHT:
-        if not cursor.goto_parent() or cursor.node.kind_id not in _TUPLE_VALUES or cursor.field_id != _RIGHT:
+        if not at.up() or cursor.node.kind_id not in _TUPLE_VALUES or cursor.field_id != _RIGHT:
             return
         capture, lefts = "lambda_tuple", ("pattern_list", "tuple_pattern")
     else:
         capture, lefts = "lambda", ("identifier",)
-    cursor.goto_parent()
+    at.up()
     node = cursor.node
-    if node.kind_id not in _ASSIGNMENT or cursor.depth > MAX_QUERY_DEPTH:
+    if node.kind_id not in _ASSIGNMENT or at.depth > MAX_QUERY_DEPTH:
         return
     left = node.child_by_field_name("left")
     if left is not None and left.type in lefts and not (found[capture] and found[capture][-1] == node):
@@ -606,25 +673,48 @@ def _offsets(source: bytes, token: bytes) -> Iterator[int]:
         offset = find(token, offset + 1)
 
 
-def _tokens_at(tree: Tree, offsets: Iterable[int], kinds: Container[int]) -> Iterator[TreeCursor]:
-    """The cursor on each token of one of `kinds` starting at one of `offsets` (ascending);
-    the caller may move it before asking for the next."""
+class _Position:
+    """A tree cursor and its depth, kept as it moves: `TreeCursor.depth` counts the whole path
+    each time it is asked, quadratic on a line of 100,000 nested calls."""
+
+    __slots__ = ("cursor", "depth")
+
+    def __init__(self, cursor: TreeCursor) -> None:
+        self.cursor, self.depth = cursor, 0
+
+    def up(self) -> bool:
+        moved = self.cursor.goto_parent()
+        self.depth -= moved
+        return moved
+
+    def down(self) -> bool:
+        moved = self.cursor.goto_first_child()
+        self.depth += moved
+        return moved
+
+
+def _tokens_at(tree: Tree, offsets: Iterable[int], kinds: Container[int]) -> Iterator[_Position]:
+    """The position of each token of one of `kinds` starting at one of `offsets` (ascending);
+    the caller may move it (with `up` and `down`) before asking for the next."""
     cursor = tree.walk()
-    node = cursor.node
+    at = _Position(cursor)
+    node, depth = cursor.node, 0
     start, end = node.start_byte, node.end_byte
     for offset in offsets:
         while not start <= offset < end:  # climb to the node holding this offset
             if not cursor.goto_parent():
                 break
+            depth -= 1
             node = cursor.node
             start, end = node.start_byte, node.end_byte
         else:
             while cursor.goto_first_child_for_byte(offset) is not None:
-                pass
+                depth += 1
             node = cursor.node
             if node.start_byte == offset and node.kind_id in kinds:
-                yield cursor
-                node = cursor.node
+                at.depth = depth
+                yield at
+                node, depth = cursor.node, at.depth
             start, end = node.start_byte, node.end_byte
 
 

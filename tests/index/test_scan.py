@@ -82,6 +82,24 @@ def test_scan_keeps_the_query_depth_limit(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(set(counts)) > 8  # the limit cuts through every kind of node on the way
 
 
+def test_each_paren_goes_to_a_small_subtree_or_to_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `(` is looked up from a small, shallow subtree holding it, a bounded number of times
+    per subtree; the others go to the depth-counting cursor; together they agree with the query."""
+    monkeypatch.setattr(ex, "MAX_QUERY_DEPTH", 40)
+    monkeypatch.setattr(ex, "_ANCHOR_NODES", 20)
+    monkeypatch.setattr(ex, "_ANCHOR_DEPTH", 4)
+    monkeypatch.setattr(ex, "_ANCHOR_LOOKUPS", 2)
+    nested = "f(" * 30 + "x" + ")" * 30
+    source = f"def small(a):\n    return g(a)\n\nh(h(h(1)))\ndeep = {nested}\n".encode()
+    tree = Parser(ex._LANGUAGE).parse(source)
+    calls: list[Node] = []
+    deep = ex._shallow_calls_and_functions(tree, source, calls, [])
+    assert [n.text for n in calls] == [b"g", b"h", b"h"]  # the third h( is past the subtree's lookups
+    assert len(deep) == 31 and min(deep) == source.index(b"h(1)") + 1
+    found = _agree(source)
+    assert 4 < len(found["call"]) < 34  # the limit cuts the nest, the small statements' calls stay
+
+
 def test_scan_agrees_with_query_on_an_installed_package() -> None:
     import fastcore
 
