@@ -220,6 +220,7 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
     setup, tasks = child_setup(), [[(root.path, source) for root, source in chunk] for chunk in chunks]
     task_read, task_write = os.pipe()
     children: dict[int, int] = {}  # result pipe -> worker pid
+    selector: selectors.BaseSelector | None = None  # made after the forks: not the workers' to hold
     try:
         for _ in range(min(workers, len(chunks))):
             result_read, result_write = os.pipe()
@@ -240,6 +241,8 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
             _write_all(task_write, b"".join(_TASK.pack(i) for i in islice(numbers, 1)))  # the pipe never fills
             yield list(zip([root for root, _ in chunks[index]], unpack_rows(data)))
     finally:
+        if selector is not None:
+            selector.close()
         _stop_workers(children, [task_read, task_write])
 
 
