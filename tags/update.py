@@ -214,6 +214,8 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
     import selectors
     from itertools import islice
 
+    # what a worker uses, imported before the fork (not in the child of a parent that may run threads)
+    import tags.discovery
     import tags.extract  # noqa: F401
     from tags.lifetime import child_setup
 
