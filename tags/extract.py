@@ -247,7 +247,7 @@ class _FileExtractor:
             name=_text(name_node), qualname="", kind=kind,
             line=at_point[0] + 1, col=(start_point if at_point[0] == start_point[0] else at_point)[1] + 1,
             end_line=node.end_point[0] + 1, doc=_docstring(body),
-            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators),
+            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators) if decorators else (),
             first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
@@ -259,7 +259,8 @@ class _FileExtractor:
         else:
             params = node.child_by_field_name("parameters")
             definition.signature = _parameters_text(params, node.child_by_field_name("return_type"))
-            self._apply_decorators(definition, decorators, params)
+            if decorators:  # only a decorator makes a patch, a dispatch or a model
+                self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
         self.scopes.append(_Scope(start, node.end_byte, len(self.definitions)))
         self.offsets.append(node.start_byte)
