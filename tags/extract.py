@@ -1,8 +1,12 @@
 """tree-sitter extraction: the bytes of one Python file in, a `ParsedFile` out.
 
-One tree-sitter query collects the interesting nodes in C; Python only visits those nodes.
-Nesting (which definition encloses a call, a method, an import) is worked out from byte ranges
-instead of walking parents, which keeps large code bases fast.
+The interesting nodes (definitions, calls, imports) are found from a token of theirs: every `(`
+(of call arguments and function parameters) and every `class`, `lambda`, `import` and `type`
+in the bytes is looked up in the tree with one cursor, which visits a fraction of the nodes a
+tree-sitter query walks through (the query cost a third of the parse). A tree with
+a syntax error is searched by the query instead (error recovery puts nodes where the token
+lookup does not look). Nesting (which definition encloses a call, a method, an import) is
+worked out from byte ranges instead of walking parents, which keeps large code bases fast.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree, TreeCursor
 
 from tags.model import (
     NOT_UTF8,
@@ -29,6 +33,10 @@ from tags.model import (
 )
 from tags.nbdev import mark_origins
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Container, Iterable, Iterator
+
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_CALLEE_CHARS = 200
 # tree-sitter's query cursor keeps match depths in 16 bits: past 65,535 levels of nesting (one
@@ -36,9 +44,7 @@ MAX_CALLEE_CHARS = 200
 MAX_QUERY_DEPTH = 60_000
 
 _LANGUAGE = Language(tree_sitter_python.language())
-_QUERY = Query(
-    _LANGUAGE,
-    """
+_QUERY_TEXT = """
     (class_definition) @class
     (function_definition) @function
     (assignment left: (identifier) right: (lambda)) @lambda
@@ -47,8 +53,7 @@ _QUERY = Query(
     (call function: (_) @call)
     (import_statement) @import
     (import_from_statement) @import
-    """,
-)
+    """
 # Module- and class-level assignments are found by `_level_assignments` from the module's top
 # statements and the class bodies instead: patterns rooted at `module` stay alive through the
 # whole traversal and doubled the query's cost.
@@ -57,6 +62,33 @@ _PATCH = {"patch", "patch_to", "patch_property"}
 _DISPATCH = {"typedispatch", "dispatch", "singledispatch", "overload"}
 _METHOD_FLAGS = {"classmethod", "staticmethod", "property", "cached_property"}
 _SPACE = re.compile(r"\s+")
+_KEYWORDS = (b"class", b"lambda", b"import", b"type")  # functions are found from their `(`
+
+
+def _token_ids(*names: str) -> dict[int, str]:
+    """Every kind id of these anonymous tokens (a grammar may give one text several ids)."""
+    return {i: _LANGUAGE.node_kind_for_id(i) for i in range(_LANGUAGE.node_kind_count)
+            if not _LANGUAGE.node_kind_is_named(i) and _LANGUAGE.node_kind_for_id(i) in names}
+
+
+def _kind_ids(*names: str) -> set[int]:
+    return {i for i in range(_LANGUAGE.node_kind_count)
+            if _LANGUAGE.node_kind_is_named(i) and _LANGUAGE.node_kind_for_id(i) in names}
+
+
+_OPEN_PAREN = set(_token_ids("("))
+_KEYWORD_IDS = _token_ids("class", "lambda", "import", "type")
+_ARGUMENTS, _FUNCTION, _PARAMETERS, _RIGHT = (
+    _LANGUAGE.field_id_for_name(f) for f in ("arguments", "function", "parameters", "right"))
+_FUNCTION_DEFINITION = _kind_ids("function_definition")
+_CALL = _kind_ids("call")
+_STATEMENT_OF = {  # keyword -> the node it starts and the capture the query gives that node
+    "class": (_kind_ids("class_definition"), "class"),
+    "import": (_kind_ids("import_statement", "import_from_statement"), "import"),
+    "type": (_kind_ids("type_alias_statement"), "type_alias"),
+}
+_ASSIGNMENT = _kind_ids("assignment")
+_TUPLE_VALUES = _kind_ids("expression_list", "tuple")
 
 
 @dataclass(slots=True)
@@ -105,8 +137,14 @@ def _text(node: Node | None) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Signature text on one line, the way ctags prints it."""
-    return _SPACE.sub(" ", text).replace("( ", "(").replace(" )", ")")
+    """Signature text on one line, the way ctags prints it.
+
+    Most signatures have no run of spaces and no other whitespace, which every whitespace
+    character but the space makes unprintable: those skip the regex.
+    """
+    if not text.isprintable() or "  " in text:
+        text = _SPACE.sub(" ", text)
+    return text.replace("( ", "(").replace(" )", ")")
 
 
 def _decorators(node: Node) -> list[Node]:
@@ -209,7 +247,7 @@ class _FileExtractor:
             name=_text(name_node), qualname="", kind=kind,
             line=at_point[0] + 1, col=(start_point if at_point[0] == start_point[0] else at_point)[1] + 1,
             end_line=node.end_point[0] + 1, doc=_docstring(body),
-            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators),
+            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators) if decorators else (),
             first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
@@ -221,7 +259,8 @@ class _FileExtractor:
         else:
             params = node.child_by_field_name("parameters")
             definition.signature = _parameters_text(params, node.child_by_field_name("return_type"))
-            self._apply_decorators(definition, decorators, params)
+            if decorators:  # only a decorator makes a patch, a dispatch or a model
+                self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
         self.scopes.append(_Scope(start, node.end_byte, len(self.definitions)))
         self.offsets.append(node.start_byte)
@@ -451,9 +490,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     """
     source = _for_tree_sitter(source)
     tree = Parser(_LANGUAGE).parse(source)
-    cursor = QueryCursor(_QUERY)
-    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
-    captures = cursor.captures(tree.root_node)
+    captures = query_captures(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
     ex = _FileExtractor(tree.root_node, module, is_package)
     for kind in ("class", "function", "lambda", "lambda_tuple"):
         for node in captures.get(kind, ()):
@@ -479,6 +516,207 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
 
     error = _first_error(tree.root_node) if tree.root_node.has_error else ""
     return definitions, calls, imports, exports, error
+
+
+Captures = dict[str, list[Node]]
+_compiled: list[Query] = []
+
+
+def query_captures(root: Node) -> Captures:
+    """The nodes of `_QUERY_TEXT`, by capture name: the reference `scan_captures` agrees with,
+    and the search of trees with syntax errors. Compiled on first use."""
+    if not _compiled:
+        _compiled.append(Query(_LANGUAGE, _QUERY_TEXT))
+    cursor = QueryCursor(_compiled[0])
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    return cursor.captures(root)
+
+
+def scan_captures(tree: Tree, source: bytes) -> Captures:
+    """What `query_captures` finds in a tree without syntax errors, found from first tokens.
+
+    A call is the `(` opening its arguments and a function the `(` of its parameters, each
+    looked up from a small subtree holding it; a class, import, type alias or lambda is found
+    from its keyword by a cursor that climbs from one token to the next only as far as their
+    common ancestor and keeps its depth (the `(` without a small subtree go to it too). Either
+    way the paths to the tokens are seen, not the whole tree.
+    """
+    found: Captures = {"call": [], "class": [], "function": [], "lambda": [], "lambda_tuple": [],
+                       "type_alias": [], "import": []}
+    calls, functions = found["call"], found["function"]
+    deep = _shallow_calls_and_functions(tree, source, calls, functions)
+    for at in _tokens_at(tree, deep, _OPEN_PAREN):
+        at.up()
+        field = at.cursor.field_id
+        if field == _ARGUMENTS and at.depth <= MAX_QUERY_DEPTH + 1:
+            at.up()
+            at.down()
+            if at.cursor.field_id == _FUNCTION:
+                calls.append(at.cursor.node)
+        elif field == _PARAMETERS and at.depth <= MAX_QUERY_DEPTH + 1:
+            at.up()
+            node = at.cursor.node
+            if node.kind_id in _FUNCTION_DEFINITION:
+                functions.append(node)
+    for at in _tokens_at(tree, _keyword_offsets(source), _KEYWORD_IDS):
+        keyword = _KEYWORD_IDS[at.cursor.node.kind_id]
+        at.up()
+        if keyword == "lambda":
+            _lambda_assignment(at, found)
+            continue
+        kinds, capture = _STATEMENT_OF[keyword]
+        node = at.cursor.node
+        if node.kind_id in kinds and at.depth <= MAX_QUERY_DEPTH:
+            found[capture].append(node)
+    return {name: nodes for name, nodes in found.items() if nodes}
+
+
+def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], functions: list[Node]) -> list[int]:
+    """The call or function each `(` opens, looked up from a small subtree holding it; the
+    offsets left to the cursor (which counts depth and is linear however the code nests).
+
+    The smallest node holding the byte before a `(` and the `(` itself is the call (`f(`,
+    `g(x)(`) or the function (`def f(`) the `(` opens, if any. A lookup walks down from the
+    subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a lookup stays
+    cheap however they nest) and each serves a bounded number of lookups.
+    """
+    deep: list[int] = []
+    if MAX_QUERY_DEPTH <= _ANCHOR_DEPTH + _ANCHOR_NODES:
+        return list(_offsets(source, b"("))
+    root, cursor = tree.root_node, tree.walk()
+    anchor, start, end, budget = None, -1, -1, 0
+    for offset in _offsets(source, b"("):
+        if not start <= offset < end:
+            anchor, start, end = _anchor(cursor, root, offset)
+            budget = _ANCHOR_LOOKUPS
+        if anchor is None or offset == start or not budget:
+            deep.append(offset)
+            continue
+        budget -= 1
+        node = anchor.descendant_for_byte_range(offset - 1, offset + 1)
+        kind = node.kind_id
+        if kind in _CALL:
+            arguments = node.child_by_field_name("arguments")
+            if arguments is not None and arguments.start_byte == offset:
+                calls.append(node.child_by_field_name("function"))
+        elif kind in _FUNCTION_DEFINITION:
+            parameters = node.child_by_field_name("parameters")
+            if parameters is not None and parameters.start_byte == offset:
+                functions.append(node)
+    return deep
+
+
+_ANCHOR_NODES = 1000  # a subtree for lookups has fewer nodes than this,
+_ANCHOR_DEPTH = 32  # lies at most this deep,
+_ANCHOR_LOOKUPS = 128  # and serves at most this many (a 1 MB nest of 600 parens a line: 0.5 s)
+
+
+def _anchor(cursor: TreeCursor, root: Node, offset: int) -> tuple[Node | None, int, int]:
+    """The first node on the way down to `offset` small enough for lookups, and its range; or
+    None and the range of the top-level statement where none was found, for the cursor."""
+    cursor.reset(root)
+    region = (offset, offset + 1)
+    for level in range(_ANCHOR_DEPTH):
+        if cursor.goto_first_child_for_byte(offset) is None:
+            break
+        node = cursor.node
+        if level == 0:
+            region = (node.start_byte, node.end_byte)
+        if node.descendant_count < _ANCHOR_NODES:
+            return node, node.start_byte, node.end_byte
+    return None, *region
+
+
+_WORD_BYTE = bytes(1 if chr(b).isalnum() or b == ord("_") or b >= 0x80 else 0 for b in range(256))
+
+
+def _keyword_offsets(source: bytes) -> list[int]:
+    """Where the keywords of `_STATEMENT_OF` and `lambda` start as whole words, in order."""
+    found = []
+    word, size = _WORD_BYTE, len(source)
+    for keyword in _KEYWORDS:
+        find, length = source.find, len(keyword)
+        offset = find(keyword)
+        while offset >= 0:
+            after = offset + length
+            if (offset == 0 or not word[source[offset - 1]]) and (after == size or not word[source[after]]):
+                found.append(offset)
+            offset = find(keyword, after)
+    found.sort()
+    return found
+
+
+def _lambda_assignment(at: _Position, found: Captures) -> None:
+    """At a `lambda`: record the assignment binding it, as the query's `@lambda`
+    (`f = lambda: 0`) or `@lambda_tuple` (`a, f = 1, lambda: 0`) pattern would."""
+    cursor = at.cursor
+    if cursor.field_id != _RIGHT:
+        if not at.up() or cursor.node.kind_id not in _TUPLE_VALUES or cursor.field_id != _RIGHT:
+            return
+        capture, lefts = "lambda_tuple", ("pattern_list", "tuple_pattern")
+    else:
+        capture, lefts = "lambda", ("identifier",)
+    at.up()
+    node = cursor.node
+    if node.kind_id not in _ASSIGNMENT or at.depth > MAX_QUERY_DEPTH:
+        return
+    left = node.child_by_field_name("left")
+    if left is not None and left.type in lefts and not (found[capture] and found[capture][-1] == node):
+        found[capture].append(node)
+
+
+def _offsets(source: bytes, token: bytes) -> Iterator[int]:
+    """Where `token` occurs in `source`, in order."""
+    find = source.find
+    offset = find(token)
+    while offset >= 0:
+        yield offset
+        offset = find(token, offset + 1)
+
+
+class _Position:
+    """A tree cursor and its depth, kept as it moves: `TreeCursor.depth` counts the whole path
+    each time it is asked, quadratic on a line of 100,000 nested calls."""
+
+    __slots__ = ("cursor", "depth")
+
+    def __init__(self, cursor: TreeCursor) -> None:
+        self.cursor, self.depth = cursor, 0
+
+    def up(self) -> bool:
+        moved = self.cursor.goto_parent()
+        self.depth -= moved
+        return moved
+
+    def down(self) -> bool:
+        moved = self.cursor.goto_first_child()
+        self.depth += moved
+        return moved
+
+
+def _tokens_at(tree: Tree, offsets: Iterable[int], kinds: Container[int]) -> Iterator[_Position]:
+    """The position of each token of one of `kinds` starting at one of `offsets` (ascending);
+    the caller may move it (with `up` and `down`) before asking for the next."""
+    cursor = tree.walk()
+    at = _Position(cursor)
+    node, depth = cursor.node, 0
+    start, end = node.start_byte, node.end_byte
+    for offset in offsets:
+        while not start <= offset < end:  # climb to the node holding this offset
+            if not cursor.goto_parent():
+                break
+            depth -= 1
+            node = cursor.node
+            start, end = node.start_byte, node.end_byte
+        else:
+            while cursor.goto_first_child_for_byte(offset) is not None:
+                depth += 1
+            node = cursor.node
+            if node.start_byte == offset and node.kind_id in kinds:
+                at.depth = depth
+                yield at
+                node, depth = cursor.node, at.depth
+            start, end = node.start_byte, node.end_byte
 
 
 def _start(node: Node) -> int:

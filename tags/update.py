@@ -7,6 +7,7 @@ run picks up again, and the last commit follows the last file at once.
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import time
 
@@ -14,10 +15,11 @@ from tags.changes import RefreshReport, RootChanges
 from tags.model import OK
 from tags.progress import Progress
 from tags.sources import SourceFile
-from tags.store import FileRows, Index, StoredRoot, file_rows
+from tags.store import FileRows, Index, StoredRoot, file_rows, pack_rows, unpack_rows
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import selectors
     from collections.abc import Callable, Iterator
 
     from tags.discovery import ModuleNamer
@@ -117,12 +119,11 @@ def _test_pause() -> None:
 
 # -- parsing -----------------------------------------------------------------------------------
 _worker_namers: dict[str, ModuleNamer] = {}  # a worker's, by root path: each caches which directories are packages
-_worker_setup: Callable[[], None] | None = None  # prepared in the parent, inherited by forked workers
 
 
-def _parse_chunk(chunk: list[tuple[str, SourceFile]]) -> list[FileRows]:
-    """Worker side: parse files (each with its root's path) and hand back plain rows (fast to pickle)."""
-    return _parse_files(chunk, _worker_namers)
+def _parse_chunk(chunk: list[tuple[str, SourceFile]]) -> bytes:
+    """Worker side: parse files (each with its root's path) and hand back their rows, packed."""
+    return pack_rows(_parse_files(chunk, _worker_namers))
 
 
 def _parse_files(chunk: list[tuple[str, SourceFile]], namers: dict[str, ModuleNamer]) -> list[FileRows]:
@@ -136,7 +137,7 @@ def _parse_files(chunk: list[tuple[str, SourceFile]], namers: dict[str, ModuleNa
     return rows
 
 
-def _start_worker(parent_pid: int) -> None:
+def _start_worker(parent_pid: int, setup: Callable[[], None] | None = None) -> None:
     """Workers leave Ctrl-C to the parent, which stops cleanly and keeps what is committed, and
     die with it when it is killed (kill -9 included) instead of waiting forever for work.
 
@@ -148,8 +149,8 @@ def _start_worker(parent_pid: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(100_000, 50, 100)
-    if _worker_setup is not None:
-        _worker_setup()
+    if setup is not None:  # prepared before the fork
+        setup()
     else:  # started by spawn: nothing was inherited
         from tags.lifetime import die_with_parent
 
@@ -186,21 +187,146 @@ def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Ite
                     bar.advance()
                 yield [(root, item) for (root, _), item in zip(chunk, rows)]
             return
-        yield from _parse_in_pool(work, workers, bar)
+        parse = _parse_in_forks if sys.platform.startswith("linux") else _parse_in_pool
+        for group in parse(_chunks(work, workers), workers):
+            for _ in group:
+                bar.advance()
+            yield group
 
 
-def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar: Progress) -> Iterator[list[Parsed]]:
+# Forked workers (Linux) talk over pipes. The parent writes chunk numbers into one task pipe
+# that all workers read from (4-byte writes and reads are atomic, so each number reaches one
+# worker): two per worker to start, one more per result, then one stop mark per worker. Each
+# worker answers on its own result pipe with (chunk number, failed, length) and the packed rows
+# or the traceback.
+_TASK = struct.Struct("<i")
+_RESULT = struct.Struct("<iII")
+_STOP = -1
+
+
+def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: int) -> Iterator[list[Parsed]]:
+    """Parse the chunks in forked workers; each chunk's rows as they come.
+
+    Plain fork and pipes rather than a process pool: multiprocessing and concurrent.futures
+    cost 12 ms to import and their feeder and result threads 20 ms of the parent's CPU. The
+    workers inherit the chunks, the extractor and the die-with-parent call, all loaded once here.
+    """
+    import selectors
+    from itertools import islice
+
+    # what a worker uses, imported before the fork (not in the child of a parent that may run threads)
+    import tags.discovery
+    import tags.extract  # noqa: F401
+    from tags.lifetime import child_setup
+
+    setup, tasks = child_setup(), [[(root.path, source) for root, source in chunk] for chunk in chunks]
+    task_read, task_write = os.pipe()
+    children: dict[int, int] = {}  # result pipe -> worker pid
+    selector: selectors.BaseSelector | None = None  # made after the forks: not the workers' to hold
+    try:
+        for _ in range(min(workers, len(chunks))):
+            result_read, result_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _worker_main(tasks, task_read, result_write, [task_write, *children], setup)
+            os.close(result_write)
+            children[result_read] = pid
+        os.close(task_read)
+        task_read = -1
+        numbers = iter([*range(len(tasks)), *[_STOP] * len(children)])
+        _write_all(task_write, b"".join(_TASK.pack(i) for i in islice(numbers, 2 * len(children))))
+        selector = selectors.DefaultSelector()
+        for result_read in children:
+            selector.register(result_read, selectors.EVENT_READ)
+        for _ in tasks:
+            index, data = _next_result(selector)
+            _write_all(task_write, b"".join(_TASK.pack(i) for i in islice(numbers, 1)))  # the pipe never fills
+            yield list(zip([root for root, _ in chunks[index]], unpack_rows(data)))
+    finally:
+        if selector is not None:
+            selector.close()
+        _stop_workers(children, [task_read, task_write])
+
+
+def _next_result(selector: selectors.BaseSelector) -> tuple[int, bytes]:
+    """The next chunk's number and packed rows from whichever worker answers first; a worker
+    that has stopped (its pipe at its end) is dropped, and when none is left the run fails."""
+    while selector.get_map():
+        for key, _ in selector.select():
+            header = os.read(key.fd, _RESULT.size)
+            if not header:
+                selector.unregister(key.fd)
+                continue
+            index, failed, length = _RESULT.unpack(header + _read_exact(key.fd, _RESULT.size - len(header)))
+            data = _read_exact(key.fd, length)
+            if failed:
+                raise RuntimeError(f"an index worker failed:\n{data.decode('utf-8', 'replace')}")
+            return index, data
+    raise RuntimeError("the index workers stopped before parsing every file")
+
+
+def _worker_main(tasks: list[list[tuple[str, SourceFile]]], task_read: int, result_write: int,
+                 inherited: list[int], setup: Callable[[], None]) -> None:
+    """A forked worker: parse the chunks whose numbers it reads until the stop mark; never returns."""
+    status = 1
+    try:
+        for descriptor in inherited:  # the parent's ends and the other workers' pipes
+            os.close(descriptor)
+        _start_worker(os.getppid(), setup)
+        while True:
+            (index,) = _TASK.unpack(_read_exact(task_read, _TASK.size))
+            if index == _STOP:
+                break
+            try:
+                data, failed = _parse_chunk(tasks[index]), 0
+            except Exception:  # noqa: BLE001 (the parent reports it, with the traceback)
+                import traceback
+
+                data, failed = traceback.format_exc().encode(), 1
+            _write_all(result_write, _RESULT.pack(index, failed, len(data)) + data)
+        status = 0
+    finally:
+        os._exit(status)  # no atexit handlers, no flushing the parent's buffers twice
+
+
+def _stop_workers(children: dict[int, int], descriptors: list[int]) -> None:
+    """Reap the workers (killed first when the parent stops early: Ctrl-C, an error) and close the pipes."""
+    import signal
+
+    for result_read, pid in children.items():
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(result_read)
+    for descriptor in descriptors:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+def _read_exact(descriptor: int, size: int) -> bytes:
+    """`size` bytes from a pipe; a worker that died mid-way is an error, not a hang."""
+    parts, left = [], size
+    while left:
+        part = os.read(descriptor, min(left, 1 << 20))
+        if not part:
+            raise RuntimeError("an index worker stopped unexpectedly")
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def _parse_in_pool(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: int) -> Iterator[list[Parsed]]:
+    """Where there is no fork (macOS, Windows): a spawned process pool."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    global _worker_setup
-    fork = sys.platform.startswith("linux")
-    if fork:  # what every worker needs is loaded once here, before the fork, not once per worker
-        import tags.extract  # noqa: F401
-        from tags.lifetime import child_setup
-
-        _worker_setup = child_setup()
-    context = multiprocessing.get_context("fork" if fork else "spawn")
+    context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
     pending: dict[Future, list[StoredRoot]] = {}
 
@@ -208,8 +334,8 @@ def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar:
         pending[pool.submit(_parse_chunk, [(root.path, source) for root, source in chunk])] = [r for r, _ in chunk]
 
     try:
-        chunks = iter(_chunks(work, workers))
-        for chunk in chunks:  # keep a few chunks queued per worker, not all: memory stays flat
+        queued = iter(chunks)
+        for chunk in queued:  # keep a few chunks queued per worker, not all: memory stays flat
             submit(chunk)
             if len(pending) >= workers * 3:
                 break
@@ -217,13 +343,10 @@ def _parse_in_pool(work: list[tuple[StoredRoot, SourceFile]], workers: int, bar:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             group: list[Parsed] = []
             for future in done:
-                group += zip(pending.pop(future), future.result())
-                chunk = next(chunks, None)
+                group += zip(pending.pop(future), unpack_rows(future.result()))
+                chunk = next(queued, None)
                 if chunk is not None:
                     submit(chunk)
-            for _ in group:
-                bar.advance()
             yield group
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _worker_setup = None
