@@ -68,7 +68,7 @@ def analysis_names(names: Names) -> dict[str, int]:
 def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool]]:
     """module -> (text, is a package) for the files given as id -> (module, path); unreadable ones are left out."""
     sources: dict[str, tuple[str, bool]] = {}
-    for module, path in files.values():
+    for module, path in sorted(files.values()):  # file ids follow parse order: modules in name order
         if not os.path.isfile(path):
             continue
         try:
