@@ -771,3 +771,31 @@ def test_the_stored_graph_is_the_same_under_every_hash_seed() -> None:
     sunk = [edge for edge in found[0] if edge[0] == "capped.sink"]
     assert len(sunk) == MAX_VALUES  # the cap is hit
     assert found[0] == found[1]
+
+
+KEYED_KWARGS = textwrap.dedent("""\
+    def loss(): pass
+    def split(): pass
+    def cb(): pass
+    class Learner:
+        def __init__(self, loss_func=None, splitter=None, cbs=None):
+            loss_func()
+            splitter()
+            cbs()
+    def make(**kwargs): return Learner(**kwargs)
+    def a(): make(loss_func=loss)
+    def c():
+        kw = {'cbs': cb}
+        kw['splitter'] = split
+        Learner(**kw)
+    """)
+
+
+def test_a_known_key_of_a_spread_dict_reaches_only_its_parameter() -> None:
+    """`f(**d)` with `d`'s keys known (`{'a': x}`, `d['a'] = x`, a `**kwargs` received with keywords)
+    passes each value to its own parameter: before, every value reached every parameter."""
+    called = {(e.line, e.callee) for e in analyse({"m": (KEYED_KWARGS, False)}).edges if e.caller == "m.Learner.__init__"}
+    assert called == {(6, "m.loss"), (7, "m.split"), (8, "m.cb")}
+    unknown = KEYED_KWARGS + "def d(k, v): Learner(**{k: v})\nd('cbs', cb)\n"  # keys unknown: every parameter
+    called = {(e.line, e.callee) for e in analyse({"m": (unknown, False)}).edges if e.caller == "m.Learner.__init__"}
+    assert {(6, "m.cb"), (7, "m.cb"), (8, "m.cb")} <= called and (6, "m.split") not in called
