@@ -9,16 +9,20 @@ go to `ext_edges` with the callee's dotted name.
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 from tags.names import Binding
-from tags.pointsto.solver import CallGraph, analyse
+from tags.pointsto.solver import CallGraph, Edge, analyse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tags.names import Names
 
 EXACT = "exact"
+_FIXED_SEED = "0"  # the hash seed every stored graph is solved under (see `analyse_seeded`)
 _CALLABLE_KINDS = ("function", "method", "class", "model")
 
 
@@ -64,7 +68,7 @@ def analysis_names(names: Names) -> dict[str, int]:
 def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool]]:
     """module -> (text, is a package) for the files given as id -> (module, path); unreadable ones are left out."""
     sources: dict[str, tuple[str, bool]] = {}
-    for module, path in files.values():
+    for module, path in sorted(files.values()):  # file ids follow parse order: modules in name order
         if not os.path.isfile(path):
             continue
         try:
@@ -77,7 +81,7 @@ def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool
 
 def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
     """Analyse the files (id -> (module, path)) together and map the edges onto definition ids."""
-    graph = analyse(read_sources(files))
+    graph = CallGraph(analyse_seeded(read_sources(files)))
     by_name = analysis_names(names)
     module_file = {module: file_id for file_id, (module, _) in files.items()}
     solved = SolvedFiles(graph=graph)
@@ -105,6 +109,29 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
         solved.edges[file_id] = _best_per_site(solved.edges[file_id])
         solved.ext[file_id] = sorted(set(solved.ext[file_id]))
     return solved
+
+
+def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
+    """The edges of `analyse(sources)` as solved under hash seed `_FIXED_SEED`, whatever this process' seed.
+
+    The solver's caps (MAX_VALUES, MAX_PASSES) keep the values that arrive first, and arrival
+    follows the iteration order of sets of strings, which changes with PYTHONHASHSEED: so the
+    stored graph would change from one run to the next. A process started with the fixed seed
+    solves it instead (this one, when it already runs with it).
+    """
+    if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
+        return analyse(sources).edges
+    env = dict(os.environ, PYTHONHASHSEED=_FIXED_SEED, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps(sources), stdout=subprocess.PIPE,
+                          env=env, check=True)
+    return {Edge(*fields) for fields in pickle.loads(done.stdout)}
+
+
+def _solve_child() -> None:
+    """`analyse_seeded`'s child: sources pickled on stdin, edge fields pickled on stdout."""
+    edges = analyse(pickle.load(sys.stdin.buffer)).edges
+    rows = sorted((e.caller, e.callee, e.line, e.col, e.how, e.kind, e.body) for e in edges)
+    sys.stdout.buffer.write(pickle.dumps(rows))
 
 
 def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> list[int]:
@@ -144,3 +171,7 @@ def _nearest(scope: str, by_name: dict[str, int], cache: dict[str, int | None]) 
         found = by_name.get(rest)
     cache[scope] = found
     return found
+
+
+if __name__ == "__main__":
+    _solve_child()

@@ -1049,7 +1049,7 @@ class Solver:
                     self.iterate(argument, instances) if instances else set())
         for keyword in node.keywords:
             if keyword.arg is None:
-                keywords["**"] = self.contents(self.eval(keyword.value, depth + 1))
+                self.spread_keywords(self.eval(keyword.value, depth + 1), keywords)
         if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
             self.call_passed_functions(node, positional, keywords)
         if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
@@ -1073,6 +1073,22 @@ class Solver:
             made |= self.instantiate(node, klass, positional, keywords, through_meta=False)
         return made
 
+    def spread_keywords(self, dicts: set[Value], keywords: dict[str, set[Value]]) -> None:
+        """`f(**d)`: a dict whose every value sits under a known string key passes each to its keyword
+        only; others pass all their values to every parameter (`keywords["**"]`)."""
+        spread: set[Value] = set()
+        for value in dicts:
+            site = value[1] if value[0] == "k" else value[2] if value[0] == "i" else ""
+            everything = self.read(f"<k>{site}") if site else _EMPTY
+            keyed = {key: self.read(f"<k>{site}[{key}]") for key in self.keys_of(site)} if value[0] == "k" else {}
+            named = {key[1:-1]: values for key, values in keyed.items() if key[:1] == "'" and key[1:-1].isidentifier()}
+            if everything and len(named) == len(keyed) and everything <= set().union(*named.values()):
+                for key, values in named.items():  # `**key`: bound to parameter `key` only (see `_bind`)
+                    keywords["**" + key] = keywords.get("**" + key, _EMPTY) | values
+            else:
+                spread |= everything
+        keywords["**"] = keywords.get("**", _EMPTY) | spread
+
     def store_attr(self, node: ast.Call, keywords: dict[str, set[Value]]) -> None:
         """fastcore's `store_attr()` in a method: `self.<param> = <param>` for the parameters it names
         (a literal `names`, else all but `self`), less a literal `but`, plus its other keywords."""
@@ -1088,7 +1104,7 @@ class Solver:
         if isinstance(but, ast.Constant) and isinstance(but.value, str):
             names = [n for n in names if n not in {b.strip() for b in but.value.split(",")}]
         stored = {n: self.load_name(n) for n in names if n in scope.locals}
-        stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast", "**")})
+        stored.update({k: v for k, v in keywords.items() if k not in ("names", "self", "but", "cast") and k[:2] != "**"})
         receivers = self.read_here(f"{scope.name}.{scope.params[0]}")
         for receiver in receivers:
             for name, values in stored.items():
@@ -1310,9 +1326,12 @@ class Solver:
                     self.add(f"{scope.name}.{param}", values)
             elif keyword in named:
                 self.add(f"{scope.name}.{keyword}", values)
+            elif keyword[:2] == "**":  # a known key of `f(**d)`: its parameter, as `**` never fills `**kwargs`
+                if keyword[2:] in named:
+                    self.add(f"{scope.name}.{keyword[2:]}", values)
             elif scope.kwarg:
                 self.add(f"<k>{scope.name}.**", values)
-                self.add(f"<k>{scope.name}.**[{keyword}]", values)
+                self.set_key(f"{scope.name}.**", repr(keyword), values, False)
         if scope.kwarg:
             self.add(f"{scope.name}.{scope.kwarg}", {("k", f"{scope.name}.**", "<**PyDict**>")})
 

@@ -739,3 +739,63 @@ def test_a_delegated_property_is_read_by_getattrs_hook() -> None:
     edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
     assert edges.get(("app.Callback.after_epoch", "fastcore.basics.GetAttr.__getattr__", 10)) == "delegate"
     assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.Learner.metrics", 5)) == "delegate"
+
+
+def _capped_program(count: int) -> str:
+    """`count` scopes each feed their own function to `sink` once `registry` grows: more than
+    MAX_VALUES, so which ones `sink.x` keeps follows the order the scopes are re-run in."""
+    parts = ["registry = []\n"] + [f"def f{i}(): pass\n" for i in range(count)] + ["def sink(x): x()\n"]
+    parts += [f"def s{i}():\n    for g in registry: g(f{i})\n" for i in range(count)]
+    return "".join(parts + ["def last(): registry.append(sink)\n"])
+
+
+def test_the_stored_graph_is_the_same_under_every_hash_seed() -> None:
+    """A capped set keeps the values that arrive first, and arrival follows set order, which
+    PYTHONHASHSEED changes (the plain solve keeps other `sink` callees under seeds 1 and 2):
+    the graph the index stores is solved under one fixed seed."""
+    import os
+    import subprocess
+    import sys
+
+    from tags.pointsto.solver import MAX_VALUES
+
+    script = ("import json, sys\nfrom tags.pointsto.indexed import analyse_seeded\n"
+              "edges = analyse_seeded({'capped': (sys.stdin.read(), False)})\n"
+              "print(json.dumps(sorted((e.caller, e.callee, e.line) for e in edges)))\n")
+    found = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=os.getcwd())
+        done = subprocess.run([sys.executable, "-c", script], input=_capped_program(MAX_VALUES + 36), env=env,
+                              capture_output=True, text=True, check=True)
+        found.append(json.loads(done.stdout))
+    sunk = [edge for edge in found[0] if edge[0] == "capped.sink"]
+    assert len(sunk) == MAX_VALUES  # the cap is hit
+    assert found[0] == found[1]
+
+
+KEYED_KWARGS = textwrap.dedent("""\
+    def loss(): pass
+    def split(): pass
+    def cb(): pass
+    class Learner:
+        def __init__(self, loss_func=None, splitter=None, cbs=None):
+            loss_func()
+            splitter()
+            cbs()
+    def make(**kwargs): return Learner(**kwargs)
+    def a(): make(loss_func=loss)
+    def c():
+        kw = {'cbs': cb}
+        kw['splitter'] = split
+        Learner(**kw)
+    """)
+
+
+def test_a_known_key_of_a_spread_dict_reaches_only_its_parameter() -> None:
+    """`f(**d)` with `d`'s keys known (`{'a': x}`, `d['a'] = x`, a `**kwargs` received with keywords)
+    passes each value to its own parameter: before, every value reached every parameter."""
+    called = {(e.line, e.callee) for e in analyse({"m": (KEYED_KWARGS, False)}).edges if e.caller == "m.Learner.__init__"}
+    assert called == {(6, "m.loss"), (7, "m.split"), (8, "m.cb")}
+    unknown = KEYED_KWARGS + "def d(k, v): Learner(**{k: v})\nd('cbs', cb)\n"  # keys unknown: every parameter
+    called = {(e.line, e.callee) for e in analyse({"m": (unknown, False)}).edges if e.caller == "m.Learner.__init__"}
+    assert {(6, "m.cb"), (7, "m.cb"), (8, "m.cb")} <= called and (6, "m.split") not in called
