@@ -121,14 +121,27 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
     """
     if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
         return analyse(sources).edges
+    from tags.errors import NavError
+    from tags.lifetime import child_setup
+
     env = dict(os.environ, PYTHONHASHSEED=_FIXED_SEED, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps(sources), stdout=subprocess.PIPE,
-                          env=env, check=True)
+                          env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
+    if done.returncode != 0:
+        raise NavError(f"the call graph solver stopped (exit status {done.returncode}); nothing was stored")
     return {Edge(*fields) for fields in pickle.loads(done.stdout)}
 
 
 def _solve_child() -> None:
     """`analyse_seeded`'s child: sources pickled on stdin, edge fields pickled on stdout."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this one
+    marker = os.environ.get("NAV_TEST_SOLVER_MARKER")
+    if marker:  # tests: hold still, known to be running, until killed
+        with open(marker, "w") as handle:
+            handle.write(str(os.getpid()))
+        signal.pause()
     edges = analyse(pickle.load(sys.stdin.buffer)).edges
     rows = sorted((e.caller, e.callee, e.line, e.col, e.how, e.kind, e.body) for e in edges)
     sys.stdout.buffer.write(pickle.dumps(rows))

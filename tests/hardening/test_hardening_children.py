@@ -1,5 +1,6 @@
 """Children die with their parent (issue 15, item 24): `nav index` pool workers after kill -9 or
-SIGTERM of nav, a walkthrough step's process after Ctrl-C or kill -9 of the runner.
+SIGTERM of nav, a walkthrough step's process after Ctrl-C or kill -9 of the runner, the call
+graph's solver process after kill -9 or Ctrl-C of `nav trace`.
 
 Deterministic: the parent is stopped at a known point (the NAV_TEST_PAUSE_AFTER hook, or a
 marker file the child writes) before it is signalled; then we wait for the children to go."""
@@ -105,3 +106,26 @@ def test_walkthrough_step_dies_with_its_runner(tmp_path: Path, how: signal.Signa
         _wait_for(f"step process {step_pid} to exit", lambda: not _alive(step_pid))
     finally:
         _kill_leftovers([step_pid])
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_the_call_graph_solver_dies_with_nav(tmp_path: Path, how: signal.Signals) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "m.py").write_text("def g():\n    pass\n\ndef f():\n    g()\n")
+    env = {**os.environ, "NAV_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONHASHSEED", None)  # the solve runs in a child only when this process's seed is random
+    subprocess.run([sys.executable, "-m", "navigator", "index", str(src)], env=env, check=True, capture_output=True)
+    marker = tmp_path / "solver-pid"
+    nav = subprocess.Popen([sys.executable, "-m", "navigator", "trace", "f"], env={**env, "NAV_TEST_SOLVER_MARKER": str(marker)},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for("the solver to start", lambda: marker.exists() and marker.read_text())
+    solver = int(marker.read_text())
+    try:
+        nav.send_signal(how)
+        _, err = nav.communicate(timeout=EVENT_WAIT)
+        assert nav.returncode != 0
+        assert b"Traceback" not in err, err.decode()
+        _wait_for(f"solver process {solver} to exit", lambda: not _alive(solver))
+    finally:
+        _kill_leftovers([solver])
