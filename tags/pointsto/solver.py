@@ -105,6 +105,7 @@ class Solver:
         self.keys: dict[str, set[str]] = defaultdict(set)  # container site -> its constant keys
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
+        self._mro_users: dict[str, set[str]] = defaultdict(set)  # class -> the cached MROs that list it
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
@@ -175,9 +176,15 @@ class Solver:
     def set_bases(self, klass: str, bases: list[Value]) -> None:
         if self.bases.get(klass) != bases:
             self.bases[klass] = bases
-            self._mro = {}
+            self._forget_mro(klass)
             self._subclasses = None
             self.notify("<bases>" + klass)
+
+    def _forget_mro(self, klass: str) -> None:
+        """Drop the cached MROs that go through `klass` (only they read its bases); the others stay."""
+        self._mro.pop(klass, None)
+        for user in self._mro_users.pop(klass, ()):
+            self._mro.pop(user, None)
 
     def run_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -814,6 +821,8 @@ class Solver:
                 direct.append("e:" + base[1])
         order = [name, *c3_merge(sequences + [direct])]
         self._mro[name] = order
+        for klass in order:
+            self._mro_users[klass].add(name)
         self.readers["<bases>" + name].add(self.runner)
         return order
 
