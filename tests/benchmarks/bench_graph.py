@@ -71,11 +71,12 @@ def measure(code: Path, sources: list[Path], scratch: Path, rounds: int) -> dict
 
 
 def torch_peak(code: Path, scratch: Path) -> tuple[float, float]:
-    """(seconds, peak MB) of `nav graph <torch> --format json`."""
+    """(seconds, peak MB) of `nav graph torch --format json`: by package name, so modules are `torch.*` and
+    its imports of itself are followed (a directory path names them relative to it, a smaller graph)."""
+    package_dir("torch")  # installed, or exit saying so
     env = environment(code, scratch / "cache-torch")
-    command = [sys.executable, "-m", "navigator", "graph", str(package_dir("torch")), "--format", "json",
-               "-o", str(scratch / "torch.json")]
-    return timed(command, env, sample_memory=True)
+    command = [sys.executable, "-m", "navigator", "graph", "torch", "--format", "json", "-o", str(scratch / "torch.json")]
+    return timed(command, env, cwd=scratch, sample_memory=True)
 
 
 def report(ours: dict[str, list[float]], baseline: dict[str, list[float]] | None) -> None:
