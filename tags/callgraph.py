@@ -15,6 +15,9 @@ Incremental strategy: files are grouped into components connected by imports (ei
 direction); an edit re-solves the whole component(s) of the changed or removed files, plus the
 files whose by-name fallback consulted a method name the change touches (`graph_deps`).
 Points-to facts flow only along imports, so files outside those components cannot change.
+Before that, a changed file whose syntax tree (positions included) and index rows (ids aside) are
+as they were resolved (a comment changed in place or appended, `touch`) keeps its edges, their
+definition ids renumbered (`_same_syntax`, the `graph_sources` table keeps the resolved text).
 
 How an edge was resolved:
 - `forward`, `event`, `higher-order`: found by the points-to analysis through an idiom: an
@@ -38,7 +41,7 @@ import time
 from collections import defaultdict, namedtuple
 
 from tags.names import Binding
-from tags.store import EdgeRow, GraphFile
+from tags.store import EdgeRow, GraphFile, GraphSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 31
+RESOLVER_VERSION = 32
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -195,6 +198,8 @@ def ensure_graph(index: Index) -> GraphReport:
     started = time.perf_counter()
     with index.transaction():  # a second process waits here, then finds the work done
         changed, removed = _stale(index)
+        for file_id in _same_syntax(index, changed):
+            del changed[file_id]
         if changed or removed:
             _rebuild(index, changed, removed, report)
     report.seconds = time.perf_counter() - started
@@ -204,7 +209,7 @@ def ensure_graph(index: Index) -> GraphReport:
 def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, GraphFile],
              report: GraphReport) -> None:
     from tags.names import Names
-    from tags.pointsto.indexed import solve_files
+    from tags.pointsto.indexed import read_sources, solve_files
 
     names = Names(index)
     to_resolve = set(changed) | _dependents(index, names, changed, removed)
@@ -216,7 +221,9 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
         if call.file_id in to_resolve:
             calls[call.file_id].append(call)
     files = {file.id: file for file in index.indexed_files()}
-    solved = solve_files(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
+    paths = {fid: (files[fid].module, files[fid].path) for fid in to_resolve}
+    sources = read_sources(paths)
+    solved = solve_files(names, paths, sources)
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
@@ -229,10 +236,44 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
             graph_file = GraphFile(file_id, names.file_module[file_id], files[file_id].digest,
                                    _method_names(names, file_id))
             index.store_file_graph(graph_file, edges, solved.ext[file_id], names.deps)
+            if graph_file.module in sources:
+                index.store_graph_source(GraphSource(file_id, *index.file_rows(file_id), sources[graph_file.module][0]))
             report.call_sites += len(calls.get(file_id, ()))
             report.edges += len(edges) + len(solved.ext[file_id])
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+
+
+def _same_syntax(index: Index, changed: dict[int, IndexedFile]) -> list[int]:
+    """The changed files whose edit the graph cannot see, their edges renumbered and kept.
+
+    An edit that leaves the syntax tree, positions included, and the index rows (ids aside) as they
+    were (a comment changed in place, a comment or blank lines added at the end, `touch`) gives the
+    analysis the same input: only the definitions' ids moved, so the edges follow them.
+    """
+    import ast
+
+    stored = {graph.file_id: graph for graph in index.graph_files()}
+    kept = []
+    for file_id, file in changed.items():
+        graph, source = stored.get(file_id), index.graph_source(file_id)
+        if graph is None or source is None or graph.module != file.module:
+            continue
+        first, count, rows = index.file_rows(file_id)
+        if (count, rows) != (source.defs, source.rows) or not index.free_def_range(source.first_def, count):
+            continue
+        try:
+            with open(file.path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+            same = text == source.text or ast.dump(ast.parse(text), include_attributes=True) == ast.dump(
+                ast.parse(source.text), include_attributes=True)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if same:
+            index.renumber_file_graph(graph._replace(digest=file.digest), source.first_def,
+                                      GraphSource(file_id, first, count, rows, text))
+            kept.append(file_id)
+    return kept
 
 
 BLURRED = 8  # an attribute call the analysis links to more callees than this, none of the called name, is a blur

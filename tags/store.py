@@ -7,6 +7,7 @@ is moved aside and rebuilt from `roots.json`, a small side file that remembers w
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import sys
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 4  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code);
-#                    4: defs.notebook, defs.cell (nbdev origins)
+SCHEMA_VERSION = 5  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code);
+#                    4: defs.notebook, defs.cell (nbdev origins); 5: graph_sources (edits that keep the graph)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 _MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit
@@ -70,6 +71,8 @@ CREATE INDEX ext_edges_file ON ext_edges(file_id);
 CREATE TABLE graph_files(file_id INTEGER PRIMARY KEY, module TEXT NOT NULL, digest TEXT NOT NULL, names TEXT NOT NULL);
 CREATE TABLE graph_deps(file_id INTEGER NOT NULL, dep TEXT NOT NULL);
 CREATE INDEX graph_deps_dep ON graph_deps(dep);
+CREATE TABLE graph_sources(file_id INTEGER PRIMARY KEY, first_def INTEGER NOT NULL, defs INTEGER NOT NULL,
+    rows TEXT NOT NULL, text TEXT NOT NULL);
 """
 
 
@@ -211,6 +214,18 @@ class ExtEdgeRow(namedtuple("ExtEdgeRow", "caller_id callee file_id line col")):
     file_id: int
     line: int
     col: int
+
+
+class GraphSource(namedtuple("GraphSource", "file_id first_def defs rows text")):
+    """What a file's graph was resolved from: its definitions' ids (`first_def`, `defs` of them), a digest
+    of its index rows less those ids (`rows`, see `Index.file_rows`) and its source text."""
+
+    __slots__ = ()
+    file_id: int
+    first_def: int
+    defs: int
+    rows: str
+    text: str
 
 
 class GraphFile(namedtuple("GraphFile", "file_id module digest names")):
@@ -456,7 +471,7 @@ class Index:
     def delete_file_graphs(self, file_ids: Iterable[int]) -> None:
         """Drop the edges, outside calls, dependency keys and resolved mark of the files; inside `transaction()`."""
         gone = [(file_id,) for file_id in file_ids]
-        for table in ("edges", "ext_edges", "graph_deps", "graph_files"):
+        for table in ("edges", "ext_edges", "graph_deps", "graph_files", "graph_sources"):
             self.db.executemany(f"DELETE FROM {table} WHERE file_id=?", gone)
 
     def store_file_graph(self, graph_file: GraphFile, edges: Iterable[EdgeRow], ext_edges: Iterable[ExtEdgeRow],
@@ -466,6 +481,43 @@ class Index:
         self.db.executemany("INSERT INTO ext_edges VALUES (?,?,?,?,?)", ext_edges)
         self.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(graph_file.file_id, dep) for dep in deps])
         self.db.execute("INSERT INTO graph_files VALUES (?,?,?,?)", graph_file)
+
+    def store_graph_source(self, source: GraphSource) -> None:
+        """Remember what a file's graph was resolved from (replacing the last); inside `transaction()`."""
+        self.db.execute("INSERT OR REPLACE INTO graph_sources VALUES (?,?,?,?,?)", source)
+
+    def graph_source(self, file_id: int) -> GraphSource | None:
+        row = next(self.rows("SELECT * FROM graph_sources WHERE file_id=?", (file_id,)), None)
+        return GraphSource._make(row) if row is not None else None
+
+    def file_rows(self, file_id: int) -> tuple[int, int, str]:
+        """(first definition id, definitions, digest of what name resolution and the call graph read of the
+        file's defs, calls, imports and `__all__`, ids made relative): equal digests mean the same, ids shifted."""
+        defs = list(self.rows("SELECT id, parent_id, name, qualname, kind, scope, flags, bases, alias_of, line, "
+                              "first_line, signature FROM defs WHERE file_id=? ORDER BY id", (file_id,)))
+        first = defs[0][0] if defs else 0
+        relative = [(r[0] - first, r[1] - first if r[1] is not None else None, *r[2:]) for r in defs]
+        calls = [(r[0] - first, *r[1:]) for r in self.rows(
+            "SELECT def_id, callee, line, col FROM calls WHERE file_id=? ORDER BY rowid", (file_id,))]
+        imports = [(r[0] - first, *r[1:]) for r in self.rows(
+            "SELECT def_id, module, name, alias, line FROM imports WHERE file_id=? ORDER BY rowid", (file_id,))]
+        exports = list(self.rows("SELECT module, exports FROM files WHERE id=?", (file_id,)))
+        digest = hashlib.sha1(repr((relative, calls, imports, exports)).encode()).hexdigest()
+        return first, len(defs), digest
+
+    def free_def_range(self, first: int, count: int) -> bool:
+        """No definition holds an id in [first, first + count): edges naming them can only mean the old ones."""
+        return next(self.rows("SELECT count(*) FROM defs WHERE id BETWEEN ? AND ?", (first, first + count - 1)))[0] == 0
+
+    def renumber_file_graph(self, graph_file: GraphFile, old_first: int, source: GraphSource) -> None:
+        """A file indexed again with the same definitions under new ids: the edges to and from them follow
+        (`source.first_def` is the new first id); inside `transaction()`."""
+        shift, last = source.first_def - old_first, old_first + source.defs - 1
+        for table, column in (("edges", "caller_id"), ("edges", "callee_id"), ("ext_edges", "caller_id")):
+            self.db.execute(f"UPDATE {table} SET {column} = {column} + ? WHERE {column} BETWEEN ? AND ?",
+                            (shift, old_first, last))
+        self.db.execute("UPDATE graph_files SET digest=? WHERE file_id=?", (graph_file.digest, graph_file.file_id))
+        self.store_graph_source(source)
 
 
     # -- transactions --------------------------------------------------------------------------

@@ -79,9 +79,11 @@ def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool
     return sources
 
 
-def solve_files(names: Names, files: dict[int, tuple[str, str]]) -> SolvedFiles:
-    """Analyse the files (id -> (module, path)) together and map the edges onto definition ids."""
-    graph = CallGraph(analyse_seeded(read_sources(files)))
+def solve_files(names: Names, files: dict[int, tuple[str, str]],
+                 sources: dict[str, tuple[str, bool]] | None = None) -> SolvedFiles:
+    """Analyse the files (id -> (module, path)) together and map the edges onto definition ids;
+    `sources` are their texts when already read (see `read_sources`)."""
+    graph = CallGraph(analyse_seeded(read_sources(files) if sources is None else sources))
     by_name = analysis_names(names)
     module_file = {module: file_id for file_id, (module, _) in files.items()}
     solved = SolvedFiles(graph=graph)

@@ -173,6 +173,26 @@ def test_only_what_a_change_can_affect_is_resolved_again(package: tuple[Path, In
     assert {c[0] for c in calls_of(index, "make")} == {"Lonely.special_method"}
 
 
+def test_an_edit_the_syntax_tree_does_not_see_keeps_the_edges(package: tuple[Path, Index]) -> None:
+    root, index = package
+    refresh(index)
+    before = calls_of(index, "use")
+    edges = next(index.rows("SELECT count(*) FROM edges"))[0]
+
+    # a comment appended: same syntax tree, same positions; the definitions' ids moved, the edges follow
+    (root / "core.py").write_text((root / "core.py").read_text() + "# a note\n")
+    assert refresh(index).resolved_files == []
+    assert calls_of(index, "use") == before and {c[0] for c in calls_of(index, "make")} >= {"Other.special_method"}
+    assert next(index.rows("SELECT count(*) FROM edges"))[0] == edges
+    orphans = "SELECT count(*) FROM edges WHERE callee_id NOT IN (SELECT id FROM defs) OR caller_id NOT IN (SELECT id FROM defs)"
+    assert next(index.rows(orphans))[0] == 0, "every edge names current definitions"
+
+    # a comment line on top moves every position: resolved again
+    (root / "core.py").write_text("# a note\n" + (root / "core.py").read_text())
+    assert "pkg.core" in refresh(index).resolved_files
+    assert calls_of(index, "use") == before
+
+
 def test_the_cli_never_shows_a_stale_graph(package: tuple[Path, Index], cache: Path) -> None:
     root, _ = package
     before = run_nav("trace", "use", "--depth", "1", cache=cache, check=True).stdout
