@@ -7,7 +7,6 @@ is moved aside and rebuilt from `roots.json`, a small side file that remembers w
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import sys
@@ -502,6 +501,8 @@ class Index:
         imports = [(r[0] - first, *r[1:]) for r in self.rows(
             "SELECT def_id, module, name, alias, line FROM imports WHERE file_id=? ORDER BY rowid", (file_id,))]
         exports = list(self.rows("SELECT module, exports FROM files WHERE id=?", (file_id,)))
+        import hashlib  # here: `nav find` opens this module and never needs it (3 ms of its start)
+
         digest = hashlib.sha1(repr((relative, calls, imports, exports)).encode()).hexdigest()
         return first, len(defs), digest
 
