@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections import defaultdict, namedtuple
+from collections import Counter, defaultdict, namedtuple
 
 from tags.names import Binding
 from tags.store import EdgeRow, GraphFile, GraphSource
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 32
+RESOLVER_VERSION = 33
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -221,27 +221,46 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
         if call.file_id in to_resolve:
             calls[call.file_id].append(call)
     files = {file.id: file for file in index.indexed_files()}
-    paths = {fid: (files[fid].module, files[fid].path) for fid in to_resolve}
+    paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(paths)
     solved = solve_files(names, paths, sources)
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
-            analysed = [EdgeRow._make(row) for row in solved.edges[file_id]]
+            analysed = [EdgeRow._make(row) for row in solved.edges.get(file_id, ())]
             sites = {(c.line, c.col): c for c in calls.get(file_id, ())}
             analysed, blurred = _drop_blurred(names, resolver, sites, analysed)
-            unresolved = [c for c in calls.get(file_id, ()) if (c.line, c.col) not in solved.sites[file_id]
-                          or (c.line, c.col) in blurred]
+            resolved = solved.sites.get(file_id, set())
+            unresolved = [c for c in calls.get(file_id, ()) if (c.line, c.col) not in resolved or (c.line, c.col) in blurred]
             edges = analysed + _resolve_file(resolver, file_id, unresolved)
             graph_file = GraphFile(file_id, names.file_module[file_id], files[file_id].digest,
                                    _method_names(names, file_id))
-            index.store_file_graph(graph_file, edges, solved.ext[file_id], names.deps)
+            index.store_file_graph(graph_file, edges, solved.ext.get(file_id, []), names.deps)
             if graph_file.module in sources:
                 index.store_graph_source(GraphSource(file_id, *index.file_rows(file_id), sources[graph_file.module][0]))
             report.call_sites += len(calls.get(file_id, ()))
-            report.edges += len(edges) + len(solved.ext[file_id])
+            report.edges += len(edges) + len(solved.ext.get(file_id, ()))
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+
+
+MAX_ANALYSED_FILES = 1000  # a package bigger than this (torch: 2,352 files) is linked by name only
+
+
+def _within_analysis(names: Names, paths: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """The files the points-to analysis takes: all but those of packages over MAX_ANALYSED_FILES.
+
+    The analysis holds every syntax tree and solves them together; torch's graph passed 5 GB
+    and a quarter of an hour without finishing. Its files' calls go to the by-name resolver
+    instead, and the code above sees it as outside code that still maps onto its definitions.
+    """
+    sizes = Counter(module.partition(".")[0] for module, _ in paths.values())
+    big = sorted(package for package, count in sizes.items() if count > MAX_ANALYSED_FILES)
+    if big:
+        listed = ", ".join(f"{package} ({sizes[package]:,} files)" for package in big)
+        print(f"nav: {listed}: over {MAX_ANALYSED_FILES:,} files, its calls are linked by name "
+              "(the points-to analysis would need gigabytes)", file=sys.stderr)
+    return {fid: entry for fid, entry in paths.items() if entry[0].partition(".")[0] not in big}
 
 
 def _same_syntax(index: Index, changed: dict[int, IndexedFile]) -> list[int]:

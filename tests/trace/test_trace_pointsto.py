@@ -799,3 +799,44 @@ def test_a_known_key_of_a_spread_dict_reaches_only_its_parameter() -> None:
     unknown = KEYED_KWARGS + "def d(k, v): Learner(**{k: v})\nd('cbs', cb)\n"  # keys unknown: every parameter
     called = {(e.line, e.callee) for e in analyse({"m": (unknown, False)}).edges if e.caller == "m.Learner.__init__"}
     assert {(6, "m.cb"), (7, "m.cb"), (8, "m.cb")} <= called and (6, "m.split") not in called
+
+
+def test_a_package_over_the_analysis_limit_is_linked_by_name(cache: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """torch (2,352 files) would need gigabytes: a package that big is left to the by-name resolver."""
+    import tags.callgraph
+    from tags.callgraph import ensure_graph
+    from tags.store import Index
+
+    source = tmp_path / "proj"
+    for package, files in {"big": {"a": "def helper(): pass\ndef run():\n    h = helper\n    h()\n",
+                                   "b": "from big.a import helper\ndef go():\n    helper()\n"},
+                           "small": {"use": "import big.a\ndef main():\n    big.a.helper()\n"}}.items():
+        (source / package).mkdir(parents=True)
+        (source / package / "__init__.py").write_text("")
+        for name, text in files.items():
+            (source / package / f"{name}.py").write_text(text)
+    run_nav("index", str(source), cache=cache, check=True)
+
+    def callees(limit: int) -> dict[str, set[tuple[str, str]]]:
+        monkeypatch.setattr(tags.callgraph, "MAX_ANALYSED_FILES", limit)
+        index = Index.open()
+        try:
+            index.forget_graph_files()
+            ensure_graph(index)
+            rows = index.rows("SELECT a.qualname, b.qualname, e.how FROM edges e JOIN defs a ON a.id = e.caller_id "
+                              "JOIN defs b ON b.id = e.callee_id")
+            found: dict[str, set[tuple[str, str]]] = {}
+            for caller, callee, how in rows:
+                found.setdefault(caller, set()).add((callee, how))
+            return found
+        finally:
+            index.close()
+
+    analysed = callees(1000)
+    assert "over" not in capsys.readouterr().err
+    assert ("helper", "exact") in analysed["run"], "the analysis follows `h = helper`"
+    linked = callees(2)
+    assert "big (3 files): over 2 files, its calls are linked by name" in capsys.readouterr().err
+    assert "run" not in linked, "by name, `h()` names nothing"
+    assert {callee for callee, _ in linked["go"]} == {"helper"}
+    assert linked["main"] == {("helper", "exact")}, "the analysed code above still reaches big's definitions"
