@@ -33,3 +33,11 @@ def child_setup(parent_pid: int | None = None):
             os._exit(1)
 
     return setup
+
+
+def nav_python_env(**extra: str) -> dict[str, str]:
+    """The environment for a `python -c`/`-m` child that must import this same nav (a checkout run
+    from its tree, a test's PYTHONPATH): nav's directory first on PYTHONPATH, then the caller's."""
+    nav_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = [nav_root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}

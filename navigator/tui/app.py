@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ from textual.binding import Binding
 from navigator.queries import Symbol
 from navigator.tui.palette import SymbolPalette, SymbolProvider
 from navigator.tui.screens.main import MainScreen
-from tags.lifetime import child_setup
+from tags.lifetime import child_setup, nav_python_env
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,10 +77,7 @@ class NavApp(App):
         Not in a thread: the build is seconds of Python work holding the GIL, which starved the
         event loop (palette keystrokes took seconds). The child dies with nav; if it fails, the
         first query that needs the graph builds it in-process, as before."""
-        import tags
-
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            filter(None, [os.path.dirname(os.path.dirname(tags.__file__)), os.environ.get("PYTHONPATH")]))}
+        env = nav_python_env()
         try:
             self._graph_builder = subprocess.Popen(
                 [sys.executable, "-c", _BUILD_GRAPH, str(self.index.directory)], env=env,

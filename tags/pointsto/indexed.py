@@ -124,9 +124,9 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
     if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
         return analyse(sources).edges
     from tags.errors import NavError
-    from tags.lifetime import child_setup
+    from tags.lifetime import child_setup, nav_python_env
 
-    env = dict(os.environ, PYTHONHASHSEED=_FIXED_SEED, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env = nav_python_env(PYTHONHASHSEED=_FIXED_SEED)
     done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps(sources), stdout=subprocess.PIPE,
                           env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
     if done.returncode != 0:
