@@ -632,16 +632,10 @@ _WORD_BYTE = bytes(1 if chr(b).isalnum() or b == ord("_") or b >= 0x80 else 0 fo
 
 def _keyword_offsets(source: bytes) -> list[int]:
     """Where the keywords of `_STATEMENT_OF` and `lambda` start as whole words, in order."""
-    found = []
     word, size = _WORD_BYTE, len(source)
-    for keyword in _KEYWORDS:
-        find, length = source.find, len(keyword)
-        offset = find(keyword)
-        while offset >= 0:
-            after = offset + length
-            if (offset == 0 or not word[source[offset - 1]]) and (after == size or not word[source[after]]):
-                found.append(offset)
-            offset = find(keyword, after)
+    found = [offset for keyword in _KEYWORDS for offset in _offsets(source, keyword)
+             if (offset == 0 or not word[source[offset - 1]])
+             and (offset + len(keyword) == size or not word[source[offset + len(keyword)]])]
     found.sort()
     return found
 
