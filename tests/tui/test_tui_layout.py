@@ -3,7 +3,7 @@ outline's keys (`o`, `<`, `>`), the details folding with `i`, and the first scre
 from __future__ import annotations
 
 from tags.store import Index
-from tests.helpers import SAMPLE, app_at, line_of, screen_lines, screen_text, sync
+from tests.helpers import SAMPLE, app_at, line_of, screen_lines, screen_text, settled, sync
 
 LEARNER = SAMPLE / "vision" / "learner.py"
 LONG_END = "norm_type=None):"  # the end of unet_config's 153-character signature line
@@ -32,6 +32,7 @@ async def test_the_source_gets_most_of_the_width_and_the_details_sit_under_it(in
         assert f"{line}      def __init__(self, mean=None, std=None, axes=(0, 2, 3)):" in screen_text(app)
         info, view = app.screen.query_one("#info").region, app.screen.source.region
         assert info.y >= view.bottom and info.x == view.x and info.width == view.width
+        await settled(pilot)  # the callers list fills in a thread once the call graph is built
         assert "callers (1)" in screen_text(app)
 
 
@@ -84,7 +85,7 @@ async def test_o_hides_the_outline_and_angle_brackets_resize_it(index: Index) ->
 async def test_i_folds_the_details_away_and_back(index: Index) -> None:
     app = app_at(index, "_add_norm")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settled(pilot)  # the callers list fills in a thread once the call graph is built
         rows = app.screen.source.size.height
         assert "fastai.vision.learner" in screen_text(app) and "callers (" in screen_text(app)
         await pilot.press("i")

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets.text_area import Selection
 from textual.widgets.tree import TreeNode
 
 from navigator import outline, queries
@@ -234,6 +235,12 @@ class MainScreen(Screen):
         self.history.visit(self.current_place())
         self.show(place.path, place.line)
 
+    def _highlight_again(self, selection: Selection, line: int, name: str) -> None:
+        """Redo the first selection once laid out (or it stays scrolled sideways), unless the
+        user has already moved the cursor: a key pressed that early must not be undone."""
+        if self.source.selection == selection:
+            self.source.highlight(line, name)
+
     def show(self, path: str, line: int, hit: Symbol | None = None) -> None:
         """Load `path` if needed, select the definition at `line`, and describe it."""
         first = not self.path
@@ -246,7 +253,7 @@ class MainScreen(Screen):
         name = hit.name if hit and hit.line == line else ""
         self.source.highlight(line, name)
         if first:  # the source was hidden, with no size: select again once it is laid out,
-            self.call_after_refresh(self.source.highlight, line, name)  # or it stays scrolled sideways
+            self.call_after_refresh(self._highlight_again, self.source.selection, line, name)
         roots = self.app.ask(lambda index: index.roots())
         where = f"{outline.root_relative_path(path, roots)}:{line}"
         label = f"[magenta]{hit.kind}[/] {escape(hit.qualname)}" if hit else ""
