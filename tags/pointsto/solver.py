@@ -110,6 +110,7 @@ class Solver:
     def __init__(self, program: Program) -> None:
         self.program = program
         self._resolving_missing: set[tuple[str, str]] = set()  # (class, attr) being looked up: no re-entry
+        self._index_getters: set[str] = set()  # functions `add_props` made properties of
         self.pts: dict[str, set[Value]] = defaultdict(set)
         self.members: dict[str, set[str]] = defaultdict(set)  # scope -> names written in it
         self.bases: dict[str, list[Value]] = {}
@@ -335,9 +336,14 @@ class Solver:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.definition(node)
         elif isinstance(node, ast.Assign):
-            values = self.eval(node.value)
+            getters = self._made_properties(node.value)
+            values = self.eval(node.value) if getters is None else getters
             for target in node.targets:
-                self.assign(target, values, node.value)
+                if getters is not None and isinstance(target, (ast.Tuple, ast.List)):
+                    for element in target.elts:  # `train,valid = add_props(f)`: each name is a property
+                        self.assign(element, getters, None)
+                else:
+                    self.assign(target, values, node.value)
         elif isinstance(node, ast.AugAssign):
             values = self.eval(node.value)
             self.assign(node.target, values | self.binary(node, self.eval(node.target), values, inplace=True), node.value)
@@ -500,6 +506,16 @@ class Solver:
                         self.set_key(owner[1], key, values, len(owners) == 1)
                 elif owner[0] == "i":
                     self.call_method(owner, "__setitem__", target, [set(), values])
+
+    def _made_properties(self, node: ast.expr) -> set[Value] | None:
+        """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
+        be, kept as the names' values and marked, so reading `dls.train` calls them; else None."""
+        if not (isinstance(node, ast.Call) and node.args and _decorator_name(node.func) == "add_props"):
+            return None
+        self.eval(node)
+        getters = {v for v in self.eval(node.args[0]) if v[0] == "f"}
+        self._index_getters.update(v[1] for v in getters)
+        return getters or None
 
     def _unpack(self, target: ast.Tuple | ast.List, values: set[Value], value_node: ast.expr | None) -> None:
         elements = target.elts
@@ -974,7 +990,12 @@ class Solver:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
             if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
                 continue  # a property's setter runs on writes only (see store_attribute)
-            if scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
+            if scope is not None and value[1] in self._index_getters and kind != "c":
+                if scope.kind != LAMBDA:  # a lambda's calls belong to the definition around it
+                    self.edge(node, value[1])
+                self._bind(scope, [set(), {("i", receiver, "")}], {})  # `f(i, self)`
+                found |= self.read(f"{value[1]}.<return>", set())
+            elif scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
                 found |= self.read(f"{value[1]}.<return>", set())

@@ -741,6 +741,53 @@ def test_a_delegated_property_is_read_by_getattrs_hook() -> None:
     assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.Learner.metrics", 5)) == "delegate"
 
 
+ADD_PROPS = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        from functools import partial
+        def add_props(f, g=None, n=2):
+            return (property(partial(f, i)) for i in range(n))
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import add_props
+
+        class DataLoader:
+            def __iter__(self): return iter([])
+            def __len__(self): return 0
+
+        def _subset(i, x): return x.loaders[i]
+
+        class DataLoaders:
+            def __init__(self, *loaders): self.loaders = list(loaders)
+            def __getitem__(self, i): return self.loaders[i]
+            train, valid = add_props(lambda i, x: x[i])
+            train_ds, valid_ds = add_props(_subset)
+
+        class Learner:
+            def __init__(self, dls): self.dls = dls
+            def epoch(self):
+                self.dl = self.dls.train
+                for b in self.dl: pass
+            def size(self): return len(self.dls.valid_ds)
+
+        def run(): Learner(DataLoaders(DataLoader(), DataLoader())).epoch()
+        """), False),
+}
+
+
+def test_add_props_makes_properties_whose_getters_run_on_reads() -> None:
+    """fastai's `train,valid = add_props(lambda i,x: x[i])`: reading `dls.train` runs the getter
+    with the object as its second argument, so `self.dl` holds a `DataLoader` and `for` runs its
+    `__iter__`. A named getter is an edge of the read; a lambda's calls belong to its class."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(ADD_PROPS).edges}
+    assert ("app.Learner.epoch", "app.DataLoader.__iter__", 19) in edges
+    assert ("app.Learner.size", "app._subset", 20) in edges
+    assert ("app.Learner.size", "app.DataLoader.__len__", 20) in edges
+    assert ("app.DataLoaders.<lambda1>", "app.DataLoaders.__getitem__", 12) in edges
+    assert not any(caller == "app.Learner.epoch" and "lambda" in callee for caller, callee, _ in edges)
+    assert not any(callee == "app.DataLoaders.train" for _, callee, _ in edges)
+
+
 def _capped_program(count: int) -> str:
     """`count` scopes each feed their own function to `sink` once `registry` grows: more than
     MAX_VALUES, so which ones `sink.x` keeps follows the order the scopes are re-run in."""
