@@ -90,6 +90,23 @@ async def test_palette_lists_symbols_ranked_like_find_and_enter_jumps(index: Ind
 
 
 @sync
+async def test_the_first_screens_second_selection_leaves_a_moved_cursor_be(index: Index) -> None:
+    """The first definition is selected again after the first layout; a cursor the user moved
+    before that refresh stays where the user put it (on a busy machine that is a real key press)."""
+    app = app_at(index, "vision_learner")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        source, line = app.screen.source, line_of(LEARNER, "def vision_learner")
+        first = source.selection
+        source.move_cursor((0, 0))
+        app.screen._highlight_again(first, line, "vision_learner")
+        assert source.selection.end == (0, 0)
+        source.move_cursor((5, 0))
+        app.screen._highlight_again(source.selection, line, "vision_learner")
+        assert source.selected_text == "vision_learner" and source.selection.end == (line - 1, 4)
+
+
+@sync
 async def test_jump_under_cursor_then_back_and_forward(index: Index) -> None:
     app = app_at(index, "vision_learner")
     async with app.run_test(size=(120, 40)) as pilot:
