@@ -3,7 +3,7 @@
 The analysis names scopes by module and nesting (`fastai.learner.Learner.fit`); each indexed
 definition gets the same name from its parent chain, so an analysed edge maps onto definition
 ids. A call inside a scope the index does not hold (a lambda, a comprehension) belongs to the
-nearest indexed definition around it. Calls of builtins and of code outside the analysed files
+nearest indexed definition around it; a lambda's calls are also made by whoever calls the lambda. Calls of builtins and of code outside the analysed files
 go to `ext_edges` with the callee's dotted name.
 """
 from __future__ import annotations
@@ -91,6 +91,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
         solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
     enclosing: dict[str, int | None] = {}
     outside: dict[str, list[int]] = {}
+    in_lambdas = _calls_in_lambdas(graph.edges)
     for edge in graph.edges:
         caller = _nearest(edge.body or edge.caller, by_name, enclosing)  # a class body's calls are the class's
         if caller is None:
@@ -99,14 +100,16 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
         if file_id not in solved.edges:
             continue
         solved.sites[file_id].add((edge.line, edge.col))
-        callee = by_name.get(edge.callee)
-        how = EXACT if edge.how == "points-to" else edge.how  # or the idiom: forward, event, higher-order
-        if callee is not None and edge.kind in ("function", "class", "init"):
-            solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
-        elif edge.kind == "external" and (below := _defined_below(names, edge.callee, outside)):
-            solved.edges[file_id] += [(caller, found, file_id, edge.line, edge.col, how, 0) for found in below]
-        elif edge.kind in ("builtin", "external") and edge.callee.partition(".")[0] not in module_file:
-            solved.ext[file_id].append((caller, edge.callee, file_id, edge.line, edge.col))
+        reached = [edge] + _through(edge, in_lambdas) if _followed(edge, in_lambdas) else [edge]
+        for call in reached:
+            callee = by_name.get(call.callee)
+            how = EXACT if call.how == "points-to" else call.how  # or the idiom: forward, event, higher-order
+            if callee is not None and call.kind in ("function", "class", "init"):
+                solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
+            elif call.kind == "external" and (below := _defined_below(names, call.callee, outside)):
+                solved.edges[file_id] += [(caller, found, file_id, edge.line, edge.col, how, 0) for found in below]
+            elif call.kind in ("builtin", "external") and call.callee.partition(".")[0] not in module_file:
+                solved.ext[file_id].append((caller, call.callee, file_id, edge.line, edge.col))
     for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
         solved.edges[file_id] = _best_per_site(solved.edges[file_id])
         solved.ext[file_id] = sorted(set(solved.ext[file_id]))
@@ -164,6 +167,46 @@ def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> li
             break
     found = names.called(bindings)
     cache[dotted] = found
+    return found
+
+
+def _is_lambda(scope: str) -> bool:
+    return scope.rpartition(".")[2].startswith("<lambda")
+
+
+def _calls_in_lambdas(edges: set[Edge]) -> dict[str, list[Edge]]:
+    """The calls each lambda makes, by the lambda's scope name (in a stable order)."""
+    found: dict[str, list[Edge]] = {}
+    for edge in edges:
+        if _is_lambda(edge.caller) and not edge.body:
+            found.setdefault(edge.caller, []).append(edge)
+    for calls in found.values():
+        calls.sort(key=lambda e: (e.line, e.col, e.callee, e.kind, e.how))
+    return found
+
+
+def _followed(call: Edge, in_lambdas: dict[str, list[Edge]]) -> bool:
+    """Whether the calls of the lambda `call` calls are made at its site too. A lambda handed to
+    unseen code (`sorted(key=...)`, label `higher-order`) only when the caller wrote it: the values
+    handed over can be wide (a helper's `f` holding dozens of functions), the caller's own not."""
+    if call.callee not in in_lambdas:
+        return False
+    return call.how != "higher-order" or call.callee.startswith(call.caller + ".")
+
+
+def _through(call: Edge, in_lambdas: dict[str, list[Edge]]) -> list[Edge]:
+    """What calling a lambda runs, through lambdas it calls in turn: the index has no lambdas, and
+    a live trace puts their calls under the function that called them (`dls.train` runs
+    `lambda i,x: x[i]`: the reader calls `__getitem__`). Calls of the lambdas themselves are left out."""
+    seen, waiting, found = {call.callee}, [call.callee], []
+    while waiting:
+        for inner in in_lambdas.get(waiting.pop(), ()):
+            if inner.callee in in_lambdas or _is_lambda(inner.callee):
+                if inner.callee not in seen:
+                    seen.add(inner.callee)
+                    waiting.append(inner.callee)
+            else:
+                found.append(inner)
     return found
 
 

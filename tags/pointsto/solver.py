@@ -991,8 +991,7 @@ class Solver:
             if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
                 continue  # a property's setter runs on writes only (see store_attribute)
             if scope is not None and value[1] in self._index_getters and kind != "c":
-                if scope.kind != LAMBDA:  # a lambda's calls belong to the definition around it
-                    self.edge(node, value[1])
+                self.edge(node, value[1])
                 self._bind(scope, [set(), {("i", receiver, "")}], {})  # `f(i, self)`
                 found |= self.read(f"{value[1]}.<return>", set())
             elif scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":

@@ -619,6 +619,31 @@ def test_nav_trace_maps_a_setter_edge_onto_the_setter_definition(cache: Path, tm
     assert f"{source / 'main.py'}:9" in plain and "Adam.step" in plain, plain
 
 
+def test_a_lambdas_calls_are_also_made_by_whoever_calls_it(cache: Path, tmp_path: Path) -> None:
+    """The index holds no lambdas: what a lambda calls is called by the function that calls the
+    lambda (as a live trace records it), through nested lambdas too, and still by the function
+    whose source holds it."""
+    source = tmp_path / "prog"
+    source.mkdir()
+    (source / "main.py").write_text(textwrap.dedent("""\
+        class Loader:
+            def __getitem__(self, i): return i
+            def size(self): return 0
+
+        def apply(f, x):
+            return f(x)
+
+        def run():
+            apply(lambda o: (lambda p: p.size())(o), Loader())
+        """))
+    run_nav("index", str(source), cache=cache, check=True)
+    callers = run_nav("callers", "Loader.size", "--depth", "1", cache=cache, check=True).stdout
+    assert f"apply  {source / 'main.py'}:6  exact" in callers, callers
+    assert f"run  {source / 'main.py'}:9  exact" in callers, callers
+    callees = run_nav("trace", "apply", "--depth", "1", cache=cache, check=True).stdout
+    assert "Loader.size" in callees and "Loader.__getitem__" not in callees, callees
+
+
 METACLASSES = {
     "fastcore": ("", True),
     "fastcore.foundation": (textwrap.dedent("""\
@@ -778,13 +803,13 @@ ADD_PROPS = {
 def test_add_props_makes_properties_whose_getters_run_on_reads() -> None:
     """fastai's `train,valid = add_props(lambda i,x: x[i])`: reading `dls.train` runs the getter
     with the object as its second argument, so `self.dl` holds a `DataLoader` and `for` runs its
-    `__iter__`. A named getter is an edge of the read; a lambda's calls belong to its class."""
+    `__iter__`. The getter is called by the read, a lambda as much as a named function."""
     edges = {(e.caller, e.callee, e.line) for e in analyse(ADD_PROPS).edges}
     assert ("app.Learner.epoch", "app.DataLoader.__iter__", 19) in edges
     assert ("app.Learner.size", "app._subset", 20) in edges
     assert ("app.Learner.size", "app.DataLoader.__len__", 20) in edges
     assert ("app.DataLoaders.<lambda1>", "app.DataLoaders.__getitem__", 12) in edges
-    assert not any(caller == "app.Learner.epoch" and "lambda" in callee for caller, callee, _ in edges)
+    assert ("app.Learner.epoch", "app.DataLoaders.<lambda1>", 18) in edges
     assert not any(callee == "app.DataLoaders.train" for _, callee, _ in edges)
 
 
