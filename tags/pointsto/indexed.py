@@ -3,8 +3,9 @@
 The analysis names scopes by module and nesting (`fastai.learner.Learner.fit`); each indexed
 definition gets the same name from its parent chain, so an analysed edge maps onto definition
 ids. A call inside a scope the index does not hold (a lambda, a comprehension) belongs to the
-nearest indexed definition around it; a lambda's calls are also made by whoever calls the lambda. Calls of builtins and of code outside the analysed files
-go to `ext_edges` with the callee's dotted name.
+nearest indexed definition around it; a lambda's calls are also made by whoever calls the
+lambda. Calls of builtins and of code outside the analysed files go to `ext_edges` with the
+callee's dotted name.
 """
 from __future__ import annotations
 
