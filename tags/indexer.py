@@ -114,16 +114,19 @@ def with_index(action: Callable[[Index], T], directory: str | None = None) -> T:
     except (CorruptIndex, sqlite3.DatabaseError) as err:
         if isinstance(err, sqlite3.DatabaseError) and not is_corruption(err):
             raise write_problem(err, index.directory) from err
+        damage = err  # a page past the schema is damaged: found only by the query that reads it
     except OSError as err:  # the side files (roots.json) on a full or read-only disk
         import errno
 
         if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise
         raise write_problem(err, index.directory) from err
+    finally:
         index.close()
-        print(f"nav: the index is unreadable ({err}); rebuilding it", file=sys.stderr)
-        move_aside(os.path.join(index.directory, INDEX_FILE))
-        index = Index.open(directory)
+    print(f"nav: the index is unreadable ({damage}); rebuilding it", file=sys.stderr)
+    move_aside(os.path.join(index.directory, INDEX_FILE))
+    index = Index.open(directory)
+    try:
         return action(index)
     finally:
         index.close()

@@ -162,13 +162,29 @@ def test_schema_change_rebuilds_with_a_message(cache: Path, package: Path) -> No
     assert "core.py:4:1: function helper(x)" in done.stdout
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def damaged_tables(path: Path) -> bytes:
+    """The index with the root page of every table but `meta` overwritten: it opens (the schema
+    and its version read fine), and the first query that reads a table finds the damage."""
+    db = sqlite3.connect(path)
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    roots = [page for (page,) in db.execute("SELECT rootpage FROM sqlite_master WHERE type='table' "
+                                            "AND name NOT IN ('meta', 'sqlite_sequence') AND rootpage > 1")]
+    db.close()
+    data = bytearray(path.read_bytes())
+    for page in roots:
+        start = (page - 1) * page_size
+        data[start:start + page_size] = b"\xde\xad" * (page_size // 2)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "tables"])
 def test_corrupted_index_is_rebuilt_with_a_message(cache: Path, package: Path, damage: str) -> None:
     run_nav("index", str(package), cache=cache, check=True)
     path = cache / INDEX_FILE
     run_nav("find", "helper", cache=cache, check=True)  # folds the WAL into the main file
     data = path.read_bytes()
-    path.write_bytes(b"this is not a database" * 100 if damage == "garbage" else data[: len(data) // 3])
+    damaged = {"garbage": b"this is not a database" * 100, "truncated": data[: len(data) // 3]}
+    path.write_bytes(damaged[damage] if damage in damaged else damaged_tables(path))
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     done = run_nav("find", "helper", cache=cache)
