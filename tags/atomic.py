@@ -40,13 +40,47 @@ def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> st
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
+    """Write `data` to `path` through a temporary file in the same directory and a rename.
+
+    A symbolic link is followed: the file it points at gets the new text and the link stays. A
+    path naming a device, a FIFO or a socket (`-o /dev/stdout`, `-o >(gzip >t.gz)`) is written
+    straight into, as the shell's `>` does: a rename would put a plain file where the device was.
+    """
+    path = os.fspath(path)
+    if _special(path):
+        _write_into(path, data)
+        return
+    path = os.path.realpath(path) if os.path.islink(path) else path
     temporary = stage(path, data)
     try:
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _special(path: str) -> bool:
+    """Whether `path` exists (after links) and is not a regular file or a directory."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _write_into(path: str, data: bytes) -> None:
+    """Write into a device or pipe in place; a FIFO nobody reads is an error, not a hang."""
+    import errno
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno == errno.ENXIO:
+            raise OSError(err.errno, "a FIFO that nothing reads", path) from err
+        raise
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:

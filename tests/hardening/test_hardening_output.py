@@ -78,3 +78,30 @@ def test_steps_file_that_is_not_utf8_is_listed_as_broken(tmp_path: Path) -> None
     assert re.search(r"^latin\s+-\s+-\s+cannot load: .*steps\.toml: not UTF-8 text \(byte \d+\)", listing.stdout, re.M)
     done = run_nav("walk", "latin", cache=tmp_path / "cache", env=env)
     assert done.returncode == 2 and "Traceback" not in done.stderr and "not UTF-8 text" in done.stderr
+
+
+def test_tags_into_a_fifo_or_a_link_writes_through_and_keeps_them(tmp_path: Path) -> None:
+    """`-o` naming a FIFO (as `-o >(gzip)` does) or a link: the rename of an atomic write put a
+    plain file in their place (`nav tags -o /dev/null` replaced the device node, as root)."""
+    import os
+    import stat
+    import subprocess
+
+    cache = _indexed(tmp_path, {"m.py": "def tagged():\n    pass\n"})
+    fifo = tmp_path / "tags.fifo"
+    os.mkfifo(fifo)
+    with subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True) as reader:
+        done = run_nav("tags", "-o", str(fifo), cache=cache)
+        try:
+            received = reader.communicate(timeout=30)[0]
+        finally:
+            reader.kill()
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and "\ntagged\t" in received
+    unread = run_nav("tags", "-o", str(fifo), cache=cache)
+    assert unread.returncode != 0 and unread.stderr.strip() == f"nav: error: cannot write {fifo}: a FIFO that nothing reads"
+    target, link = tmp_path / "real_tags", tmp_path / "tags"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    run_nav("tags", "-o", str(link), cache=cache, check=True)
+    assert link.is_symlink() and "\ntagged\t" in target.read_text()
