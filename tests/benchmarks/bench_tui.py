@@ -47,6 +47,8 @@ def run(self, **kwargs):
     return tui_app.App.run(self, headless=True, size=(120, 40), auto_pilot=first_screen)
 
 tui_app.NavApp.run = run
+import navigator.commands.tui
+navigator.commands.tui.terminal_problem = lambda: None  # headless: no terminal needed
 from navigator.cli import main
 sys.exit(main(["tui", *ARGS]))
 """

@@ -182,6 +182,15 @@ def test_nav_tui_with_an_unknown_symbol_fails_with_one_line(sample_cache: Path) 
         "nav: error: no definition named 'NoSuchSymbolAnywhere'"]
 
 
+def test_nav_tui_without_a_terminal_says_so_instead_of_waiting_for_keys(sample_cache: Path) -> None:
+    """`nav tui < /dev/null` (or with its output in a file) waited for keys that never came."""
+    done = run_nav("tui", "Normalize", cache=sample_cache, input_text="", timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "nav: error: nav tui needs a terminal, and its input is not one; run it in a terminal "
+        "(`nav show` and `nav trace` print the same views as text)"]
+
+
 @sync
 async def test_trace_view_expands_calls_and_finds_the_path_to_a_symbol(index: Index) -> None:
     app = app_at(index, "vision_learner")
