@@ -49,13 +49,21 @@ def walk(root: str) -> tuple[list[SourceFile], list[str]]:
             continue
         for entry in entries:
             name = entry.name
-            if name[0] == "." or not (name.endswith(".py") or entry.is_dir()):
+            if name[0] == ".":
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError as err:  # a link in a loop of links (ELOOP): a `*.py` one the parser explains
+                is_dir = False
+                if not name.endswith(".py"):
+                    notes.append(f"{printable(entry.path)}: cannot be followed ({err.strerror}); skipped")
+            if not (is_dir or name.endswith(".py")):
                 continue
             if not is_utf8(entry.path):
                 notes.append(f"{printable(entry.path)}: the file name is not UTF-8; skipped")
                 continue
             try:
-                if entry.is_dir():
+                if is_dir:
                     if name not in SKIP_DIRS and _may_enter(entry, real_root, follow_out, notes):
                         stack.append(entry.path)
                 elif entry.is_file():

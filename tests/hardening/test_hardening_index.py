@@ -124,6 +124,21 @@ def test_links_to_proc_and_outside_dirs_are_not_followed(tmp_path: Path) -> None
     assert "far.py:1:" in _find_line(asked, "far_away", env={"NAV_FOLLOW_LINKS": "1"})
 
 
+def test_a_loop_of_links_is_skipped_with_a_note(tmp_path: Path) -> None:
+    """`one -> two -> one` in a tree: `DirEntry.is_dir` raised ELOOP out of the walk, a traceback
+    in `nav index` and every later query until the links were removed."""
+    src = _tree(tmp_path)
+    (src / "one").symlink_to(src / "two")
+    (src / "two").symlink_to(src / "one")
+    (src / "looped.py").symlink_to(src / "one")
+    cache = tmp_path / "cache"
+    done = run_nav("index", str(src), cache=cache, timeout=HANG_GUARD)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert f"{src / 'one'}: cannot be followed (Too many levels of symbolic links); skipped" in done.stderr
+    assert f"{src / 'looped.py'}: unreadable" in done.stderr
+    assert "good.py:1:" in _find_line(cache, "kept")
+
+
 def test_non_utf8_file_name_is_skipped_with_a_note(tmp_path: Path) -> None:
     """Item 5: a file name with a non-UTF-8 byte broke `nav index`, `nav find` and `nav roots`."""
     src = _tree(tmp_path)
