@@ -44,9 +44,10 @@ def _read_all() -> dict[str, Any]:
 
 def load_progress(name: str) -> Progress:
     entry = _read_all().get(name)
-    if not isinstance(entry, dict) or not isinstance(entry.get("done"), int):
+    done = entry.get("done") if isinstance(entry, dict) else None
+    if type(done) is not int or done < 0:  # hand-edited or damaged: -7 resumed at "step -5 of 8"
         return Progress()
-    return Progress(entry["done"], str(entry.get("step_id", "")))
+    return Progress(done, str(entry.get("step_id", "")))
 
 
 def save_progress(name: str, done: int | None, step_id: str = "") -> None:

@@ -75,6 +75,18 @@ def test_end_of_input_quits_and_keeps_progress(walks: Path, cache: Path) -> None
     assert re.search(r"four\s+4\s+3/4\s+S", out)
 
 
+@pytest.mark.parametrize("done", [-7, True, "2"])
+def test_damaged_progress_starts_from_the_first_step(walks: Path, cache: Path, done: object) -> None:
+    """A hand-edited `"done": -7` resumed at "step -5 of 4" (a negative index into the steps)."""
+    write_walk(walks, "four", FOUR_STEPS)
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "walk_progress.json").write_text(json.dumps({"four": {"done": done, "step_id": "s2"}}))
+    code, out = nav_walk(cache)
+    assert re.search(r"four\s+4\s+-\s+S", out), out
+    code, out = nav_walk(cache, "four", keys="q\n")
+    assert code == 0 and headers(out) == [1] and "resuming" not in out
+
+
 def test_auto_from_reports_failed_expectations_and_exits_1(walks: Path, cache: Path) -> None:
     body = FOUR_STEPS + '[[step]]\nid = "liar"\nkind = "python"\ntitle = "claims"\ncode = \'print("no")\'\n' \
                         'expect = ["yes"]\nexpect_absent = ["no"]\n'
