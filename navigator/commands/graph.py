@@ -2,12 +2,14 @@
 
 The graph comes from the points-to analysis (`tags.pointsto`) run over the targets' sources;
 `pycg` writes PyCG's `callgraph.json` shape (module names relative to each target directory),
-so nav can be scored against the published call-graph tools on any code.
+so nav can be scored against the published call-graph tools on any code. It is solved under the
+index's fixed hash seed, so every export of the same sources is the same (see `analyse_seeded`).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from tags.discovery import default_roots, resolve_target
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("targets", nargs="*", metavar="TARGET",
-                        help="directories or installed package names (default: fastai and timm)")
+                        help="directories or installed package names (default: fastai, timm, fastcore and "
+                             "fasttransform; $NAV_PACKAGES changes it)")
     parser.add_argument("--format", choices=("json", "dot", "pycg"), default="json", help="output format (default json)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
@@ -29,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from tags.pointsto import analyse
     from tags.pointsto.solver import directory_sources
 
+    if sys.flags.hash_randomization:
+        _run_seeded(args)  # does not return
     roots = [resolve_target(t) for t in args.targets] if args.targets else default_roots()
     sources: dict[str, tuple[str, bool]] = {}
     for root in roots:
@@ -46,6 +51,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _run_seeded(args: argparse.Namespace) -> None:
+    """Run this export again, in place of this process, under the seed the stored graph is solved
+    with: the solver's value caps keep what arrives first, and arrival follows set order, which
+    PYTHONHASHSEED changes (the same sources gave other edges from one run to the next)."""
+    from tags.lifetime import nav_python_env
+    from tags.pointsto.indexed import FIXED_SEED
+
+    argv = [sys.executable, "-m", "navigator", "graph", *args.targets, "--format", args.format]
+    argv += ["--output", args.output] if args.output else []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, nav_python_env(PYTHONHASHSEED=FIXED_SEED))
 
 
 def render(graph: CallGraph, fmt: str) -> str:

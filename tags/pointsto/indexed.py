@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tags.names import Names
 
 EXACT = "exact"
-_FIXED_SEED = "0"  # the hash seed every stored graph is solved under (see `analyse_seeded`)
+FIXED_SEED = "0"  # the hash seed every stored graph is solved under (see `analyse_seeded`)
 _CALLABLE_KINDS = ("function", "method", "class", "model")
 
 
@@ -118,7 +118,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
 
 
 def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
-    """The edges of `analyse(sources)` as solved under hash seed `_FIXED_SEED`, whatever this process' seed.
+    """The edges of `analyse(sources)` as solved under hash seed `FIXED_SEED`, whatever this process' seed.
 
     The solver's caps (MAX_VALUES, MAX_PASSES) keep the values that arrive first, and arrival
     follows the iteration order of sets of strings, which changes with PYTHONHASHSEED: so the
@@ -130,7 +130,7 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
     from tags.errors import NavError
     from tags.lifetime import child_setup, nav_python_env
 
-    env = nav_python_env(PYTHONHASHSEED=_FIXED_SEED)
+    env = nav_python_env(PYTHONHASHSEED=FIXED_SEED)
     done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps(sources), stdout=subprocess.PIPE,
                           env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
     if done.returncode != 0:

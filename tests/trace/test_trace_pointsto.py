@@ -845,6 +845,25 @@ def test_the_stored_graph_is_the_same_under_every_hash_seed() -> None:
     assert found[0] == found[1]
 
 
+def test_nav_graph_exports_the_same_graph_under_every_hash_seed(tmp_path) -> None:
+    """`nav graph` solved in its own process, so an export changed with PYTHONHASHSEED where the
+    caps are hit; it now runs under the stored graph's seed."""
+    from tags.pointsto.solver import MAX_VALUES
+    from tests.helpers import run_nav
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "capped.py").write_text(_capped_program(MAX_VALUES + 36))
+    exports = []
+    for seed in ("1", "2"):
+        done = run_nav("graph", str(tmp_path / "src"), "--format", "json", cache=tmp_path / "cache",
+                       env={"PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        exports.append(json.loads(done.stdout)["edges"])
+    sunk = [edge for edge in exports[0] if edge["caller"] == "capped.sink"]
+    assert len(sunk) == MAX_VALUES  # the cap is hit
+    assert exports[0] == exports[1]
+
+
 KEYED_KWARGS = textwrap.dedent("""\
     def loss(): pass
     def split(): pass
