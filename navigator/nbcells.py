@@ -8,7 +8,6 @@ n-th cell of the notebook carrying an `#export`-style flag without a target modu
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,16 +52,20 @@ def notebook_file(path: str, module: str, notebook: str) -> Path:
 
 
 def read_cells(notebook: Path) -> list[NotebookCell]:
+    from tags.nbdev import NotebookError, load_notebook
+
     try:
         text = notebook.read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = load_notebook(text)
     except OSError as err:
         raise NavError(f"{notebook}: cannot read ({err.strerror}); is this a checkout with its notebooks?") from err
-    except ValueError as err:
-        raise NavError(f"{notebook}: not a notebook ({err})") from err
+    except UnicodeDecodeError as err:
+        raise NavError(f"{notebook}: not a notebook (not UTF-8 text: byte {err.start})") from err
+    except NotebookError as err:  # not JSON, or cells the format's schema refuses (a cell that is a string)
+        raise NavError(f"{notebook}: {err}") from err
     cells = []
     json_lines = _source_lines_in_json(text)
-    for index, cell in enumerate(data.get("cells", [])):
+    for index, cell in enumerate(data["cells"]):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         line = json_lines[index] if index < len(json_lines) else 1

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from tags.model import Definition
 
 _NBDEV2 = re.compile(r"^# %% (?P<path>\S+\.ipynb) (?P<hash>#?)(?P<cell>[\w-]+)[ \t]*$", re.M)
@@ -169,3 +171,32 @@ def cell_blocks(text: str, module: str, is_package: bool) -> list[CellBlock]:
         if marker.notebook:
             blocks.append(CellBlock(marker, marker.line + 1, end, "\n".join(lines[marker.line: end])))
     return blocks
+
+
+# -- the notebooks themselves ---------------------------------------------------------------------
+class NotebookError(ValueError):
+    """The notebook cannot be read as one, or split back into cells (a codemod's refusal)."""
+
+
+def load_notebook(text: str) -> dict[str, Any]:
+    """The notebook as plain JSON (its layout is kept on writing), validated by nbformat against
+    the format's schema: a cell that is a string, `"source": null` or `[1, 2]` is refused."""
+    import copy
+    import json
+
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise NotebookError(f"not a valid notebook (JSON error: {err})") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise NotebookError("not a notebook: no list of cells")
+    from nbformat.validator import iter_validate
+
+    # On a copy (validation may repair what it checks); only the cells matter, as nav edits only
+    # them: sloppy metadata (a kernelspec without display_name) is no reason to refuse.
+    for err in iter_validate(copy.deepcopy(notebook)):
+        path = list(err.absolute_path)
+        if path[:1] == ["cells"]:
+            where = "/".join(str(part) for part in path)
+            raise NotebookError(f"not a valid notebook (at {where}: {err.message})")
+    return notebook

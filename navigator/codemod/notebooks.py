@@ -14,10 +14,7 @@ import re
 from typing import Any, Callable
 
 from navigator.codemod.registry import Outcome, Refused, Transformed
-
-
-class NotebookError(ValueError):
-    """The notebook cannot be read or split back into cells; becomes a refusal."""
+from tags.nbdev import NotebookError, load_notebook
 
 _DIRECTIVE = re.compile(r"#\s*\|?\s*export[si]?\b")
 _MARKER = "# <nav-cell {}>"
@@ -48,29 +45,6 @@ def is_exported(cell: dict[str, Any]) -> bool:
     return False
 
 
-def _load(text: str) -> dict[str, Any]:
-    """The notebook as plain JSON (its layout is kept on writing), validated by nbformat against
-    the format's schema: a cell that is a string, `"source": null` or `[1, 2]` is refused."""
-    import copy
-
-    try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise NotebookError(f"not a valid notebook (JSON error: {err})") from None
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise NotebookError("not a notebook: no list of cells")
-    from nbformat.validator import iter_validate
-
-    # On a copy (validation may repair what it checks); only the cells matter, as nav edits only
-    # them: sloppy metadata (a kernelspec without display_name) is no reason to refuse.
-    for err in iter_validate(copy.deepcopy(notebook)):
-        path = list(err.absolute_path)
-        if path[:1] == ["cells"]:
-            where = "/".join(str(part) for part in path)
-            raise NotebookError(f"not a valid notebook (at {where}: {err.message})")
-    return notebook
-
-
 def _dump(notebook: dict[str, Any], like: str) -> str:
     """JSON in the layout of the original text (indent, non-ASCII kept, final newline)."""
     indent = re.match(r"\{\s*?\n( +)", like)
@@ -86,7 +60,7 @@ def _joined(notebook: dict[str, Any]) -> tuple[str, list[int]]:
 
 def exported_code(text: str) -> str:
     """The code nbdev would export from this notebook (cells joined, directives kept as comments)."""
-    return _joined(_load(text))[0]
+    return _joined(load_notebook(text))[0]
 
 
 def _split(module: str) -> dict[int, str]:
@@ -101,7 +75,7 @@ def _split(module: str) -> dict[int, str]:
 def transform_notebook(text: str, transform: Callable[[str], Outcome]) -> Outcome:
     """The notebook with `transform` applied to the module its exported cells form."""
     try:
-        notebook = _load(text)
+        notebook = load_notebook(text)
         module, indexes = _joined(notebook)
         if not indexes:
             return Refused("the notebook has no exported code cells")

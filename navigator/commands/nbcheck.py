@@ -26,9 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = list(_python_files(args.paths)) if args.paths else _indexed_files()
-    checked, drifts = 0, []
+    checked, drifts, unreadable = 0, [], 0
     for path, module in files:
-        count, found = check_module(path, module)
+        try:
+            count, found = check_module(path, module)
+        except NavError as err:  # a notebook that cannot be read: say which, check the others
+            warn(str(err))
+            unreadable += 1
+            continue
         checked, drifts = checked + count, drifts + found
     if args.json:
         import json
@@ -41,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
             names = ", ".join(drift.names) or "no definition"
             print(f"{display_path(drift.path)}:{drift.first_line}-{drift.last_line}: {names}: {drift.reason} "
                   f"({drift.notebook} {_label(drift.cell)})")
-    if not checked:
+    if not checked and not unreadable:
         warn("no exported module with its notebook found (nbdev notebooks live in a checkout's nbs/)")
-    print(f"nav: {checked} cells checked, {len(drifts)} differ from their notebook", file=sys.stderr)
-    return 1 if drifts else 0
+    skipped = f"; {unreadable} modules not checked, their notebook unreadable" if unreadable else ""
+    print(f"nav: {checked} cells checked, {len(drifts)} differ from their notebook{skipped}", file=sys.stderr)
+    return 1 if drifts or unreadable else 0
 
 
 def _label(stored: str) -> str:

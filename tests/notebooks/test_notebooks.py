@@ -51,6 +51,30 @@ def test_show_notebook_prints_the_cell(project: tuple[Path, Path]) -> None:
     assert "differs" not in done.stderr
 
 
+@pytest.mark.parametrize("broken", ["a cell that is a string", "a cell whose source is null", "not JSON"])
+def test_a_broken_notebook_is_named_in_one_line(tmp_path: Path, broken: str) -> None:
+    """`nbcheck` and `show --notebook` read notebooks with json by hand: a cell that is a string
+    was an AttributeError traceback. They are validated by nbformat now, as the codemods' are."""
+    root = build_project(tmp_path, "ids")
+    cache = tmp_path / "cache"
+    run_nav("index", str(root), cache=cache, check=True)
+    notebook = root / NOTEBOOK
+    data = json.loads(notebook.read_text())
+    if broken == "a cell that is a string":
+        data["cells"][1] = "print(1)"
+    elif broken == "a cell whose source is null":
+        data["cells"][1]["source"] = None
+    notebook.write_text("{oops" if broken == "not JSON" else json.dumps(data))
+    checked = run_nav("nbcheck", str(root), cache=cache)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    problem, summary = checked.stderr.strip().splitlines()
+    where = "JSON error" if broken == "not JSON" else "at cells/1"
+    assert problem.startswith(f"nav: {notebook}: not a valid notebook ({where}")
+    assert summary == "nav: 0 cells checked, 0 differ from their notebook; 1 modules not checked, their notebook unreadable"
+    shown = run_nav("show", "vision_learner", "--notebook", cache=cache)
+    assert shown.returncode != 0 and shown.stderr.strip().splitlines() == [problem.replace("nav: ", "nav: error: ", 1)]
+
+
 def test_open_notebook_starts_the_editor_at_the_cell(project: tuple[Path, Path], tmp_path: Path) -> None:
     root, cache = project
     record = tmp_path / "args"
