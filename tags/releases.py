@@ -179,22 +179,52 @@ def unpacked_root(release: Release) -> Root:
 
     source = release_home(release) / "src"
     if not source.is_dir():
-        _unpack(fetch_archive(release), source)
+        try:
+            _unpack(fetch_archive(release), source)
+        except DamagedArchive as damaged:  # a cached archive that went bad: fetch it again, once
+            print(f"nav: the cached {damaged.archive} is damaged ({damaged.reason}); downloading it again",
+                  file=sys.stderr)
+            damaged.archive.unlink(missing_ok=True)
+            try:
+                _unpack(fetch_archive(release), source)
+            except DamagedArchive as again:
+                raise NavError(f"{release.spec}: its archive {again.archive} is damaged ({again.reason}), "
+                               "also when downloaded again") from again
     package_dir = _package_folder(source, release)
     return Root(str(package_dir.resolve()), release.package, "release", release.version)
 
 
+class DamagedArchive(Exception):
+    """A wheel or sdist that is not a readable archive (truncated, overwritten)."""
+
+    def __init__(self, archive: Path, reason: str) -> None:
+        super().__init__(f"{archive}: {reason}")
+        self.archive, self.reason = archive, reason
+
+
 def _unpack(archive: Path, target: Path) -> None:
     """Extract into a temporary folder renamed into place: a crash leaves nothing half-unpacked."""
+    import tarfile
+    import zipfile
+    import zlib
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".src-"))
     try:
-        shutil.unpack_archive(str(archive), str(staging), "zip" if archive.suffix == ".whl" else None)
+        try:
+            shutil.unpack_archive(str(archive), str(staging), "zip" if archive.suffix == ".whl" else None)
+        except shutil.ReadError as err:
+            raise DamagedArchive(archive, "not a zip or tar archive") from err
+        except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError) as err:
+            raise DamagedArchive(archive, str(err) or type(err).__name__) from err
         os.rename(staging, target)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
         if not target.is_dir():  # not merely another process that unpacked it first
             raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _package_folder(source: Path, release: Release) -> Path:

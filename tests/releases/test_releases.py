@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import line_of, release_file, run_nav
+from tests.helpers import cache_dir, line_of, release_file, run_nav
 
 LEARNER = "fastai/vision/learner.py"
 
@@ -128,3 +128,43 @@ def test_bad_input(installed_cache: Path, release_env: dict, tmp_path: Path) -> 
     gone = run_nav("index", "fastai==2.7.4", cache=tmp_path / "c", env=fresh)
     assert gone.returncode == 3 and gone.stderr.count("\n") == 1
     assert "fastai==2.7.4: cannot reach the package index" in gone.stderr
+
+
+@pytest.mark.parametrize("source", ["sound", "damaged"])
+def test_a_damaged_cached_archive_is_downloaded_again(tmp_path: Path, source: str) -> None:
+    """A cached wheel that went bad (truncated) was a `shutil.ReadError` traceback on every later
+    query of that release. It is fetched again, here from a local folder standing for PyPI."""
+    release_file("2.7.4", LEARNER)  # downloads the wheel into the shared test cache
+    wheel = next((cache_dir() / "wheels").glob("fastai-2.7.4-*.whl"))
+    archives, index = tmp_path / "archives", tmp_path / "index"
+    archives.mkdir()
+    index.mkdir()
+    (archives / wheel.name).write_bytes(wheel.read_bytes()[:10_000])
+    (index / wheel.name).write_bytes(wheel.read_bytes() if source == "sound" else _bad_member(wheel, LEARNER))
+    env = {"NAV_RELEASE_ARCHIVES": str(archives), "NAV_RELEASES_DIR": str(tmp_path / "releases"),
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index), "PIP_CONFIG_FILE": "/dev/null"}
+    done = run_nav("find", "_add_norm", "--release", "fastai==2.7.4", cache=tmp_path / "c", env=env)
+    first, *rest = done.stderr.strip().splitlines()
+    assert first == (f"nav: the cached {archives / wheel.name} is damaged (not a zip or tar archive); "
+                     "downloading it again")
+    if source == "sound":
+        assert done.returncode == 0 and "fastai-2.7.4/src/fastai/vision/learner.py" in done.stdout
+        assert (archives / wheel.name).read_bytes() == wheel.read_bytes()
+    else:
+        assert done.returncode != 0 and len(rest) == 1, done.stderr
+        assert rest[0].startswith(f"nav: error: fastai==2.7.4: its archive {archives / wheel.name} is damaged (")
+        assert rest[0].endswith("), also when downloaded again")
+    assert not list((tmp_path / "releases").glob("*/.src-*"))  # no half-unpacked folder left
+
+
+def _bad_member(wheel: Path, member: str) -> bytes:
+    """The wheel with bytes of one member's compressed data overwritten: pip still reads its
+    metadata and takes it; unpacking fails on that member's checksum."""
+    import zipfile
+
+    data = bytearray(wheel.read_bytes())
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 100
+    data[start:start + 64] = bytes(64)
+    return bytes(data)
