@@ -90,6 +90,15 @@ class Recorder:
         threading.setprofile(None)
 
 
+def _traced_code_traceback(err: BaseException) -> str:
+    """The traceback from the traced code's first frame on: the frames above it (this driver's,
+    runpy's) are nav's own and tell the user nothing."""
+    frames = err.__traceback__
+    while frames is not None and frames.tb_frame.f_code.co_filename in (__file__, "<frozen runpy>"):
+        frames = frames.tb_next
+    return "".join(traceback.format_exception(type(err), err, frames))
+
+
 def main() -> None:
     with open(sys.argv[1]) as handle:
         config = json.load(handle)
@@ -109,8 +118,8 @@ def main() -> None:
     except SystemExit as stop:
         if stop.code not in (None, 0):
             error = f"SystemExit: {stop.code}"
-    except BaseException:
-        error = traceback.format_exc()
+    except BaseException as err:
+        error = _traced_code_traceback(err)
     finally:
         recorder.stop()
         edges = [[*caller, *callee, count, line] for (caller, callee), (count, line) in recorder.edges.items()]

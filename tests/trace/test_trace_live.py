@@ -88,6 +88,8 @@ def test_a_script_that_raises_prints_the_trace_the_comparison_and_the_error(tmp_
     assert "observed calls the static graph lacks (0):\n  none" in done.stdout
     assert f"static calls not taken in this run (1):\n  second -> never  line {line_of(steps, 'never()')}  [exact]" in done.stdout
     assert "ZeroDivisionError: division by zero" in done.stderr and "started" in done.stderr
+    error = done.stderr.split("the trace above stops there:\n")[1]  # from the script's frame on, none of nav's
+    assert error.splitlines()[:2] == ["Traceback (most recent call last):", f'  File "{script}", line 4, in <module>']
 
     dot = run_nav("trace", "--live-script", str(script), "--under", "first", "--format", "dot", cache=cache)
     assert dot.stdout.startswith("digraph") and '"second"' in dot.stdout and '"helper"' in dot.stdout
