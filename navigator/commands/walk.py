@@ -193,3 +193,5 @@ def _show_result(console: Console, result: StepResult) -> None:
         console.print(f"[green]✔ {escape(result.verdict)}[/] [dim]({result.seconds:.1f} s)[/]")
     else:
         console.print(f"[bold red]✘ {result.step.label} {escape(result.verdict)}[/]")
+    if result.note:
+        console.print(f"[yellow]nav: {escape(result.note)}[/]")

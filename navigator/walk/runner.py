@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from navigator.walk.format import Step, Walkthrough
 from navigator.walk.process import run_process
-from navigator.walk.progress import save_progress
+from navigator.walk.progress import progress_path, save_progress
 from navigator.walk.workspace import (
     Workspace,
     build_workspace,
@@ -59,6 +59,7 @@ class StepResult:
     failures: list[str] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
+    note: str = ""  # something to tell beside the verdict (its progress could not be saved)
 
 
 @dataclass
@@ -87,8 +88,11 @@ def run_step(walkthrough: Walkthrough, index: int, options: RunOptions = RunOpti
         emit(message + "\n")
     result = _judge(step, outcome, cancelled=bool(cancel and cancel.is_set()))
     result.seconds = time.monotonic() - started
-    if result.ok:
-        save_progress(walkthrough.name, index, step.id)  # a passing step counts as done, wherever it ran
+    if result.ok:  # a passing step counts as done, wherever it ran
+        try:
+            save_progress(walkthrough.name, index, step.id)
+        except OSError as err:  # a full or read-only cache dir: the step still passed
+            result.note = f"its progress could not be saved in {progress_path()} ({err.strerror})"
     return result
 
 

@@ -54,3 +54,29 @@ def test_the_lock_is_released_after_the_step(walk) -> None:
     assert run_step(walk, 0).ok
     with workspace_lock(walk.name, "a later step"):
         pass
+
+
+@pytest.mark.skipif(subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0,
+                    reason="unshare -rm (user namespaces) unavailable")
+def test_a_passing_step_whose_progress_cannot_be_saved_says_so(tmp_path: Path) -> None:
+    """The progress file on a read-only mount (as on a full disk): `save_progress` raised out of
+    the runner, a traceback after a step that had passed."""
+    import shlex
+
+    from navigator.walk.format import PATH_VARIABLE
+
+    walks, cache = tmp_path / "walks", tmp_path / "cache"
+    write_walk(walks, "two", "".join(f'[[step]]\nid = "s{n}"\nkind = "python"\ntitle = "Step {n}"\n'
+                                     f"code = 'print({n})'\n" for n in (1, 2)))
+    cache.mkdir()
+    progress = cache / "walk_progress.json"
+    progress.write_text("{}")
+    quoted = shlex.quote(str(progress))
+    nav = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "navigator", "walk", "two", "--auto"))
+    script = (f"mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted} && "
+              f"NAV_CACHE_DIR={shlex.quote(str(cache))} PYTHONPATH={shlex.quote(str(REPO))} "
+              f"{PATH_VARIABLE}={shlex.quote(str(walks))} NO_COLOR=1 COLUMNS=200 {nav}")
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.count(f"nav: its progress could not be saved in {progress} (") == 2, done.stdout
+    assert progress.read_text() == "{}"

@@ -145,6 +145,8 @@ class WalkScreen(Screen):
             log.write(Text(f"✔ {result.verdict}", style="green"))
         else:
             log.write(Text(f"✘ {result.verdict}", style="bold red"))
+        if result.note:
+            log.write(Text(result.note, style="yellow"))
         self.cancel_event = None
         self.set_running(False)
         self.show_list()
