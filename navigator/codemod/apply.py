@@ -347,12 +347,25 @@ def _latest_record(root: Path) -> Path | None:
 
 
 def _save_record(root: Path, codemod: str, revert: bool, changes: list[FileChange]) -> Path:
-    """Save the original bytes and a manifest, before anything is written to PATH."""
+    """Save the original bytes and a manifest, before anything is written to PATH; a cache dir
+    that cannot hold them (full, read-only) stops the run with nothing changed."""
     parent = _records_of(root)
-    parent.mkdir(parents=True, exist_ok=True)
+    staging = None
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=".new-"))
+        return _write_record(parent, staging, root, codemod, revert, changes)
+    except OSError as err:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise NavError(f"cannot save the undo record under {parent} ({err.strerror}); nothing was changed "
+                       f"in {root}") from err
+
+
+def _write_record(parent: Path, staging: Path, root: Path, codemod: str, revert: bool,
+                  changes: list[FileChange]) -> Path:
     latest = _latest_record(root)
     record = parent / f"{int(latest.name) + 1 if latest else 1:04d}"
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=".new-"))
     files = []
     for number, change in enumerate(changes):
         (staging / f"{number}.orig").write_bytes(change.before)

@@ -134,3 +134,26 @@ def test_kill_9_between_the_two_renames_is_rolled_back_by_the_next_run(tmp_path:
     assert result.status == "applied"
     patching.undo_codemod(root)
     assert _snapshot(root) == before
+
+
+@pytest.mark.skipif(subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0,
+                    reason="unshare -rm (user namespaces) unavailable")
+def test_a_full_cache_dir_stops_before_the_checkout_is_touched(tmp_path: Path, cache_dir: Path) -> None:
+    """The undo record did not fit the cache dir: a traceback, and a half-written `.new-*`
+    record left behind. Now one line, no record, and the checkout as it was."""
+    import shlex
+
+    root, _ = checkout("2.7.4", tmp_path)
+    before = _snapshot(root)
+    cache_dir.mkdir()
+    quoted = shlex.quote(str(cache_dir))
+    nav = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "navigator", "apply-codemod", "timm-normalize",
+                                            str(root)))
+    script = (f"mount -t tmpfs -o size=64k tmpfs {quoted} && (dd if=/dev/zero of={quoted}/fill bs=1k count=200 "
+              f"2>/dev/null; true) && NAV_CACHE_DIR={quoted} PYTHONPATH={shlex.quote(str(REPO))} {nav}; "
+              f"echo left: $(find {quoted} -name '.new-*')")
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().startswith("nav: error: cannot save the undo record under ")
+    assert done.stderr.strip().endswith(f"(No space left on device); nothing was changed in {root}")
+    assert done.stdout.strip() == "left:" and _snapshot(root) == before
