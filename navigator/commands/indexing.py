@@ -34,6 +34,7 @@ def run_index(args: argparse.Namespace) -> int:
         return 0
     wanted = [t for t in args.targets if "==" not in t]
     targets = [resolve_target(t) for t in wanted] if wanted else default_roots()
+    targets = list({root.path: root for root in targets}.values())  # `nav index DIR DIR`: parsed once
 
     def work(index: Index) -> int:
         if args.remove:
@@ -77,12 +78,18 @@ def _index_release(spec: str, args: argparse.Namespace) -> None:
 
 
 def _remove(index: Index, targets) -> int:
-    paths = {t.path for t in targets}
-    for root in index.roots():
-        if root.path in paths:
-            index.remove_root(root)
-            print(f"removed {root.name} ({root.path})")
-    return 0
+    """Drop the roots named; one that is not indexed is said, and the exit status is 1."""
+    indexed = {root.path: root for root in index.roots()}
+    missing = 0
+    for target in targets:
+        root = indexed.get(target.path)
+        if root is None:
+            warn(f"{target.path} is not an indexed root (`nav roots` lists them); nothing removed")
+            missing += 1
+            continue
+        index.remove_root(root)
+        print(f"removed {root.name} ({root.path})")
+    return 1 if missing else 0
 
 
 def _file_counts(index: Index):

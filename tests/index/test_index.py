@@ -151,6 +151,19 @@ def test_awkward_files_are_indexed_or_noted_never_a_traceback(cache: Path, tmp_p
     assert run_nav("find", "café", cache=cache, check=True).stdout.startswith(f"{root.resolve() / 'latin.py'}:1:1:")
 
 
+def test_a_target_given_twice_is_indexed_once_and_removing_an_unindexed_one_says_so(cache: Path, package: Path,
+                                                                                    tmp_path: Path) -> None:
+    """`nav index DIR DIR` parsed every file twice; `--remove` of a directory never indexed said nothing."""
+    done = run_nav("index", str(package), str(package), cache=cache, check=True)
+    assert done.stdout.splitlines() == [f"mypkg: 4 files  ({package.resolve()})"]
+    assert done.stderr.startswith("parsed 4, removed 0")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    removed = run_nav("index", "--remove", str(other), str(package), cache=cache)
+    assert removed.returncode == 1 and removed.stdout == f"removed mypkg ({package.resolve()})\n"
+    assert removed.stderr == f"nav: {other.resolve()} is not an indexed root (`nav roots` lists them); nothing removed\n"
+
+
 def test_schema_change_rebuilds_with_a_message(cache: Path, package: Path) -> None:
     run_nav("index", str(package), cache=cache, check=True)
     db = sqlite3.connect(cache / INDEX_FILE)
