@@ -121,16 +121,18 @@ def warn_if_drifted(symbol: Symbol, cell: NotebookCell | None = None) -> None:
 def open_cell(symbol: Symbol) -> int:
     """Open the notebook at the cell where the editor can: a terminal editor at the cell's line in
     the .ipynb; VS Code and Jupyter open the notebook (neither takes a cell on the command line)."""
+    from navigator.editor import editor_command
+
     cell = cell_of(symbol)
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    program = os.path.basename(shlex.split(editor)[0]) if editor.strip() else "vi"
+    editor = editor_command()
+    program = os.path.basename(editor[0])
     if program in ("code", "code-insiders", "codium") or program.startswith("jupyter"):
-        command = [*shlex.split(editor), *(["lab"] if program == "jupyter" else []), str(cell.notebook)]
+        command = [*editor, *(["lab"] if program == "jupyter" else []), str(cell.notebook)]
         print(f"nav: {program} opens the notebook, not a cell: go to cell {cell.index}"
               + (f" (id {cell.cell_id})" if cell.cell_id else ""), file=sys.stderr)
     else:
-        command = [*shlex.split(editor), f"+{cell.json_line}", str(cell.notebook)]
+        command = [*editor, f"+{cell.json_line}", str(cell.notebook)]
     try:
         return subprocess.call(command)
     except FileNotFoundError as err:
-        raise NavError(f"cannot start the editor {editor!r} (set $EDITOR)") from err
+        raise NavError(f"cannot start the editor {shlex.join(editor)!r} (set $EDITOR)") from err

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import subprocess
 import sys
@@ -54,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def open_in_editor(symbol: Symbol) -> int:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    command = [*shlex.split(editor), f"+{symbol.line}", symbol.path]
+    from navigator.editor import editor_command
+
+    editor = editor_command()
     try:
-        return subprocess.call(command)
+        return subprocess.call([*editor, f"+{symbol.line}", symbol.path])
     except FileNotFoundError as err:
-        raise NavError(f"cannot start the editor {editor!r} (set $EDITOR)") from err
+        raise NavError(f"cannot start the editor {shlex.join(editor)!r} (set $EDITOR)") from err
 
 
 def show_signature(symbol: Symbol, as_json: bool) -> int:

@@ -7,6 +7,8 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO, line_of, run_nav, site_file
 
 
@@ -113,6 +115,17 @@ def test_open_runs_the_editor_at_the_line(installed_cache: Path, tmp_path: Path)
     run_nav("open", "Normalize", cache=installed_cache, check=True, env={"EDITOR": str(editor), "VISUAL": ""})
     transforms = site_file("fastai", "data/transforms.py")
     assert (tmp_path / "args").read_text().split() == [f"+{line_of(transforms, 'class Normalize(')}", str(transforms)]
+
+
+@pytest.mark.parametrize(("editor", "error"), [
+    ("vim '+set ft=python", "cannot read the editor command \"vim '+set ft=python\" (No closing quotation); fix "
+                            "$VISUAL or $EDITOR"),
+    ("   ", "the editor command '   ' is blank; set $VISUAL or $EDITOR"),
+])
+def test_open_with_an_editor_command_it_cannot_run_says_why(installed_cache: Path, editor: str, error: str) -> None:
+    """An unclosed quote in $EDITOR was a ValueError traceback out of shlex."""
+    done = run_nav("open", "Normalize", cache=installed_cache, env={"EDITOR": editor, "VISUAL": ""})
+    assert done.returncode != 0 and done.stderr.strip().splitlines() == [f"nav: error: {error}"]
 
 
 def test_hot_path_imports_nothing_heavy(installed_cache: Path) -> None:

@@ -1,0 +1,20 @@
+"""The user's editor, as `nav open` starts it: $VISUAL, else $EDITOR, else vi."""
+from __future__ import annotations
+
+import os
+import shlex
+
+from tags.errors import NavError
+
+
+def editor_command() -> list[str]:
+    """The editor's command line, split as a shell would (`code -w` is two words); a value the
+    shell could not split either (an unclosed quote) is a clear error, not a traceback."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        words = shlex.split(editor)
+    except ValueError as err:
+        raise NavError(f"cannot read the editor command {editor!r} ({err}); fix $VISUAL or $EDITOR") from err
+    if not words:
+        raise NavError(f"the editor command {editor!r} is blank; set $VISUAL or $EDITOR")
+    return words
