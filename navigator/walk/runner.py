@@ -29,6 +29,7 @@ from navigator.walk.workspace import (
     workspace_lock,
 )
 from tags.errors import NavError
+from tags.store import cache_dir
 
 if TYPE_CHECKING:
     from navigator.codemod.apply import ApplyResult
@@ -275,13 +276,15 @@ def _environment(ws: Workspace, options: RunOptions, folder: Path | None) -> dic
     Code steps (`folder` given) import fastai from the workspace copy and can import helper
     modules of their walkthrough folder; `nav` steps see neither, so they index the real fastai.
     Only the `session` preset, which fetches real pretrained weights, may reach the model hub.
+    The cache dir is passed as an absolute path: steps run in the scratch folder, where a relative
+    NAV_CACHE_DIR would name another, empty index.
     """
     paths = [str(ws.site), str(folder)] if folder else []
     paths += [str(REPO_ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     hub = {} if options.preset == "session" else {"HF_HUB_OFFLINE": "1"}
     return {**os.environ, **hub, "PYTHONPATH": os.pathsep.join(paths), "PYTHONUNBUFFERED": "1",
             "NAV_PRESET": options.preset, "NAV_DEVICE": options.device, "NAV_QUICK": "1" if options.quick else "0",
-            "NAV_WORKSPACE": str(ws.root), "NAV_SCRATCH": str(ws.scratch), "NO_COLOR": "1",
+            "NAV_WORKSPACE": str(ws.root), "NAV_SCRATCH": str(ws.scratch), "NAV_CACHE_DIR": cache_dir(), "NO_COLOR": "1",
             "PYTHONWARNINGS": "ignore::FutureWarning",  # torch's own deprecation noise
             "COLUMNS": os.environ.get("COLUMNS") or str(shutil.get_terminal_size((120, 40)).columns)}
 

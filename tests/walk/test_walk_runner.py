@@ -87,6 +87,16 @@ def test_damaged_progress_starts_from_the_first_step(walks: Path, cache: Path, d
     assert code == 0 and headers(out) == [1] and "resuming" not in out
 
 
+def test_steps_get_the_cache_dir_as_an_absolute_path(walks: Path, tmp_path: Path) -> None:
+    """Steps run in the scratch folder: a relative NAV_CACHE_DIR named another, empty index there."""
+    write_walk(walks, "where", '[[step]]\nid = "w"\nkind = "python"\ntitle = "Where"\n'
+                               "code = 'import os; print(\"cache:\", os.environ[\"NAV_CACHE_DIR\"])'\n")
+    done = run_nav("walk", "where", "--auto", cache=tmp_path / "unused", cwd=tmp_path,
+                   env={"NO_COLOR": "1", "NAV_CACHE_DIR": "relative-cache"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"cache: {tmp_path / 'relative-cache'}\n" in done.stdout
+
+
 def test_auto_from_reports_failed_expectations_and_exits_1(walks: Path, cache: Path) -> None:
     body = FOUR_STEPS + '[[step]]\nid = "liar"\nkind = "python"\ntitle = "claims"\ncode = \'print("no")\'\n' \
                         'expect = ["yes"]\nexpect_absent = ["no"]\n'
