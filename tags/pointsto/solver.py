@@ -23,7 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.library import LibraryUses, Use, call_site, is_super_call
+from tags.pointsto.library import LibraryUses, Use, is_super_call
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -1039,7 +1039,7 @@ class Solver:
         the property it runs, or the delegate's own `__getattr__`, is called by it too (label `delegate`)."""
         for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
             scope = self.program.facts.scopes.get(hook)
-            at = call_site(scope, "getattr", last=True) if scope is not None else None
+            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
             if at is None:
                 continue
             outer, edges = self.scope, self.edges
@@ -1334,7 +1334,7 @@ class Solver:
         """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,
         which calls the class's own `__init__` (`old_init(self, ...)`), both label `library`."""
         wrapper = self.program.facts.scopes.get(_FUNCS_KWARGS_INIT)
-        at = call_site(wrapper, "old_init") if wrapper is not None else None
+        at = self.library.call_site(wrapper, "old_init") if wrapper is not None else None
         if at is not None:
             self.edge(node, _FUNCS_KWARGS_INIT, how="library")
             self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
