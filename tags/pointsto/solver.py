@@ -23,6 +23,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
+from tags.pointsto.gcpause import paused_gc
 from tags.pointsto.library import LibraryUses, Use, is_super_call
 from tags.pointsto.program import (
     CLASS,
@@ -1553,6 +1554,13 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 # -- entry points ----------------------------------------------------------------------------
 def analyse(sources: dict[str, tuple[str, bool]],
             layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
+    """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`)."""
+    with paused_gc():
+        return analyse_layers(sources, layers)
+
+
+def analyse_layers(sources: dict[str, tuple[str, bool]],
+                   layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each

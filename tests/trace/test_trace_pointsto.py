@@ -912,3 +912,24 @@ def test_a_package_over_the_analysis_limit_is_linked_by_name(cache: Path, tmp_pa
     assert "run" not in linked, "by name, `h()` names nothing"
     assert {callee for callee, _ in linked["go"]} == {"helper"}
     assert linked["main"] == {("helper", "exact")}, "the analysed code above still reaches big's definitions"
+
+
+def test_the_solve_pauses_the_garbage_collector_and_restores_it() -> None:
+    """`analyse` runs with the cyclic collector off (it finds nothing to free there) and leaves it as it found it."""
+    import gc
+
+    from tags.pointsto import solver
+
+    seen = []
+    real = solver.analyse_layers
+    solver.analyse_layers = lambda *args: seen.append(gc.isenabled()) or real(*args)
+    try:
+        assert gc.isenabled()
+        assert analyse({"main": ("def f():\n    pass\nf()\n", False)}).as_pycg()["main"] == ["main.f"]
+        assert gc.isenabled() and seen == [False]
+        gc.disable()
+        analyse({"main": ("pass\n", False)})
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        solver.analyse_layers = real
