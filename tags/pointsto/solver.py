@@ -86,6 +86,20 @@ class Edge:
     body: str = ""  # the class whose body makes the call (`caller` is then the scope around it, as PyCG counts)
 
 
+@dataclass(slots=True)
+class _Lookup:
+    """A remembered `Solver.lookup`, valid until one of the keys it read is notified as changed: those
+    keys in the order the walk read them (`<bases>` of each class on the MRO, then `Class.attr` up to
+    the first class that has it), the runners already noted as their readers, and the answer: the
+    owner and the key holding its values (read live), or an outside owner's value."""
+
+    keys: list[str]
+    owner: str
+    found: str
+    outside: Value | None
+    noted: set[str]
+
+
 @dataclass
 class CallGraph:
     """The solved graph: call-site edges, and the scopes analysed (callers with no calls too)."""
@@ -119,6 +133,8 @@ class Solver:
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
         self._mro_users: dict[str, set[str]] = defaultdict(set)  # class -> the cached MROs that list it
+        self._lookups: dict[tuple[str, str, int], _Lookup] = {}  # (class, attr, skip) -> a remembered lookup
+        self._lookup_users: dict[str, set[tuple[str, str, int]]] = defaultdict(set)  # key read -> lookups to forget
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
@@ -179,6 +195,8 @@ class Solver:
         return self.pts.get(key) or _EMPTY
 
     def notify(self, key: str) -> None:
+        for stale in self._lookup_users.pop(key, ()):
+            self._lookups.pop(stale, None)
         for reader in self.readers.get(key, ()):
             self.schedule(reader)
 
@@ -942,14 +960,41 @@ class Solver:
         return order
 
     def lookup(self, klass: str, attr: str, skip: int = 0) -> tuple[str, set[Value]]:
-        """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none."""
-        for owner in self.mro(klass)[skip:]:
+        """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none.
+
+        Remembered until a key it read changes (see `_Lookup`): a million calls on the four roots."""
+        remembered = self._lookups.get((klass, attr, skip))
+        if remembered is None:
+            return self._lookup_and_remember(klass, attr, skip)
+        if self.runner not in remembered.noted:  # the readers the walk below would note
+            for key in remembered.keys:
+                self.readers[key].add(self.runner)
+            remembered.noted.add(self.runner)
+        if remembered.found:
+            return remembered.owner, set(self.pts[remembered.found])
+        return remembered.owner, {remembered.outside} if remembered.outside else set()
+
+    def _lookup_and_remember(self, klass: str, attr: str, skip: int) -> tuple[str, set[Value]]:
+        order = self.mro(klass)
+        keys = ["<bases>" + owner for owner in order]
+        answer: tuple[str, set[Value]] = ("", set())
+        remembered = _Lookup(keys, "", "", None, {self.runner})
+        for owner in order[skip:]:
             if owner.startswith("e:"):
-                return owner, {("e", f"{owner[2:]}.{attr}", "")}
-            values = self.read(f"{owner}.{attr}")
+                remembered.owner, remembered.outside = owner, ("e", f"{owner[2:]}.{attr}", "")
+                answer = owner, {remembered.outside}
+                break
+            key = f"{owner}.{attr}"
+            keys.append(key)
+            values = self.read(key)
             if values:
-                return owner, set(values)
-        return "", set()
+                remembered.owner, remembered.found = owner, key
+                answer = owner, set(values)
+                break
+        self._lookups[(klass, attr, skip)] = remembered
+        for key in keys:
+            self._lookup_users[key].add((klass, attr, skip))
+        return answer
 
     def attribute(self, owners: set[Value], attr: str, node: ast.AST) -> set[Value]:
         found: set[Value] = set()

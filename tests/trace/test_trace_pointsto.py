@@ -933,3 +933,13 @@ def test_the_solve_pauses_the_garbage_collector_and_restores_it() -> None:
     finally:
         gc.enable()
         solver.analyse_layers = real
+
+
+def test_a_remembered_lookup_is_forgotten_when_a_base_gains_the_attribute() -> None:
+    """`use` runs first and finds no `m` on B's MRO; `other` then sets `A.m`: the lookup is asked again."""
+    sources = {
+        "a": ("class A:\n    pass\nclass B(A):\n    pass\ndef use(b):\n    b.m()\nuse(B())\n", False),
+        "other": ("from a import A\ndef m(self):\n    pass\nA.m = m\nclass C(A):\n    pass\n", False),
+    }
+    graph = analyse(sources).as_pycg()
+    assert "other.m" in graph["a.use"]
