@@ -926,7 +926,13 @@ def test_the_solve_pauses_the_garbage_collector_and_restores_it() -> None:
     try:
         assert gc.isenabled()
         assert analyse({"main": ("def f():\n    pass\nf()\n", False)}).as_pycg()["main"] == ["main.f"]
-        assert gc.isenabled() and seen == [False]
+        assert gc.isenabled() and seen == [False] and gc.get_freeze_count() == 0
+        kept = [[]]  # frozen by someone else (`nav lsp` freezes what it imported): stays frozen
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        analyse({"main": ("pass\n", False)})
+        assert gc.get_freeze_count() == frozen > 0 and kept
+        gc.unfreeze()
         gc.disable()
         analyse({"main": ("pass\n", False)})
         assert not gc.isenabled()
