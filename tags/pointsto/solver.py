@@ -133,6 +133,7 @@ class Solver:
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
         self._mro_users: dict[str, set[str]] = defaultdict(set)  # class -> the cached MROs that list it
+        self._mro_noted: dict[str, tuple[list[str], set[str]]] = {}  # class -> (its cached MRO, runners noted)
         self._lookups: dict[tuple[str, str, int], _Lookup] = {}  # (class, attr, skip) -> a remembered lookup
         self._lookup_users: dict[str, set[tuple[str, str, int]]] = defaultdict(set)  # key read -> lookups to forget
         self._subclasses: dict[str, list[str]] | None = None
@@ -939,8 +940,13 @@ class Solver:
         """C3 order of the analysed classes; external bases come last as `e:` names."""
         cached = self._mro.get(name)
         if cached is not None:
-            for klass in cached:
-                self.readers["<bases>" + klass].add(self.runner)
+            noted = self._mro_noted.get(name)
+            if noted is None or noted[0] is not cached:  # a new order: no runner noted for it yet
+                noted = self._mro_noted[name] = (cached, set())
+            if self.runner not in noted[1]:  # the same readers each time: noted once per runner
+                for klass in cached:
+                    self.readers["<bases>" + klass].add(self.runner)
+                noted[1].add(self.runner)
             return cached
         self._mro[name] = [name]  # a cycle through bad bases ends here
         sequences = []
