@@ -53,6 +53,9 @@ _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+_SIMPLE_STATEMENTS = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Import,
+                                ast.ImportFrom, ast.Assert, ast.Pass, ast.Delete, ast.Global, ast.Nonlocal, ast.Break,
+                                ast.Continue, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
@@ -275,8 +278,9 @@ class Solver:
             self.notify(key)
 
     def edge(self, node: ast.AST, callee: str, kind: str = "function", how: str = "points-to") -> None:
-        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind,
-                        self._body()))
+        scope = self.scope  # outside a class body, the caller is the scope itself (`_caller`, `_body`)
+        caller, body = (self._caller(), self._body()) if scope.kind == CLASS else (scope.name, "")
+        self.edges.add((caller, callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind, body))
 
     def _body(self) -> str:
         """The class whose body is being evaluated, if any: a live run sees its calls made by the class."""
@@ -390,6 +394,8 @@ class Solver:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.eval(child)
+        if type(node) in _SIMPLE_STATEMENTS:  # no nested statements: most of them
+            return
         for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
             for child in getattr(node, field_name, ()) if not isinstance(node, (
                     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ():
