@@ -42,6 +42,14 @@ class LibraryUses:
     def __init__(self, facts: LayerFacts) -> None:
         self.facts = facts
         self._cache: dict[tuple[str, str], tuple[Use, ...]] = {}
+        self._sites: dict[tuple[int, str, bool], tuple[int, int] | None] = {}
+
+    def call_site(self, scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
+        """`call_site`, remembered: the solver asks it on every GetAttr delegation (a walk of the hook's body)."""
+        key = (id(scope.node), name, last)
+        if key not in self._sites:
+            self._sites[key] = call_site(scope, name, last)
+        return self._sites[key]
 
     def uses(self, function: str, param: str, hops: int = 0) -> tuple[Use, ...]:
         """Every use of `param` of the lower function `function`, hand-ons followed."""

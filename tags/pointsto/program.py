@@ -138,7 +138,7 @@ class _Collector:
         return child
 
     def visit(self, node: ast.AST, depth: int) -> None:
-        if depth > MAX_AST_DEPTH:
+        if depth > MAX_AST_DEPTH or type(node) in _INERT:
             return
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.scope.locals.add(node.name)
@@ -169,16 +169,40 @@ class _Collector:
             return
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             self.scope.globals.update(node.names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            self.scope.locals.add(node.id)
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                self.scope.locals.add(node.id)
+            return  # its only child is the context
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 if alias.name != "*":
                     self.scope.locals.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, ast.ExceptHandler) and node.name:
             self.scope.locals.add(node.name)
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             self.visit(child, depth + 1)
+
+
+# nodes with nothing to collect below them: constants, contexts (`Load`), operators
+_INERT = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue,
+                    *ast.operator.__subclasses__(), *ast.boolop.__subclasses__(), *ast.unaryop.__subclasses__(),
+                    *ast.cmpop.__subclasses__()})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # node class -> the fields that can hold nodes to collect
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` in the same order, less contexts and operators (a fifth of all nodes)."""
+    fields = _FIELDS.get(type(node))
+    if fields is None:
+        fields = _FIELDS[type(node)] = tuple(f for f in node._fields if f not in ("ctx", "op", "ops"))
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            found += [item for item in value if isinstance(item, ast.AST)]
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 def _is_setter(node: ast.AST) -> bool:

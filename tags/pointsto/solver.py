@@ -23,7 +23,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
-from tags.pointsto.library import LibraryUses, Use, call_site, is_super_call
+from tags.pointsto.gcpause import paused_gc
+from tags.pointsto.library import LibraryUses, Use, is_super_call
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -52,6 +53,9 @@ _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+_SIMPLE_STATEMENTS = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Import,
+                                ast.ImportFrom, ast.Assert, ast.Pass, ast.Delete, ast.Global, ast.Nonlocal, ast.Break,
+                                ast.Continue, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
@@ -83,6 +87,20 @@ class Edge:
     how: str = "points-to"
     kind: str = "function"  # function | class | init | builtin | external
     body: str = ""  # the class whose body makes the call (`caller` is then the scope around it, as PyCG counts)
+
+
+@dataclass(slots=True)
+class _Lookup:
+    """A remembered `Solver.lookup`, valid until one of the keys it read is notified as changed: those
+    keys in the order the walk read them (`<bases>` of each class on the MRO, then `Class.attr` up to
+    the first class that has it), the runners already noted as their readers, and the answer: the
+    owner and the key holding its values (read live), or an outside owner's value."""
+
+    keys: list[str]
+    owner: str
+    found: str
+    outside: Value | None
+    noted: set[str]
 
 
 @dataclass
@@ -118,6 +136,9 @@ class Solver:
         self.edges: set[tuple] = set()  # Edge fields as tuples while solving (cheaper)
         self._mro: dict[str, list[str]] = {}
         self._mro_users: dict[str, set[str]] = defaultdict(set)  # class -> the cached MROs that list it
+        self._mro_noted: dict[str, tuple[list[str], set[str]]] = {}  # class -> (its cached MRO, runners noted)
+        self._lookups: dict[tuple[str, str, int], _Lookup] = {}  # (class, attr, skip) -> a remembered lookup
+        self._lookup_users: dict[str, set[tuple[str, str, int]]] = defaultdict(set)  # key read -> lookups to forget
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
@@ -178,6 +199,8 @@ class Solver:
         return self.pts.get(key) or _EMPTY
 
     def notify(self, key: str) -> None:
+        for stale in self._lookup_users.pop(key, ()):
+            self._lookups.pop(stale, None)
         for reader in self.readers.get(key, ()):
             self.schedule(reader)
 
@@ -255,8 +278,9 @@ class Solver:
             self.notify(key)
 
     def edge(self, node: ast.AST, callee: str, kind: str = "function", how: str = "points-to") -> None:
-        self.edges.add((self._caller(), callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind,
-                        self._body()))
+        scope = self.scope  # outside a class body, the caller is the scope itself (`_caller`, `_body`)
+        caller, body = (self._caller(), self._body()) if scope.kind == CLASS else (scope.name, "")
+        self.edges.add((caller, callee, getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1, how, kind, body))
 
     def _body(self) -> str:
         """The class whose body is being evaluated, if any: a live run sees its calls made by the class."""
@@ -370,6 +394,8 @@ class Solver:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.eval(child)
+        if type(node) in _SIMPLE_STATEMENTS:  # no nested statements: most of them
+            return
         for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
             for child in getattr(node, field_name, ()) if not isinstance(node, (
                     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else ():
@@ -920,8 +946,13 @@ class Solver:
         """C3 order of the analysed classes; external bases come last as `e:` names."""
         cached = self._mro.get(name)
         if cached is not None:
-            for klass in cached:
-                self.readers["<bases>" + klass].add(self.runner)
+            noted = self._mro_noted.get(name)
+            if noted is None or noted[0] is not cached:  # a new order: no runner noted for it yet
+                noted = self._mro_noted[name] = (cached, set())
+            if self.runner not in noted[1]:  # the same readers each time: noted once per runner
+                for klass in cached:
+                    self.readers["<bases>" + klass].add(self.runner)
+                noted[1].add(self.runner)
             return cached
         self._mro[name] = [name]  # a cycle through bad bases ends here
         sequences = []
@@ -941,14 +972,41 @@ class Solver:
         return order
 
     def lookup(self, klass: str, attr: str, skip: int = 0) -> tuple[str, set[Value]]:
-        """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none."""
-        for owner in self.mro(klass)[skip:]:
+        """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none.
+
+        Remembered until a key it read changes (see `_Lookup`): a million calls on the four roots."""
+        remembered = self._lookups.get((klass, attr, skip))
+        if remembered is None:
+            return self._lookup_and_remember(klass, attr, skip)
+        if self.runner not in remembered.noted:  # the readers the walk below would note
+            for key in remembered.keys:
+                self.readers[key].add(self.runner)
+            remembered.noted.add(self.runner)
+        if remembered.found:
+            return remembered.owner, set(self.pts[remembered.found])
+        return remembered.owner, {remembered.outside} if remembered.outside else set()
+
+    def _lookup_and_remember(self, klass: str, attr: str, skip: int) -> tuple[str, set[Value]]:
+        order = self.mro(klass)
+        keys = ["<bases>" + owner for owner in order]
+        answer: tuple[str, set[Value]] = ("", set())
+        remembered = _Lookup(keys, "", "", None, {self.runner})
+        for owner in order[skip:]:
             if owner.startswith("e:"):
-                return owner, {("e", f"{owner[2:]}.{attr}", "")}
-            values = self.read(f"{owner}.{attr}")
+                remembered.owner, remembered.outside = owner, ("e", f"{owner[2:]}.{attr}", "")
+                answer = owner, {remembered.outside}
+                break
+            key = f"{owner}.{attr}"
+            keys.append(key)
+            values = self.read(key)
             if values:
-                return owner, set(values)
-        return "", set()
+                remembered.owner, remembered.found = owner, key
+                answer = owner, set(values)
+                break
+        self._lookups[(klass, attr, skip)] = remembered
+        for key in keys:
+            self._lookup_users[key].add((klass, attr, skip))
+        return answer
 
     def attribute(self, owners: set[Value], attr: str, node: ast.AST) -> set[Value]:
         found: set[Value] = set()
@@ -1039,7 +1097,7 @@ class Solver:
         the property it runs, or the delegate's own `__getattr__`, is called by it too (label `delegate`)."""
         for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
             scope = self.program.facts.scopes.get(hook)
-            at = call_site(scope, "getattr", last=True) if scope is not None else None
+            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
             if at is None:
                 continue
             outer, edges = self.scope, self.edges
@@ -1334,7 +1392,7 @@ class Solver:
         """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,
         which calls the class's own `__init__` (`old_init(self, ...)`), both label `library`."""
         wrapper = self.program.facts.scopes.get(_FUNCS_KWARGS_INIT)
-        at = call_site(wrapper, "old_init") if wrapper is not None else None
+        at = self.library.call_site(wrapper, "old_init") if wrapper is not None else None
         if at is not None:
             self.edge(node, _FUNCS_KWARGS_INIT, how="library")
             self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
@@ -1553,6 +1611,13 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 # -- entry points ----------------------------------------------------------------------------
 def analyse(sources: dict[str, tuple[str, bool]],
             layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
+    """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`)."""
+    with paused_gc():
+        return analyse_layers(sources, layers)
+
+
+def analyse_layers(sources: dict[str, tuple[str, bool]],
+                   layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each

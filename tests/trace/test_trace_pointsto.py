@@ -931,3 +931,40 @@ def test_a_package_over_the_analysis_limit_is_linked_by_name(cache: Path, tmp_pa
     assert "run" not in linked, "by name, `h()` names nothing"
     assert {callee for callee, _ in linked["go"]} == {"helper"}
     assert linked["main"] == {("helper", "exact")}, "the analysed code above still reaches big's definitions"
+
+
+def test_the_solve_pauses_the_garbage_collector_and_restores_it() -> None:
+    """`analyse` runs with the cyclic collector off (it finds nothing to free there) and leaves it as it found it."""
+    import gc
+
+    from tags.pointsto import solver
+
+    seen = []
+    real = solver.analyse_layers
+    solver.analyse_layers = lambda *args: seen.append(gc.isenabled()) or real(*args)
+    try:
+        assert gc.isenabled()
+        assert analyse({"main": ("def f():\n    pass\nf()\n", False)}).as_pycg()["main"] == ["main.f"]
+        assert gc.isenabled() and seen == [False] and gc.get_freeze_count() == 0
+        kept = [[]]  # frozen by someone else (`nav lsp` freezes what it imported): stays frozen
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        analyse({"main": ("pass\n", False)})
+        assert gc.get_freeze_count() == frozen > 0 and kept
+        gc.unfreeze()
+        gc.disable()
+        analyse({"main": ("pass\n", False)})
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        solver.analyse_layers = real
+
+
+def test_a_remembered_lookup_is_forgotten_when_a_base_gains_the_attribute() -> None:
+    """`use` runs first and finds no `m` on B's MRO; `other` then sets `A.m`: the lookup is asked again."""
+    sources = {
+        "a": ("class A:\n    pass\nclass B(A):\n    pass\ndef use(b):\n    b.m()\nuse(B())\n", False),
+        "other": ("from a import A\ndef m(self):\n    pass\nA.m = m\nclass C(A):\n    pass\n", False),
+    }
+    graph = analyse(sources).as_pycg()
+    assert "other.m" in graph["a.use"]
