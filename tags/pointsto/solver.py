@@ -54,6 +54,9 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPOUND = (*_LOOPS, ast.If, ast.Try, ast.With, ast.AsyncWith, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
+# builtins that iterate some of their arguments (`zip(a, b)`: both; `map(f, xs)`: from the second)
+_ITERATES_FROM = {"zip": 0, "enumerate": 0, "map": 1, "filter": 1, "sum": 0, "any": 0, "all": 0, "min": 0,
+                  "max": 0}
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
                       "abs": "__abs__"}  # `len(x)` runs `type(x).__len__`
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
@@ -1459,6 +1462,7 @@ class Solver:
             site = self.site(node)
             self.add(f"<k>{site}", elements)
             return {("k", site, "")}
+        self._iterated_by_builtin(node, name, positional)
         for argument in self._called_by_builtin(name, positional, keywords):
             if argument[0] in ("f", "bm"):
                 result |= self.call_values(node, {argument}, [set()], {})
@@ -1472,6 +1476,17 @@ class Solver:
                     result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, [])
             return result
         return result if name in ("map", "filter") else result & set()
+
+    def _iterated_by_builtin(self, node: ast.AST, name: str, positional: list[set[Value]]) -> None:
+        """`zip(a, b)`, `enumerate(a)`, `sum(a)`, `map(f, a)` iterate `a`: its `__iter__` runs (an analysed
+        instance's); what they return is not followed. `min`/`max` of several values compare them instead."""
+        start = _ITERATES_FROM.get(name)
+        if start is None or (name in ("min", "max") and len(positional) != 1):
+            return
+        for values in positional[start:]:
+            instances = {v for v in values if v[0] == "i"}
+            if instances:
+                self.iterate(node, instances)
 
     @staticmethod
     def _called_by_builtin(name: str, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> set[Value]:

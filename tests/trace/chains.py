@@ -169,6 +169,11 @@ CHAINS: dict[str, list[Hop]] = {
     "Recorder._train_mets -> L.__add__ (a + b)": [
         ("fastai.learner.Recorder._train_mets", "fastcore.foundation.L.__add__", "return L(self.smooth_loss) + "),
     ],
+    # a builtin that iterates its arguments runs their `__iter__`
+    "_BaseOptimizer._set_hyper -> L.__iter__ (zip over an L)": [
+        ("fastai.optimizer._BaseOptimizer._set_hyper", "fastcore.foundation.L.__iter__",
+         "for v_,h in zip(v, self.hypers): h[k] = v_"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -912,3 +912,29 @@ def test_a_package_over_the_analysis_limit_is_linked_by_name(cache: Path, tmp_pa
     assert "run" not in linked, "by name, `h()` names nothing"
     assert {callee for callee, _ in linked["go"]} == {"helper"}
     assert linked["main"] == {("helper", "exact")}, "the analysed code above still reaches big's definitions"
+
+
+ITERATING_BUILTINS = textwrap.dedent("""\
+    class Bag:
+        def __iter__(self): return iter([])
+    class Other:
+        def __iter__(self): return iter([])
+        def __lt__(self, o): return True
+
+    def run(b: Bag, o: Other, f):
+        for x, y in zip(b, [1]): pass
+        for i, x in enumerate(b): pass
+        total = sum(b, [])
+        ys = map(f, b)
+        m = min(b)
+        n = max(o, o)
+        h = hash(o)
+    """)
+
+
+def test_builtins_that_iterate_their_arguments_run_iter() -> None:
+    """`zip(b, ...)`, `enumerate(b)`, `sum(b, [])`, `map(f, b)` and `min(b)` iterate `b`: its `__iter__`
+    runs (fastai's `zip(v, self.hypers)` over an `L`); `max(o, o)` compares, and `hash(o)` iterates nothing."""
+    lines = {e.line for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges if e.callee == "m.Bag.__iter__"}
+    assert lines == {8, 9, 10, 11, 12}
+    assert not any(e.callee == "m.Other.__iter__" for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges)
