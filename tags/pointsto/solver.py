@@ -1375,6 +1375,7 @@ class Solver:
             for call in self.lookup(meta, "__call__")[1]:
                 if call[0] == "f":
                     self.call_function(node, call[1], [{("c", klass, "")}, *positional], keywords)
+        self._new(node, klass)
         owner, inits = self.lookup(klass, "__init__")
         for init in inits:
             if init[0] == "f":
@@ -1384,6 +1385,14 @@ class Solver:
                 self.edge(node, init[1], "external")
         self._post_init(node, klass, instance)
         return {instance}
+
+    def _new(self, node: ast.AST, klass: str) -> None:
+        """`TensorBase(x)`, `fastuple(x)`: an analysed `__new__` runs first, given the class. The arguments go
+        to `__init__` only: TensorBase's `cast(tensor(x), cls)` would feed every tensor subclass's constructor
+        arguments back through `tensor` and out of every call of it."""
+        for new in self.lookup(klass, "__new__")[1]:
+            if new[0] == "f":
+                self.call_function(node, new[1], [{("c", klass, "")}], {})
 
     def _post_init(self, node: ast.AST, klass: str, instance: Value) -> None:
         """A `@dataclass`'s generated `__init__` (no source) runs its `__post_init__` (label `dataclass`)."""

@@ -174,6 +174,11 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.optimizer._BaseOptimizer._set_hyper", "fastcore.foundation.L.__iter__",
          "for v_,h in zip(v, self.hypers): h[k] = v_"),
     ],
+    # calling a class runs its `__new__` first (fastai's tensor subclasses)
+    "BaseLoss._contiguous -> TensorBase.__new__ (a class with __new__ called)": [
+        ("fastai.losses.BaseLoss._contiguous", "fastai.torch_core.TensorBase.__new__",
+         "return TensorBase(x.transpose(self.axis,-1).contiguous())"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -938,3 +938,34 @@ def test_builtins_that_iterate_their_arguments_run_iter() -> None:
     lines = {e.line for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges if e.callee == "m.Bag.__iter__"}
     assert lines == {8, 9, 10, 11, 12}
     assert not any(e.callee == "m.Other.__iter__" for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges)
+
+
+NEW_FIRST = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("class fastuple(tuple):\n    def __new__(cls, x=None, *rest): return super().__new__(cls, x)\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import fastuple
+
+        def tensor(x): return x
+        class TensorBase:
+            def __new__(cls, x): return tensor(x)
+            def __init__(self, x): pass
+        class TensorImage(TensorBase): pass
+        class Plain:
+            def __init__(self, x): pass
+
+        def run(x):
+            TensorImage(x)
+            fastuple(x)
+            Plain(x)
+        """), False),
+}
+
+
+def test_calling_a_class_runs_its_new_first() -> None:
+    """`TensorImage(x)` runs the inherited `TensorBase.__new__` (given the class) and then `__init__`;
+    a lower layer's `fastuple.__new__` runs too; a class without `__new__` only its `__init__`."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(NEW_FIRST).edges}
+    assert ("app.run", "app.TensorBase.__new__", 12) in edges and ("app.run", "app.TensorBase.__init__", 12) in edges
+    assert ("app.run", "fastcore.basics.fastuple.__new__", 13) in edges
+    assert not any(callee.endswith("__new__") and line == 14 for _, callee, line in edges)
