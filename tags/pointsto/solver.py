@@ -66,6 +66,13 @@ _STORE_ATTR_HELPER = "fastcore.basics._store_attr"  # `store_attr()` stores thro
 _FUNCS_KWARGS_INIT = "fastcore.meta._funcs_kwargs._init"  # a `@funcs_kwargs` class's `__init__` wrapper
 _UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
+# torch's dispatch: an op on an instance of a `Tensor` subclass with an analysed `__torch_function__`
+# (fastai's TensorBase) runs it, and the result keeps the subclass, except for these (no tensor back)
+_TORCH = "torch."
+_NOT_TENSORS = {"item", "tolist", "numel", "nelement", "dim", "ndimension", "size", "stride", "data_ptr",
+                "element_size", "is_contiguous", "is_floating_point", "get_device", "storage_offset", "numpy",
+                "backward", "equal", "shape", "dtype", "device", "ndim", "requires_grad", "is_cuda", "grad_fn"}
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 # fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
 # site (the instance's extra); the methods that keep the items, and those that add to them
 _COLLECTIONS = {"fastcore.foundation.CollBase"}
@@ -508,7 +515,7 @@ class Solver:
                     if key is not None:
                         self.set_key(owner[1], key, values, len(owners) == 1)
                 elif owner[0] == "i":
-                    self.call_method(owner, "__setitem__", target, [set(), values])
+                    self.call_method(owner, "__setitem__", target, [set(), values]) or self.dispatch(target, {owner})
 
     def _made_properties(self, node: ast.expr) -> set[Value] | None:
         """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
@@ -732,7 +739,8 @@ class Solver:
             return set()
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:  # `~x` runs `x.__invert__()`
             operand = self.eval(node.operand, depth + 1)
-            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) for v in operand if v[0] == "i"))
+            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) or self.dispatch(node, {v})
+                                 for v in operand if v[0] == "i"))
         if isinstance(node, ast.NamedExpr):
             values = self.eval(node.value, depth + 1)
             self.assign(node.target, values, node.value)
@@ -769,6 +777,8 @@ class Solver:
         for value in right if not handled else ():
             if value[0] == "i":
                 result |= self.call_method(value, f"__r{op}__", node, [left])
+        if not handled:  # `loss * bs`, `1 - acc`: a tensor subclass's operator runs its `__torch_function__`
+            result |= self.dispatch(node, left | right)
         return result | self._joined_collection(node, op, left, right)
 
     def _joined_collection(self, node: ast.AST, op: str, left: set[Value], right: set[Value]) -> set[Value]:
@@ -790,6 +800,8 @@ class Solver:
                     if any(v[0] == "f" for v in self.lookup(value[1], method)[1]):
                         self.call_method(value, method, node, [])
                         break
+                else:
+                    self.dispatch(node, {value})
 
     def length_hint(self, node: ast.AST, values: set[Value]) -> None:
         """`list(x)`, `tuple(x)`, `sorted(x)` and `f(*x)` size their result first: `x.__len__`, when it has one."""
@@ -798,16 +810,20 @@ class Solver:
                 self.call_method(value, "__len__", node, [])
 
     def compare(self, node: ast.Compare, depth: int) -> set[Value]:
-        """`a in b` runs `b.__contains__(a)` on an analysed instance."""
+        """`a in b` runs `b.__contains__(a)` on an analysed instance; `pred == targ` on a tensor subclass
+        its `__torch_function__`, giving another."""
         left = self.eval(node.left, depth + 1)
+        result: set[Value] = set()
         for op, comparator in zip(node.ops, node.comparators):
             right = self.eval(comparator, depth + 1)
             if isinstance(op, (ast.In, ast.NotIn)):
                 for value in right:
                     if value[0] == "i":
                         self.call_method(value, "__contains__", node, [left])
+            elif isinstance(op, _COMPARISONS):
+                result |= self.dispatch(node, left | right)
             left = right
-        return set()
+        return result
 
     def container(self, node: ast.expr, elements: list[ast.expr], depth: int) -> set[Value]:
         site = self.site(node)
@@ -864,7 +880,7 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                got = self.call_method(owner, "__getitem__", node, [set()])
+                got = self.call_method(owner, "__getitem__", node, [set()]) or self.dispatch(node, {owner})
                 if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
                     got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
                 found |= got
@@ -906,6 +922,9 @@ class Solver:
                 found |= self.read(f"<k>{value[1]}", set())
             elif value[0] == "i":
                 iterators = self.call_method(value, "__iter__", node, [])
+                if not iterators and self.dispatch(node, {value}):  # a tensor subclass: its rows, of the same class
+                    found.add(value)
+                    continue
                 if value[2]:  # an `L` made here: its items, not what the lower layer's `__iter__` returned there
                     found |= self.contents({value})
                     continue
@@ -987,7 +1006,7 @@ class Solver:
         klass, receiver = (name, extra) if kind == "s" else (name, name)
         owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
         if kind == "i" and all(v[0] == "e" for v in values):  # not in the analysed classes
-            return self._missing_attribute(owner, attr, node) or values
+            return self._missing_attribute(owner, attr, node) or self._tensor_attribute(owner, attr, node, values)
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
@@ -1224,7 +1243,7 @@ class Solver:
                 result |= self.call_builtin(node, name, positional, keywords)
             elif kind == "e":
                 self.edge(node, name, "external")
-                result.add(("e", name, ""))
+                result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1308,6 +1327,49 @@ class Solver:
         for caller, callee, line, col, _, kind, body in made:
             if kind in ("function", "class", "init"):
                 self.edges.add((caller, callee, line, col, "library", kind, body))
+
+    # -- torch's dispatch -----------------------------------------------------------------
+    def torch_function(self, klass: str) -> str:
+        """The analysed `__torch_function__` of a subclass of torch's `Tensor` (fastai's TensorBase), else ''."""
+        if not any(owner.startswith("e:" + _TORCH) for owner in self.mro(klass)):
+            return ""
+        return min((v[1] for v in self.lookup(klass, "__torch_function__")[1] if v[0] == "f"), default="")
+
+    def dispatch(self, node: ast.AST, values: set[Value]) -> set[Value]:
+        """A torch op on `values`: each instance of a tensor subclass runs its class's `__torch_function__`
+        (label `torch-function`), and the result is another instance of the class (torch converts it)."""
+        found: set[Value] = set()
+        for value in values:
+            handler = self.torch_function(value[1]) if value[0] == "i" and not value[2] else ""
+            if handler:
+                self.edge(node, handler, how="torch-function")
+                found.add(value)
+        return found
+
+    def _tensor_attribute(self, owner: Value, attr: str, node: ast.AST, values: set[Value]) -> set[Value]:
+        """`x.float`, `x.shape` on a tensor subclass instance: torch's attribute, read through `__torch_function__`;
+        a method keeps the class as the outside value's `extra` (see `_torch_call`). Private and dunder names
+        (fastai's `_meta`, set on the instance) are not torch's."""
+        if attr.startswith("_") or not values or not self.dispatch(node, {owner}):
+            return values
+        return {("e", v[1], owner[1]) for v in values}
+
+    def _torch_call(self, node: ast.AST, callee: Value, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]]) -> set[Value]:
+        """What an outside call gives back of torch's dispatch: a tensor subclass's method another instance of
+        it; a `torch.*` function given instances (or a list of them: `torch.cat(xs)`) runs their
+        `__torch_function__` and gives instances of their classes. Results that are no tensors give none."""
+        _, name, bound = callee
+        method = name.rpartition(".")[2]
+        if method in _NOT_TENSORS:
+            return set()
+        if bound:  # `x.as_subclass(Tensor)` is a plain tensor: instances of the classes it is given only
+            return {("i", v[1], "") for v in positional[0] if v[0] == "c"} if method == "as_subclass" and positional \
+                else {("i", bound, "")}
+        if not name.startswith(_TORCH):
+            return set()
+        given = {v for values in [*positional, *keywords.values()] for v in values}
+        return self.dispatch(node, given | self.contents({v for v in given if v[0] == "k"}))
 
     def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
                       keywords: dict[str, set[Value]]) -> set[Value]:
@@ -1482,7 +1544,8 @@ class Solver:
         if name in _PROTOCOL_BUILTINS and len(positional) == 1:
             for value in positional[0]:
                 if value[0] == "i":
-                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, [])
+                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, []) or (
+                        self.dispatch(node, {value}) & set())
             return result
         return result if name in ("map", "filter") else result & set()
 

@@ -179,6 +179,12 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.losses.BaseLoss._contiguous", "fastai.torch_core.TensorBase.__new__",
          "return TensorBase(x.transpose(self.axis,-1).contiguous())"),
     ],
+    # torch's dispatch: an op on a fastai tensor subclass runs `TensorBase.__torch_function__` (label
+    # `torch-function`); `targ` is the `TensorBase(...)` that `_contiguous` made
+    "BaseLoss.__call__ -> TensorBase.__torch_function__ (torch op on a TensorBase)": [
+        ("fastai.losses.BaseLoss.__call__", "fastai.torch_core.TensorBase.__torch_function__",
+         "if self.floatify and targ.dtype!=torch.float16: targ = targ.float()"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

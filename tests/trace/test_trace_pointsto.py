@@ -969,3 +969,47 @@ def test_calling_a_class_runs_its_new_first() -> None:
     assert ("app.run", "app.TensorBase.__new__", 12) in edges and ("app.run", "app.TensorBase.__init__", 12) in edges
     assert ("app.run", "fastcore.basics.fastuple.__new__", 13) in edges
     assert not any(callee.endswith("__new__") and line == 14 for _, callee, line in edges)
+
+
+TORCH_DISPATCH = textwrap.dedent("""\
+    import torch
+    from torch import Tensor
+
+    class TensorBase(Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None): return func(*args)
+        def show(self): pass
+    class TensorImage(TensorBase): pass
+    class Plain:
+        def float(self): return self
+
+    def encodes(o: TensorImage, p: Plain):
+        x = o.float()
+        x.show()
+        n = o.shape
+        y = torch.cat([o, o])
+        y.show()
+        z = (o == o).float()
+        w = 1 - o
+        v = o[0]
+        v.show()
+        k = o.item()
+        k.show()
+        meta = o._meta
+        p.float()
+        torch.cat([p])
+    """)
+
+
+def test_a_torch_op_on_a_tensor_subclass_runs_its_torch_function() -> None:
+    """fastai's TensorBase: a torch method, attribute, function, comparison, operator or index on an
+    instance of a `Tensor` subclass with a `__torch_function__` runs it (label `torch-function`), and
+    the result is an instance of the same class (`x.show()` reaches `TensorBase.show`), except for
+    non-tensor results (`item()`); a private attribute set on the instance (`_meta`) and values of
+    other classes dispatch nothing."""
+    edges = analyse({"m": (TORCH_DISPATCH, False)}).edges
+    dispatched = {e.line for e in edges if e.callee == "m.TensorBase.__torch_function__"}
+    assert {e.how for e in edges if e.callee == "m.TensorBase.__torch_function__"} == {"torch-function"}
+    assert dispatched == {13, 15, 16, 18, 19, 20, 22}
+    assert {e.line for e in edges if e.callee == "m.TensorBase.show"} == {14, 17, 21}
+    assert ("m.encodes", "m.Plain.float", 25) in {(e.caller, e.callee, e.line) for e in edges}
