@@ -42,6 +42,7 @@ class LibraryUses:
     def __init__(self, facts: LayerFacts) -> None:
         self.facts = facts
         self._cache: dict[tuple[str, str], tuple[Use, ...]] = {}
+        self._returns: dict[str, tuple[str, ...] | None] = {}
 
     def uses(self, function: str, param: str, hops: int = 0) -> tuple[Use, ...]:
         """Every use of `param` of the lower function `function`, hand-ons followed."""
@@ -65,6 +66,23 @@ class LibraryUses:
         result = tuple(dict.fromkeys(found))
         self._cache[key] = result
         return result
+
+    def returned_parameters(self, function: str) -> tuple[str, ...] | None:
+        """The parameters a lower function returns, when every `return` of its own body gives one back
+        (`retain_meta`'s `return res`); None when it returns anything else, yields, or has no such return."""
+        if function in self._returns:
+            return self._returns[function]
+        scope = self.facts.scopes.get(function)
+        found: tuple[str, ...] | None = None
+        if scope is not None and scope.kind == FUNCTION:
+            nodes = list(_own_nodes(scope.node))
+            returns = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
+            params = {*scope.params, *scope.kwonly}
+            if returns and not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in nodes) and all(
+                    isinstance(r, ast.Name) and r.id in params for r in returns):
+                found = tuple(sorted({r.id for r in returns}))
+        self._returns[function] = found
+        return found
 
     def _direct(self, scope: Scope, node: ast.AST, names: set[str], where: str, attribute_of: str = "") -> list[Use]:
         """The uses of `names` (or of `<attribute_of>.<name>`, `self.func`) in one scope's own body."""

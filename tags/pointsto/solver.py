@@ -1393,7 +1393,24 @@ class Solver:
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
             self.through_library(name, positional, keywords)
+            returned = self._passed_back(name, positional, keywords)
+            if returned is not None:
+                return returned
         return set(self.read(f"{name}.<return>", ()))
+
+    def _passed_back(self, function: str, positional: list[set[Value]],
+                     keywords: dict[str, set[Value]]) -> set[Value] | None:
+        """A lower function that only returns a parameter (`retain_meta(x, res)`: `return res`) gives back
+        what this call passed for it, not what every caller down there passed (see LibraryUses)."""
+        returned = self.library.returned_parameters(function)
+        if returned is None:
+            return None
+        params = self.program.facts.scopes[function].params
+        found: set[Value] = set()
+        for param in returned:
+            position = params.index(param) if param in params else len(positional)
+            found |= positional[position] if position < len(positional) else keywords.get(param, _EMPTY)
+        return found
 
     def _wrapped_init(self, node: ast.AST, init: str) -> None:
         """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,

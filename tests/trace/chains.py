@@ -185,6 +185,12 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.losses.BaseLoss.__call__", "fastai.torch_core.TensorBase.__torch_function__",
          "if self.floatify and targ.dtype!=torch.float16: targ = targ.float()"),
     ],
+    # a lower function that only returns a parameter gives back what was passed: fastcore's
+    # `delegates(...)(f)` returns `f`, so `self.dataloaders = delegates(...)(self.dataloaders)` keeps the method
+    "TabularDataLoaders.from_df -> FilteredBase.dataloaders (passed back by delegates' _f)": [
+        ("fastai.tabular.data.TabularDataLoaders.from_df", "fastai.data.core.FilteredBase.dataloaders",
+         "return to.dataloaders(path=path, **kwargs)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1013,3 +1013,37 @@ def test_a_torch_op_on_a_tensor_subclass_runs_its_torch_function() -> None:
     assert dispatched == {13, 15, 16, 18, 19, 20, 22}
     assert {e.line for e in edges if e.callee == "m.TensorBase.show"} == {14, 17, 21}
     assert ("m.encodes", "m.Plain.float", 25) in {(e.caller, e.callee, e.line) for e in edges}
+
+
+PASSED_BACK = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class adict:
+            def __getattr__(self, k): pass
+        def retain_meta(x, res):
+            if hasattr(res, 'set_meta'): res.set_meta(x)
+            return res
+        def mixed(o): return o if o else adict()
+        def helper(): return retain_meta(None, adict()), mixed(None)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import retain_meta, mixed
+
+        class Model:
+            def fit(self): pass
+
+        def run(m: Model):
+            retain_meta(None, m).fit()
+            mixed(m).fit()
+        """), False),
+}
+
+
+def test_a_lower_function_returning_a_parameter_gives_back_what_was_passed() -> None:
+    """fasttransform's `retain_meta(x, res)` only returns `res`: above, a call gives back what it passed
+    (`Model`), not what every caller down there passed (`adict`); a function returning anything else
+    (`mixed`) still gives what the layer below found."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(PASSED_BACK).edges}
+    assert ("app.run", "app.Model.fit", 7) in edges
+    assert ("app.run", "fastcore.basics.adict.__getattr__", 7) not in edges
+    assert ("app.run", "fastcore.basics.adict.__getattr__", 8) in edges
