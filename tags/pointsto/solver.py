@@ -462,8 +462,9 @@ class Solver:
         classes = self.eval(targets)
         classes |= self.contents(classes)
         owners = sorted(v[1] for v in classes if v[0] == "c")
-        if owners != scope.patched_into:
-            scope.patched_into = owners
+        outside = sorted(v[1] for v in classes if v[0] == "e")  # `self:Tensor`: torch's, found from its subclasses
+        if owners + outside != scope.patched_into:
+            scope.patched_into = owners + outside
         if isinstance(decorator, ast.Call) and any(k.arg == "as_prop" for k in decorator.keywords) or \
                 _decorator_name(decorator) == "patch_property":
             if "property" not in scope.decorators:
@@ -480,6 +481,8 @@ class Solver:
         for owner in owners:
             self.add_member(owner, node.name)
             self.add(f"{owner}.{node.name}", wrapped)
+        for owner in outside:
+            self.add(f"e:{owner}.{node.name}", wrapped)  # read by `lookup` where an MRO reaches `e:owner`
 
     def _defaults(self, scope: Scope, args: ast.arguments) -> None:
         positional = scope.params
@@ -965,8 +968,8 @@ class Solver:
     def lookup(self, klass: str, attr: str, skip: int = 0) -> tuple[str, set[Value]]:
         """(class that has it, values) for `attr` along the MRO of `klass`; ("", set()) if none."""
         for owner in self.mro(klass)[skip:]:
-            if owner.startswith("e:"):
-                return owner, {("e", f"{owner[2:]}.{attr}", "")}
+            if owner.startswith("e:"):  # an outside class: its own attribute, or one `@patch` added to it
+                return owner, set(self.read(f"{owner}.{attr}")) or {("e", f"{owner[2:]}.{attr}", "")}
             values = self.read(f"{owner}.{attr}")
             if values:
                 return owner, set(values)
@@ -1007,6 +1010,8 @@ class Solver:
         owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
         if kind == "i" and all(v[0] == "e" for v in values):  # not in the analysed classes
             return self._missing_attribute(owner, attr, node) or self._tensor_attribute(owner, attr, node, values)
+        if kind == "s" and attr == "__torch_function__" and values and all(v[0] == "e" for v in values):
+            return self._converted(node, receiver, values)
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
@@ -1354,6 +1359,16 @@ class Solver:
             return values
         return {("e", v[1], owner[1]) for v in values}
 
+    def _converted(self, node: ast.AST, klass: str, values: set[Value]) -> set[Value]:
+        """`super().__torch_function__(...)` in a tensor subclass: torch's runs the op and converts the result
+        with `ret.as_subclass(cls)`, fastai's `@patch`ed `Tensor.as_subclass` where there is one (label
+        `torch-function`); the result is an instance of the class (see `_torch_call`)."""
+        if not self.torch_function(klass):
+            return values
+        for method in sorted(v[1] for v in self.lookup(klass, "as_subclass")[1] if v[0] == "f"):
+            self.edge(node, method, how="torch-function")
+        return {("e", v[1], klass) for v in values}
+
     def _torch_call(self, node: ast.AST, callee: Value, positional: list[set[Value]],
                     keywords: dict[str, set[Value]]) -> set[Value]:
         """What an outside call gives back of torch's dispatch: a tensor subclass's method another instance of
@@ -1363,9 +1378,11 @@ class Solver:
         method = name.rpartition(".")[2]
         if method in _NOT_TENSORS:
             return set()
-        if bound:  # `x.as_subclass(Tensor)` is a plain tensor: instances of the classes it is given only
-            return {("i", v[1], "") for v in positional[0] if v[0] == "c"} if method == "as_subclass" and positional \
-                else {("i", bound, "")}
+        if method == "as_subclass":  # `x.as_subclass(Tensor)`, `torch.as_subclass(x, C)`: instances of `C` only
+            given = positional[0 if bound else 1] if len(positional) > (0 if bound else 1) else _EMPTY
+            return {("i", v[1], "") for v in given if v[0] == "c"}
+        if bound:
+            return {("i", bound, "")}
         if not name.startswith(_TORCH):
             return set()
         given = {v for values in [*positional, *keywords.values()] for v in values}

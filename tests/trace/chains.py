@@ -191,6 +191,11 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.tabular.data.TabularDataLoaders.from_df", "fastai.data.core.FilteredBase.dataloaders",
          "return to.dataloaders(path=path, **kwargs)"),
     ],
+    # fastai's `@patch def as_subclass(self:Tensor, typ)`: torch's Tensor is not analysed, its subclasses have it
+    "TensorBase.clone -> Tensor.as_subclass (patched onto an outside class)": [
+        ("fastai.torch_core.TensorBase.clone", "fastai.torch_core.Tensor.as_subclass",
+         "return self.as_subclass(Tensor).clone(memory_format=memory_format).as_subclass(cls)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1047,3 +1047,41 @@ def test_a_lower_function_returning_a_parameter_gives_back_what_was_passed() -> 
     assert ("app.run", "app.Model.fit", 7) in edges
     assert ("app.run", "fastcore.basics.adict.__getattr__", 7) not in edges
     assert ("app.run", "fastcore.basics.adict.__getattr__", 8) in edges
+
+
+PATCHED_OUTSIDE = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def patch(f): return f\n", False),
+    "app": (textwrap.dedent("""\
+        import torch
+        from torch import Tensor
+        from fastcore.basics import patch
+
+        @patch
+        def as_subclass(self: Tensor, typ): return typ
+        @patch
+        def set_meta(self: Tensor, x): pass
+
+        class TensorBase(Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                res = super().__torch_function__(func, types, args, kwargs)
+                res.set_meta(args[0])
+                return res
+            def clone(self): return self.as_subclass(Tensor)
+
+        def run(t: TensorBase): t.set_meta(None)
+        """), False),
+}
+
+
+def test_a_method_patched_onto_an_outside_class_is_found_from_its_subclasses() -> None:
+    """fastai's `@patch def as_subclass(self:Tensor, typ)`: torch's `Tensor` is not analysed, yet its
+    analysed subclasses have the method (`self.as_subclass(...)`, `t.set_meta(...)`); torch's own
+    `Tensor.__torch_function__` converts its result with `as_subclass` (label `torch-function`), and
+    the result is an instance of the subclass (`res.set_meta`)."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(PATCHED_OUTSIDE).edges}
+    assert edges.get(("app.TensorBase.clone", "app.as_subclass")) == "points-to"
+    assert edges.get(("app.run", "app.set_meta")) == "points-to"
+    assert edges.get(("app.TensorBase.__torch_function__", "app.as_subclass")) == "torch-function"
+    assert edges.get(("app.TensorBase.__torch_function__", "app.set_meta")) == "points-to"
