@@ -756,11 +756,30 @@ class Solver:
                      if isinstance(node, ast.YieldFrom) else values)
             return set()
         if isinstance(node, ast.JoinedStr):
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    self.formatted(part, self.eval(part.value, depth + 1))
+                    self.eval(part.format_spec, depth + 1)
             return {("t", "<**PyStr**>", "")}
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.eval(child, depth + 1)
         return set()
+
+    def formatted(self, node: ast.FormattedValue, values: set[Value]) -> None:
+        """`f"{x}"` runs `format(x, spec)`: the class's `__format__`, else `__str__`, else `__repr__` (`!r`: `__repr__`,
+        `!s`: `__str__` first), the first an analysed class has; an outside one's (torch's) ends the search."""
+        order = {ord("r"): ("__repr__",), ord("a"): ("__repr__",), ord("s"): ("__str__", "__repr__")}.get(
+            node.conversion, ("__format__", "__str__", "__repr__"))
+        for value in values:
+            for method in order if value[0] == "i" else ():
+                found = self.lookup(value[1], method)[1]
+                if any(v[0] == "f" for v in found):
+                    self.call_method(value, method, node, [set()] if method == "__format__" else [])
+                elif found:  # torch's `Tensor.__format__` on a tensor subclass dispatches
+                    self.dispatch(node, {value})
+                if found:
+                    break
 
     def binary(self, node: ast.AST, left: set[Value], right: set[Value], inplace: bool = False) -> set[Value]:
         """`a + b` runs `a.__add__(b)` (`__iadd__` first for `+=`), else `b.__radd__(a)`, on analysed instances."""

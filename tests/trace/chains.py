@@ -196,6 +196,11 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.torch_core.TensorBase.clone", "fastai.torch_core.Tensor.as_subclass",
          "return self.as_subclass(Tensor).clone(memory_format=memory_format).as_subclass(cls)"),
     ],
+    # an f-string runs what its braces hold and formats each value (`__format__`, `__str__`, `__repr__`)
+    "TfmdLists.__init__ -> Pipeline.__repr__ (f-string formatting)": [
+        ("fastai.data.core.TfmdLists.__init__", "fasttransform.transform.Pipeline.__repr__",
+         'pv(f"Setting up {self.tfms}", verbose)'),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1085,3 +1085,26 @@ def test_a_method_patched_onto_an_outside_class_is_found_from_its_subclasses() -
     assert edges.get(("app.run", "app.set_meta")) == "points-to"
     assert edges.get(("app.TensorBase.__torch_function__", "app.as_subclass")) == "torch-function"
     assert edges.get(("app.TensorBase.__torch_function__", "app.set_meta")) == "points-to"
+
+
+FORMATTED = textwrap.dedent("""\
+    class Pipeline:
+        def __repr__(self): return 'p'
+    class Named:
+        def __str__(self): return 'n'
+        def __repr__(self): return 'r'
+    def size(x): return 1
+
+    def run(p: Pipeline, n: Named):
+        a = f"Setting up {p}"
+        b = f"{n} and {n!r}"
+        c = f"Found {size(p)} items"
+    """)
+
+
+def test_an_f_string_evaluates_its_values_and_formats_them() -> None:
+    """`f"...{x}"` runs what its braces hold (`size(p)`) and formats each value: `__format__`, else
+    `__str__`, else `__repr__` of an analysed class (`!r`: `__repr__`)."""
+    edges = {(e.callee, e.line) for e in analyse({"m": (FORMATTED, False)}).edges if e.caller == "m.run"}
+    assert {("m.Pipeline.__repr__", 9), ("m.Named.__str__", 10), ("m.Named.__repr__", 10), ("m.size", 11)} <= edges
+    assert ("m.Named.__repr__", 9) not in edges and ("m.Pipeline.__repr__", 11) not in edges
