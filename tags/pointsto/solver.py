@@ -131,6 +131,7 @@ class Solver:
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
+        self.loop_keys: dict[str, list[str]] = {}  # loop name -> the literal keys it runs over (see _string_loop)
         self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
         self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
         self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
@@ -321,12 +322,28 @@ class Solver:
             straight, self.straight = self.straight, False
             if isinstance(node, _LOOPS):
                 self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
+            name, keys = self._string_loop(node)
+            self.loop_keys[name] = keys
             self._statement(node, depth)
+            self.loop_keys.pop(name, None)
             self.straight = straight
             if straight and isinstance(node, ast.If):
                 self._instantiated_if_class(node)
             return
         self._statement(node, depth)
+
+    def _string_loop(self, node: ast.stmt) -> tuple[str, list[str]]:
+        """`for nm in ('after_item', 'before_batch')` (or a module-level name bound to such a literal): the
+        loop name and the keys it takes, so `kwargs[nm] = x` writes known keys; else ("", [])."""
+        if not isinstance(node, (ast.For, ast.AsyncFor)) or not isinstance(node.target, ast.Name):
+            return "", []
+        source = node.iter
+        if isinstance(source, ast.Name) and self.binding_scope(source.id) is self.program.modules.get(self.scope.module):
+            source = next((st.value for st in self.program.modules[self.scope.module].node.body
+                           if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == source.id
+                                                                 for t in st.targets)), None)
+        strings = _literal_strings(source, {}) if isinstance(source, (ast.Tuple, ast.List)) else None
+        return (node.target.id, [repr(k) for k in strings]) if strings else ("", [])
 
     def _instantiated_if_class(self, node: ast.If) -> None:
         """`if isinstance(cb, type): cb = cb()` in straight-line code: after it, `cb` is no class."""
@@ -510,13 +527,14 @@ class Solver:
                 self.add(f"{key}.{target.attr}", values)
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
+            keys = [key] if key is not None else self.loop_keys.get(getattr(target.slice, "id", ""), [])
             self.eval(target.slice)
             owners = self.eval(target.value)
             for owner in owners:
                 if owner[0] == "k":
                     self.add(f"<k>{owner[1]}", values)
-                    if key is not None:
-                        self.set_key(owner[1], key, values, len(owners) == 1)
+                    for known in keys:  # a loop's name over literal keys: each key, weakly
+                        self.set_key(owner[1], known, values, len(owners) == 1 and len(keys) == 1)
                 elif owner[0] == "i":
                     self.call_method(owner, "__setitem__", target, [set(), values]) or self.dispatch(target, {owner})
 
@@ -1426,6 +1444,7 @@ class Solver:
             self._bind(scope, positional, keywords)
             if scope.name.endswith(".__init__") and scope.parent is not None and "funcs_kwargs" in scope.parent.decorators:
                 self._wrapped_init(node, name)
+                self._methods_given(node, scope.parent, positional, keywords)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
             self.call_passed_functions(node, positional, keywords)
             self.through_library(name, positional, keywords)
@@ -1456,6 +1475,31 @@ class Solver:
         if at is not None:
             self.edge(node, _FUNCS_KWARGS_INIT, how="library")
             self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
+
+    def _methods_given(self, node: ast.AST, klass: Scope, positional: list[set[Value]],
+                       keywords: dict[str, set[Value]]) -> None:
+        """`_funcs_kwargs._init` sets each keyword named in the class's `_methods` on the instance
+        (`DataLoader(after_batch=Pipeline(...))`: `self.after_batch(b)` calls the Pipeline); a keyword of a
+        spread dict counts when its key is known (`kwargs[nm] = ...` for `nm` in a literal tuple)."""
+        names = self._funcs_kwargs_methods(klass.name)
+        for name in sorted(names):
+            values = {v for v in keywords.get(name, _EMPTY) | keywords.get("**" + name, _EMPTY)
+                      if v[0] in ("f", "c", "i", "bm", "ev", "dg")}  # callables: a list passed on to be made a Pipeline is not
+            for receiver in positional[0] if positional and values else ():
+                if receiver[0] == "i":
+                    self.store_attribute(receiver, name, values, node)
+
+    def _funcs_kwargs_methods(self, klass: str) -> set[str]:
+        """The literal `_methods` of a class body along the MRO (`'a b'.split()`, `+`, lists, names bound before)."""
+        for owner in self.mro(klass):
+            scope = self.program.scopes.get(owner)
+            if scope is None or not isinstance(scope.node, ast.ClassDef):
+                continue
+            bound = {t.id: st.value for st in scope.node.body if isinstance(st, ast.Assign) for t in st.targets
+                     if isinstance(t, ast.Name)}
+            if "_methods" in bound:
+                return set(_literal_strings(bound["_methods"], bound) or ())
+        return set()
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -1642,6 +1686,24 @@ class Solver:
 def _constant_key(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
         return repr(node.value)
+    return None
+
+
+def _literal_strings(node: ast.AST | None, bound: dict[str, ast.expr], depth: int = 0) -> list[str] | None:
+    """The strings a literal expression holds: `'a b'.split()`, `['a', 'b']`, `x + y`, names in `bound`."""
+    if depth > 8 or node is None:
+        return None
+    if isinstance(node, (ast.Tuple, ast.List)):
+        found = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return found if len(found) == len(node.elts) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split" and \
+            not node.args and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+        return node.func.value.value.split()
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = (_literal_strings(side, bound, depth + 1) for side in (node.left, node.right))
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Name) and node.id in bound:
+        return _literal_strings(bound[node.id], bound, depth + 1)
     return None
 
 

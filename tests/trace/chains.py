@@ -201,6 +201,11 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.data.core.TfmdLists.__init__", "fasttransform.transform.Pipeline.__repr__",
          'pv(f"Setting up {self.tfms}", verbose)'),
     ],
+    # `@funcs_kwargs`: a keyword named in the class's `_methods` is set on the instance; TfmdDL's
+    # `kwargs[nm] = Pipeline(...)` for `nm` in the literal `_batch_tfms` gives the keys
+    "DataLoader.__iter__ -> Pipeline.__call__ (funcs_kwargs attribute)": [
+        ("fastai.data.load.DataLoader.__iter__", "fasttransform.transform.Pipeline.__call__", "yield self.after_batch(b)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1108,3 +1108,42 @@ def test_an_f_string_evaluates_its_values_and_formats_them() -> None:
     edges = {(e.callee, e.line) for e in analyse({"m": (FORMATTED, False)}).edges if e.caller == "m.run"}
     assert {("m.Pipeline.__repr__", 9), ("m.Named.__str__", 10), ("m.Named.__repr__", 10), ("m.size", 11)} <= edges
     assert ("m.Named.__repr__", 9) not in edges and ("m.Pipeline.__repr__", 11) not in edges
+
+
+FUNCS_KWARGS_METHODS = {
+    "fastcore": ("", True),
+    "fastcore.meta": (FUNCS_KWARGS["fastcore.meta"][0], False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        class Pipeline:
+            def __call__(self, b): return b
+        class Other:
+            def __call__(self, b): return b
+        _batch_tfms = ('after_item', 'after_batch')
+
+        @funcs_kwargs
+        class DataLoader:
+            _noop_methods = 'after_item after_batch'.split()
+            _methods = _noop_methods + 'create_batch'.split()
+            def __init__(self, bs=64, **kwargs): pass
+            def one(self, b): return self.after_batch(b)
+            def two(self, b): return self.bs(b)
+
+        class TfmdDL(DataLoader):
+            def __init__(self, bs=64, **kwargs):
+                for nm in _batch_tfms: kwargs[nm] = Pipeline()
+                super().__init__(bs=bs, **kwargs)
+
+        def run(): TfmdDL(bs=Other()).one(1)
+        """), False),
+}
+
+
+def test_a_funcs_kwargs_keyword_named_in_methods_is_set_on_the_instance() -> None:
+    """fastcore's `_funcs_kwargs._init` sets each keyword named in the class's `_methods` on the instance:
+    `kwargs[nm] = Pipeline()` for `nm` in a literal tuple gives `super().__init__(**kwargs)` known keys,
+    so `self.after_batch(b)` calls the Pipeline; `bs` is no method and is not set."""
+    edges = {(e.caller, e.callee) for e in analyse(FUNCS_KWARGS_METHODS).edges}
+    assert ("app.DataLoader.one", "app.Pipeline.__call__") in edges
+    assert ("app.DataLoader.two", "app.Other.__call__") not in edges
