@@ -1295,11 +1295,13 @@ class Solver:
         return result
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
-                              keywords: dict[str, set[Value]]) -> set[Value]:
-        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`)."""
+                              keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:
+        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`); handed
+        to a lower layer (`own`), only this layer's: the lower layer's own functions it solved itself."""
         result: set[Value] = set()
         for values in [*positional, *keywords.values()]:
-            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg")}
+            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg") and not (
+                own and v[0] == "f" and v[1] not in self.program.scopes)}
             if passed:
                 result |= self.call_values(node, passed, [], {}, "higher-order")
         return result
@@ -1446,7 +1448,7 @@ class Solver:
                 self._wrapped_init(node, name)
                 self._methods_given(node, scope.parent, positional, keywords)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
-            self.call_passed_functions(node, positional, keywords)
+            self.call_passed_functions(node, positional, keywords, own=True)
             self.through_library(name, positional, keywords)
             returned = self._passed_back(name, positional, keywords)
             if returned is not None:

@@ -1147,3 +1147,21 @@ def test_a_funcs_kwargs_keyword_named_in_methods_is_set_on_the_instance() -> Non
     edges = {(e.caller, e.callee) for e in analyse(FUNCS_KWARGS_METHODS).edges}
     assert ("app.DataLoader.one", "app.Pipeline.__call__") in edges
     assert ("app.DataLoader.two", "app.Other.__call__") not in edges
+
+
+HANDED_DOWN = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def noop(x=None): return x\ndef call_it(f): return f()\n", False),
+    "app": ("from fastcore.basics import noop, call_it\ndef mine(): pass\ndef go():\n    call_it(mine)\n    call_it(noop)\n",
+            False),
+}
+
+
+def test_a_lower_layers_own_function_handed_back_down_is_not_a_higher_order_call() -> None:
+    """A function of this layer handed to a lower one is taken to be called (label `higher-order`, and the
+    lower function's own call of it, `library`); the lower layer's own functions (fastcore's `noop`, or the
+    lambdas its blurred returns carry into fastai's batches) are not: it solved them itself."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(HANDED_DOWN).edges}
+    assert edges.get(("app.go", "app.mine")) == "higher-order"
+    assert edges.get(("fastcore.basics.call_it", "app.mine")) == "library"
+    assert ("app.go", "fastcore.basics.noop") not in edges
