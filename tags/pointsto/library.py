@@ -25,8 +25,8 @@ _PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__
 
 @dataclass(frozen=True)
 class Use:
-    """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | setattr |
-    iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
+    """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | getattr (a name
+    not known) | setattr | iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
     dunder run by a builtin (`__len__`); `name` the attribute."""
 
     scope: str
@@ -118,6 +118,8 @@ class LibraryUses:
                         constant = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else ""
                         if func.id == "setattr" or constant:
                             uses.append(Use(where, func.id.replace("getattr", "attr"), *at, constant))
+                        else:  # `getattr(o, attr)`: a name not known, `o.__getattr__` may run
+                            uses.append(Use(where, "getattr", *at))
             elif isinstance(sub, ast.Attribute) and tracked(sub.value) and id(sub) not in called:
                 uses.append(Use(where, "setattr" if isinstance(sub.ctx, ast.Store) else "attr", *at, sub.attr))
             elif isinstance(sub, ast.Subscript) and tracked(sub.value):

@@ -1231,7 +1231,7 @@ class Solver:
         self.eval(name)
         if node.func.id == "hasattr":
             return set()
-        found: set[Value] = set()
+        found: set[Value] = self.hooked_getattr(node, owners) if node.func.id == "getattr" else set()
         for owner in owners:
             if owner[0] == "i":
                 for klass in self.subclasses(owner[1]):
@@ -1241,6 +1241,15 @@ class Solver:
         if node.func.id == "getattr":
             return found | default
         return found or None
+
+    def hooked_getattr(self, node: ast.AST, owners: set[Value]) -> set[Value]:
+        """`getattr(o, name)` with a name not known: an analysed instance's `__getattr__` may run (fastcore's
+        `GetAttr`, fasttransform's `Pipeline`). Its result is not taken: for a name not known, what a lower
+        layer's hook returned down there is every attribute of every delegate."""
+        for owner in owners:
+            if owner[0] == "i" and any(v[0] == "f" for v in self.lookup(owner[1], "__getattr__")[1]):
+                self.call_method(owner, "__getattr__", node, [set()])
+        return set()
 
     def subclasses(self, klass: str) -> list[str]:
         """`klass` and every analysed class with it in its MRO."""
@@ -1359,6 +1368,8 @@ class Solver:
                         self.call_method(instance, "__setattr__", node, [set(), set()])
             elif use.op == "iter":
                 self.iterate(node, instances)
+            elif use.op == "getattr":
+                self.hooked_getattr(node, instances)
             elif use.op == "new":  # a lower metaclass's `super().__call__()` makes the class passed as `cls`
                 for klass in sorted(v[1] for v in values if v[0] == "c"):
                     self.instantiate(node, klass, [], {}, through_meta=False)

@@ -206,6 +206,11 @@ CHAINS: dict[str, list[Hop]] = {
     "DataLoader.__iter__ -> Pipeline.__call__ (funcs_kwargs attribute)": [
         ("fastai.data.load.DataLoader.__iter__", "fasttransform.transform.Pipeline.__call__", "yield self.after_batch(b)"),
     ],
+    # `getattr(o, name)` with a name not known may run `o.__getattr__`
+    "Pipeline.__init__ -> Pipeline.__getattr__ (getattr with a name not known)": [
+        ("fasttransform.transform.Pipeline.__init__", "fasttransform.transform.Pipeline.__getattr__",
+         "a = getattr(self,name,None)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1165,3 +1165,30 @@ def test_a_lower_layers_own_function_handed_back_down_is_not_a_higher_order_call
     assert edges.get(("app.go", "app.mine")) == "higher-order"
     assert edges.get(("fastcore.basics.call_it", "app.mine")) == "library"
     assert ("app.go", "fastcore.basics.noop") not in edges
+
+
+DYNAMIC_GETATTR = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def noop(*a): pass\ndef getcallable(o, attr): return getattr(o, attr, noop)\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import getcallable
+
+        class Hooked:
+            def __getattr__(self, k): return 1
+        class Plain: pass
+
+        def run(h: Hooked, p: Plain, name):
+            getattr(h, name)
+            getattr(p, name)
+            getcallable(h, name)
+        """), False),
+}
+
+
+def test_getattr_with_a_name_not_known_may_run_getattr() -> None:
+    """`getattr(o, name)` with a name not known may run `o.__getattr__` (fastcore's GetAttr, fasttransform's
+    Pipeline), also where a lower function does it to a value from above (`getcallable`, label `library`)."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DYNAMIC_GETATTR).edges}
+    assert ("app.run", "app.Hooked.__getattr__", 8) in edges
+    assert edges.get(("fastcore.basics.getcallable", "app.Hooked.__getattr__", 2)) == "library"
+    assert not any(callee == "app.Hooked.__getattr__" and line == 9 for _, callee, line in edges)
