@@ -419,6 +419,8 @@ class Solver:
                 meta = {v for v in self.eval(keyword.value) if v[0] == "c"} if keyword.arg == "metaclass" else set()
                 if meta and not meta <= self.metaclasses.get(scope.name, set()):
                     self.metaclasses[scope.name] = self.metaclasses.get(scope.name, set()) | meta
+            if self.scope.kind != MODULE:  # a class statement in a function or class body runs the class body then
+                self.edge(node, scope.name, "class")
             outer = self.scope
             self.run_scope(scope)
             self._namespace_writes(scope, node)

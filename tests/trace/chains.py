@@ -211,6 +211,10 @@ CHAINS: dict[str, list[Hop]] = {
         ("fasttransform.transform.Pipeline.__init__", "fasttransform.transform.Pipeline.__getattr__",
          "a = getattr(self,name,None)"),
     ],
+    # a class statement in a class body (or a function) runs the nested class's body then
+    "CorpusBLEUMetric (class body) -> CorpusBLEUMetric.NGram (nested class statement)": [
+        ("fastai.metrics.CorpusBLEUMetric", "fastai.metrics.CorpusBLEUMetric.NGram", "class NGram():"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -1192,3 +1192,22 @@ def test_getattr_with_a_name_not_known_may_run_getattr() -> None:
     assert ("app.run", "app.Hooked.__getattr__", 8) in edges
     assert edges.get(("fastcore.basics.getcallable", "app.Hooked.__getattr__", 2)) == "library"
     assert not any(callee == "app.Hooked.__getattr__" and line == 9 for _, callee, line in edges)
+
+
+NESTED_CLASSES = textwrap.dedent("""\
+    def outer():
+        class Inner: pass
+        return Inner
+    class Holder:
+        class Nested: pass
+    class Top: pass
+    """)
+
+
+def test_a_class_statement_in_a_function_or_class_runs_its_body() -> None:
+    """A class statement in a function (`fastai.layers.module`'s `class c`) or a class body
+    (`CorpusBLEUMetric.NGram`) runs the class body then, as a live trace sees it; a module's classes
+    run at import, before anything is traced, and make no edge."""
+    edges = {(e.body or e.caller, e.callee, e.kind) for e in analyse({"m": (NESTED_CLASSES, False)}).edges}
+    assert {("m.outer", "m.outer.Inner", "class"), ("m.Holder", "m.Holder.Nested", "class")} <= edges
+    assert not any(callee in ("m.Top", "m.Holder", "m.outer") for _, callee, _ in edges)
