@@ -131,6 +131,7 @@ class Solver:
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
+        self.lazy: dict[str, set[tuple]] = defaultdict(set)  # generator expression site -> the calls iterating it runs
         self.loop_keys: dict[str, list[str]] = {}  # loop name -> the literal keys it runs over (see _string_loop)
         self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
         self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
@@ -944,16 +945,24 @@ class Solver:
         return ("k", new_site, "")
 
     def comprehension(self, node: ast.expr, depth: int) -> set[Value]:
-        for generator in node.generators:
-            self.assign(generator.target, self.iterate(generator.iter, self.eval(generator.iter, depth + 1)), None)
+        site = self.site(node)
+        lazy = isinstance(node, ast.GeneratorExp)
+        for position, generator in enumerate(node.generators):
+            iterated = self.eval(generator.iter, depth + 1)  # the first iterable is evaluated where it stands
+            if lazy and position == 0:
+                outer, self.edges = self.edges, set()
+            self.assign(generator.target, self.iterate(generator.iter, iterated), None)
             for condition in generator.ifs:
                 self.eval(condition, depth + 1)
-        site = self.site(node)
         if isinstance(node, ast.DictComp):
             self.eval(node.key, depth + 1)
             self.add(f"<k>{site}", self.eval(node.value, depth + 1))
         else:
             self.add(f"<k>{site}", self.eval(node.elt, depth + 1))
+        if lazy:  # what iterating it runs, for a lower function that does (see `_library_use`)
+            made, self.edges = self.edges, outer
+            self.edges |= made
+            self.lazy.setdefault(site, set()).update(e for e in made if e[5] in ("function", "class", "init"))
         return {("k", site, "")}
 
     def iterate(self, node: ast.AST | None, values: set[Value]) -> set[Value]:
@@ -1345,7 +1354,7 @@ class Solver:
             return name in self.program.scopes
         if kind in ("i", "c"):
             return not receiver or name in self.program.scopes
-        return kind in ("bm", "ev", "dg")
+        return kind in ("bm", "ev", "dg") or (kind == "k" and name in self.lazy)
 
     def _library_use(self, use: Use, values: set[Value]) -> None:
         """Run one use of a lower function's parameter on `values`, as that function: its new edges kept
@@ -1370,6 +1379,8 @@ class Solver:
                         self.call_method(instance, "__setattr__", node, [set(), set()])
             elif use.op == "iter":
                 self.iterate(node, instances)
+                for value in sorted(v for v in values if v[0] == "k"):  # a generator expression made above
+                    self.edges.update((use.scope, e[1], use.line, use.col, "", e[5], "") for e in self.lazy.get(value[1], ()))
             elif use.op == "getattr":
                 self.hooked_getattr(node, instances)
             elif use.op == "new":  # a lower metaclass's `super().__call__()` makes the class passed as `cls`

@@ -215,6 +215,11 @@ CHAINS: dict[str, list[Hop]] = {
     "CorpusBLEUMetric (class body) -> CorpusBLEUMetric.NGram (nested class statement)": [
         ("fastai.metrics.CorpusBLEUMetric", "fastai.metrics.CorpusBLEUMetric.NGram", "class NGram():"),
     ],
+    # a generator expression runs where it is iterated: DataBlock's `L(b() if callable(b) else b for b in blocks)`
+    # is iterated by fastcore's `listify` (`list(o)`), which makes the calls (label `library`)
+    "listify -> CategoryBlock (a generator expression iterated below)": [
+        ("fastcore.basics.listify", "fastai.data.block.CategoryBlock", "if use_list: res = list(o)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

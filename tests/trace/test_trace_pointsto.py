@@ -1211,3 +1211,29 @@ def test_a_class_statement_in_a_function_or_class_runs_its_body() -> None:
     edges = {(e.body or e.caller, e.callee, e.kind) for e in analyse({"m": (NESTED_CLASSES, False)}).edges}
     assert {("m.outer", "m.outer.Inner", "class"), ("m.Holder", "m.Holder.Nested", "class")} <= edges
     assert not any(callee in ("m.Top", "m.Holder", "m.outer") for _, callee, _ in edges)
+
+
+LAZY_GENERATORS = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def listify(o): return list(o)\ndef keep(o): return o\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import listify, keep
+
+        def block(): return 1
+        def other(): return 2
+
+        def run(bs):
+            listify(block() for b in bs)
+            keep(other() for b in bs)
+        """), False),
+}
+
+
+def test_a_generator_expressions_calls_are_made_by_the_lower_function_that_iterates_it() -> None:
+    """`listify(b() for b in blocks)`: the generator runs when fastcore's `listify` iterates it (`list(o)`),
+    so its calls are also made there (label `library`), as a live trace records them; a lower function
+    that does not iterate it (`keep`) makes none."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(LAZY_GENERATORS).edges}
+    assert edges.get(("fastcore.basics.listify", "app.block")) == "library"
+    assert edges.get(("app.run", "app.block")) == "points-to"
+    assert ("fastcore.basics.keep", "app.other") not in edges
