@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # how an edge was found, best first; the points-to analysis labels its edges exact, or by the idiom
 HOW_ORDER = {"exact": 0, "observed": 0, "inferred": 1, "forward": 1, "event": 1, "delegate": 1, "higher-order": 1,
-             "library": 1, "dataclass": 1, "by-name": 2}
+             "library": 1, "dataclass": 1, "torch-function": 1, "by-name": 2}
 MAX_SEARCH = 200_000  # partial paths explored before a path query gives up on finding more
 
 

@@ -25,8 +25,8 @@ _PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__
 
 @dataclass(frozen=True)
 class Use:
-    """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | setattr |
-    iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
+    """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | getattr (a name
+    not known) | setattr | iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
     dunder run by a builtin (`__len__`); `name` the attribute."""
 
     scope: str
@@ -43,6 +43,7 @@ class LibraryUses:
         self.facts = facts
         self._cache: dict[tuple[str, str], tuple[Use, ...]] = {}
         self._sites: dict[tuple[int, str, bool], tuple[int, int] | None] = {}
+        self._returns: dict[str, tuple[str, ...] | None] = {}
 
     def call_site(self, scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
         """`call_site`, remembered: the solver asks it on every GetAttr delegation (a walk of the hook's body)."""
@@ -73,6 +74,23 @@ class LibraryUses:
         result = tuple(dict.fromkeys(found))
         self._cache[key] = result
         return result
+
+    def returned_parameters(self, function: str) -> tuple[str, ...] | None:
+        """The parameters a lower function returns, when every `return` of its own body gives one back
+        (`retain_meta`'s `return res`); None when it returns anything else, yields, or has no such return."""
+        if function in self._returns:
+            return self._returns[function]
+        scope = self.facts.scopes.get(function)
+        found: tuple[str, ...] | None = None
+        if scope is not None and scope.kind == FUNCTION:
+            nodes = list(_own_nodes(scope.node))
+            returns = [n.value for n in nodes if isinstance(n, ast.Return) and n.value is not None]
+            params = {*scope.params, *scope.kwonly}
+            if returns and not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in nodes) and all(
+                    isinstance(r, ast.Name) and r.id in params for r in returns):
+                found = tuple(sorted({r.id for r in returns}))
+        self._returns[function] = found
+        return found
 
     def _direct(self, scope: Scope, node: ast.AST, names: set[str], where: str, attribute_of: str = "") -> list[Use]:
         """The uses of `names` (or of `<attribute_of>.<name>`, `self.func`) in one scope's own body."""
@@ -108,6 +126,8 @@ class LibraryUses:
                         constant = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else ""
                         if func.id == "setattr" or constant:
                             uses.append(Use(where, func.id.replace("getattr", "attr"), *at, constant))
+                        else:  # `getattr(o, attr)`: a name not known, `o.__getattr__` may run
+                            uses.append(Use(where, "getattr", *at))
             elif isinstance(sub, ast.Attribute) and tracked(sub.value) and id(sub) not in called:
                 uses.append(Use(where, "setattr" if isinstance(sub.ctx, ast.Store) else "attr", *at, sub.attr))
             elif isinstance(sub, ast.Subscript) and tracked(sub.value):

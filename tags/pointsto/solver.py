@@ -58,6 +58,9 @@ _SIMPLE_STATEMENTS = frozenset({ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssi
                                 ast.Continue, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 _ADDERS = {"append", "add", "insert", "extend", "update", "setdefault", "appendleft"}
 _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
+# builtins that iterate some of their arguments (`zip(a, b)`: both; `map(f, xs)`: from the second)
+_ITERATES_FROM = {"zip": 0, "enumerate": 0, "map": 1, "filter": 1, "sum": 0, "any": 0, "all": 0, "min": 0,
+                  "max": 0}
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
                       "abs": "__abs__"}  # `len(x)` runs `type(x).__len__`
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
@@ -67,6 +70,13 @@ _STORE_ATTR_HELPER = "fastcore.basics._store_attr"  # `store_attr()` stores thro
 _FUNCS_KWARGS_INIT = "fastcore.meta._funcs_kwargs._init"  # a `@funcs_kwargs` class's `__init__` wrapper
 _UNARY = {ast.Invert: "__invert__", ast.USub: "__neg__", ast.UAdd: "__pos__"}
 _GETTERS = {"pop", "get", "popitem", "values", "copy", "items", "popleft"}
+# torch's dispatch: an op on an instance of a `Tensor` subclass with an analysed `__torch_function__`
+# (fastai's TensorBase) runs it, and the result keeps the subclass, except for these (no tensor back)
+_TORCH = "torch."
+_NOT_TENSORS = {"item", "tolist", "numel", "nelement", "dim", "ndimension", "size", "stride", "data_ptr",
+                "element_size", "is_contiguous", "is_floating_point", "get_device", "storage_offset", "numpy",
+                "backward", "equal", "shape", "dtype", "device", "ndim", "requires_grad", "is_cuda", "grad_fn"}
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 # fastcore's collections (`L`): solved in a lower layer, so their items are followed above per `L(...)`
 # site (the instance's extra); the methods that keep the items, and those that add to them
 _COLLECTIONS = {"fastcore.foundation.CollBase"}
@@ -142,6 +152,8 @@ class Solver:
         self._subclasses: dict[str, list[str]] | None = None
         self.scope: Scope = next(iter(program.modules.values()), None)  # the scope being evaluated
         self.flow: dict[str, set[Value]] = {}  # key -> values of its last straight-line write in this scope
+        self.lazy: dict[str, set[tuple]] = defaultdict(set)  # generator expression site -> the calls iterating it runs
+        self.loop_keys: dict[str, list[str]] = {}  # loop name -> the literal keys it runs over (see _string_loop)
         self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
         self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
         self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
@@ -335,12 +347,28 @@ class Solver:
             straight, self.straight = self.straight, False
             if isinstance(node, _LOOPS):
                 self.flow.clear()  # a later iteration sees what the loop body wrote: no strong updates
+            name, keys = self._string_loop(node)
+            self.loop_keys[name] = keys
             self._statement(node, depth)
+            self.loop_keys.pop(name, None)
             self.straight = straight
             if straight and isinstance(node, ast.If):
                 self._instantiated_if_class(node)
             return
         self._statement(node, depth)
+
+    def _string_loop(self, node: ast.stmt) -> tuple[str, list[str]]:
+        """`for nm in ('after_item', 'before_batch')` (or a module-level name bound to such a literal): the
+        loop name and the keys it takes, so `kwargs[nm] = x` writes known keys; else ("", [])."""
+        if not isinstance(node, (ast.For, ast.AsyncFor)) or not isinstance(node.target, ast.Name):
+            return "", []
+        source = node.iter
+        if isinstance(source, ast.Name) and self.binding_scope(source.id) is self.program.modules.get(self.scope.module):
+            source = next((st.value for st in self.program.modules[self.scope.module].node.body
+                           if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == source.id
+                                                                 for t in st.targets)), None)
+        strings = _literal_strings(source, {}) if isinstance(source, (ast.Tuple, ast.List)) else None
+        return (node.target.id, [repr(k) for k in strings]) if strings else ("", [])
 
     def _instantiated_if_class(self, node: ast.If) -> None:
         """`if isinstance(cb, type): cb = cb()` in straight-line code: after it, `cb` is no class."""
@@ -418,6 +446,8 @@ class Solver:
                 meta = {v for v in self.eval(keyword.value) if v[0] == "c"} if keyword.arg == "metaclass" else set()
                 if meta and not meta <= self.metaclasses.get(scope.name, set()):
                     self.metaclasses[scope.name] = self.metaclasses.get(scope.name, set()) | meta
+            if self.scope.kind != MODULE:  # a class statement in a function or class body runs the class body then
+                self.edge(node, scope.name, "class")
             outer = self.scope
             self.run_scope(scope)
             self._namespace_writes(scope, node)
@@ -478,8 +508,9 @@ class Solver:
         classes = self.eval(targets)
         classes |= self.contents(classes)
         owners = sorted(v[1] for v in classes if v[0] == "c")
-        if owners != scope.patched_into:
-            scope.patched_into = owners
+        outside = sorted(v[1] for v in classes if v[0] == "e")  # `self:Tensor`: torch's, found from its subclasses
+        if owners + outside != scope.patched_into:
+            scope.patched_into = owners + outside
         if isinstance(decorator, ast.Call) and any(k.arg == "as_prop" for k in decorator.keywords) or \
                 _decorator_name(decorator) == "patch_property":
             if "property" not in scope.decorators:
@@ -496,6 +527,8 @@ class Solver:
         for owner in owners:
             self.add_member(owner, node.name)
             self.add(f"{owner}.{node.name}", wrapped)
+        for owner in outside:
+            self.add(f"e:{owner}.{node.name}", wrapped)  # read by `lookup` where an MRO reaches `e:owner`
 
     def _defaults(self, scope: Scope, args: ast.arguments) -> None:
         positional = scope.params
@@ -523,15 +556,16 @@ class Solver:
                 self.add(f"{key}.{target.attr}", values)
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
+            keys = [key] if key is not None else self.loop_keys.get(getattr(target.slice, "id", ""), [])
             self.eval(target.slice)
             owners = self.eval(target.value)
             for owner in owners:
                 if owner[0] == "k":
                     self.add(f"<k>{owner[1]}", values)
-                    if key is not None:
-                        self.set_key(owner[1], key, values, len(owners) == 1)
+                    for known in keys:  # a loop's name over literal keys: each key, weakly
+                        self.set_key(owner[1], known, values, len(owners) == 1 and len(keys) == 1)
                 elif owner[0] == "i":
-                    self.call_method(owner, "__setitem__", target, [set(), values])
+                    self.call_method(owner, "__setitem__", target, [set(), values]) or self.dispatch(target, {owner})
 
     def _made_properties(self, node: ast.expr) -> set[Value] | None:
         """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
@@ -755,7 +789,8 @@ class Solver:
             return set()
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:  # `~x` runs `x.__invert__()`
             operand = self.eval(node.operand, depth + 1)
-            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) for v in operand if v[0] == "i"))
+            return set().union(*(self.call_method(v, _UNARY[type(node.op)], node, []) or self.dispatch(node, {v})
+                                 for v in operand if v[0] == "i"))
         if isinstance(node, ast.NamedExpr):
             values = self.eval(node.value, depth + 1)
             self.assign(node.target, values, node.value)
@@ -768,11 +803,30 @@ class Solver:
                      if isinstance(node, ast.YieldFrom) else values)
             return set()
         if isinstance(node, ast.JoinedStr):
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    self.formatted(part, self.eval(part.value, depth + 1))
+                    self.eval(part.format_spec, depth + 1)
             return {("t", "<**PyStr**>", "")}
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.eval(child, depth + 1)
         return set()
+
+    def formatted(self, node: ast.FormattedValue, values: set[Value]) -> None:
+        """`f"{x}"` runs `format(x, spec)`: the class's `__format__`, else `__str__`, else `__repr__` (`!r`: `__repr__`,
+        `!s`: `__str__` first), the first an analysed class has; an outside one's (torch's) ends the search."""
+        order = {ord("r"): ("__repr__",), ord("a"): ("__repr__",), ord("s"): ("__str__", "__repr__")}.get(
+            node.conversion, ("__format__", "__str__", "__repr__"))
+        for value in values:
+            for method in order if value[0] == "i" else ():
+                found = self.lookup(value[1], method)[1]
+                if any(v[0] == "f" for v in found):
+                    self.call_method(value, method, node, [set()] if method == "__format__" else [])
+                elif found:  # torch's `Tensor.__format__` on a tensor subclass dispatches
+                    self.dispatch(node, {value})
+                if found:
+                    break
 
     def binary(self, node: ast.AST, left: set[Value], right: set[Value], inplace: bool = False) -> set[Value]:
         """`a + b` runs `a.__add__(b)` (`__iadd__` first for `+=`), else `b.__radd__(a)`, on analysed instances."""
@@ -792,6 +846,8 @@ class Solver:
         for value in right if not handled else ():
             if value[0] == "i":
                 result |= self.call_method(value, f"__r{op}__", node, [left])
+        if not handled:  # `loss * bs`, `1 - acc`: a tensor subclass's operator runs its `__torch_function__`
+            result |= self.dispatch(node, left | right)
         return result | self._joined_collection(node, op, left, right)
 
     def _joined_collection(self, node: ast.AST, op: str, left: set[Value], right: set[Value]) -> set[Value]:
@@ -813,6 +869,8 @@ class Solver:
                     if any(v[0] == "f" for v in self.lookup(value[1], method)[1]):
                         self.call_method(value, method, node, [])
                         break
+                else:
+                    self.dispatch(node, {value})
 
     def length_hint(self, node: ast.AST, values: set[Value]) -> None:
         """`list(x)`, `tuple(x)`, `sorted(x)` and `f(*x)` size their result first: `x.__len__`, when it has one."""
@@ -821,16 +879,20 @@ class Solver:
                 self.call_method(value, "__len__", node, [])
 
     def compare(self, node: ast.Compare, depth: int) -> set[Value]:
-        """`a in b` runs `b.__contains__(a)` on an analysed instance."""
+        """`a in b` runs `b.__contains__(a)` on an analysed instance; `pred == targ` on a tensor subclass
+        its `__torch_function__`, giving another."""
         left = self.eval(node.left, depth + 1)
+        result: set[Value] = set()
         for op, comparator in zip(node.ops, node.comparators):
             right = self.eval(comparator, depth + 1)
             if isinstance(op, (ast.In, ast.NotIn)):
                 for value in right:
                     if value[0] == "i":
                         self.call_method(value, "__contains__", node, [left])
+            elif isinstance(op, _COMPARISONS):
+                result |= self.dispatch(node, left | right)
             left = right
-        return set()
+        return result
 
     def container(self, node: ast.expr, elements: list[ast.expr], depth: int) -> set[Value]:
         site = self.site(node)
@@ -887,7 +949,7 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                got = self.call_method(owner, "__getitem__", node, [set()])
+                got = self.call_method(owner, "__getitem__", node, [set()]) or self.dispatch(node, {owner})
                 if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
                     got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
                 found |= got
@@ -909,16 +971,24 @@ class Solver:
         return ("k", new_site, "")
 
     def comprehension(self, node: ast.expr, depth: int) -> set[Value]:
-        for generator in node.generators:
-            self.assign(generator.target, self.iterate(generator.iter, self.eval(generator.iter, depth + 1)), None)
+        site = self.site(node)
+        lazy = isinstance(node, ast.GeneratorExp)
+        for position, generator in enumerate(node.generators):
+            iterated = self.eval(generator.iter, depth + 1)  # the first iterable is evaluated where it stands
+            if lazy and position == 0:
+                outer, self.edges = self.edges, set()
+            self.assign(generator.target, self.iterate(generator.iter, iterated), None)
             for condition in generator.ifs:
                 self.eval(condition, depth + 1)
-        site = self.site(node)
         if isinstance(node, ast.DictComp):
             self.eval(node.key, depth + 1)
             self.add(f"<k>{site}", self.eval(node.value, depth + 1))
         else:
             self.add(f"<k>{site}", self.eval(node.elt, depth + 1))
+        if lazy:  # what iterating it runs, for a lower function that does (see `_library_use`)
+            made, self.edges = self.edges, outer
+            self.edges |= made
+            self.lazy.setdefault(site, set()).update(e for e in made if e[5] in ("function", "class", "init"))
         return {("k", site, "")}
 
     def iterate(self, node: ast.AST | None, values: set[Value]) -> set[Value]:
@@ -929,6 +999,9 @@ class Solver:
                 found |= self.read(f"<k>{value[1]}", set())
             elif value[0] == "i":
                 iterators = self.call_method(value, "__iter__", node, [])
+                if not iterators and self.dispatch(node, {value}):  # a tensor subclass: its rows, of the same class
+                    found.add(value)
+                    continue
                 if value[2]:  # an `L` made here: its items, not what the lower layer's `__iter__` returned there
                     found |= self.contents({value})
                     continue
@@ -992,13 +1065,13 @@ class Solver:
         answer: tuple[str, set[Value]] = ("", set())
         remembered = _Lookup(keys, "", "", None, {self.runner})
         for owner in order[skip:]:
-            if owner.startswith("e:"):
-                remembered.owner, remembered.outside = owner, ("e", f"{owner[2:]}.{attr}", "")
-                answer = owner, {remembered.outside}
-                break
             key = f"{owner}.{attr}"
             keys.append(key)
             values = self.read(key)
+            if owner.startswith("e:") and not values:  # an outside class's own attribute (none `@patch` added)
+                remembered.owner, remembered.outside = owner, ("e", f"{owner[2:]}.{attr}", "")
+                answer = owner, {remembered.outside}
+                break
             if values:
                 remembered.owner, remembered.found = owner, key
                 answer = owner, set(values)
@@ -1042,7 +1115,9 @@ class Solver:
         klass, receiver = (name, extra) if kind == "s" else (name, name)
         owner_class, values = self.lookup(klass, attr, 1 if kind == "s" else 0)
         if kind == "i" and all(v[0] == "e" for v in values):  # not in the analysed classes
-            return self._missing_attribute(owner, attr, node) or values
+            return self._missing_attribute(owner, attr, node) or self._tensor_attribute(owner, attr, node, values)
+        if kind == "s" and attr == "__torch_function__" and values and all(v[0] == "e" for v in values):
+            return self._converted(node, receiver, values)
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
@@ -1225,7 +1300,7 @@ class Solver:
         self.eval(name)
         if node.func.id == "hasattr":
             return set()
-        found: set[Value] = set()
+        found: set[Value] = self.hooked_getattr(node, owners) if node.func.id == "getattr" else set()
         for owner in owners:
             if owner[0] == "i":
                 for klass in self.subclasses(owner[1]):
@@ -1235,6 +1310,15 @@ class Solver:
         if node.func.id == "getattr":
             return found | default
         return found or None
+
+    def hooked_getattr(self, node: ast.AST, owners: set[Value]) -> set[Value]:
+        """`getattr(o, name)` with a name not known: an analysed instance's `__getattr__` may run (fastcore's
+        `GetAttr`, fasttransform's `Pipeline`). Its result is not taken: for a name not known, what a lower
+        layer's hook returned down there is every attribute of every delegate."""
+        for owner in owners:
+            if owner[0] == "i" and any(v[0] == "f" for v in self.lookup(owner[1], "__getattr__")[1]):
+                self.call_method(owner, "__getattr__", node, [set()])
+        return set()
 
     def subclasses(self, klass: str) -> list[str]:
         """`klass` and every analysed class with it in its MRO."""
@@ -1279,7 +1363,7 @@ class Solver:
                 result |= self.call_builtin(node, name, positional, keywords)
             elif kind == "e":
                 self.edge(node, name, "external")
-                result.add(("e", name, ""))
+                result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1289,11 +1373,13 @@ class Solver:
         return result
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
-                              keywords: dict[str, set[Value]]) -> set[Value]:
-        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`)."""
+                              keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:
+        """Functions handed to code nav cannot see are taken to be called by it (label `higher-order`); handed
+        to a lower layer (`own`), only this layer's: the lower layer's own functions it solved itself."""
         result: set[Value] = set()
         for values in [*positional, *keywords.values()]:
-            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg")}
+            passed = {v for v in values if v[0] in ("f", "bm", "ev", "dg") and not (
+                own and v[0] == "f" and v[1] not in self.program.scopes)}
             if passed:
                 result |= self.call_values(node, passed, [], {}, "higher-order")
         return result
@@ -1326,7 +1412,7 @@ class Solver:
             return name in self.program.scopes
         if kind in ("i", "c"):
             return not receiver or name in self.program.scopes
-        return kind in ("bm", "ev", "dg")
+        return kind in ("bm", "ev", "dg") or (kind == "k" and name in self.lazy)
 
     def _library_use(self, use: Use, values: set[Value]) -> None:
         """Run one use of a lower function's parameter on `values`, as that function: its new edges kept
@@ -1351,6 +1437,10 @@ class Solver:
                         self.call_method(instance, "__setattr__", node, [set(), set()])
             elif use.op == "iter":
                 self.iterate(node, instances)
+                for value in sorted(v for v in values if v[0] == "k"):  # a generator expression made above
+                    self.edges.update((use.scope, e[1], use.line, use.col, "", e[5], "") for e in self.lazy.get(value[1], ()))
+            elif use.op == "getattr":
+                self.hooked_getattr(node, instances)
             elif use.op == "new":  # a lower metaclass's `super().__call__()` makes the class passed as `cls`
                 for klass in sorted(v[1] for v in values if v[0] == "c"):
                     self.instantiate(node, klass, [], {}, through_meta=False)
@@ -1363,6 +1453,61 @@ class Solver:
         for caller, callee, line, col, _, kind, body in made:
             if kind in ("function", "class", "init"):
                 self.edges.add((caller, callee, line, col, "library", kind, body))
+
+    # -- torch's dispatch -----------------------------------------------------------------
+    def torch_function(self, klass: str) -> str:
+        """The analysed `__torch_function__` of a subclass of torch's `Tensor` (fastai's TensorBase), else ''."""
+        if not any(owner.startswith("e:" + _TORCH) for owner in self.mro(klass)):
+            return ""
+        return min((v[1] for v in self.lookup(klass, "__torch_function__")[1] if v[0] == "f"), default="")
+
+    def dispatch(self, node: ast.AST, values: set[Value]) -> set[Value]:
+        """A torch op on `values`: each instance of a tensor subclass runs its class's `__torch_function__`
+        (label `torch-function`), and the result is another instance of the class (torch converts it)."""
+        found: set[Value] = set()
+        for value in values:
+            handler = self.torch_function(value[1]) if value[0] == "i" and not value[2] else ""
+            if handler:
+                self.edge(node, handler, how="torch-function")
+                found.add(value)
+        return found
+
+    def _tensor_attribute(self, owner: Value, attr: str, node: ast.AST, values: set[Value]) -> set[Value]:
+        """`x.float`, `x.shape` on a tensor subclass instance: torch's attribute, read through `__torch_function__`;
+        a method keeps the class as the outside value's `extra` (see `_torch_call`). Private and dunder names
+        (fastai's `_meta`, set on the instance) are not torch's."""
+        if attr.startswith("_") or not values or not self.dispatch(node, {owner}):
+            return values
+        return {("e", v[1], owner[1]) for v in values}
+
+    def _converted(self, node: ast.AST, klass: str, values: set[Value]) -> set[Value]:
+        """`super().__torch_function__(...)` in a tensor subclass: torch's runs the op and converts the result
+        with `ret.as_subclass(cls)`, fastai's `@patch`ed `Tensor.as_subclass` where there is one (label
+        `torch-function`); the result is an instance of the class (see `_torch_call`)."""
+        if not self.torch_function(klass):
+            return values
+        for method in sorted(v[1] for v in self.lookup(klass, "as_subclass")[1] if v[0] == "f"):
+            self.edge(node, method, how="torch-function")
+        return {("e", v[1], klass) for v in values}
+
+    def _torch_call(self, node: ast.AST, callee: Value, positional: list[set[Value]],
+                    keywords: dict[str, set[Value]]) -> set[Value]:
+        """What an outside call gives back of torch's dispatch: a tensor subclass's method another instance of
+        it; a `torch.*` function given instances (or a list of them: `torch.cat(xs)`) runs their
+        `__torch_function__` and gives instances of their classes. Results that are no tensors give none."""
+        _, name, bound = callee
+        method = name.rpartition(".")[2]
+        if method in _NOT_TENSORS:
+            return set()
+        if method == "as_subclass":  # `x.as_subclass(Tensor)`, `torch.as_subclass(x, C)`: instances of `C` only
+            given = positional[0 if bound else 1] if len(positional) > (0 if bound else 1) else _EMPTY
+            return {("i", v[1], "") for v in given if v[0] == "c"}
+        if bound:
+            return {("i", bound, "")}
+        if not name.startswith(_TORCH):
+            return set()
+        given = {v for values in [*positional, *keywords.values()] for v in values}
+        return self.dispatch(node, given | self.contents({v for v in given if v[0] == "k"}))
 
     def call_instance(self, node: ast.AST, instance: Value, positional: list[set[Value]],
                       keywords: dict[str, set[Value]]) -> set[Value]:
@@ -1383,10 +1528,28 @@ class Solver:
             self._bind(scope, positional, keywords)
             if scope.name.endswith(".__init__") and scope.parent is not None and "funcs_kwargs" in scope.parent.decorators:
                 self._wrapped_init(node, name)
+                self._methods_given(node, scope.parent, positional, keywords)
         elif name in self.program.facts.scopes:  # a layer below's: the functions handed to it are called by it
-            self.call_passed_functions(node, positional, keywords)
+            self.call_passed_functions(node, positional, keywords, own=True)
             self.through_library(name, positional, keywords)
+            returned = self._passed_back(name, positional, keywords)
+            if returned is not None:
+                return returned
         return set(self.read(f"{name}.<return>", ()))
+
+    def _passed_back(self, function: str, positional: list[set[Value]],
+                     keywords: dict[str, set[Value]]) -> set[Value] | None:
+        """A lower function that only returns a parameter (`retain_meta(x, res)`: `return res`) gives back
+        what this call passed for it, not what every caller down there passed (see LibraryUses)."""
+        returned = self.library.returned_parameters(function)
+        if returned is None:
+            return None
+        params = self.program.facts.scopes[function].params
+        found: set[Value] = set()
+        for param in returned:
+            position = params.index(param) if param in params else len(positional)
+            found |= positional[position] if position < len(positional) else keywords.get(param, _EMPTY)
+        return found
 
     def _wrapped_init(self, node: ast.AST, init: str) -> None:
         """fastcore's `@funcs_kwargs` class: its `__init__` is wrapped, so a call reaches `_funcs_kwargs._init`,
@@ -1396,6 +1559,31 @@ class Solver:
         if at is not None:
             self.edge(node, _FUNCS_KWARGS_INIT, how="library")
             self.edges.add((_FUNCS_KWARGS_INIT, init, *at, "library", "function", ""))
+
+    def _methods_given(self, node: ast.AST, klass: Scope, positional: list[set[Value]],
+                       keywords: dict[str, set[Value]]) -> None:
+        """`_funcs_kwargs._init` sets each keyword named in the class's `_methods` on the instance
+        (`DataLoader(after_batch=Pipeline(...))`: `self.after_batch(b)` calls the Pipeline); a keyword of a
+        spread dict counts when its key is known (`kwargs[nm] = ...` for `nm` in a literal tuple)."""
+        names = self._funcs_kwargs_methods(klass.name)
+        for name in sorted(names):
+            values = {v for v in keywords.get(name, _EMPTY) | keywords.get("**" + name, _EMPTY)
+                      if v[0] in ("f", "c", "i", "bm", "ev", "dg")}  # callables: a list passed on to be made a Pipeline is not
+            for receiver in positional[0] if positional and values else ():
+                if receiver[0] == "i":
+                    self.store_attribute(receiver, name, values, node)
+
+    def _funcs_kwargs_methods(self, klass: str) -> set[str]:
+        """The literal `_methods` of a class body along the MRO (`'a b'.split()`, `+`, lists, names bound before)."""
+        for owner in self.mro(klass):
+            scope = self.program.scopes.get(owner)
+            if scope is None or not isinstance(scope.node, ast.ClassDef):
+                continue
+            bound = {t.id: st.value for st in scope.node.body if isinstance(st, ast.Assign) for t in st.targets
+                     if isinstance(t, ast.Name)}
+            if "_methods" in bound:
+                return set(_literal_strings(bound["_methods"], bound) or ())
+        return set()
 
     def _bind(self, scope: Scope, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> None:
         params = scope.params
@@ -1430,6 +1618,7 @@ class Solver:
             for call in self.lookup(meta, "__call__")[1]:
                 if call[0] == "f":
                     self.call_function(node, call[1], [{("c", klass, "")}, *positional], keywords)
+        self._new(node, klass)
         owner, inits = self.lookup(klass, "__init__")
         for init in inits:
             if init[0] == "f":
@@ -1439,6 +1628,14 @@ class Solver:
                 self.edge(node, init[1], "external")
         self._post_init(node, klass, instance)
         return {instance}
+
+    def _new(self, node: ast.AST, klass: str) -> None:
+        """`TensorBase(x)`, `fastuple(x)`: an analysed `__new__` runs first, given the class. The arguments go
+        to `__init__` only: TensorBase's `cast(tensor(x), cls)` would feed every tensor subclass's constructor
+        arguments back through `tensor` and out of every call of it."""
+        for new in self.lookup(klass, "__new__")[1]:
+            if new[0] == "f":
+                self.call_function(node, new[1], [{("c", klass, "")}], {})
 
     def _post_init(self, node: ast.AST, klass: str, instance: Value) -> None:
         """A `@dataclass`'s generated `__init__` (no source) runs its `__post_init__` (label `dataclass`)."""
@@ -1517,6 +1714,7 @@ class Solver:
             site = self.site(node)
             self.add(f"<k>{site}", elements)
             return {("k", site, "")}
+        self._iterated_by_builtin(node, name, positional)
         for argument in self._called_by_builtin(name, positional, keywords):
             if argument[0] in ("f", "bm"):
                 result |= self.call_values(node, {argument}, [set()], {})
@@ -1527,9 +1725,21 @@ class Solver:
         if name in _PROTOCOL_BUILTINS and len(positional) == 1:
             for value in positional[0]:
                 if value[0] == "i":
-                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, [])
+                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, []) or (
+                        self.dispatch(node, {value}) & set())
             return result
         return result if name in ("map", "filter") else result & set()
+
+    def _iterated_by_builtin(self, node: ast.AST, name: str, positional: list[set[Value]]) -> None:
+        """`zip(a, b)`, `enumerate(a)`, `sum(a)`, `map(f, a)` iterate `a`: its `__iter__` runs (an analysed
+        instance's); what they return is not followed. `min`/`max` of several values compare them instead."""
+        start = _ITERATES_FROM.get(name)
+        if start is None or (name in ("min", "max") and len(positional) != 1):
+            return
+        for values in positional[start:]:
+            instances = {v for v in values if v[0] == "i"}
+            if instances:
+                self.iterate(node, instances)
 
     @staticmethod
     def _called_by_builtin(name: str, positional: list[set[Value]], keywords: dict[str, set[Value]]) -> set[Value]:
@@ -1560,6 +1770,24 @@ class Solver:
 def _constant_key(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)) and not isinstance(node.value, bool):
         return repr(node.value)
+    return None
+
+
+def _literal_strings(node: ast.AST | None, bound: dict[str, ast.expr], depth: int = 0) -> list[str] | None:
+    """The strings a literal expression holds: `'a b'.split()`, `['a', 'b']`, `x + y`, names in `bound`."""
+    if depth > 8 or node is None:
+        return None
+    if isinstance(node, (ast.Tuple, ast.List)):
+        found = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return found if len(found) == len(node.elts) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split" and \
+            not node.args and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+        return node.func.value.value.split()
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = (_literal_strings(side, bound, depth + 1) for side in (node.left, node.right))
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Name) and node.id in bound:
+        return _literal_strings(bound[node.id], bound, depth + 1)
     return None
 
 

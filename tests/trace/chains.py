@@ -169,6 +169,57 @@ CHAINS: dict[str, list[Hop]] = {
     "Recorder._train_mets -> L.__add__ (a + b)": [
         ("fastai.learner.Recorder._train_mets", "fastcore.foundation.L.__add__", "return L(self.smooth_loss) + "),
     ],
+    # a builtin that iterates its arguments runs their `__iter__`
+    "_BaseOptimizer._set_hyper -> L.__iter__ (zip over an L)": [
+        ("fastai.optimizer._BaseOptimizer._set_hyper", "fastcore.foundation.L.__iter__",
+         "for v_,h in zip(v, self.hypers): h[k] = v_"),
+    ],
+    # calling a class runs its `__new__` first (fastai's tensor subclasses)
+    "BaseLoss._contiguous -> TensorBase.__new__ (a class with __new__ called)": [
+        ("fastai.losses.BaseLoss._contiguous", "fastai.torch_core.TensorBase.__new__",
+         "return TensorBase(x.transpose(self.axis,-1).contiguous())"),
+    ],
+    # torch's dispatch: an op on a fastai tensor subclass runs `TensorBase.__torch_function__` (label
+    # `torch-function`); `targ` is the `TensorBase(...)` that `_contiguous` made
+    "BaseLoss.__call__ -> TensorBase.__torch_function__ (torch op on a TensorBase)": [
+        ("fastai.losses.BaseLoss.__call__", "fastai.torch_core.TensorBase.__torch_function__",
+         "if self.floatify and targ.dtype!=torch.float16: targ = targ.float()"),
+    ],
+    # a lower function that only returns a parameter gives back what was passed: fastcore's
+    # `delegates(...)(f)` returns `f`, so `self.dataloaders = delegates(...)(self.dataloaders)` keeps the method
+    "TabularDataLoaders.from_df -> FilteredBase.dataloaders (passed back by delegates' _f)": [
+        ("fastai.tabular.data.TabularDataLoaders.from_df", "fastai.data.core.FilteredBase.dataloaders",
+         "return to.dataloaders(path=path, **kwargs)"),
+    ],
+    # fastai's `@patch def as_subclass(self:Tensor, typ)`: torch's Tensor is not analysed, its subclasses have it
+    "TensorBase.clone -> Tensor.as_subclass (patched onto an outside class)": [
+        ("fastai.torch_core.TensorBase.clone", "fastai.torch_core.Tensor.as_subclass",
+         "return self.as_subclass(Tensor).clone(memory_format=memory_format).as_subclass(cls)"),
+    ],
+    # an f-string runs what its braces hold and formats each value (`__format__`, `__str__`, `__repr__`)
+    "TfmdLists.__init__ -> Pipeline.__repr__ (f-string formatting)": [
+        ("fastai.data.core.TfmdLists.__init__", "fasttransform.transform.Pipeline.__repr__",
+         'pv(f"Setting up {self.tfms}", verbose)'),
+    ],
+    # `@funcs_kwargs`: a keyword named in the class's `_methods` is set on the instance; TfmdDL's
+    # `kwargs[nm] = Pipeline(...)` for `nm` in the literal `_batch_tfms` gives the keys
+    "DataLoader.__iter__ -> Pipeline.__call__ (funcs_kwargs attribute)": [
+        ("fastai.data.load.DataLoader.__iter__", "fasttransform.transform.Pipeline.__call__", "yield self.after_batch(b)"),
+    ],
+    # `getattr(o, name)` with a name not known may run `o.__getattr__`
+    "Pipeline.__init__ -> Pipeline.__getattr__ (getattr with a name not known)": [
+        ("fasttransform.transform.Pipeline.__init__", "fasttransform.transform.Pipeline.__getattr__",
+         "a = getattr(self,name,None)"),
+    ],
+    # a class statement in a class body (or a function) runs the nested class's body then
+    "CorpusBLEUMetric (class body) -> CorpusBLEUMetric.NGram (nested class statement)": [
+        ("fastai.metrics.CorpusBLEUMetric", "fastai.metrics.CorpusBLEUMetric.NGram", "class NGram():"),
+    ],
+    # a generator expression runs where it is iterated: DataBlock's `L(b() if callable(b) else b for b in blocks)`
+    # is iterated by fastcore's `listify` (`list(o)`), which makes the calls (label `library`)
+    "listify -> CategoryBlock (a generator expression iterated below)": [
+        ("fastcore.basics.listify", "fastai.data.block.CategoryBlock", "if use_list: res = list(o)"),
+    ],
     "Learner.remove_cb -> L.__contains__ (x in an L)": [
         ("fastai.learner.Learner.remove_cb", "fastcore.foundation.L.__contains__", "if cb in self.cbs: self.cbs.remove(cb)"),
     ],

@@ -968,3 +968,328 @@ def test_a_remembered_lookup_is_forgotten_when_a_base_gains_the_attribute() -> N
     }
     graph = analyse(sources).as_pycg()
     assert "other.m" in graph["a.use"]
+
+
+ITERATING_BUILTINS = textwrap.dedent("""\
+    class Bag:
+        def __iter__(self): return iter([])
+    class Other:
+        def __iter__(self): return iter([])
+        def __lt__(self, o): return True
+
+    def run(b: Bag, o: Other, f):
+        for x, y in zip(b, [1]): pass
+        for i, x in enumerate(b): pass
+        total = sum(b, [])
+        ys = map(f, b)
+        m = min(b)
+        n = max(o, o)
+        h = hash(o)
+    """)
+
+
+def test_builtins_that_iterate_their_arguments_run_iter() -> None:
+    """`zip(b, ...)`, `enumerate(b)`, `sum(b, [])`, `map(f, b)` and `min(b)` iterate `b`: its `__iter__`
+    runs (fastai's `zip(v, self.hypers)` over an `L`); `max(o, o)` compares, and `hash(o)` iterates nothing."""
+    lines = {e.line for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges if e.callee == "m.Bag.__iter__"}
+    assert lines == {8, 9, 10, 11, 12}
+    assert not any(e.callee == "m.Other.__iter__" for e in analyse({"m": (ITERATING_BUILTINS, False)}).edges)
+
+
+NEW_FIRST = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("class fastuple(tuple):\n    def __new__(cls, x=None, *rest): return super().__new__(cls, x)\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import fastuple
+
+        def tensor(x): return x
+        class TensorBase:
+            def __new__(cls, x): return tensor(x)
+            def __init__(self, x): pass
+        class TensorImage(TensorBase): pass
+        class Plain:
+            def __init__(self, x): pass
+
+        def run(x):
+            TensorImage(x)
+            fastuple(x)
+            Plain(x)
+        """), False),
+}
+
+
+def test_calling_a_class_runs_its_new_first() -> None:
+    """`TensorImage(x)` runs the inherited `TensorBase.__new__` (given the class) and then `__init__`;
+    a lower layer's `fastuple.__new__` runs too; a class without `__new__` only its `__init__`."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(NEW_FIRST).edges}
+    assert ("app.run", "app.TensorBase.__new__", 12) in edges and ("app.run", "app.TensorBase.__init__", 12) in edges
+    assert ("app.run", "fastcore.basics.fastuple.__new__", 13) in edges
+    assert not any(callee.endswith("__new__") and line == 14 for _, callee, line in edges)
+
+
+TORCH_DISPATCH = textwrap.dedent("""\
+    import torch
+    from torch import Tensor
+
+    class TensorBase(Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None): return func(*args)
+        def show(self): pass
+    class TensorImage(TensorBase): pass
+    class Plain:
+        def float(self): return self
+
+    def encodes(o: TensorImage, p: Plain):
+        x = o.float()
+        x.show()
+        n = o.shape
+        y = torch.cat([o, o])
+        y.show()
+        z = (o == o).float()
+        w = 1 - o
+        v = o[0]
+        v.show()
+        k = o.item()
+        k.show()
+        meta = o._meta
+        p.float()
+        torch.cat([p])
+    """)
+
+
+def test_a_torch_op_on_a_tensor_subclass_runs_its_torch_function() -> None:
+    """fastai's TensorBase: a torch method, attribute, function, comparison, operator or index on an
+    instance of a `Tensor` subclass with a `__torch_function__` runs it (label `torch-function`), and
+    the result is an instance of the same class (`x.show()` reaches `TensorBase.show`), except for
+    non-tensor results (`item()`); a private attribute set on the instance (`_meta`) and values of
+    other classes dispatch nothing."""
+    edges = analyse({"m": (TORCH_DISPATCH, False)}).edges
+    dispatched = {e.line for e in edges if e.callee == "m.TensorBase.__torch_function__"}
+    assert {e.how for e in edges if e.callee == "m.TensorBase.__torch_function__"} == {"torch-function"}
+    assert dispatched == {13, 15, 16, 18, 19, 20, 22}
+    assert {e.line for e in edges if e.callee == "m.TensorBase.show"} == {14, 17, 21}
+    assert ("m.encodes", "m.Plain.float", 25) in {(e.caller, e.callee, e.line) for e in edges}
+
+
+PASSED_BACK = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        class adict:
+            def __getattr__(self, k): pass
+        def retain_meta(x, res):
+            if hasattr(res, 'set_meta'): res.set_meta(x)
+            return res
+        def mixed(o): return o if o else adict()
+        def helper(): return retain_meta(None, adict()), mixed(None)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import retain_meta, mixed
+
+        class Model:
+            def fit(self): pass
+
+        def run(m: Model):
+            retain_meta(None, m).fit()
+            mixed(m).fit()
+        """), False),
+}
+
+
+def test_a_lower_function_returning_a_parameter_gives_back_what_was_passed() -> None:
+    """fasttransform's `retain_meta(x, res)` only returns `res`: above, a call gives back what it passed
+    (`Model`), not what every caller down there passed (`adict`); a function returning anything else
+    (`mixed`) still gives what the layer below found."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(PASSED_BACK).edges}
+    assert ("app.run", "app.Model.fit", 7) in edges
+    assert ("app.run", "fastcore.basics.adict.__getattr__", 7) not in edges
+    assert ("app.run", "fastcore.basics.adict.__getattr__", 8) in edges
+
+
+PATCHED_OUTSIDE = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def patch(f): return f\n", False),
+    "app": (textwrap.dedent("""\
+        import torch
+        from torch import Tensor
+        from fastcore.basics import patch
+
+        @patch
+        def as_subclass(self: Tensor, typ): return typ
+        @patch
+        def set_meta(self: Tensor, x): pass
+
+        class TensorBase(Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                res = super().__torch_function__(func, types, args, kwargs)
+                res.set_meta(args[0])
+                return res
+            def clone(self): return self.as_subclass(Tensor)
+
+        def run(t: TensorBase): t.set_meta(None)
+        """), False),
+}
+
+
+def test_a_method_patched_onto_an_outside_class_is_found_from_its_subclasses() -> None:
+    """fastai's `@patch def as_subclass(self:Tensor, typ)`: torch's `Tensor` is not analysed, yet its
+    analysed subclasses have the method (`self.as_subclass(...)`, `t.set_meta(...)`); torch's own
+    `Tensor.__torch_function__` converts its result with `as_subclass` (label `torch-function`), and
+    the result is an instance of the subclass (`res.set_meta`)."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(PATCHED_OUTSIDE).edges}
+    assert edges.get(("app.TensorBase.clone", "app.as_subclass")) == "points-to"
+    assert edges.get(("app.run", "app.set_meta")) == "points-to"
+    assert edges.get(("app.TensorBase.__torch_function__", "app.as_subclass")) == "torch-function"
+    assert edges.get(("app.TensorBase.__torch_function__", "app.set_meta")) == "points-to"
+
+
+FORMATTED = textwrap.dedent("""\
+    class Pipeline:
+        def __repr__(self): return 'p'
+    class Named:
+        def __str__(self): return 'n'
+        def __repr__(self): return 'r'
+    def size(x): return 1
+
+    def run(p: Pipeline, n: Named):
+        a = f"Setting up {p}"
+        b = f"{n} and {n!r}"
+        c = f"Found {size(p)} items"
+    """)
+
+
+def test_an_f_string_evaluates_its_values_and_formats_them() -> None:
+    """`f"...{x}"` runs what its braces hold (`size(p)`) and formats each value: `__format__`, else
+    `__str__`, else `__repr__` of an analysed class (`!r`: `__repr__`)."""
+    edges = {(e.callee, e.line) for e in analyse({"m": (FORMATTED, False)}).edges if e.caller == "m.run"}
+    assert {("m.Pipeline.__repr__", 9), ("m.Named.__str__", 10), ("m.Named.__repr__", 10), ("m.size", 11)} <= edges
+    assert ("m.Named.__repr__", 9) not in edges and ("m.Pipeline.__repr__", 11) not in edges
+
+
+FUNCS_KWARGS_METHODS = {
+    "fastcore": ("", True),
+    "fastcore.meta": (FUNCS_KWARGS["fastcore.meta"][0], False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        class Pipeline:
+            def __call__(self, b): return b
+        class Other:
+            def __call__(self, b): return b
+        _batch_tfms = ('after_item', 'after_batch')
+
+        @funcs_kwargs
+        class DataLoader:
+            _noop_methods = 'after_item after_batch'.split()
+            _methods = _noop_methods + 'create_batch'.split()
+            def __init__(self, bs=64, **kwargs): pass
+            def one(self, b): return self.after_batch(b)
+            def two(self, b): return self.bs(b)
+
+        class TfmdDL(DataLoader):
+            def __init__(self, bs=64, **kwargs):
+                for nm in _batch_tfms: kwargs[nm] = Pipeline()
+                super().__init__(bs=bs, **kwargs)
+
+        def run(): TfmdDL(bs=Other()).one(1)
+        """), False),
+}
+
+
+def test_a_funcs_kwargs_keyword_named_in_methods_is_set_on_the_instance() -> None:
+    """fastcore's `_funcs_kwargs._init` sets each keyword named in the class's `_methods` on the instance:
+    `kwargs[nm] = Pipeline()` for `nm` in a literal tuple gives `super().__init__(**kwargs)` known keys,
+    so `self.after_batch(b)` calls the Pipeline; `bs` is no method and is not set."""
+    edges = {(e.caller, e.callee) for e in analyse(FUNCS_KWARGS_METHODS).edges}
+    assert ("app.DataLoader.one", "app.Pipeline.__call__") in edges
+    assert ("app.DataLoader.two", "app.Other.__call__") not in edges
+
+
+HANDED_DOWN = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def noop(x=None): return x\ndef call_it(f): return f()\n", False),
+    "app": ("from fastcore.basics import noop, call_it\ndef mine(): pass\ndef go():\n    call_it(mine)\n    call_it(noop)\n",
+            False),
+}
+
+
+def test_a_lower_layers_own_function_handed_back_down_is_not_a_higher_order_call() -> None:
+    """A function of this layer handed to a lower one is taken to be called (label `higher-order`, and the
+    lower function's own call of it, `library`); the lower layer's own functions (fastcore's `noop`, or the
+    lambdas its blurred returns carry into fastai's batches) are not: it solved them itself."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(HANDED_DOWN).edges}
+    assert edges.get(("app.go", "app.mine")) == "higher-order"
+    assert edges.get(("fastcore.basics.call_it", "app.mine")) == "library"
+    assert ("app.go", "fastcore.basics.noop") not in edges
+
+
+DYNAMIC_GETATTR = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def noop(*a): pass\ndef getcallable(o, attr): return getattr(o, attr, noop)\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import getcallable
+
+        class Hooked:
+            def __getattr__(self, k): return 1
+        class Plain: pass
+
+        def run(h: Hooked, p: Plain, name):
+            getattr(h, name)
+            getattr(p, name)
+            getcallable(h, name)
+        """), False),
+}
+
+
+def test_getattr_with_a_name_not_known_may_run_getattr() -> None:
+    """`getattr(o, name)` with a name not known may run `o.__getattr__` (fastcore's GetAttr, fasttransform's
+    Pipeline), also where a lower function does it to a value from above (`getcallable`, label `library`)."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DYNAMIC_GETATTR).edges}
+    assert ("app.run", "app.Hooked.__getattr__", 8) in edges
+    assert edges.get(("fastcore.basics.getcallable", "app.Hooked.__getattr__", 2)) == "library"
+    assert not any(callee == "app.Hooked.__getattr__" and line == 9 for _, callee, line in edges)
+
+
+NESTED_CLASSES = textwrap.dedent("""\
+    def outer():
+        class Inner: pass
+        return Inner
+    class Holder:
+        class Nested: pass
+    class Top: pass
+    """)
+
+
+def test_a_class_statement_in_a_function_or_class_runs_its_body() -> None:
+    """A class statement in a function (`fastai.layers.module`'s `class c`) or a class body
+    (`CorpusBLEUMetric.NGram`) runs the class body then, as a live trace sees it; a module's classes
+    run at import, before anything is traced, and make no edge."""
+    edges = {(e.body or e.caller, e.callee, e.kind) for e in analyse({"m": (NESTED_CLASSES, False)}).edges}
+    assert {("m.outer", "m.outer.Inner", "class"), ("m.Holder", "m.Holder.Nested", "class")} <= edges
+    assert not any(callee in ("m.Top", "m.Holder", "m.outer") for _, callee, _ in edges)
+
+
+LAZY_GENERATORS = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def listify(o): return list(o)\ndef keep(o): return o\n", False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import listify, keep
+
+        def block(): return 1
+        def other(): return 2
+
+        def run(bs):
+            listify(block() for b in bs)
+            keep(other() for b in bs)
+        """), False),
+}
+
+
+def test_a_generator_expressions_calls_are_made_by_the_lower_function_that_iterates_it() -> None:
+    """`listify(b() for b in blocks)`: the generator runs when fastcore's `listify` iterates it (`list(o)`),
+    so its calls are also made there (label `library`), as a live trace records them; a lower function
+    that does not iterate it (`keep`) makes none."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(LAZY_GENERATORS).edges}
+    assert edges.get(("fastcore.basics.listify", "app.block")) == "library"
+    assert edges.get(("app.run", "app.block")) == "points-to"
+    assert ("fastcore.basics.keep", "app.other") not in edges
