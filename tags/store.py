@@ -395,6 +395,9 @@ class Index:
                 old = self.db.execute("SELECT id FROM files WHERE path=?", (meta.path,)).fetchone()
                 if old:
                     self._delete_file_rows([old[0]])
+                    # its definitions get new ids even when the text is the same (`nav index --rebuild`):
+                    # the edges naming the old ones must be renumbered or resolved again, so its graph is stale
+                    self.db.execute("UPDATE graph_files SET digest='' WHERE file_id=?", (old[0],))
                 cursor = self.db.execute(
                     "INSERT INTO files(id, root_id, path, module, size, mtime_ns, digest, status, note, exports) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (old[0] if old else None, root.id, *meta))

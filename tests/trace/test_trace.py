@@ -118,3 +118,22 @@ def test_ambiguous_symbol_lists_the_candidates(installed_cache: Path) -> None:
     assert "more" in done.stderr.splitlines()[-1]
     picked = run_nav("trace", "fastai.vision.learner.TimmBody.forward", "--depth", "1", cache=installed_cache, check=True)
     assert picked.stdout.startswith("TimmBody.forward  ")
+
+
+def test_the_graph_survives_a_forced_rebuild_of_the_index(tmp_path: Path) -> None:
+    """`nav index --rebuild` gives every definition a new id while the texts stay the same: the
+    stored edges kept naming the old ids, and `nav trace` found no calls at all afterwards."""
+    src = tmp_path / "src" / "toy"
+    src.mkdir(parents=True)
+    (src / "__init__.py").write_text("")
+    (src / "a.py").write_text("def helper():\n    pass\n\ndef outer():\n    helper()\n")
+    (src / "b.py").write_text("from toy.a import outer\n\ndef top():\n    outer()\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    before = run_nav("trace", "top", "--to", "helper", cache=cache, check=True).stdout
+    assert "-> outer" in before and "-> helper" in before
+    run_nav("index", "--rebuild", str(src), cache=cache, check=True)
+    after = run_nav("trace", "top", "--to", "helper", cache=cache)
+    assert after.returncode == 0 and after.stdout == before, after.stderr
+    callers = run_nav("callers", "helper", cache=cache, check=True).stdout
+    assert "outer" in callers and "top" in callers
