@@ -261,13 +261,39 @@ def did_you_mean(index: Index, query: str, count: int = 5) -> list[str]:
 
 
 def exact_hits(index: Index, symbol: str, kind: str | None = None) -> list[Hit]:
-    """The definitions `symbol` names exactly (any case), best first; none is an error."""
+    """The definitions `symbol` names exactly (any case), best first; none is an error.
+
+    `PATH:LINE` (as `nav find` and the "ambiguous" lists print a definition) names the innermost
+    definition holding that line: the one way to tell apart two roots with the same modules
+    (a fastai checkout indexed beside the installed fastai)."""
+    located = _at_location(index, symbol)
+    if located is not None:
+        return [Hit(located, 0)]
     hits = [h for h in find(index, symbol, kind=kind, limit=50) if h.tier <= 1]
     if not hits:
         close = did_you_mean(index, symbol)
         hint = f"; did you mean: {', '.join(close)}" if close else ""
         raise NavError(f"no definition named {symbol!r}{hint}", exit_code=1)
     return hits
+
+
+def _at_location(index: Index, symbol: str) -> Symbol | None:
+    """The definition `PATH:LINE[:COL]` names (the innermost holding the line), None for any other
+    query; a file that is not indexed, or a line past its end, is an error."""
+    import os
+    import re
+
+    match = re.fullmatch(r"(.+\.pyi?):(\d+)(?::\d+)?", symbol.strip())
+    if match is None:
+        return None
+    given, line = match.group(1), int(match.group(2))
+    paths = dict.fromkeys([os.path.abspath(os.path.expanduser(given)), os.path.realpath(os.path.expanduser(given))])
+    if not any(module_symbol(index, path) for path in paths):
+        raise NavError(f"{given}: not an indexed file (nav roots lists what is indexed)", exit_code=1)
+    found = next((s for s in (enclosing(index, path, line) for path in paths) if s is not None), None)
+    if found is None:  # past the end of the file
+        raise NavError(f"{given}:{line}: no definition holds that line", exit_code=1)
+    return found  # the module itself for a line of top-level code
 
 
 def resolve(index: Index, symbol: str, kind: str | None = None) -> tuple[Symbol, list[Symbol]]:

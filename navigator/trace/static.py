@@ -128,7 +128,8 @@ def resolve_one(index: Index, symbol: str) -> Symbol:
     if tied:
         listed = "\n".join(candidate_line(s) for s in [best, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
-        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth or a dotted path):\n{listed}{more}",
+        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth, a dotted path, or PATH:LINE as "
+                       f"listed):\n{listed}{more}",
                        exit_code=1)
     return best
 

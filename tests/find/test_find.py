@@ -140,3 +140,28 @@ def test_hot_path_imports_nothing_heavy(installed_cache: Path) -> None:
         loaded = eval(out.rsplit("LOADED", 1)[1])
         allowed = {"rich", "dataclasses", "typing"} if command[0] == "show" else set()
         assert set(loaded) <= allowed, f"nav {command[0]} imported {loaded}"
+
+
+def test_path_and_line_name_one_of_two_roots_with_the_same_modules(tmp_path: Path) -> None:
+    """A checkout indexed beside the installed package: every name, dotted ones too, means two
+    definitions, and `nav trace` refused them all. `PATH:LINE`, as the lists print it, picks one."""
+    for copy in ("checkout", "installed"):
+        package = tmp_path / copy / "toy"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "core.py").write_text("def helper():\n    pass\n\ndef outer():\n    x = 1\n    helper()\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(tmp_path / "checkout"), str(tmp_path / "installed"), cache=cache, check=True)
+    checkout = (tmp_path / "checkout" / "toy" / "core.py").resolve()
+    refused = run_nav("trace", "toy.core.outer", cache=cache)
+    assert refused.returncode == 1 and "or PATH:LINE as listed" in refused.stderr
+    assert f"{checkout}:4: function toy.core.outer" in refused.stderr
+    traced = run_nav("trace", f"{checkout}:5", cache=cache, check=True)  # a line inside `outer`
+    assert traced.stdout.splitlines()[0] == f"outer  {checkout}:4"
+    assert traced.stdout.splitlines()[1] == f"└─ helper  {checkout}:6  exact"  # the call site's line
+    shown = run_nav("show", f"{checkout}:1:1", cache=cache, check=True)
+    assert shown.stdout.startswith(f"{checkout}:1  function toy.core.helper")
+    missing = run_nav("show", f"{checkout}:99", cache=cache)
+    assert missing.returncode == 1 and missing.stderr == f"nav: error: {checkout}:99: no definition holds that line\n"
+    outside = run_nav("show", str(tmp_path / "elsewhere.py") + ":3", cache=cache)
+    assert outside.returncode == 1 and "elsewhere.py: not an indexed file" in outside.stderr
