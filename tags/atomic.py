@@ -76,7 +76,7 @@ def _write_into(path: str, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as err:
         if err.errno == errno.ENXIO:
-            raise OSError(err.errno, "a FIFO that nothing reads", path) from err
+            raise OSError(err.errno, "nothing is reading it (a FIFO or a socket)", path) from err
         raise
     os.set_blocking(fd, True)
     with os.fdopen(fd, "wb") as handle:

@@ -99,7 +99,7 @@ def test_tags_into_a_fifo_or_a_link_writes_through_and_keeps_them(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and "\ntagged\t" in received
     unread = run_nav("tags", "-o", str(fifo), cache=cache)
-    assert unread.returncode != 0 and unread.stderr.strip() == f"nav: error: cannot write {fifo}: a FIFO that nothing reads"
+    assert unread.returncode != 0 and unread.stderr.strip() == f"nav: error: cannot write {fifo}: nothing is reading it (a FIFO or a socket)"
     target, link = tmp_path / "real_tags", tmp_path / "tags"
     target.write_text("old\n")
     link.symlink_to(target)
