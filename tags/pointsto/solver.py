@@ -465,6 +465,7 @@ class Solver:
             if _decorator_name(decorator) in _PATCH and not isinstance(node, ast.ClassDef):
                 self.patch(node, scope, decorator, value)
                 self.call_values(decorator, decorators, [value], {})
+                self._patch_keeps_name(node.name)
                 return  # a patched function is a method of its classes, not a module-level name
             result = self.call_values(decorator, decorators, [value], {})
             if decorators and all(v[0] == "f" and v[1] not in self.program.scopes for v in decorators):
@@ -496,6 +497,12 @@ class Solver:
             if owner in self.metaclasses:
                 return {v[1] for v in self.metaclasses[owner]}
         return set()
+
+    def _patch_keeps_name(self, name: str) -> None:
+        """fastcore's `patch` gives back what the name held before, else the builtin of that name: after
+        `@patch def zip(self: L)`, fastcore.foundation's own `zip(...)` calls are still the builtin's."""
+        if self.scope.kind == MODULE and name in BUILTIN_NAMES:
+            self.store_name(name, {("b", name, "")})
 
     def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr,
               value: set[Value] | None = None) -> None:

@@ -250,6 +250,11 @@ CHAINS: dict[str, list[Hop]] = {
     "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
         ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
     ],
+    # fastcore's `@patch def zip(self: L)` gives back what the name held before (the builtin), so
+    # fastcore.foundation's own `zip(...)` and `map(cycle, args)` are still the builtins
+    "zip_cycle -> cycle (a builtin's name @patch-ed in the same module)": [
+        ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle", "return zip(x, *map(cycle,args))"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

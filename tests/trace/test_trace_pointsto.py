@@ -1293,3 +1293,30 @@ def test_a_generator_expressions_calls_are_made_by_the_lower_function_that_itera
     assert edges.get(("fastcore.basics.listify", "app.block")) == "library"
     assert edges.get(("app.run", "app.block")) == "points-to"
     assert ("fastcore.basics.keep", "app.other") not in edges
+
+
+PATCHED_BUILTIN = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def patch(f): return f\n", False),
+    "fastcore.foundation": (textwrap.dedent("""\
+        from fastcore.basics import patch
+
+        class L: pass
+
+        def cycle(o): return o
+
+        @patch
+        def map(self: L, f): return self
+
+        def zip_cycle(*args): return list(map(cycle, args))
+        """), False),
+}
+
+
+def test_a_builtins_name_patched_in_its_module_is_still_the_builtin() -> None:
+    """fastcore's `patch` gives back what the name held before, else the builtin: after
+    `@patch def map(self: L, f)`, fastcore.foundation's own `map(cycle, args)` is the builtin's, which
+    calls `cycle`."""
+    edges = {(e.caller, e.callee) for e in analyse(PATCHED_BUILTIN).edges}
+    assert {("fastcore.foundation.zip_cycle", "<builtin>.map"),
+            ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle")} <= edges
