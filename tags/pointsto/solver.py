@@ -49,6 +49,7 @@ MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer fo
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_PARTIAL = ("e", "functools.partial", "")
 _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -1428,8 +1429,10 @@ class Solver:
         node = ast.Pass(lineno=use.line, col_offset=use.col - 1)
         outer, edges = self.scope, self.edges
         self.scope, self.edges = lower, set()
-        instances = {v for v in values if v[0] == "i"}
         try:
+            if use.of:  # `for k in cls._methods`: the use is on that attribute of what was passed
+                values = self.attribute(values, use.of, node)
+            instances = {v for v in values if v[0] == "i"}
             if use.op == "call":
                 self.call_values(node, values, [], {})
             elif use.op == "method":
@@ -1542,6 +1545,9 @@ class Solver:
             returned = self._passed_back(name, positional, keywords)
             if returned is not None:
                 return returned
+            bound = {("f", target, "") for target in self.library.partial_returns(name)}
+            if bound:  # the partial is that function: no outside `functools.partial` besides
+                return {v for v in self.read(f"{name}.<return>", ()) if v != _PARTIAL} | bound
         return set(self.read(f"{name}.<return>", ()))
 
     def _passed_back(self, function: str, positional: list[set[Value]],

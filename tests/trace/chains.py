@@ -255,6 +255,12 @@ CHAINS: dict[str, list[Hop]] = {
     "zip_cycle -> cycle (a builtin's name @patch-ed in the same module)": [
         ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle", "return zip(x, *map(cycle,args))"),
     ],
+    # fastcore's `_funcs_kwargs` iterates `cls._methods` of the `@funcs_kwargs` class it is given
+    # (`Callback._methods = _events`, an `L`; `@funcs_kwargs(as_method=True)` is fastcore's
+    # `partial(_funcs_kwargs, as_method=...)`): a lower function's use of a parameter's attribute
+    "_funcs_kwargs -> L.__iter__ (iterating an attribute of a parameter)": [
+        ("fastcore.meta._funcs_kwargs._init", "fastcore.foundation.L.__iter__", "for k in cls._methods:"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

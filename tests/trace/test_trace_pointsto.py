@@ -1320,3 +1320,65 @@ def test_a_builtins_name_patched_in_its_module_is_still_the_builtin() -> None:
     edges = {(e.caller, e.callee) for e in analyse(PATCHED_BUILTIN).edges}
     assert {("fastcore.foundation.zip_cycle", "<builtin>.map"),
             ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle")} <= edges
+
+
+ATTRIBUTE_OF_PARAMETER = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        from functools import partial
+
+        def use_kwargs(names):
+            def _f(f):
+                return {n: 1 for n in names}
+            return _f
+
+        def _funcs_kwargs(cls, as_method):
+            def _init(self, **kwargs):
+                for k in cls._methods: kwargs.pop(k, None)
+            cls.__init__ = use_kwargs(cls._methods)(_init)
+            return cls
+
+        def funcs_kwargs(as_method=False):
+            if callable(as_method): return _funcs_kwargs(as_method, False)
+            return partial(_funcs_kwargs, as_method=as_method)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        class Events:
+            def __iter__(self): return iter(['before_fit'])
+
+        class Unrelated:
+            def __iter__(self): return iter([])
+
+        @funcs_kwargs
+        class Callback:
+            _methods = Events()
+            other = Unrelated()
+
+        class Items:
+            def __iter__(self): return iter(['item'])
+
+        class Loader:
+            _methods = Items()
+        Loader = funcs_kwargs(as_method=True)(Loader)
+        """), False),
+}
+
+
+def test_a_lower_function_iterating_an_attribute_of_a_parameter_iterates_what_is_passed() -> None:
+    """fastcore's `_funcs_kwargs._init` runs `for k in cls._methods`, and hands `cls._methods` on to
+    `use_kwargs`, whose `_f` iterates it: both run `__iter__` of the `_methods` fastai's class has (an
+    `L`), label `library`; its other attributes are not iterated."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(ATTRIBUTE_OF_PARAMETER).edges}
+    assert edges.get(("fastcore.meta._funcs_kwargs._init", "app.Events.__iter__")) == "library"
+    assert edges.get(("fastcore.meta.use_kwargs._f", "app.Events.__iter__")) == "library"
+    assert not any(callee == "app.Unrelated.__iter__" for _, callee in edges)
+
+
+def test_a_lower_function_returning_a_keyword_partial_gives_back_its_function() -> None:
+    """`funcs_kwargs(as_method=True)` returns `partial(_funcs_kwargs, as_method=as_method)`: calling
+    it on a class runs `_funcs_kwargs(cls)`, so its uses of `cls` are made on that class."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(ATTRIBUTE_OF_PARAMETER).edges}
+    assert ("app", "fastcore.meta._funcs_kwargs") in edges
+    assert edges.get(("fastcore.meta._funcs_kwargs._init", "app.Items.__iter__")) == "library"
