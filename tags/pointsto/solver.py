@@ -1169,28 +1169,33 @@ class Solver:
                         self.edge(node, hook[1], how="delegate")
                 delegate = self.lookup(owner[1], default)[1]
                 found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
-                self._read_by_hook(owner, delegate, attr)
+                read = self._read_by_hook(owner, {owner}, default, last=False)  # `getattr(self, self._default)`
+                self._read_by_hook(owner, delegate | {v for v in read if v[0] == "i"}, attr)
                 return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
         if self.lookup(owner[1], "__getattr__")[1]:
             return self.call_method(owner, "__getattr__", node, [set()])
         return set()
 
-    def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str) -> None:
-        """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`):
-        the property it runs, or the delegate's own `__getattr__`, is called by it too (label `delegate`)."""
+    def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str, last: bool = True) -> set[Value]:
+        """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`,
+        its last `getattr`), and first the delegate off the instance (`getattr(self, self._default)`, its
+        first): the property it runs, or the delegate's own `__getattr__`, is called by it too (label
+        `delegate`). What the read gives."""
+        got: set[Value] = set()
         for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
             scope = self.program.facts.scopes.get(hook)
-            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
+            at = self.library.call_site(scope, "getattr", last=last) if scope is not None else None
             if at is None:
                 continue
             outer, edges = self.scope, self.edges
             self.scope, self.edges = scope, set()
             try:
-                self.attribute(delegate, attr, ast.Pass(lineno=at[0], col_offset=at[1] - 1))
+                got |= self.attribute(delegate, attr, ast.Pass(lineno=at[0], col_offset=at[1] - 1))
             finally:
                 made, self.scope, self.edges = self.edges, outer, edges
             self.edges.update((c, callee, line, col, "delegate", kind, body)
                               for c, callee, line, col, _, kind, body in made if kind == "function")
+        return got
 
     def _is_property(self, klass: str, attr: str) -> bool:
         return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators

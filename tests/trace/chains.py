@@ -261,6 +261,11 @@ CHAINS: dict[str, list[Hop]] = {
     "_funcs_kwargs -> L.__iter__ (iterating an attribute of a parameter)": [
         ("fastcore.meta._funcs_kwargs._init", "fastcore.foundation.L.__iter__", "for k in cls._methods:"),
     ],
+    # `dls.n_inp`: fastcore's `GetAttr.__getattr__` reads `train` (`getattr(self, self._default)`), then
+    # `n_inp` off the `TfmdDL` it gives (`getattr(attr, k)`): the property is run by the hook
+    "GetAttr.__getattr__ -> TfmdDL.n_inp (the delegate read off the default)": [
+        ("fastcore.basics.GetAttr.__getattr__", "fastai.data.core.TfmdDL.n_inp", "if attr is not None: return getattr(attr,k)"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

@@ -754,6 +754,19 @@ DELEGATION = {
             def after_epoch(self): return self.metrics
 
         Callback(Learner()).after_epoch()
+
+        class TfmdDL:
+            @property
+            def n_inp(self): return 1
+
+        class DataLoaders(GetAttr):
+            _default = 'train'
+            loaders = [TfmdDL()]
+            def __getitem__(self, i): return self.loaders[i]
+            @property
+            def train(self): return self[0]
+
+        def inputs(): return DataLoaders().n_inp
         """), False),
 }
 
@@ -1382,3 +1395,12 @@ def test_a_lower_function_returning_a_keyword_partial_gives_back_its_function() 
     edges = {(e.caller, e.callee): e.how for e in analyse(ATTRIBUTE_OF_PARAMETER).edges}
     assert ("app", "fastcore.meta._funcs_kwargs") in edges
     assert edges.get(("fastcore.meta._funcs_kwargs._init", "app.Items.__iter__")) == "library"
+
+
+def test_getattrs_hook_reads_the_default_then_the_attribute_off_it() -> None:
+    """`dls.n_inp` runs fastcore's `GetAttr.__getattr__`: its `getattr(self, self._default)` reads the
+    `train` property (which runs `DataLoaders.__getitem__`), and its `getattr(attr, k)` reads `n_inp`
+    off what `train` gives, a `TfmdDL`: both made by the hook (label `delegate`)."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.DataLoaders.train", 4)) == "delegate"
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.TfmdDL.n_inp", 5)) == "delegate"
