@@ -28,7 +28,8 @@ class Use:
     """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | getattr (a name
     not known) | setattr | iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
     dunder run by a builtin (`__len__`); `name` the attribute; `of`, where the use is on an attribute of
-    the parameter (`for k in cls._methods`), that attribute."""
+    the parameter (`for k in cls._methods`), that attribute, or `<new>` for an instance of the class passed
+    (`res = cls.__new__(cls)`)."""
 
     scope: str
     op: str
@@ -72,6 +73,7 @@ class LibraryUses:
             if scope.is_method and scope.params and param == scope.params[0]:  # a metaclass's `cls`
                 found += [Use(function, "new", n.lineno, n.col_offset + 1) for n in _own_nodes(scope.node)
                           if isinstance(n, ast.Call) and is_super_call(n)]
+                found += self._made_by_new(scope, param, function)
             found += self._stored_on_self(scope, param, hops)
         result = tuple(dict.fromkeys(found))
         self._cache[key] = result
@@ -93,6 +95,14 @@ class LibraryUses:
                 found = tuple(sorted({r.id for r in returns}))
         self._returns[function] = found
         return found
+
+    def _made_by_new(self, scope: Scope, param: str, where: str) -> list[Use]:
+        """`res = cls.__new__(cls)` in a metaclass's `__call__` (fastcore's `PrePostInitMeta`): `res` is an
+        instance of the class passed; the uses of `res` are made on that instance (`of` is `<new>`)."""
+        made = {target.id for n in _own_nodes(scope.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(target := n.targets[0], ast.Name) and _is_new_of(n.value, param)}
+        return [Use(u.scope, u.op, u.line, u.col, u.name, "<new>")
+                for u in self._direct(scope, scope.node, made, where)] if made else []
 
     def partial_returns(self, function: str) -> tuple[str, ...]:
         """The functions of its module a lower function gives back bound by keyword only, `return
@@ -247,6 +257,13 @@ def is_super_call(node: ast.Call) -> bool:
     func = node.func
     return isinstance(func, ast.Attribute) and func.attr == "__call__" and isinstance(func.value, ast.Call) and \
         isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and not func.value.args
+
+
+def _is_new_of(value: ast.expr, param: str) -> bool:
+    """`cls.__new__(cls)`."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "__new__" \
+        and isinstance(value.func.value, ast.Name) and value.func.value.id == param and len(value.args) == 1 \
+        and isinstance(value.args[0], ast.Name) and value.args[0].id == param
 
 
 def _named(callee: str, kind: str, called: str) -> bool:

@@ -1435,7 +1435,9 @@ class Solver:
         outer, edges = self.scope, self.edges
         self.scope, self.edges = lower, set()
         try:
-            if use.of:  # `for k in cls._methods`: the use is on that attribute of what was passed
+            if use.of == "<new>":  # `res = cls.__new__(cls)` in a metaclass: an instance of the class passed
+                values = {("i", v[1], "") for v in values if v[0] == "c"}
+            elif use.of:  # `for k in cls._methods`: the use is on that attribute of what was passed
                 values = self.attribute(values, use.of, node)
             instances = {v for v in values if v[0] == "i"}
             if use.op == "call":

@@ -266,6 +266,12 @@ CHAINS: dict[str, list[Hop]] = {
     "GetAttr.__getattr__ -> TfmdDL.n_inp (the delegate read off the default)": [
         ("fastcore.basics.GetAttr.__getattr__", "fastai.data.core.TfmdDL.n_inp", "if attr is not None: return getattr(attr,k)"),
     ],
+    # fastcore's `PrePostInitMeta.__call__` (fastai's `Module`'s metaclass) makes `res = cls.__new__(cls)`
+    # and calls `res.__pre_init__`: the methods of an instance of the class it is given
+    "PrePostInitMeta.__call__ -> Module.__pre_init__ (an instance cls.__new__ makes)": [
+        ("fastcore.meta.PrePostInitMeta.__call__", "fastai.torch_core.Module.__pre_init__",
+         "if hasattr(res,'__pre_init__'): res.__pre_init__(*args,**kwargs)"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

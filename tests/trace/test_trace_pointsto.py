@@ -1404,3 +1404,34 @@ def test_getattrs_hook_reads_the_default_then_the_attribute_off_it() -> None:
     edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
     assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.DataLoaders.train", 4)) == "delegate"
     assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.TfmdDL.n_inp", 5)) == "delegate"
+
+
+PRE_INIT = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        class PrePostInitMeta(type):
+            def __call__(cls, *args, **kwargs):
+                res = cls.__new__(cls)
+                if hasattr(res, '__pre_init__'): res.__pre_init__(*args, **kwargs)
+                res.__init__(*args, **kwargs)
+                return res
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import PrePostInitMeta
+
+        class Module(metaclass=PrePostInitMeta):
+            def __pre_init__(self, *args, **kwargs): pass
+
+        class Layer(Module):
+            def __init__(self, n): self.n = n
+
+        def build(): return Layer(3)
+        """), False),
+}
+
+
+def test_a_lower_metaclass_call_runs_methods_of_the_instance_new_makes() -> None:
+    """fastcore's `PrePostInitMeta.__call__` makes `res = cls.__new__(cls)` and calls `res.__pre_init__`:
+    `Layer(3)` runs `Module.__pre_init__` from there (label `library`), as a live trace records it."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(PRE_INIT).edges}
+    assert edges.get(("fastcore.meta.PrePostInitMeta.__call__", "app.Module.__pre_init__")) == "library"
