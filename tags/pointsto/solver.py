@@ -50,6 +50,7 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
 _PARTIAL = ("e", "functools.partial", "")
+_NUMPY_SEQUENCE = {"numpy.array", "numpy.asarray"}  # read an object with no `__array__` as a sequence
 _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -1377,6 +1378,8 @@ class Solver:
             elif kind == "e":
                 self.edge(node, name, "external")
                 result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
+                if name in _NUMPY_SEQUENCE and positional:
+                    self._numpy_sequence(node, positional[0])
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1384,6 +1387,15 @@ class Solver:
             elif kind == "t":
                 self.edge(node, name, "builtin")
         return result
+
+    def _numpy_sequence(self, node: ast.AST, values: set[Value]) -> None:
+        """`np.array(x)` on an object with no `__array__` reads it as a sequence: `len(x)`, then iterating
+        it (fastai's `tensor(L(...))` -> `array(x)` runs `L.__len__`/`__iter__`)."""
+        for value in sorted(v for v in values if v[0] == "i"):
+            if any(v[0] == "f" for v in self.lookup(value[1], "__array__")[1]):
+                continue
+            self.call_method(value, "__len__", node, [])
+            self.iterate(node, {value})
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
                               keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:

@@ -272,6 +272,10 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastcore.meta.PrePostInitMeta.__call__", "fastai.torch_core.Module.__pre_init__",
          "if hasattr(res,'__pre_init__'): res.__pre_init__(*args,**kwargs)"),
     ],
+    # numpy's `array(x)` reads an object with no `__array__` as a sequence: fastai's `tensor(L(...))`
+    "tensor -> L.__iter__ (numpy's array of a sequence)": [
+        ("fastai.torch_core.tensor", "fastcore.foundation.L.__iter__", "else _array2tensor(array(x), **kwargs))"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

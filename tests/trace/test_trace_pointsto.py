@@ -1435,3 +1435,28 @@ def test_a_lower_metaclass_call_runs_methods_of_the_instance_new_makes() -> None
     `Layer(3)` runs `Module.__pre_init__` from there (label `library`), as a live trace records it."""
     edges = {(e.caller, e.callee): e.how for e in analyse(PRE_INIT).edges}
     assert edges.get(("fastcore.meta.PrePostInitMeta.__call__", "app.Module.__pre_init__")) == "library"
+
+
+NUMPY_SEQUENCE = {"app": (textwrap.dedent("""\
+    from numpy import array
+
+    class Items:
+        def __len__(self): return 1
+        def __iter__(self): return iter([1])
+
+    class Image:
+        def __array__(self): return None
+        def __len__(self): return 1
+
+    def tensor(x): return array(x)
+
+    def run(): return tensor(Items()), tensor(Image())
+    """), False)}
+
+
+def test_numpy_array_reads_an_object_without_array_as_a_sequence() -> None:
+    """`array(x)` on an object with no `__array__` (fastai's `tensor(L(...))`) runs its `__len__` and
+    `__iter__`; one with `__array__` is converted through that instead."""
+    edges = {(e.caller, e.callee) for e in analyse(NUMPY_SEQUENCE).edges}
+    assert {("app.tensor", "app.Items.__len__"), ("app.tensor", "app.Items.__iter__")} <= edges
+    assert ("app.tensor", "app.Image.__len__") not in edges
