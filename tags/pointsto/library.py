@@ -27,13 +27,16 @@ _PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__
 class Use:
     """One use of a parameter in `scope` at `line`:`col`: `op` is call | method | attr | getattr (a name
     not known) | setattr | iter | getitem | setitem | contains | new (a metaclass's `super().__call__()` making `cls`) | a
-    dunder run by a builtin (`__len__`); `name` the attribute."""
+    dunder run by a builtin (`__len__`); `name` the attribute; `of`, where the use is on an attribute of
+    the parameter (`for k in cls._methods`), that attribute, or `<new>` for an instance of the class passed
+    (`res = cls.__new__(cls)`)."""
 
     scope: str
     op: str
     line: int
     col: int
     name: str = ""
+    of: str = ""
 
 
 class LibraryUses:
@@ -70,6 +73,7 @@ class LibraryUses:
             if scope.is_method and scope.params and param == scope.params[0]:  # a metaclass's `cls`
                 found += [Use(function, "new", n.lineno, n.col_offset + 1) for n in _own_nodes(scope.node)
                           if isinstance(n, ast.Call) and is_super_call(n)]
+                found += self._made_by_new(scope, param, function)
             found += self._stored_on_self(scope, param, hops)
         result = tuple(dict.fromkeys(found))
         self._cache[key] = result
@@ -91,6 +95,32 @@ class LibraryUses:
                 found = tuple(sorted({r.id for r in returns}))
         self._returns[function] = found
         return found
+
+    def _made_by_new(self, scope: Scope, param: str, where: str) -> list[Use]:
+        """`res = cls.__new__(cls)` in a metaclass's `__call__` (fastcore's `PrePostInitMeta`): `res` is an
+        instance of the class passed; the uses of `res` are made on that instance (`of` is `<new>`)."""
+        made = {target.id for n in _own_nodes(scope.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(target := n.targets[0], ast.Name) and _is_new_of(n.value, param)}
+        return [Use(u.scope, u.op, u.line, u.col, u.name, "<new>")
+                for u in self._direct(scope, scope.node, made, where)] if made else []
+
+    def partial_returns(self, function: str) -> tuple[str, ...]:
+        """The functions of its module a lower function gives back bound by keyword only, `return
+        partial(_funcs_kwargs, as_method=as_method)` in `funcs_kwargs`: the later call runs them with its
+        positional arguments unchanged."""
+        scope = self.facts.scopes.get(function)
+        if scope is None or scope.kind != FUNCTION:
+            return ()
+        found = []
+        for node in _own_nodes(scope.node):
+            value = node.value if isinstance(node, ast.Return) else None
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "partial" \
+                    and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.keywords:
+                target = self.facts.scopes.get(f"{scope.module}.{value.args[0].id}")
+                if target is not None and target.kind == FUNCTION and target.parent is not None \
+                        and target.parent.kind != CLASS and not target.patched_into:
+                    found.append(target.name)
+        return tuple(sorted(set(found)))
 
     def _direct(self, scope: Scope, node: ast.AST, names: set[str], where: str, attribute_of: str = "") -> list[Use]:
         """The uses of `names` (or of `<attribute_of>.<name>`, `self.func`) in one scope's own body."""
@@ -135,6 +165,9 @@ class LibraryUses:
             elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)) and tracked(sub.iter):
                 line, col = (sub.iter.lineno, sub.iter.col_offset + 1)
                 uses.append(Use(where, "iter", line, col))
+            elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)) and not attribute_of and \
+                    isinstance(sub.iter, ast.Attribute) and tracked(sub.iter.value):
+                uses.append(Use(where, "iter", sub.iter.lineno, sub.iter.col_offset + 1, of=sub.iter.attr))
             elif isinstance(sub, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) and tracked(right)
                                                       for op, right in zip(sub.ops, sub.comparators)):
                 uses.append(Use(where, "contains", *at))
@@ -149,6 +182,7 @@ class LibraryUses:
             positions = [p for p, a in enumerate(sub.args) if isinstance(a, ast.Name) and a.id == param]
             keywords = [k.arg for k in sub.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id == param]
             if not positions and not keywords:
+                uses += self._attribute_handed_on(scope, sub, param, hops)
                 continue
             if any(isinstance(a, ast.Starred) for a in sub.args[:max(positions, default=0)]):
                 continue  # `f(*xs, p)`: the position is not known
@@ -163,6 +197,24 @@ class LibraryUses:
                 names += [k for k in keywords if k in target.params or k in target.kwonly]
                 for name in names:
                     uses += self.uses(callee, name, hops + 1)
+        return uses
+
+    def _attribute_handed_on(self, scope: Scope, sub: ast.Call, param: str, hops: int) -> list[Use]:
+        """`use_kwargs(cls._methods)` in `_funcs_kwargs`: the uses of the callee's parameter, made on that
+        attribute of `param` (one attribute deep, positional only)."""
+        uses: list[Use] = []
+        for position, argument in enumerate(sub.args):
+            if not (isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name)
+                    and argument.value.id == param) or any(isinstance(a, ast.Starred) for a in sub.args[:position]):
+                continue
+            called = sub.func.attr if isinstance(sub.func, ast.Attribute) else getattr(sub.func, "id", "")
+            for callee, kind in self.facts.calls.get((scope.name, sub.lineno, sub.col_offset + 1), ()):
+                target = self.facts.scopes.get(callee)
+                if target is None or target.kind != FUNCTION or kind == "init" or target.is_method \
+                        or not _named(callee, kind, called) or position >= len(target.params):
+                    continue
+                uses += [Use(u.scope, u.op, u.line, u.col, u.name, argument.attr)
+                         for u in self.uses(callee, target.params[position], hops + 1) if not u.of and u.op != "new"]
         return uses
 
     def _stored_on_self(self, scope: Scope, param: str, hops: int) -> list[Use]:
@@ -205,6 +257,13 @@ def is_super_call(node: ast.Call) -> bool:
     func = node.func
     return isinstance(func, ast.Attribute) and func.attr == "__call__" and isinstance(func.value, ast.Call) and \
         isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and not func.value.args
+
+
+def _is_new_of(value: ast.expr, param: str) -> bool:
+    """`cls.__new__(cls)`."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "__new__" \
+        and isinstance(value.func.value, ast.Name) and value.func.value.id == param and len(value.args) == 1 \
+        and isinstance(value.args[0], ast.Name) and value.args[0].id == param
 
 
 def _named(callee: str, kind: str, called: str) -> bool:

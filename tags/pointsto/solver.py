@@ -49,6 +49,8 @@ MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer fo
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
+_PARTIAL = ("e", "functools.partial", "")
+_NUMPY_SEQUENCE = {"numpy.array", "numpy.asarray"}  # read an object with no `__array__` as a sequence
 _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
 _PATCH = {"patch", "patch_to", "patch_property"}
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -465,6 +467,7 @@ class Solver:
             if _decorator_name(decorator) in _PATCH and not isinstance(node, ast.ClassDef):
                 self.patch(node, scope, decorator, value)
                 self.call_values(decorator, decorators, [value], {})
+                self._patch_keeps_name(node.name)
                 return  # a patched function is a method of its classes, not a module-level name
             result = self.call_values(decorator, decorators, [value], {})
             if decorators and all(v[0] == "f" and v[1] not in self.program.scopes for v in decorators):
@@ -496,6 +499,12 @@ class Solver:
             if owner in self.metaclasses:
                 return {v[1] for v in self.metaclasses[owner]}
         return set()
+
+    def _patch_keeps_name(self, name: str) -> None:
+        """fastcore's `patch` gives back what the name held before, else the builtin of that name: after
+        `@patch def zip(self: L)`, fastcore.foundation's own `zip(...)` calls are still the builtin's."""
+        if self.scope.kind == MODULE and name in BUILTIN_NAMES:
+            self.store_name(name, {("b", name, "")})
 
     def patch(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, decorator: ast.expr,
               value: set[Value] | None = None) -> None:
@@ -1161,28 +1170,33 @@ class Solver:
                         self.edge(node, hook[1], how="delegate")
                 delegate = self.lookup(owner[1], default)[1]
                 found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
-                self._read_by_hook(owner, delegate, attr)
+                read = self._read_by_hook(owner, {owner}, default, last=False)  # `getattr(self, self._default)`
+                self._read_by_hook(owner, delegate | {v for v in read if v[0] == "i"}, attr)
                 return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
         if self.lookup(owner[1], "__getattr__")[1]:
             return self.call_method(owner, "__getattr__", node, [set()])
         return set()
 
-    def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str) -> None:
-        """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`):
-        the property it runs, or the delegate's own `__getattr__`, is called by it too (label `delegate`)."""
+    def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str, last: bool = True) -> set[Value]:
+        """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`,
+        its last `getattr`), and first the delegate off the instance (`getattr(self, self._default)`, its
+        first): the property it runs, or the delegate's own `__getattr__`, is called by it too (label
+        `delegate`). What the read gives."""
+        got: set[Value] = set()
         for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
             scope = self.program.facts.scopes.get(hook)
-            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
+            at = self.library.call_site(scope, "getattr", last=last) if scope is not None else None
             if at is None:
                 continue
             outer, edges = self.scope, self.edges
             self.scope, self.edges = scope, set()
             try:
-                self.attribute(delegate, attr, ast.Pass(lineno=at[0], col_offset=at[1] - 1))
+                got |= self.attribute(delegate, attr, ast.Pass(lineno=at[0], col_offset=at[1] - 1))
             finally:
                 made, self.scope, self.edges = self.edges, outer, edges
             self.edges.update((c, callee, line, col, "delegate", kind, body)
                               for c, callee, line, col, _, kind, body in made if kind == "function")
+        return got
 
     def _is_property(self, klass: str, attr: str) -> bool:
         return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators
@@ -1364,6 +1378,8 @@ class Solver:
             elif kind == "e":
                 self.edge(node, name, "external")
                 result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
+                if name in _NUMPY_SEQUENCE and positional:
+                    self._numpy_sequence(node, positional[0])
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1371,6 +1387,15 @@ class Solver:
             elif kind == "t":
                 self.edge(node, name, "builtin")
         return result
+
+    def _numpy_sequence(self, node: ast.AST, values: set[Value]) -> None:
+        """`np.array(x)` on an object with no `__array__` reads it as a sequence: `len(x)`, then iterating
+        it (fastai's `tensor(L(...))` -> `array(x)` runs `L.__len__`/`__iter__`)."""
+        for value in sorted(v for v in values if v[0] == "i"):
+            if any(v[0] == "f" for v in self.lookup(value[1], "__array__")[1]):
+                continue
+            self.call_method(value, "__len__", node, [])
+            self.iterate(node, {value})
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
                               keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:
@@ -1421,8 +1446,12 @@ class Solver:
         node = ast.Pass(lineno=use.line, col_offset=use.col - 1)
         outer, edges = self.scope, self.edges
         self.scope, self.edges = lower, set()
-        instances = {v for v in values if v[0] == "i"}
         try:
+            if use.of == "<new>":  # `res = cls.__new__(cls)` in a metaclass: an instance of the class passed
+                values = {("i", v[1], "") for v in values if v[0] == "c"}
+            elif use.of:  # `for k in cls._methods`: the use is on that attribute of what was passed
+                values = self.attribute(values, use.of, node)
+            instances = {v for v in values if v[0] == "i"}
             if use.op == "call":
                 self.call_values(node, values, [], {})
             elif use.op == "method":
@@ -1535,6 +1564,9 @@ class Solver:
             returned = self._passed_back(name, positional, keywords)
             if returned is not None:
                 return returned
+            bound = {("f", target, "") for target in self.library.partial_returns(name)}
+            if bound:  # the partial is that function: no outside `functools.partial` besides
+                return {v for v in self.read(f"{name}.<return>", ()) if v != _PARTIAL} | bound
         return set(self.read(f"{name}.<return>", ()))
 
     def _passed_back(self, function: str, positional: list[set[Value]],

@@ -250,6 +250,32 @@ CHAINS: dict[str, list[Hop]] = {
     "Learner._call_one -> Callback.__call__ (callbacks held in an L)": [
         ("fastai.learner.Learner._call_one", "fastai.callback.core.Callback.__call__", "for cb in self.cbs.sorted('order'): cb(event_name)"),
     ],
+    # fastcore's `@patch def zip(self: L)` gives back what the name held before (the builtin), so
+    # fastcore.foundation's own `zip(...)` and `map(cycle, args)` are still the builtins
+    "zip_cycle -> cycle (a builtin's name @patch-ed in the same module)": [
+        ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle", "return zip(x, *map(cycle,args))"),
+    ],
+    # fastcore's `_funcs_kwargs` iterates `cls._methods` of the `@funcs_kwargs` class it is given
+    # (`Callback._methods = _events`, an `L`; `@funcs_kwargs(as_method=True)` is fastcore's
+    # `partial(_funcs_kwargs, as_method=...)`): a lower function's use of a parameter's attribute
+    "_funcs_kwargs -> L.__iter__ (iterating an attribute of a parameter)": [
+        ("fastcore.meta._funcs_kwargs._init", "fastcore.foundation.L.__iter__", "for k in cls._methods:"),
+    ],
+    # `dls.n_inp`: fastcore's `GetAttr.__getattr__` reads `train` (`getattr(self, self._default)`), then
+    # `n_inp` off the `TfmdDL` it gives (`getattr(attr, k)`): the property is run by the hook
+    "GetAttr.__getattr__ -> TfmdDL.n_inp (the delegate read off the default)": [
+        ("fastcore.basics.GetAttr.__getattr__", "fastai.data.core.TfmdDL.n_inp", "if attr is not None: return getattr(attr,k)"),
+    ],
+    # fastcore's `PrePostInitMeta.__call__` (fastai's `Module`'s metaclass) makes `res = cls.__new__(cls)`
+    # and calls `res.__pre_init__`: the methods of an instance of the class it is given
+    "PrePostInitMeta.__call__ -> Module.__pre_init__ (an instance cls.__new__ makes)": [
+        ("fastcore.meta.PrePostInitMeta.__call__", "fastai.torch_core.Module.__pre_init__",
+         "if hasattr(res,'__pre_init__'): res.__pre_init__(*args,**kwargs)"),
+    ],
+    # numpy's `array(x)` reads an object with no `__array__` as a sequence: fastai's `tensor(L(...))`
+    "tensor -> L.__iter__ (numpy's array of a sequence)": [
+        ("fastai.torch_core.tensor", "fastcore.foundation.L.__iter__", "else _array2tensor(array(x), **kwargs))"),
+    ],
 }
 
 # Real calls the static resolver does not find (kinds of call it cannot see).

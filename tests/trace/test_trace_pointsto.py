@@ -754,6 +754,19 @@ DELEGATION = {
             def after_epoch(self): return self.metrics
 
         Callback(Learner()).after_epoch()
+
+        class TfmdDL:
+            @property
+            def n_inp(self): return 1
+
+        class DataLoaders(GetAttr):
+            _default = 'train'
+            loaders = [TfmdDL()]
+            def __getitem__(self, i): return self.loaders[i]
+            @property
+            def train(self): return self[0]
+
+        def inputs(): return DataLoaders().n_inp
         """), False),
 }
 
@@ -1293,3 +1306,157 @@ def test_a_generator_expressions_calls_are_made_by_the_lower_function_that_itera
     assert edges.get(("fastcore.basics.listify", "app.block")) == "library"
     assert edges.get(("app.run", "app.block")) == "points-to"
     assert ("fastcore.basics.keep", "app.other") not in edges
+
+
+PATCHED_BUILTIN = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def patch(f): return f\n", False),
+    "fastcore.foundation": (textwrap.dedent("""\
+        from fastcore.basics import patch
+
+        class L: pass
+
+        def cycle(o): return o
+
+        @patch
+        def map(self: L, f): return self
+
+        def zip_cycle(*args): return list(map(cycle, args))
+        """), False),
+}
+
+
+def test_a_builtins_name_patched_in_its_module_is_still_the_builtin() -> None:
+    """fastcore's `patch` gives back what the name held before, else the builtin: after
+    `@patch def map(self: L, f)`, fastcore.foundation's own `map(cycle, args)` is the builtin's, which
+    calls `cycle`."""
+    edges = {(e.caller, e.callee) for e in analyse(PATCHED_BUILTIN).edges}
+    assert {("fastcore.foundation.zip_cycle", "<builtin>.map"),
+            ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle")} <= edges
+
+
+ATTRIBUTE_OF_PARAMETER = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        from functools import partial
+
+        def use_kwargs(names):
+            def _f(f):
+                return {n: 1 for n in names}
+            return _f
+
+        def _funcs_kwargs(cls, as_method):
+            def _init(self, **kwargs):
+                for k in cls._methods: kwargs.pop(k, None)
+            cls.__init__ = use_kwargs(cls._methods)(_init)
+            return cls
+
+        def funcs_kwargs(as_method=False):
+            if callable(as_method): return _funcs_kwargs(as_method, False)
+            return partial(_funcs_kwargs, as_method=as_method)
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import funcs_kwargs
+
+        class Events:
+            def __iter__(self): return iter(['before_fit'])
+
+        class Unrelated:
+            def __iter__(self): return iter([])
+
+        @funcs_kwargs
+        class Callback:
+            _methods = Events()
+            other = Unrelated()
+
+        class Items:
+            def __iter__(self): return iter(['item'])
+
+        class Loader:
+            _methods = Items()
+        Loader = funcs_kwargs(as_method=True)(Loader)
+        """), False),
+}
+
+
+def test_a_lower_function_iterating_an_attribute_of_a_parameter_iterates_what_is_passed() -> None:
+    """fastcore's `_funcs_kwargs._init` runs `for k in cls._methods`, and hands `cls._methods` on to
+    `use_kwargs`, whose `_f` iterates it: both run `__iter__` of the `_methods` fastai's class has (an
+    `L`), label `library`; its other attributes are not iterated."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(ATTRIBUTE_OF_PARAMETER).edges}
+    assert edges.get(("fastcore.meta._funcs_kwargs._init", "app.Events.__iter__")) == "library"
+    assert edges.get(("fastcore.meta.use_kwargs._f", "app.Events.__iter__")) == "library"
+    assert not any(callee == "app.Unrelated.__iter__" for _, callee in edges)
+
+
+def test_a_lower_function_returning_a_keyword_partial_gives_back_its_function() -> None:
+    """`funcs_kwargs(as_method=True)` returns `partial(_funcs_kwargs, as_method=as_method)`: calling
+    it on a class runs `_funcs_kwargs(cls)`, so its uses of `cls` are made on that class."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(ATTRIBUTE_OF_PARAMETER).edges}
+    assert ("app", "fastcore.meta._funcs_kwargs") in edges
+    assert edges.get(("fastcore.meta._funcs_kwargs._init", "app.Items.__iter__")) == "library"
+
+
+def test_getattrs_hook_reads_the_default_then_the_attribute_off_it() -> None:
+    """`dls.n_inp` runs fastcore's `GetAttr.__getattr__`: its `getattr(self, self._default)` reads the
+    `train` property (which runs `DataLoaders.__getitem__`), and its `getattr(attr, k)` reads `n_inp`
+    off what `train` gives, a `TfmdDL`: both made by the hook (label `delegate`)."""
+    edges = {(e.caller, e.callee, e.line): e.how for e in analyse(DELEGATION).edges}
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.DataLoaders.train", 4)) == "delegate"
+    assert edges.get(("fastcore.basics.GetAttr.__getattr__", "app.TfmdDL.n_inp", 5)) == "delegate"
+
+
+PRE_INIT = {
+    "fastcore": ("", True),
+    "fastcore.meta": (textwrap.dedent("""\
+        class PrePostInitMeta(type):
+            def __call__(cls, *args, **kwargs):
+                res = cls.__new__(cls)
+                if hasattr(res, '__pre_init__'): res.__pre_init__(*args, **kwargs)
+                res.__init__(*args, **kwargs)
+                return res
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.meta import PrePostInitMeta
+
+        class Module(metaclass=PrePostInitMeta):
+            def __pre_init__(self, *args, **kwargs): pass
+
+        class Layer(Module):
+            def __init__(self, n): self.n = n
+
+        def build(): return Layer(3)
+        """), False),
+}
+
+
+def test_a_lower_metaclass_call_runs_methods_of_the_instance_new_makes() -> None:
+    """fastcore's `PrePostInitMeta.__call__` makes `res = cls.__new__(cls)` and calls `res.__pre_init__`:
+    `Layer(3)` runs `Module.__pre_init__` from there (label `library`), as a live trace records it."""
+    edges = {(e.caller, e.callee): e.how for e in analyse(PRE_INIT).edges}
+    assert edges.get(("fastcore.meta.PrePostInitMeta.__call__", "app.Module.__pre_init__")) == "library"
+
+
+NUMPY_SEQUENCE = {"app": (textwrap.dedent("""\
+    from numpy import array
+
+    class Items:
+        def __len__(self): return 1
+        def __iter__(self): return iter([1])
+
+    class Image:
+        def __array__(self): return None
+        def __len__(self): return 1
+
+    def tensor(x): return array(x)
+
+    def run(): return tensor(Items()), tensor(Image())
+    """), False)}
+
+
+def test_numpy_array_reads_an_object_without_array_as_a_sequence() -> None:
+    """`array(x)` on an object with no `__array__` (fastai's `tensor(L(...))`) runs its `__len__` and
+    `__iter__`; one with `__array__` is converted through that instead."""
+    edges = {(e.caller, e.callee) for e in analyse(NUMPY_SEQUENCE).edges}
+    assert {("app.tensor", "app.Items.__len__"), ("app.tensor", "app.Items.__iter__")} <= edges
+    assert ("app.tensor", "app.Image.__len__") not in edges
