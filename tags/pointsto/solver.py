@@ -573,8 +573,8 @@ class Solver:
                     self.add(f"<k>{owner[1]}", values)
                     for known in keys:  # a loop's name over literal keys: each key, weakly
                         self.set_key(owner[1], known, values, len(owners) == 1 and len(keys) == 1)
-                elif owner[0] == "i":
-                    self.call_method(owner, "__setitem__", target, [set(), values]) or self.dispatch(target, {owner})
+                elif owner[0] == "i" and not self.call_method(owner, "__setitem__", target, [set(), values]):
+                    self.dispatch(target, {owner})  # `t[i] = x` on a tensor subclass: its `__torch_function__`
 
     def _made_properties(self, node: ast.expr) -> set[Value] | None:
         """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
@@ -1757,8 +1757,10 @@ class Solver:
         if name in _PROTOCOL_BUILTINS and len(positional) == 1:
             for value in positional[0]:
                 if value[0] == "i":
-                    result |= self.call_method(value, _PROTOCOL_BUILTINS[name], node, []) or (
-                        self.dispatch(node, {value}) & set())
+                    called = self.call_method(value, _PROTOCOL_BUILTINS[name], node, [])
+                    if not called:  # `len(t)` on a tensor subclass runs its `__torch_function__`; no tensor back
+                        self.dispatch(node, {value})
+                    result |= called
             return result
         return result if name in ("map", "filter") else result & set()
 
