@@ -7,6 +7,7 @@ import sys
 from navigator.output import warn
 from navigator.queries import file_counts, root_summaries
 from tags.discovery import default_roots, resolve_target
+from tags.errors import NavError
 from tags.indexer import add_targets, ensure_roots, refresh, with_index
 from tags.store import Index
 
@@ -27,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    if args.remove and not args.targets:  # not "the defaults": dropping fastai and timm unasked loses the most
+        raise NavError("--remove needs the roots to drop (`nav roots` lists them)")
     releases = [t for t in args.targets if "==" in t]
     for spec in releases:
         _index_release(spec, args)

@@ -164,6 +164,15 @@ def test_a_target_given_twice_is_indexed_once_and_removing_an_unindexed_one_says
     assert removed.stderr == f"nav: {other.resolve()} is not an indexed root (`nav roots` lists them); nothing removed\n"
 
 
+def test_remove_without_a_target_is_refused_and_keeps_the_roots(cache: Path, package: Path) -> None:
+    """`nav index --remove` alone dropped the default roots (fastai and timm) from the index."""
+    run_nav("index", str(package), cache=cache, check=True)
+    refused = run_nav("index", "--remove", cache=cache)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == "nav: error: --remove needs the roots to drop (`nav roots` lists them)\n"
+    assert str(package.resolve()) in run_nav("roots", "--json", cache=cache, check=True).stdout
+
+
 def test_schema_change_rebuilds_with_a_message(cache: Path, package: Path) -> None:
     run_nav("index", str(package), cache=cache, check=True)
     db = sqlite3.connect(cache / INDEX_FILE)
