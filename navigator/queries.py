@@ -10,7 +10,7 @@ import heapq
 import os
 from collections import namedtuple
 
-from tags.errors import NavError
+from tags.errors import NavError, quoted
 from tags.kinds import DEFINITION_KINDS
 
 TYPE_CHECKING = False
@@ -186,7 +186,7 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
         raise NavError("empty query")
     qualifier, _, name = query.rpartition(".")
     if not name:
-        raise NavError(f"{query!r}: give a name after the dot")
+        raise NavError(f"{quoted(query)}: give a name after the dot")
     lname = name.lower()
     kind_sql, kind_params = (" AND d.kind = ?", (kind,)) if kind else ("", ())
     fetch = limit * 4 if qualifier else limit + 1
@@ -199,7 +199,7 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
     ]
     found: list[tuple[Symbol | _Candidate, int]] = []
     for tier, (where, params) in enumerate(tiers):
-        if len(found) >= limit:
+        if len(found) >= limit or (tier == 3 and len(lname) > _FUZZY_LONGEST):
             break
         if tier < 3:
             # a qualified exact name (`ResNet.__init__`) must not lose its match among hundreds of `__init__`s
@@ -212,6 +212,7 @@ def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> 
 
 
 _FUZZY_FETCH = 5000
+_FUZZY_LONGEST = 200  # longer queries are pasted text, not typed: and SQLite refuses LIKE patterns over 50,000 bytes
 _CANDIDATE_COLUMNS = "d.id, d.name, d.qualname, d.kind, f.path, d.line, d.alias_of, f.module, f.root_id"
 
 
@@ -273,7 +274,7 @@ def exact_hits(index: Index, symbol: str, kind: str | None = None) -> list[Hit]:
     if not hits:
         close = did_you_mean(index, symbol)
         hint = f"; did you mean: {', '.join(close)}" if close else ""
-        raise NavError(f"no definition named {symbol!r}{hint}", exit_code=1)
+        raise NavError(f"no definition named {quoted(symbol)}{hint}", exit_code=1)
     return hits
 
 

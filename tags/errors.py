@@ -8,3 +8,12 @@ class NavError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """`text` as a message quotes it (repr), its middle left out when long: a pasted 100,000-character
+    query is not echoed back in full."""
+    if len(text) <= limit:
+        return repr(text)
+    half = limit // 2
+    return f"{text[:half]!r}...{text[-half:]!r} ({len(text):,} characters)"

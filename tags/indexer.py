@@ -41,8 +41,10 @@ def scan(index: Index, root: StoredRoot) -> RootChanges:
 
 
 def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress: bool = True,
-            force: bool = False) -> RefreshReport:
-    """Bring the index up to date with the files on disk (all roots unless given)."""
+            force: bool = False, walk_notes: bool = True) -> RefreshReport:
+    """Bring the index up to date with the files on disk (all roots unless given). A root's walk
+    notes (links not followed, loops) are reported with `walk_notes`, or when the root changed:
+    queries pass False, so the same note is not printed by every `nav find`."""
     import time
 
     started = time.perf_counter()
@@ -50,7 +52,8 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
     changed: list[RootChanges] = []
     for root in list(roots if roots is not None else index.roots()):
         changes = scan(index, root)
-        report.notes.extend(changes.notes)
+        if walk_notes or not changes.empty:
+            report.notes.extend(changes.notes)
         if changes.missing:
             report.notes.append(f"{root.path}: no longer exists; dropped from the index")
             index.remove_root(root)
@@ -151,4 +154,4 @@ def write_problem(err: Exception, directory: str) -> NavError:
 def fresh_index(index: Index, progress: bool = True) -> RefreshReport:
     """What every query calls first: make sure roots exist and nothing is stale."""
     ensure_roots(index)
-    return refresh(index, progress=progress)
+    return refresh(index, progress=progress, walk_notes=False)

@@ -8,6 +8,7 @@ from navigator.commands import count
 from navigator.output import location_line, use_colour
 from navigator.queries import did_you_mean, find
 from navigator.session import add_release_option, query
+from tags.errors import quoted
 from tags.kinds import DEFINITION_KINDS
 
 
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if not hits:
         what = f" of kind {args.kind}" if args.kind else ""
         hint = f"; did you mean: {', '.join(close)}" if close else ""
-        print(f"nav: no definition{what} matches {args.query!r}{hint}", file=sys.stderr)
+        print(f"nav: no definition{what} matches {quoted(args.query)}{hint}", file=sys.stderr)
         return 1
     if close:
-        print(f"nav: only loose matches for {args.query!r}; did you mean: {', '.join(close)}", file=sys.stderr)
+        print(f"nav: only loose matches for {quoted(args.query)}; did you mean: {', '.join(close)}", file=sys.stderr)
     return 0

@@ -9,7 +9,7 @@ import sys
 from navigator.output import candidate_line, print_source, warn
 from navigator.queries import Symbol, resolve
 from navigator.session import add_release_option, query
-from tags.errors import NavError
+from tags.errors import NavError, quoted
 from tags.kinds import DEFINITION_KINDS
 
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
             warn_if_drifted(symbol)
     if others and not args.all:
-        warn(f"{len(others)} other definition(s) named {args.symbol!r}; --all shows them:")
+        warn(f"{len(others)} other definition(s) named {quoted(args.symbol)}; --all shows them:")
         for symbol in others[:10]:
             print(candidate_line(symbol), file=sys.stderr)
     return 0

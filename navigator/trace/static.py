@@ -20,7 +20,7 @@ from navigator.queries import (
     symbol_by_id,
 )
 from tags.callgraph import BY_NAME, ensure_graph
-from tags.errors import NavError
+from tags.errors import NavError, quoted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def resolve_one(index: Index, symbol: str) -> Symbol:
     if tied:
         listed = "\n".join(candidate_line(s) for s in [best, *tied][:15])
         more = f"\n  ... and {len(tied) - 14} more" if len(tied) > 14 else ""
-        raise NavError(f"{symbol!r} is ambiguous; name one of these (Cls.meth, a dotted path, or PATH:LINE as "
+        raise NavError(f"{quoted(symbol)} is ambiguous; name one of these (Cls.meth, a dotted path, or PATH:LINE as "
                        f"listed):\n{listed}{more}",
                        exit_code=1)
     return best

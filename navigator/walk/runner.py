@@ -28,7 +28,7 @@ from navigator.walk.workspace import (
     save_state,
     workspace_lock,
 )
-from tags.errors import NavError
+from tags.errors import NavError, quoted
 from tags.store import cache_dir
 
 if TYPE_CHECKING:
@@ -147,9 +147,9 @@ def _find(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emi
     from navigator.session import query
 
     hits = query(lambda index: find(index, step.query, limit=step.limit), report_problems=False)
-    text = "".join(location_line(hit.symbol, False) + "\n" for hit in hits) or f"no definition matches {step.query!r}\n"
+    text = "".join(location_line(hit.symbol, False) + "\n" for hit in hits) or f"no definition matches {quoted(step.query)}\n"
     emit(text)
-    return _Outcome(output=text, ok=bool(hits), reason="" if hits else f"nothing found for {step.query!r}")
+    return _Outcome(output=text, ok=bool(hits), reason="" if hits else f"nothing found for {quoted(step.query)}")
 
 
 def _show(walk: Walkthrough, step: Step, ws: Workspace, options: RunOptions, emit: OutputCallback,

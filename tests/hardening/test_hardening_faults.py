@@ -90,6 +90,18 @@ def test_non_utf8_arguments(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert done.returncode == 2
 
 
+def test_a_long_query_is_not_echoed_in_full(tmp_path: Path) -> None:
+    """A pasted 100,000-character query came back whole in the "no definition matches" line."""
+    src, cache = _source_tree(tmp_path), tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    text = "q" * 50_000 + "z" * 50_000
+    done = run_nav("find", text, cache=cache)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"nav: no definition matches {'q' * 30!r}...{'z' * 30!r} (100,000 characters)\n"
+    shown = run_nav("show", text, cache=cache)
+    assert shown.returncode == 1 and len(shown.stderr) < 200 and "(100,000 characters)" in shown.stderr
+
+
 def test_huge_limit_means_all(tmp_path: Path) -> None:
     """Item 11: `--limit 99999999999999999999` overflowed SQLite's integers."""
     src, cache = _source_tree(tmp_path), tmp_path / "cache"

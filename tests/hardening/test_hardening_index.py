@@ -139,6 +139,23 @@ def test_a_loop_of_links_is_skipped_with_a_note(tmp_path: Path) -> None:
     assert "good.py:1:" in _find_line(cache, "kept")
 
 
+def test_a_walk_note_is_said_by_nav_index_not_by_every_query(tmp_path: Path) -> None:
+    """A link loop's note was printed by every later `nav find` too; now by `nav index`, and by a
+    query only when that root changed (the note may be new)."""
+    src = _tree(tmp_path)
+    (src / "one").symlink_to(src / "two")
+    (src / "two").symlink_to(src / "one")
+    cache = tmp_path / "cache"
+    note = f"{src / 'one'}: cannot be followed (Too many levels of symbolic links); skipped"
+    assert note in run_nav("index", str(src), cache=cache, check=True, timeout=HANG_GUARD).stderr
+    quiet = run_nav("find", "kept", cache=cache, check=True, timeout=HANG_GUARD)
+    assert quiet.stderr == "" and "good.py:1:" in quiet.stdout
+    (src / "new.py").write_text("def added():\n    pass\n")
+    changed = run_nav("find", "added", cache=cache, check=True, timeout=HANG_GUARD)
+    assert note in changed.stderr and "new.py:1:" in changed.stdout
+    assert note in run_nav("index", str(src), cache=cache, check=True, timeout=HANG_GUARD).stderr
+
+
 def test_non_utf8_file_name_is_skipped_with_a_note(tmp_path: Path) -> None:
     """Item 5: a file name with a non-UTF-8 byte broke `nav index`, `nav find` and `nav roots`."""
     src = _tree(tmp_path)
