@@ -612,7 +612,7 @@ class Solver:
         if kind in ("i", "c"):
             for klass in self.mro(name):
                 if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
-                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and v[1].endswith(".<setter>")}
+                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and self._is_setter(v[1])}
                     for setter in sorted(setters):  # `@attr.setter`: its own scope, given the value
                         self.call_function(node, setter, [{("i", name, "")} if kind == "i" else {owner}, values], {})
                     if not setters:
@@ -1130,13 +1130,15 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
-            if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
+            if scope is not None and "setter" in scope.decorators and (
+                    scope.name.endswith(".<setter>") or not scope.is_method):
                 continue  # a property's setter runs on writes only (see store_attribute)
             if scope is not None and value[1] in self._index_getters and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [set(), {("i", receiver, "")}], {})  # `f(i, self)`
                 found |= self.read(f"{value[1]}.<return>", set())
-            elif scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
+            elif scope is not None and "property" in scope.decorators and kind != "c" and scope.params:
+                # a method, or a function made a property elsewhere and set on the class (`setattr(cls, n, f)`)
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
                 found |= self.read(f"{value[1]}.<return>", set())
@@ -1198,6 +1200,12 @@ class Solver:
                               for c, callee, line, col, _, kind, body in made if kind == "function")
         return got
 
+    def _is_setter(self, function: str) -> bool:
+        """`@name.setter def name(self, v)` in a class body (`Cls.name.<setter>`), or `@f.setter def fset(o, v)`
+        in a function that sets it on a class (fastai's `_add_prop`)."""
+        scope = self.scope_named(function)
+        return function.endswith(".<setter>") or (scope is not None and not scope.is_method and "setter" in scope.decorators)
+
     def _is_property(self, klass: str, attr: str) -> bool:
         return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators
                    for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
@@ -1226,10 +1234,16 @@ class Solver:
         for keyword in node.keywords:
             if keyword.arg is None:
                 self.spread_keywords(self.eval(keyword.value, depth + 1), keywords)
+        self._literal_arguments(node, callees)
+        if isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) == 3 and (
+                ("b", "setattr", "") in callees):
+            self._set_named_attribute(node, positional[0], positional[2])
         if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
             self.call_passed_functions(node, positional, keywords)
         if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
             self.store_attr(node, keywords)
+        if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "properties" for v in callees) and node.args:
+            self.made_properties(node, positional[0])
         if is_super_call(node):
             made = self._made_by_metaclass(node, positional, keywords)
             if made:
@@ -1291,6 +1305,67 @@ class Solver:
                 for name in stored:
                     self._library_use(Use(use.scope, use.op, use.line, use.col, name), set(receivers))
 
+    def made_properties(self, node: ast.Call, classes: set[Value]) -> None:
+        """fastcore's `properties(Tabular, 'iloc', 'targ')` makes those methods properties: reading
+        `to.iloc` runs `Tabular.iloc` (marked as `@property` would, and its readers run again)."""
+        names = [a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        for klass in sorted(v[1] for v in classes if v[0] == "c"):
+            for name in names:
+                for value in self.read(f"{klass}.{name}"):
+                    scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
+                    if scope is not None and "property" not in scope.decorators:
+                        scope.decorators.append("property")
+                        self.notify(f"{klass}.{name}")
+
+    def _literal_arguments(self, node: ast.Call, callees: set[Value]) -> None:
+        """`_add_prop(Tabular, 'cat')`, `gather_attrs(self, k, 'fs')`: a string literal passed to an analysed
+        function is kept, per parameter (`<lit>f.param`), for the attribute names it builds (`_literal_names`)."""
+        given = {position: a.value for position, a in enumerate(node.args)
+                 if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.isidentifier()}
+        named = {k.arg: k.value.value for k in node.keywords if k.arg and isinstance(k.value, ast.Constant)
+                 and isinstance(k.value.value, str) and k.value.value.isidentifier()}
+        if not given and not named:
+            return
+        for kind, name, _ in callees:
+            scope = self.program.scopes.get(name) if kind in ("f", "bm", "ev", "dg") else None
+            if scope is None or scope.kind != FUNCTION:
+                continue
+            params, skip = scope.params, 0 if kind == "f" else 1
+            for position, text in given.items():
+                if position + skip < len(params):
+                    self.add(f"<lit>{name}.{params[position + skip]}", {("t", "<**PyStr**>", text)})
+            for keyword, text in named.items():
+                if keyword in params or keyword in scope.kwonly:
+                    self.add(f"<lit>{name}.{keyword}", {("t", "<**PyStr**>", text)})
+
+    def _literal_names(self, node: ast.expr, depth: int = 0) -> list[str]:
+        """The strings an attribute-name expression can be: a literal, a parameter given literals
+        (`_literal_arguments`), or `+` of those (`nm + '_names'`); [] when any part is not known."""
+        if depth > 4:
+            return []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.Name):
+            scope = self.binding_scope(node.id)
+            if scope is None or scope.kind != FUNCTION or node.id not in scope.params + scope.kwonly:
+                return []
+            return sorted(v[2] for v in self.read(f"<lit>{scope.name}.{node.id}"))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal_names(node.left, depth + 1), self._literal_names(node.right, depth + 1)
+            return [a + b for a in left for b in right]
+        return []
+
+    def _set_named_attribute(self, node: ast.Call, owners: set[Value], values: set[Value]) -> None:
+        """`setattr(cls, nm + 's', f)` with names known (`_literal_names`) is `cls.<name> = f`; on a class it
+        replaces what the name held (a property there is not run: `setattr(cls, n, fset)` after `f`)."""
+        for attr in self._literal_names(node.args[1]):
+            for owner in owners:
+                if owner[0] == "c":
+                    self.add_member(owner[1], attr)
+                    self.add(f"{owner[1]}.{attr}", values)
+                else:
+                    self.store_attribute(owner, attr, values, node)
+
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
         while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
@@ -1312,9 +1387,10 @@ class Solver:
             found = self.attribute(owners, name.value, node)  # `hasattr` runs the property or `__getattr__` too
             return set() if node.func.id == "hasattr" else found | default
         self.eval(name)
+        named = set().union(*(self.attribute(owners, attr, node) for attr in self._literal_names(name)))
         if node.func.id == "hasattr":
             return set()
-        found: set[Value] = self.hooked_getattr(node, owners) if node.func.id == "getattr" else set()
+        found: set[Value] = (self.hooked_getattr(node, owners) | named) if node.func.id == "getattr" else named
         for owner in owners:
             if owner[0] == "i":
                 for klass in self.subclasses(owner[1]):

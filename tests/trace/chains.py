@@ -255,6 +255,18 @@ CHAINS: dict[str, list[Hop]] = {
     "zip_cycle -> cycle (a builtin's name @patch-ed in the same module)": [
         ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle", "return zip(x, *map(cycle,args))"),
     ],
+    # `_add_prop(Tabular, 'cat')`: the literal names what `setattr(cls, nm+'s', f)` writes (a property
+    # set on the class) and what `getattr(o, nm+'_names')` reads (an `L`, which `list(...)` iterates)
+    "TabularLearner.predict -> _add_prop.f/fset -> CollBase.__setitem__ (names built from a literal argument)": [
+        ("fastai.tabular.learner.TabularLearner.predict", "fastai.tabular.core._add_prop.f", "dl.dataset.conts = dl.dataset.conts"),
+        ("fastai.tabular.learner.TabularLearner.predict", "fastai.tabular.core._add_prop.fset", "dl.dataset.conts = dl.dataset.conts"),
+        ("fastai.tabular.core._add_prop.fset", "fastcore.foundation.CollBase.__setitem__", "def fset(o, v): o[getattr(o,nm+'_names')] = v"),
+    ],
+    # fastcore's `properties(Tabular, 'iloc', ...)` makes the methods properties: `to.iloc[b]`
+    "TabDataLoader.create_batch -> Tabular.iloc, _TabIloc.__getitem__ (fastcore properties)": [
+        ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core.Tabular.iloc", "def create_batch(self, b): return self.dataset.iloc[b]"),
+        ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core._TabIloc.__getitem__", "def create_batch(self, b): return self.dataset.iloc[b]"),
+    ],
     # fastcore's `_funcs_kwargs` iterates `cls._methods` of the `@funcs_kwargs` class it is given
     # (`Callback._methods = _events`, an `L`; `@funcs_kwargs(as_method=True)` is fastcore's
     # `partial(_funcs_kwargs, as_method=...)`): a lower function's use of a parameter's attribute
