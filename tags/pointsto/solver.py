@@ -63,6 +63,13 @@ _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
 # builtins that iterate some of their arguments (`zip(a, b)`: both; `map(f, xs)`: from the second)
 _ITERATES_FROM = {"zip": 0, "enumerate": 0, "map": 1, "filter": 1, "sum": 0, "any": 0, "all": 0, "min": 0,
                   "max": 0}
+# outside functions that call `iter()` on some arguments when called (lazy iterators still take theirs
+# at once): the first argument they iterate, or -1 for every one
+_ITERATES_AT_CALL = {"itertools.chain.from_iterable": 0, "itertools.islice": 0, "itertools.starmap": 1,
+                     "itertools.accumulate": 0, "itertools.compress": 0, "itertools.dropwhile": 1,
+                     "itertools.takewhile": 1, "itertools.filterfalse": 1, "itertools.groupby": 0, "itertools.cycle": 0,
+                     "itertools.tee": 0, "itertools.pairwise": 0, "itertools.batched": 0, "itertools.combinations": 0,
+                     "itertools.permutations": 0, "itertools.product": -1, "itertools.zip_longest": -1}
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
                       "abs": "__abs__"}  # `len(x)` runs `type(x).__len__`
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
@@ -566,15 +573,17 @@ class Solver:
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
             keys = [key] if key is not None else self.loop_keys.get(getattr(target.slice, "id", ""), [])
-            self.eval(target.slice)
+            index = self.eval(target.slice)
             owners = self.eval(target.value)
             for owner in owners:
                 if owner[0] == "k":
                     self.add(f"<k>{owner[1]}", values)
                     for known in keys:  # a loop's name over literal keys: each key, weakly
                         self.set_key(owner[1], known, values, len(owners) == 1 and len(keys) == 1)
-                elif owner[0] == "i" and not self.call_method(owner, "__setitem__", target, [set(), values]):
+                elif owner[0] == "i" and not self.call_method(owner, "__setitem__", target, [index, values]):
                     self.dispatch(target, {owner})  # `t[i] = x` on a tensor subclass: its `__torch_function__`
+            if any(v[0] == "e" for v in owners):
+                self._indexed_by_sequence(target, index)
 
     def _made_properties(self, node: ast.expr) -> set[Value] | None:
         """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
@@ -947,7 +956,7 @@ class Solver:
 
     def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
         owners = self.eval(node.value, depth + 1)
-        self.eval(node.slice, depth + 1)
+        index = self.eval(node.slice, depth + 1)
         key = _constant_key(node.slice)
         found: set[Value] = set()
         for owner in owners:
@@ -958,11 +967,19 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                got = self.call_method(owner, "__getitem__", node, [set()]) or self.dispatch(node, {owner})
+                got = self.call_method(owner, "__getitem__", node, [index]) or self.dispatch(node, {owner})
                 if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
                     got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
                 found |= got
+        if any(v[0] == "e" for v in owners):
+            self._indexed_by_sequence(node, index)
         return found
+
+    def _indexed_by_sequence(self, node: ast.AST, index: set[Value]) -> None:
+        """`df[self.y_names]`, `df.iloc[idxs] = v`: an outside object (pandas, numpy) indexed by an analysed
+        collection (fastcore's `L`, with its own `__iter__`) reads it as a sequence, as `np.array(x)` does."""
+        self._numpy_sequence(node, {v for v in index if v[0] == "i" and any(
+            f[0] == "f" for f in self.lookup(v[1], "__iter__")[1])})
 
     def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
         """`ls[1:3]`: a new container holding the elements the constant bounds keep, renumbered."""
@@ -1456,6 +1473,8 @@ class Solver:
                 result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
                 if name in _NUMPY_SEQUENCE and positional:
                     self._numpy_sequence(node, positional[0])
+                if name in _ITERATES_AT_CALL:
+                    self._iterated_by_outside(node, _ITERATES_AT_CALL[name], positional)
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1472,6 +1491,14 @@ class Solver:
                 continue
             self.call_method(value, "__len__", node, [])
             self.iterate(node, {value})
+
+    def _iterated_by_outside(self, node: ast.AST, start: int, positional: list[set[Value]]) -> None:
+        """`itertools.chain.from_iterable(self.map(L))` takes its argument's iterator at the call: an
+        analysed instance's `__iter__` runs there (see `_ITERATES_AT_CALL`); the items are not followed."""
+        for values in positional if start < 0 else positional[start:start + 1]:
+            instances = {v for v in values if v[0] == "i"}
+            if instances:
+                self.iterate(node, instances)
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
                               keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:
@@ -1816,13 +1843,17 @@ class Solver:
         if name in ("list", "tuple", "set", "frozenset", "iter", "reversed", "sorted", "next"):
             if name in ("list", "tuple", "sorted") and positional:
                 self.length_hint(node, positional[0])
-            elements = self.iterate(None, set(arguments)) if arguments else set()
+            reversing = self._reversed(node, set(arguments)) if name == "reversed" else set()
+            elements = self.iterate(None, set(arguments) - reversing) if arguments else set()
+            elements |= self.contents(reversing)
             if name == "next":
                 return elements
             site = self.site(node)
             self.add(f"<k>{site}", elements)
             return {("k", site, "")}
         self._iterated_by_builtin(node, name, positional)
+        if name == "sum" and positional:
+            self._summed(node, positional[0], positional[1] if len(positional) > 1 else keywords.get("start", set()))
         for argument in self._called_by_builtin(name, positional, keywords):
             if argument[0] in ("f", "bm"):
                 result |= self.call_values(node, {argument}, [set()], {})
@@ -1839,6 +1870,24 @@ class Solver:
                     result |= called
             return result
         return result if name in ("map", "filter") else result & set()
+
+    def _reversed(self, node: ast.AST, values: set[Value]) -> set[Value]:
+        """`reversed(tfms)` runs `tfms.__reversed__()` where the class has one (fastcore's `L`), not
+        `__iter__`: those instances, whose items are then the ones it holds."""
+        reversing = {v for v in values if v[0] == "i" and any(f[0] == "f" for f in self.lookup(v[1], "__reversed__")[1])}
+        for value in sorted(reversing):
+            self.call_method(value, "__reversed__", node, [])
+        return reversing
+
+    def _summed(self, node: ast.AST, values: set[Value], start: set[Value]) -> None:
+        """`sum(splits, [])` adds each item to the start (`0` unless given): `start + item`, which runs the
+        item's `__radd__` when the start is no analysed instance with an `__add__` (a list, a number)."""
+        adders = {v for v in start if v[0] == "i" and any(f[0] == "f" for f in self.lookup(v[1], "__add__")[1])}
+        items = {v for v in self.iterate(node, {v for v in values if v[0] == "i"}) | self.contents(values) if v[0] == "i"}
+        for value in sorted(adders):
+            self.call_method(value, "__add__", node, [items])
+        for item in sorted(items) if not adders else ():
+            self.call_method(item, "__radd__", node, [start])
 
     def _iterated_by_builtin(self, node: ast.AST, name: str, positional: list[set[Value]]) -> None:
         """`zip(a, b)`, `enumerate(a)`, `sum(a)`, `map(f, a)` iterate `a`: its `__iter__` runs (an analysed

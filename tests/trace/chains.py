@@ -267,6 +267,16 @@ CHAINS: dict[str, list[Hop]] = {
         ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core.Tabular.iloc", "def create_batch(self, b): return self.dataset.iloc[b]"),
         ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core._TabIloc.__getitem__", "def create_batch(self, b): return self.dataset.iloc[b]"),
     ],
+    # pandas indexed by an `L` (`self.items[self.y_names]`) reads it as a sequence: `len`, then `iter`
+    "Tabular.targ -> CollBase.__len__, L.__iter__ (an outside object indexed by an L)": [
+        ("fastai.tabular.core.Tabular.targ", "fastcore.foundation.CollBase.__len__", "def targ(self): return self.items[self.y_names]"),
+        ("fastai.tabular.core.Tabular.targ", "fastcore.foundation.L.__iter__", "def targ(self): return self.items[self.y_names]"),
+    ],
+    # `reversed(tfms)` on an `L` runs its `__reversed__`; `sum(splits, [])` runs the split `L`'s `__radd__`
+    "compose_tfms -> L.__reversed__, Tabular.__init__ -> L.__radd__ (reversed, sum)": [
+        ("fasttransform.transform.compose_tfms", "fastcore.foundation.L.__reversed__", "if reverse: tfms = reversed(tfms)"),
+        ("fastai.tabular.core.Tabular.__init__", "fastcore.foundation.L.__radd__", "if splits is not None: df = df.iloc[sum(splits, [])]"),
+    ],
     # fastcore's `_funcs_kwargs` iterates `cls._methods` of the `@funcs_kwargs` class it is given
     # (`Callback._methods = _events`, an `L`; `@funcs_kwargs(as_method=True)` is fastcore's
     # `partial(_funcs_kwargs, as_method=...)`): a lower function's use of a parameter's attribute

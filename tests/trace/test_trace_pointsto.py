@@ -1532,3 +1532,69 @@ def test_fastcore_properties_makes_the_named_methods_properties() -> None:
     assert ("app.run", "app.Table.iloc", 11) in edges
     assert ("app.run", "app.Rows.__getitem__", 11) in edges
     assert not any(callee == "app.Table.other" for _, callee, _ in edges)
+
+
+SEQUENCE_KEYS = {
+    "fastcore": ("", True),
+    "fastcore.foundation": (textwrap.dedent("""\
+        import itertools
+
+        class CollBase:
+            def __init__(self, items): self.items = items
+            def __len__(self): return len(self.items)
+            def __getitem__(self, k): return self.items[list(k) if isinstance(k, CollBase) else k]
+            def __iter__(self): return iter(self.items)
+
+        class L(CollBase):
+            def __iter__(self): return iter(self.items)
+            def concat(self): return L(itertools.chain.from_iterable(self))
+        """), False),
+    "app": (textwrap.dedent("""\
+        import pandas as pd
+        from fastcore.foundation import CollBase, L
+
+        class Table(CollBase):
+            def __init__(self, df): self.items = df
+
+        def run():
+            names = L(['a'])
+            Table(pd.DataFrame())[names]
+            return pd.read_csv('x')[names]
+        """), False),
+}
+
+
+def test_a_collection_used_as_a_key_is_read_as_a_sequence() -> None:
+    """`to[cols]` hands the key to the lower layer's `CollBase.__getitem__`, whose `list(k)` sizes and
+    iterates it (label `library`); pandas indexed by an `L` (`self.items[self.y_names]`) reads it as a
+    sequence; `itertools.chain.from_iterable(self)` takes the iterator at the call (`L.concat`)."""
+    f = "fastcore.foundation."
+    edges = {(e.caller, e.callee, e.line, e.how) for e in analyse(SEQUENCE_KEYS).edges}
+    assert (f + "CollBase.__getitem__", f + "CollBase.__len__", 6, "library") in edges
+    assert (f + "CollBase.__getitem__", f + "L.__iter__", 6, "library") in edges
+    assert ("app.run", f + "CollBase.__len__", 10, "points-to") in edges
+    assert ("app.run", f + "L.__iter__", 10, "points-to") in edges
+    assert (f + "L.concat", f + "L.__iter__", 11, "points-to") in edges
+
+
+REVERSED_AND_SUM = {
+    "app": (textwrap.dedent("""\
+        class Items:
+            def __iter__(self): return iter([])
+            def __reversed__(self): return iter([])
+            def __radd__(self, other): return self
+
+        def run(tfms: Items, splits: Items):
+            for f in reversed(tfms): pass
+            return sum((splits, splits), [])
+        """), False),
+}
+
+
+def test_reversed_runs_dunder_reversed_and_sum_adds_to_its_start() -> None:
+    """fasttransform's `reversed(tfms)` on an `L` runs `L.__reversed__` (not `__iter__`); fastai's
+    `sum(splits, [])` is `[] + split`, which runs the split's `__radd__`."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(REVERSED_AND_SUM).edges}
+    assert ("app.run", "app.Items.__reversed__", 7) in edges
+    assert not any(callee == "app.Items.__iter__" for _, callee, _ in edges)
+    assert ("app.run", "app.Items.__radd__", 8) in edges
