@@ -20,6 +20,7 @@ from tags.pointsto.program import CLASS, FUNCTION, LayerFacts, Scope
 MAX_HOPS = 4  # a parameter followed through at most this many hand-ons
 _ITERATING = {"iter", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "zip", "map", "filter", "sum", "any",
               "all", "reversed", "dict"}  # builtins that iterate their (non-first for map/filter) arguments
+_SIZING = {"list", "tuple", "sorted"}  # of those, the ones that run `len(x)` first (`length_hint`)
 _PROTOCOL = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__"}
 
 
@@ -151,6 +152,8 @@ class LibraryUses:
                     elif func.id in _ITERATING and any(tracked(a) for a in sub.args[1 if func.id in ("map", "filter")
                                                                                      else 0:]):
                         uses.append(Use(where, "iter", *at))
+                        if func.id in _SIZING and tracked(first):  # `list(k)` sizes `k` first (its length hint)
+                            uses.append(Use(where, "__len__", *at))
                     elif func.id in ("setattr", "getattr") and tracked(first):
                         name = sub.args[1] if len(sub.args) > 1 else None
                         constant = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else ""

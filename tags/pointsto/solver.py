@@ -63,6 +63,13 @@ _CALLS_KEY = {"sorted", "min", "max"}  # builtins that call their `key=`
 # builtins that iterate some of their arguments (`zip(a, b)`: both; `map(f, xs)`: from the second)
 _ITERATES_FROM = {"zip": 0, "enumerate": 0, "map": 1, "filter": 1, "sum": 0, "any": 0, "all": 0, "min": 0,
                   "max": 0}
+# outside functions that call `iter()` on some arguments when called (lazy iterators still take theirs
+# at once): the first argument they iterate, or -1 for every one
+_ITERATES_AT_CALL = {"itertools.chain.from_iterable": 0, "itertools.islice": 0, "itertools.starmap": 1,
+                     "itertools.accumulate": 0, "itertools.compress": 0, "itertools.dropwhile": 1,
+                     "itertools.takewhile": 1, "itertools.filterfalse": 1, "itertools.groupby": 0, "itertools.cycle": 0,
+                     "itertools.tee": 0, "itertools.pairwise": 0, "itertools.batched": 0, "itertools.combinations": 0,
+                     "itertools.permutations": 0, "itertools.product": -1, "itertools.zip_longest": -1}
 _PROTOCOL_BUILTINS = {"len": "__len__", "repr": "__repr__", "str": "__str__", "bool": "__bool__", "hash": "__hash__",
                       "abs": "__abs__"}  # `len(x)` runs `type(x).__len__`
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
@@ -566,15 +573,17 @@ class Solver:
         elif isinstance(target, ast.Subscript):
             key = _constant_key(target.slice)
             keys = [key] if key is not None else self.loop_keys.get(getattr(target.slice, "id", ""), [])
-            self.eval(target.slice)
+            index = self.eval(target.slice)
             owners = self.eval(target.value)
             for owner in owners:
                 if owner[0] == "k":
                     self.add(f"<k>{owner[1]}", values)
                     for known in keys:  # a loop's name over literal keys: each key, weakly
                         self.set_key(owner[1], known, values, len(owners) == 1 and len(keys) == 1)
-                elif owner[0] == "i" and not self.call_method(owner, "__setitem__", target, [set(), values]):
+                elif owner[0] == "i" and not self.call_method(owner, "__setitem__", target, [index, values]):
                     self.dispatch(target, {owner})  # `t[i] = x` on a tensor subclass: its `__torch_function__`
+            if any(v[0] == "e" for v in owners):
+                self._indexed_by_sequence(target, index)
 
     def _made_properties(self, node: ast.expr) -> set[Value] | None:
         """fastcore's `add_props(f)` makes properties that run `f(i, self)`: the getters `f` can
@@ -612,7 +621,7 @@ class Solver:
         if kind in ("i", "c"):
             for klass in self.mro(name):
                 if self.read(f"{klass}.{attr}") and self._is_property(klass, attr):
-                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and v[1].endswith(".<setter>")}
+                    setters = {v[1] for v in self.read(f"{klass}.{attr}") if v[0] == "f" and self._is_setter(v[1])}
                     for setter in sorted(setters):  # `@attr.setter`: its own scope, given the value
                         self.call_function(node, setter, [{("i", name, "")} if kind == "i" else {owner}, values], {})
                     if not setters:
@@ -947,7 +956,7 @@ class Solver:
 
     def subscript(self, node: ast.Subscript, depth: int) -> set[Value]:
         owners = self.eval(node.value, depth + 1)
-        self.eval(node.slice, depth + 1)
+        index = self.eval(node.slice, depth + 1)
         key = _constant_key(node.slice)
         found: set[Value] = set()
         for owner in owners:
@@ -958,11 +967,19 @@ class Solver:
                 keyed = self.read_here(f"<k>{owner[1]}[{key}]") if key is not None else None
                 found |= keyed if keyed else self.read(f"<k>{owner[1]}", set())
             elif owner[0] == "i":
-                got = self.call_method(owner, "__getitem__", node, [set()]) or self.dispatch(node, {owner})
+                got = self.call_method(owner, "__getitem__", node, [index]) or self.dispatch(node, {owner})
                 if owner[2]:  # an `L` made here: `ls[0]` an item, `ls[1:]` the same items
                     got = {owner} if isinstance(node.slice, ast.Slice) else self.contents({owner})
                 found |= got
+        if any(v[0] == "e" for v in owners):
+            self._indexed_by_sequence(node, index)
         return found
+
+    def _indexed_by_sequence(self, node: ast.AST, index: set[Value]) -> None:
+        """`df[self.y_names]`, `df.iloc[idxs] = v`: an outside object (pandas, numpy) indexed by an analysed
+        collection (fastcore's `L`, with its own `__iter__`) reads it as a sequence, as `np.array(x)` does."""
+        self._numpy_sequence(node, {v for v in index if v[0] == "i" and any(
+            f[0] == "f" for f in self.lookup(v[1], "__iter__")[1])})
 
     def slice(self, node: ast.Subscript, site: str, bounds: ast.Slice) -> Value:
         """`ls[1:3]`: a new container holding the elements the constant bounds keep, renumbered."""
@@ -1130,13 +1147,15 @@ class Solver:
         found: set[Value] = set()
         for value in values:
             scope = self.scope_named(value[1]) if value[0] == "f" else None
-            if scope is not None and "setter" in scope.decorators and scope.name.endswith(".<setter>"):
+            if scope is not None and "setter" in scope.decorators and (
+                    scope.name.endswith(".<setter>") or not scope.is_method):
                 continue  # a property's setter runs on writes only (see store_attribute)
             if scope is not None and value[1] in self._index_getters and kind != "c":
                 self.edge(node, value[1])
                 self._bind(scope, [set(), {("i", receiver, "")}], {})  # `f(i, self)`
                 found |= self.read(f"{value[1]}.<return>", set())
-            elif scope is not None and scope.is_method and "property" in scope.decorators and kind != "c":
+            elif scope is not None and "property" in scope.decorators and kind != "c" and scope.params:
+                # a method, or a function made a property elsewhere and set on the class (`setattr(cls, n, f)`)
                 self.edge(node, value[1])
                 self._bind(scope, [{("i", receiver, "")}], {})
                 found |= self.read(f"{value[1]}.<return>", set())
@@ -1198,6 +1217,12 @@ class Solver:
                               for c, callee, line, col, _, kind, body in made if kind == "function")
         return got
 
+    def _is_setter(self, function: str) -> bool:
+        """`@name.setter def name(self, v)` in a class body (`Cls.name.<setter>`), or `@f.setter def fset(o, v)`
+        in a function that sets it on a class (fastai's `_add_prop`)."""
+        scope = self.scope_named(function)
+        return function.endswith(".<setter>") or (scope is not None and not scope.is_method and "setter" in scope.decorators)
+
     def _is_property(self, klass: str, attr: str) -> bool:
         return any((scope := self.scope_named(v[1])) is not None and "property" in scope.decorators
                    for v in self.read(f"{klass}.{attr}", ()) if v[0] == "f")
@@ -1226,10 +1251,16 @@ class Solver:
         for keyword in node.keywords:
             if keyword.arg is None:
                 self.spread_keywords(self.eval(keyword.value, depth + 1), keywords)
+        self._literal_arguments(node, callees)
+        if isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) == 3 and (
+                ("b", "setattr", "") in callees):
+            self._set_named_attribute(node, positional[0], positional[2])
         if not callees and self._unbound_root(node.func):  # `L(names).map(f)` with L from an unanalysed star import
             self.call_passed_functions(node, positional, keywords)
         if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "store_attr" for v in callees):
             self.store_attr(node, keywords)
+        if any(v[0] in ("f", "e") and v[1].rpartition(".")[2] == "properties" for v in callees) and node.args:
+            self.made_properties(node, positional[0])
         if is_super_call(node):
             made = self._made_by_metaclass(node, positional, keywords)
             if made:
@@ -1291,6 +1322,67 @@ class Solver:
                 for name in stored:
                     self._library_use(Use(use.scope, use.op, use.line, use.col, name), set(receivers))
 
+    def made_properties(self, node: ast.Call, classes: set[Value]) -> None:
+        """fastcore's `properties(Tabular, 'iloc', 'targ')` makes those methods properties: reading
+        `to.iloc` runs `Tabular.iloc` (marked as `@property` would, and its readers run again)."""
+        names = [a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        for klass in sorted(v[1] for v in classes if v[0] == "c"):
+            for name in names:
+                for value in self.read(f"{klass}.{name}"):
+                    scope = self.program.scopes.get(value[1]) if value[0] == "f" else None
+                    if scope is not None and "property" not in scope.decorators:
+                        scope.decorators.append("property")
+                        self.notify(f"{klass}.{name}")
+
+    def _literal_arguments(self, node: ast.Call, callees: set[Value]) -> None:
+        """`_add_prop(Tabular, 'cat')`, `gather_attrs(self, k, 'fs')`: a string literal passed to an analysed
+        function is kept, per parameter (`<lit>f.param`), for the attribute names it builds (`_literal_names`)."""
+        given = {position: a.value for position, a in enumerate(node.args)
+                 if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.isidentifier()}
+        named = {k.arg: k.value.value for k in node.keywords if k.arg and isinstance(k.value, ast.Constant)
+                 and isinstance(k.value.value, str) and k.value.value.isidentifier()}
+        if not given and not named:
+            return
+        for kind, name, _ in callees:
+            scope = self.program.scopes.get(name) if kind in ("f", "bm", "ev", "dg") else None
+            if scope is None or scope.kind != FUNCTION:
+                continue
+            params, skip = scope.params, 0 if kind == "f" else 1
+            for position, text in given.items():
+                if position + skip < len(params):
+                    self.add(f"<lit>{name}.{params[position + skip]}", {("t", "<**PyStr**>", text)})
+            for keyword, text in named.items():
+                if keyword in params or keyword in scope.kwonly:
+                    self.add(f"<lit>{name}.{keyword}", {("t", "<**PyStr**>", text)})
+
+    def _literal_names(self, node: ast.expr, depth: int = 0) -> list[str]:
+        """The strings an attribute-name expression can be: a literal, a parameter given literals
+        (`_literal_arguments`), or `+` of those (`nm + '_names'`); [] when any part is not known."""
+        if depth > 4:
+            return []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.Name):
+            scope = self.binding_scope(node.id)
+            if scope is None or scope.kind != FUNCTION or node.id not in scope.params + scope.kwonly:
+                return []
+            return sorted(v[2] for v in self.read(f"<lit>{scope.name}.{node.id}"))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._literal_names(node.left, depth + 1), self._literal_names(node.right, depth + 1)
+            return [a + b for a in left for b in right]
+        return []
+
+    def _set_named_attribute(self, node: ast.Call, owners: set[Value], values: set[Value]) -> None:
+        """`setattr(cls, nm + 's', f)` with names known (`_literal_names`) is `cls.<name> = f`; on a class it
+        replaces what the name held (a property there is not run: `setattr(cls, n, fset)` after `f`)."""
+        for attr in self._literal_names(node.args[1]):
+            for owner in owners:
+                if owner[0] == "c":
+                    self.add_member(owner[1], attr)
+                    self.add(f"{owner[1]}.{attr}", values)
+                else:
+                    self.store_attribute(owner, attr, values, node)
+
     def _unbound_root(self, node: ast.expr) -> bool:
         """The name an expression starts from is bound nowhere nav can see (not merely unknown yet)."""
         while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
@@ -1312,9 +1404,10 @@ class Solver:
             found = self.attribute(owners, name.value, node)  # `hasattr` runs the property or `__getattr__` too
             return set() if node.func.id == "hasattr" else found | default
         self.eval(name)
+        named = set().union(*(self.attribute(owners, attr, node) for attr in self._literal_names(name)))
         if node.func.id == "hasattr":
             return set()
-        found: set[Value] = self.hooked_getattr(node, owners) if node.func.id == "getattr" else set()
+        found: set[Value] = (self.hooked_getattr(node, owners) | named) if node.func.id == "getattr" else named
         for owner in owners:
             if owner[0] == "i":
                 for klass in self.subclasses(owner[1]):
@@ -1380,6 +1473,8 @@ class Solver:
                 result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
                 if name in _NUMPY_SEQUENCE and positional:
                     self._numpy_sequence(node, positional[0])
+                if name in _ITERATES_AT_CALL:
+                    self._iterated_by_outside(node, _ITERATES_AT_CALL[name], positional)
             elif kind == "kb":
                 result |= self.container_method(node, name, extra, positional)
             elif kind == "lk":
@@ -1396,6 +1491,14 @@ class Solver:
                 continue
             self.call_method(value, "__len__", node, [])
             self.iterate(node, {value})
+
+    def _iterated_by_outside(self, node: ast.AST, start: int, positional: list[set[Value]]) -> None:
+        """`itertools.chain.from_iterable(self.map(L))` takes its argument's iterator at the call: an
+        analysed instance's `__iter__` runs there (see `_ITERATES_AT_CALL`); the items are not followed."""
+        for values in positional if start < 0 else positional[start:start + 1]:
+            instances = {v for v in values if v[0] == "i"}
+            if instances:
+                self.iterate(node, instances)
 
     def call_passed_functions(self, node: ast.AST, positional: list[set[Value]],
                               keywords: dict[str, set[Value]], own: bool = False) -> set[Value]:
@@ -1740,13 +1843,17 @@ class Solver:
         if name in ("list", "tuple", "set", "frozenset", "iter", "reversed", "sorted", "next"):
             if name in ("list", "tuple", "sorted") and positional:
                 self.length_hint(node, positional[0])
-            elements = self.iterate(None, set(arguments)) if arguments else set()
+            reversing = self._reversed(node, set(arguments)) if name == "reversed" else set()
+            elements = self.iterate(None, set(arguments) - reversing) if arguments else set()
+            elements |= self.contents(reversing)
             if name == "next":
                 return elements
             site = self.site(node)
             self.add(f"<k>{site}", elements)
             return {("k", site, "")}
         self._iterated_by_builtin(node, name, positional)
+        if name == "sum" and positional:
+            self._summed(node, positional[0], positional[1] if len(positional) > 1 else keywords.get("start", set()))
         for argument in self._called_by_builtin(name, positional, keywords):
             if argument[0] in ("f", "bm"):
                 result |= self.call_values(node, {argument}, [set()], {})
@@ -1763,6 +1870,24 @@ class Solver:
                     result |= called
             return result
         return result if name in ("map", "filter") else result & set()
+
+    def _reversed(self, node: ast.AST, values: set[Value]) -> set[Value]:
+        """`reversed(tfms)` runs `tfms.__reversed__()` where the class has one (fastcore's `L`), not
+        `__iter__`: those instances, whose items are then the ones it holds."""
+        reversing = {v for v in values if v[0] == "i" and any(f[0] == "f" for f in self.lookup(v[1], "__reversed__")[1])}
+        for value in sorted(reversing):
+            self.call_method(value, "__reversed__", node, [])
+        return reversing
+
+    def _summed(self, node: ast.AST, values: set[Value], start: set[Value]) -> None:
+        """`sum(splits, [])` adds each item to the start (`0` unless given): `start + item`, which runs the
+        item's `__radd__` when the start is no analysed instance with an `__add__` (a list, a number)."""
+        adders = {v for v in start if v[0] == "i" and any(f[0] == "f" for f in self.lookup(v[1], "__add__")[1])}
+        items = {v for v in self.iterate(node, {v for v in values if v[0] == "i"}) | self.contents(values) if v[0] == "i"}
+        for value in sorted(adders):
+            self.call_method(value, "__add__", node, [items])
+        for item in sorted(items) if not adders else ():
+            self.call_method(item, "__radd__", node, [start])
 
     def _iterated_by_builtin(self, node: ast.AST, name: str, positional: list[set[Value]]) -> None:
         """`zip(a, b)`, `enumerate(a)`, `sum(a)`, `map(f, a)` iterate `a`: its `__iter__` runs (an analysed

@@ -255,6 +255,28 @@ CHAINS: dict[str, list[Hop]] = {
     "zip_cycle -> cycle (a builtin's name @patch-ed in the same module)": [
         ("fastcore.foundation.zip_cycle", "fastcore.foundation.cycle", "return zip(x, *map(cycle,args))"),
     ],
+    # `_add_prop(Tabular, 'cat')`: the literal names what `setattr(cls, nm+'s', f)` writes (a property
+    # set on the class) and what `getattr(o, nm+'_names')` reads (an `L`, which `list(...)` iterates)
+    "TabularLearner.predict -> _add_prop.f/fset -> CollBase.__setitem__ (names built from a literal argument)": [
+        ("fastai.tabular.learner.TabularLearner.predict", "fastai.tabular.core._add_prop.f", "dl.dataset.conts = dl.dataset.conts"),
+        ("fastai.tabular.learner.TabularLearner.predict", "fastai.tabular.core._add_prop.fset", "dl.dataset.conts = dl.dataset.conts"),
+        ("fastai.tabular.core._add_prop.fset", "fastcore.foundation.CollBase.__setitem__", "def fset(o, v): o[getattr(o,nm+'_names')] = v"),
+    ],
+    # fastcore's `properties(Tabular, 'iloc', ...)` makes the methods properties: `to.iloc[b]`
+    "TabDataLoader.create_batch -> Tabular.iloc, _TabIloc.__getitem__ (fastcore properties)": [
+        ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core.Tabular.iloc", "def create_batch(self, b): return self.dataset.iloc[b]"),
+        ("fastai.tabular.core.TabDataLoader.create_batch", "fastai.tabular.core._TabIloc.__getitem__", "def create_batch(self, b): return self.dataset.iloc[b]"),
+    ],
+    # pandas indexed by an `L` (`self.items[self.y_names]`) reads it as a sequence: `len`, then `iter`
+    "Tabular.targ -> CollBase.__len__, L.__iter__ (an outside object indexed by an L)": [
+        ("fastai.tabular.core.Tabular.targ", "fastcore.foundation.CollBase.__len__", "def targ(self): return self.items[self.y_names]"),
+        ("fastai.tabular.core.Tabular.targ", "fastcore.foundation.L.__iter__", "def targ(self): return self.items[self.y_names]"),
+    ],
+    # `reversed(tfms)` on an `L` runs its `__reversed__`; `sum(splits, [])` runs the split `L`'s `__radd__`
+    "compose_tfms -> L.__reversed__, Tabular.__init__ -> L.__radd__ (reversed, sum)": [
+        ("fasttransform.transform.compose_tfms", "fastcore.foundation.L.__reversed__", "if reverse: tfms = reversed(tfms)"),
+        ("fastai.tabular.core.Tabular.__init__", "fastcore.foundation.L.__radd__", "if splits is not None: df = df.iloc[sum(splits, [])]"),
+    ],
     # fastcore's `_funcs_kwargs` iterates `cls._methods` of the `@funcs_kwargs` class it is given
     # (`Callback._methods = _events`, an `L`; `@funcs_kwargs(as_method=True)` is fastcore's
     # `partial(_funcs_kwargs, as_method=...)`): a lower function's use of a parameter's attribute

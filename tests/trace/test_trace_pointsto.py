@@ -1460,3 +1460,141 @@ def test_numpy_array_reads_an_object_without_array_as_a_sequence() -> None:
     edges = {(e.caller, e.callee) for e in analyse(NUMPY_SEQUENCE).edges}
     assert {("app.tensor", "app.Items.__len__"), ("app.tensor", "app.Items.__iter__")} <= edges
     assert ("app.tensor", "app.Image.__len__") not in edges
+
+
+NAMED_ATTRIBUTES = {
+    "app": (textwrap.dedent("""\
+        class Row:
+            def __iter__(self): return iter([])
+            def __len__(self): return 0
+
+        class Table:
+            def __init__(self): self.cat_names = Row()
+            def __getitem__(self, k): return k
+            def __setitem__(self, k, v): pass
+
+        def _add_prop(cls, nm):
+            @property
+            def f(o): return o[list(getattr(o, nm + '_names'))]
+            @f.setter
+            def fset(o, v): o[getattr(o, nm + '_names')] = v
+            setattr(cls, nm + 's', f)
+            setattr(cls, nm + 's', fset)
+
+        _add_prop(Table, 'cat')
+
+        def run(t: Table):
+            t.cats
+            t.cats = 1
+        """), False),
+}
+
+
+def test_literal_arguments_name_attributes_and_a_set_property_runs_on_reads_and_writes() -> None:
+    """fastai's `_add_prop(Tabular, 'cat')`: the literal given for `nm` names what `getattr(o, nm + '_names')`
+    reads and what `setattr(cls, nm + 's', f)` writes; `f` is a `@property` set on the class, so reading
+    `t.cats` runs it, and writing runs the `@f.setter` one. Without the literal, neither name is known."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(NAMED_ATTRIBUTES).edges}
+    assert ("app.run", "app._add_prop.f", 21) in edges
+    assert ("app.run", "app._add_prop.fset", 22) in edges
+    assert ("app._add_prop.f", "app.Row.__len__", 12) in edges  # `list(o.cat_names)` sizes it first
+    assert ("app._add_prop.f", "app.Table.__getitem__", 12) in edges
+    assert ("app._add_prop.fset", "app.Table.__setitem__", 14) in edges
+    assert not any(caller == "app._add_prop" and callee.startswith("app._add_prop.") for caller, callee, _ in edges)
+
+
+PROPERTIES = {
+    "fastcore": ("", True),
+    "fastcore.basics": (textwrap.dedent("""\
+        def properties(cls, *ps):
+            for p in ps: setattr(cls, p, property(getattr(cls, p)))
+        """), False),
+    "app": (textwrap.dedent("""\
+        from fastcore.basics import properties
+
+        class Rows:
+            def __getitem__(self, i): return i
+
+        class Table:
+            def iloc(self): return Rows()
+            def other(self): return Rows()
+        properties(Table, 'iloc')
+
+        def run(t: Table): return t.iloc[0], t.other
+        """), False),
+}
+
+
+def test_fastcore_properties_makes_the_named_methods_properties() -> None:
+    """fastcore's `properties(Tabular, 'iloc', ...)`: reading `to.iloc` runs `Tabular.iloc`, and what it
+    returns is indexed (`_TabIloc.__getitem__`); a method not named stays a bound method, not called."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(PROPERTIES).edges}
+    assert ("app.run", "app.Table.iloc", 11) in edges
+    assert ("app.run", "app.Rows.__getitem__", 11) in edges
+    assert not any(callee == "app.Table.other" for _, callee, _ in edges)
+
+
+SEQUENCE_KEYS = {
+    "fastcore": ("", True),
+    "fastcore.foundation": (textwrap.dedent("""\
+        import itertools
+
+        class CollBase:
+            def __init__(self, items): self.items = items
+            def __len__(self): return len(self.items)
+            def __getitem__(self, k): return self.items[list(k) if isinstance(k, CollBase) else k]
+            def __iter__(self): return iter(self.items)
+
+        class L(CollBase):
+            def __iter__(self): return iter(self.items)
+            def concat(self): return L(itertools.chain.from_iterable(self))
+        """), False),
+    "app": (textwrap.dedent("""\
+        import pandas as pd
+        from fastcore.foundation import CollBase, L
+
+        class Table(CollBase):
+            def __init__(self, df): self.items = df
+
+        def run():
+            names = L(['a'])
+            Table(pd.DataFrame())[names]
+            return pd.read_csv('x')[names]
+        """), False),
+}
+
+
+def test_a_collection_used_as_a_key_is_read_as_a_sequence() -> None:
+    """`to[cols]` hands the key to the lower layer's `CollBase.__getitem__`, whose `list(k)` sizes and
+    iterates it (label `library`); pandas indexed by an `L` (`self.items[self.y_names]`) reads it as a
+    sequence; `itertools.chain.from_iterable(self)` takes the iterator at the call (`L.concat`)."""
+    f = "fastcore.foundation."
+    edges = {(e.caller, e.callee, e.line, e.how) for e in analyse(SEQUENCE_KEYS).edges}
+    assert (f + "CollBase.__getitem__", f + "CollBase.__len__", 6, "library") in edges
+    assert (f + "CollBase.__getitem__", f + "L.__iter__", 6, "library") in edges
+    assert ("app.run", f + "CollBase.__len__", 10, "points-to") in edges
+    assert ("app.run", f + "L.__iter__", 10, "points-to") in edges
+    assert (f + "L.concat", f + "L.__iter__", 11, "points-to") in edges
+
+
+REVERSED_AND_SUM = {
+    "app": (textwrap.dedent("""\
+        class Items:
+            def __iter__(self): return iter([])
+            def __reversed__(self): return iter([])
+            def __radd__(self, other): return self
+
+        def run(tfms: Items, splits: Items):
+            for f in reversed(tfms): pass
+            return sum((splits, splits), [])
+        """), False),
+}
+
+
+def test_reversed_runs_dunder_reversed_and_sum_adds_to_its_start() -> None:
+    """fasttransform's `reversed(tfms)` on an `L` runs `L.__reversed__` (not `__iter__`); fastai's
+    `sum(splits, [])` is `[] + split`, which runs the split's `__radd__`."""
+    edges = {(e.caller, e.callee, e.line) for e in analyse(REVERSED_AND_SUM).edges}
+    assert ("app.run", "app.Items.__reversed__", 7) in edges
+    assert not any(callee == "app.Items.__iter__" for _, callee, _ in edges)
+    assert ("app.run", "app.Items.__radd__", 8) in edges
