@@ -16,6 +16,7 @@ import re
 import stat
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree, TreeCursor
@@ -490,7 +491,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     """
     source = _for_tree_sitter(source)
     tree = Parser(_LANGUAGE).parse(source)
-    captures = query_captures(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
+    captures, callees = _query_found(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
     ex = _FileExtractor(tree.root_node, module, is_package)
     for kind in ("class", "function", "lambda", "lambda_tuple"):
         for node in captures.get(kind, ()):
@@ -509,7 +510,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
         exports = _exports(node, exports)
 
     definitions = _in_document_order(ex.definitions, finder)
-    calls = _call_sites(captures.get("call", ()), finder, source)
+    calls = _call_sites(callees, finder, source)
     imports: list[ImportRecord] = []
     for node in sorted(captures.get("import", ()), key=_start):
         imports.extend(ex.imports(node, finder.at(node.start_byte)))
@@ -519,6 +520,18 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
 
 
 Captures = dict[str, list[Node]]
+# A called expression as the scan finds it: (start << 32 | length, line, column), 1-based; packed
+# so that 47,000 of them sort by start, then length, without a key function, and no node is kept.
+CalleeKey = tuple[int, int, int]
+
+
+class Found(NamedTuple):
+    """What the scan (or the query) finds: nodes by capture name, and the called expressions."""
+
+    captures: Captures
+    callees: list[CalleeKey]
+
+
 _compiled: list[Query] = []
 
 
@@ -532,19 +545,31 @@ def query_captures(root: Node) -> Captures:
     return cursor.captures(root)
 
 
-def scan_captures(tree: Tree, source: bytes) -> Captures:
+def _query_found(root: Node) -> Found:
+    """`query_captures` in the form `scan_captures` gives."""
+    captures = query_captures(root)
+    return Found(captures, [_callee_key(node) for node in captures.pop("call", ())])
+
+
+def _callee_key(node: Node) -> CalleeKey:
+    start, (row, column) = node.start_byte, node.start_point
+    return start << 32 | (node.end_byte - start), row + 1, column + 1
+
+
+def scan_captures(tree: Tree, source: bytes) -> Found:
     """What `query_captures` finds in a tree without syntax errors, found from first tokens.
 
-    A call is the `(` opening its arguments and a function the `(` of its parameters, each
-    looked up from a small subtree holding it; a class, import, type alias or lambda is found
-    from its keyword by a cursor that climbs from one token to the next only as far as their
-    common ancestor and keeps its depth (the `(` without a small subtree go to it too). Either
+    A call is the `(` opening its arguments, a function the `(` of its parameters and a class,
+    import or type alias the statement its keyword starts, each looked up from a small subtree
+    holding it; a lambda (and a token without a small subtree) is found by a cursor that climbs
+    from one token to the next only as far as their common ancestor and keeps its depth. Either
     way the paths to the tokens are seen, not the whole tree.
     """
-    found: Captures = {"call": [], "class": [], "function": [], "lambda": [], "lambda_tuple": [],
+    found: Captures = {"class": [], "function": [], "lambda": [], "lambda_tuple": [],
                        "type_alias": [], "import": []}
-    calls, functions = found["call"], found["function"]
-    deep = _shallow_calls_and_functions(tree, source, calls, functions)
+    callees: list[CalleeKey] = []
+    deep, deep_keywords = _shallow_lookups(tree, source, found, callees)
+    functions = found["function"]
     for at in _tokens_at(tree, deep, _OPEN_PAREN):
         at.up()
         field = at.cursor.field_id
@@ -552,13 +577,13 @@ def scan_captures(tree: Tree, source: bytes) -> Captures:
             at.up()
             at.down()
             if at.cursor.field_id == _FUNCTION:
-                calls.append(at.cursor.node)
+                callees.append(_callee_key(at.cursor.node))
         elif field == _PARAMETERS and at.depth <= MAX_QUERY_DEPTH + 1:
             at.up()
             node = at.cursor.node
             if node.kind_id in _FUNCTION_DEFINITION:
                 functions.append(node)
-    for at in _tokens_at(tree, _keyword_offsets(source), _KEYWORD_IDS):
+    for at in _tokens_at(tree, deep_keywords, _KEYWORD_IDS):
         keyword = _KEYWORD_IDS[at.cursor.node.kind_id]
         at.up()
         if keyword == "lambda":
@@ -568,27 +593,55 @@ def scan_captures(tree: Tree, source: bytes) -> Captures:
         node = at.cursor.node
         if node.kind_id in kinds and at.depth <= MAX_QUERY_DEPTH:
             found[capture].append(node)
-    return {name: nodes for name, nodes in found.items() if nodes}
+    return Found({name: nodes for name, nodes in found.items() if nodes}, callees)
 
 
-def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], functions: list[Node]) -> list[int]:
-    """The call or function each `(` opens, looked up from a small subtree holding it; the
-    offsets left to the cursor (which counts depth and is linear however the code nests).
+# The statement a keyword starts, by the keyword's first byte: its length, kinds and capture
+# (`lambda` is not here: the assignment binding it is found by the cursor).
+_KEYWORD_LOOKUP = {ord(keyword[0]): (len(keyword), *_STATEMENT_OF[keyword]) for keyword in _STATEMENT_OF}
+
+
+def _shallow_lookups(tree: Tree, source: bytes, found: Captures, callees: list[CalleeKey]) -> tuple[list[int], list[int]]:
+    """The calls and functions each `(` opens, and the statements the keywords start, looked up
+    from small subtrees holding them; the offsets of the `(` and of the keywords left to the
+    cursor (which counts depth and is linear however the code nests).
 
     The smallest node holding the byte before a `(` and the `(` itself is the call (`f(`,
-    `g(x)(`) or the function (`def f(`) the `(` opens, if any. A lookup walks down from the
-    subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a lookup stays
-    cheap however they nest) and each serves a bounded number of lookups.
+    `g(x)(`) or the function (`def f(`) the `(` opens, if any; a call's arguments can only
+    start at that `(` then, and its callee ends there unless space or a comment comes between.
+    The smallest named node holding a keyword is the statement it starts, if any. A lookup walks
+    down from the subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a
+    lookup stays cheap however they nest) and each serves a bounded number of lookups.
     """
-    deep: list[int] = []
+    keywords = _keyword_offsets(source)
     if MAX_QUERY_DEPTH <= _ANCHOR_DEPTH + _ANCHOR_NODES:
-        return list(_offsets(source, b"("))
+        return list(_offsets(source, b"(")), keywords
+    tokens = [offset << 1 for offset in _offsets(source, b"(")]
+    deep: list[int] = []
+    deep_keywords = [offset for offset in keywords if source[offset] not in _KEYWORD_LOOKUP]  # lambdas
+    tokens += [offset << 1 | 1 for offset in keywords if source[offset] in _KEYWORD_LOOKUP]
+    tokens.sort()  # two sorted runs: merged in linear time
+    functions, gap = found["function"], _GAP_BYTE
     root, cursor = tree.root_node, tree.walk()
     anchor, start, end, budget = None, -1, -1, 0
-    for offset in _offsets(source, b"("):
+    for token in tokens:
+        offset = token >> 1
         if not start <= offset < end:
             anchor, start, end = _anchor(cursor, root, offset)
             budget = _ANCHOR_LOOKUPS
+        if token & 1:
+            if anchor is None or not budget:
+                deep_keywords.append(offset)
+                continue
+            budget -= 1
+            length, kinds, capture = _KEYWORD_LOOKUP[source[offset]]
+            node = anchor.named_descendant_for_byte_range(offset, offset + length)
+            kind = node.kind_id
+            if kind in kinds:
+                found[capture].append(node)
+            elif kind in _KEYWORD_IDS:  # the subtree is the keyword itself: its statement is larger
+                deep_keywords.append(offset)
+            continue
         if anchor is None or offset == start or not budget:
             deep.append(offset)
             continue
@@ -596,14 +649,21 @@ def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], f
         node = anchor.descendant_for_byte_range(offset - 1, offset + 1)
         kind = node.kind_id
         if kind in _CALL:
-            arguments = node.child_by_field_name("arguments")
-            if arguments is not None and arguments.start_byte == offset:
-                calls.append(node.child_by_field_name("function"))
+            call_start = node.start_byte
+            callee_end = node.child(0).end_byte if gap[source[offset - 1]] else offset
+            row, column = node.start_point
+            callees.append((call_start << 32 | (callee_end - call_start), row + 1, column + 1))
         elif kind in _FUNCTION_DEFINITION:
-            parameters = node.child_by_field_name("parameters")
+            parameters = node.child_by_field_id(_PARAMETERS)
             if parameters is not None and parameters.start_byte == offset:
                 functions.append(node)
-    return deep
+    deep_keywords.sort()
+    return deep, deep_keywords
+
+
+# What can come between a callee and its `(`: space, a line continuation, the end of a comment
+# (a newline), or (to be safe, any byte of a non-ASCII character such as U+FEFF).
+_GAP_BYTE = bytes(1 if chr(b) in " \t\n\r\f\v\\" or b >= 0x80 else 0 for b in range(256))
 
 
 _ANCHOR_NODES = 1000  # a subtree for lookups has fewer nodes than this,
@@ -720,28 +780,22 @@ def _start(node: Node) -> int:
 _ELLIPSIS = "…".encode()
 
 
-def _call_sites(callees: list[Node], finder: _ScopeFinder, source: bytes) -> list[CallSite]:
-    """One `CallSite` per called expression, in document order (the query's order is arbitrary).
+def _call_sites(callees: list[CalleeKey], finder: _ScopeFinder, source: bytes) -> list[CallSite]:
+    """One `CallSite` per called expression, in document order (the scan's order is not).
 
-    The hottest loop of extraction: each node's properties are read once, the callee text is
-    cut from `source` (the bytes tree-sitter parsed) and the scope lookup of `_ScopeFinder.at`
-    is written out here.
+    The hottest loop of extraction: the callee text is cut from `source` (the bytes tree-sitter
+    parsed) and the scope lookup of `_ScopeFinder.at` is written out here.
     """
     starts, ends, outer, indexes = finder.starts, finder.ends, finder.outer, finder.indexes
-    found = []
-    for node in callees:
-        start, end = node.start_byte, node.end_byte
+    callees.sort()  # by start, then length: `f` before `f(x)` of `f(x)(y)`; no two share both
+    sites = []
+    for key, line, column in callees:
+        start, size = key >> 32, key & 0xFFFFFFFF
         i = bisect_right(starts, start) - 1
         while i >= 0 and ends[i] <= start:
             i = outer[i]
-        row, column = node.start_point
-        # by start, then end: `f` before `f(x)` of `f(x)(y)`; no two callees share both
-        found.append((start << 32 | (end - start), indexes[i] if i >= 0 else -1, row + 1, column + 1, start, end))
-    found.sort()
-    sites = []
-    for _, scope, line, column, start, end in found:
-        text = source[start:end] if end - start <= MAX_CALLEE_CHARS else source[start:start + MAX_CALLEE_CHARS] + _ELLIPSIS
-        sites.append(CallSite(scope, text.decode("utf-8", "replace"), line, column))
+        text = source[start:start + size] if size <= MAX_CALLEE_CHARS else source[start:start + MAX_CALLEE_CHARS] + _ELLIPSIS
+        sites.append(CallSite(indexes[i] if i >= 0 else -1, text.decode("utf-8", "replace"), line, column))
     return sites
 
 
