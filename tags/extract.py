@@ -58,7 +58,6 @@ _QUERY_TEXT = """
 # Module- and class-level assignments are found by `_level_assignments` from the module's top
 # statements and the class bodies instead: patterns rooted at `module` stay alive through the
 # whole traversal and doubled the query's cost.
-_NO_STATEMENT_BLOCKS = {"class_definition", "function_definition", "decorated_definition"}
 _PATCH = {"patch", "patch_to", "patch_property"}
 _DISPATCH = {"typedispatch", "dispatch", "singledispatch", "overload"}
 _METHOD_FLAGS = {"classmethod", "staticmethod", "property", "cached_property"}
@@ -88,7 +87,14 @@ _STATEMENT_OF = {  # keyword -> the node it starts and the capture the query giv
     "import": (_kind_ids("import_statement", "import_from_statement"), "import"),
     "type": (_kind_ids("type_alias_statement"), "type_alias"),
 }
-_ASSIGNMENT = _kind_ids("assignment")
+_ASSIGNMENT, _AUGMENTED_ASSIGNMENT = _kind_ids("assignment"), _kind_ids("augmented_assignment")
+_BLOCK, _ERROR = _kind_ids("block"), {_LANGUAGE.id_for_node_kind("ERROR", True)}
+# Top-level statements without a block one or two named nodes down that `_level_assignments`
+# looks into: definitions (their blocks are not looked into), errors and simple statements.
+_NO_STATEMENT_BLOCKS = _ERROR | _kind_ids(
+    "class_definition", "function_definition", "decorated_definition",
+    "expression_statement", "import_statement", "import_from_statement", "future_import_statement", "comment")
+_BODY = _LANGUAGE.field_id_for_name("body")
 _DECORATED_DEFINITION, _DECORATOR = _kind_ids("decorated_definition"), _kind_ids("decorator")
 _EXPRESSION_STATEMENT, _STRING, _STRING_CONTENT = (
     _kind_ids(kind) for kind in ("expression_statement", "string", "string_content"))
@@ -466,10 +472,10 @@ def _exports(node: Node, previous: list[str] | None) -> list[str] | None:
     return names if node.type == "assignment" or previous is None else previous + names
 
 
-def _statement_assignments(block: Node, kinds: tuple[str, ...] = ("assignment",)) -> list[Node]:
+def _statement_assignments(block: Node, kinds: Container[int] = _ASSIGNMENT) -> list[Node]:
     """The assignments written as statements directly in `block` (a module or a block)."""
-    return [node for statement in block.named_children if statement.type == "expression_statement"
-            for node in statement.named_children if node.type in kinds]
+    return [node for statement in block.named_children if statement.kind_id in _EXPRESSION_STATEMENT
+            for node in statement.named_children if node.kind_id in kinds]
 
 
 def _level_assignments(root: Node, classes: list[Node]) -> tuple[list[Node], list[Node]]:
@@ -478,21 +484,22 @@ def _level_assignments(root: Node, classes: list[Node]) -> tuple[list[Node], lis
     module statements' plain and augmented assignments, for `__all__`.
 
     Blocks under a module-level function hold only its locals, and class bodies are listed
-    anyway: neither is looked into.
+    anyway: neither is looked into; nor are simple statements, which hold no block.
     """
-    top_level = _statement_assignments(root, ("assignment", "augmented_assignment"))
-    found = {node.start_byte: node for node in top_level if node.type == "assignment"}
-    blocks = [c.child_by_field_name("body") for c in classes]
+    top_level = _statement_assignments(root, _ASSIGNMENT | _AUGMENTED_ASSIGNMENT)
+    found = {node.start_byte: node for node in top_level if node.kind_id in _ASSIGNMENT}
+    blocks = [c.child_by_field_id(_BODY) for c in classes]
     for outer in root.named_children:
-        if outer.type in _NO_STATEMENT_BLOCKS or outer.type == "ERROR":
+        if outer.kind_id in _NO_STATEMENT_BLOCKS:
             continue
         for inner in outer.named_children:
-            if inner.type == "block":
+            kind = inner.kind_id
+            if kind in _BLOCK:
                 blocks.append(inner)
-            elif inner.type != "ERROR":
-                blocks += [node for node in inner.named_children if node.type == "block"]
+            elif kind not in _ERROR:
+                blocks += [node for node in inner.named_children if node.kind_id in _BLOCK]
     for block in blocks:
-        if block is not None and block.type == "block":
+        if block is not None and block.kind_id in _BLOCK:
             found.update((node.start_byte, node) for node in _statement_assignments(block))
     return [found[start] for start in sorted(found)], top_level
 
