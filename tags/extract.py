@@ -142,8 +142,9 @@ class _ScopeFinder:
         return self.indexes[i] if i >= 0 else -1
 
 
-def _text(node: Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
+def _text(node: Node | None, source: bytes) -> str:
+    """A node's text, cut from the bytes parsed (a third cheaper than `Node.text`)."""
+    return source[node.start_byte:node.end_byte].decode("utf-8", "replace") if node is not None else ""
 
 
 def _one_line(text: str) -> str:
@@ -169,17 +170,17 @@ def _decorators(node: Node) -> list[Node]:
     return [child for child in parent.children if child.kind_id in _DECORATOR]
 
 
-def _decorator_name(decorator: Node) -> tuple[str, Node | None]:
+def _decorator_name(decorator: Node, source: bytes) -> tuple[str, Node | None]:
     """`@patch_to(Learner)` -> ("patch_to", call node); `@fastcore.patch` -> ("patch", None)."""
     expr = decorator.named_children[0] if decorator.named_children else decorator
     call = None
     if expr.type == "call":
         call, expr = expr, expr.child_by_field_name("function")
-    name = _text(expr).rsplit(".", 1)[-1]
+    name = _text(expr, source).rsplit(".", 1)[-1]
     return name, call
 
 
-def _docstring(body: Node | None) -> str:
+def _docstring(body: Node | None, source: bytes) -> str:
     """The first line of the docstring; `named_child(0)`, not `named_children`: a class body's
     statements are not all listed to look at the first."""
     if body is None or not body.named_child_count:
@@ -192,8 +193,8 @@ def _docstring(body: Node | None) -> str:
         return ""
     if string.child_count == 3:  # start, content, end: the content is the one child to read
         content = string.child(1)
-        return _first_line(_text(content)) if content.kind_id in _STRING_CONTENT else ""
-    return _first_line("".join(_text(c) for c in string.named_children if c.kind_id in _STRING_CONTENT))
+        return _first_line(_text(content, source)) if content.kind_id in _STRING_CONTENT else ""
+    return _first_line("".join(_text(c, source) for c in string.named_children if c.kind_id in _STRING_CONTENT))
 
 
 def _first_line(text: str) -> str:
@@ -205,28 +206,28 @@ def _first_line(text: str) -> str:
     return line.rstrip()[:200]
 
 
-def _parameters_text(params: Node | None, returns: Node | None) -> str:
+def _parameters_text(params: Node | None, returns: Node | None, source: bytes) -> str:
     """`(self, x=1) -> int` on one line, without comments."""
     if params is None:
         return ""
-    text = params.text
+    text = source[params.start_byte:params.end_byte]
     comments = [c for c in params.children if c.type == "comment"] if b"#" in text else []
     for comment in reversed(comments):
         a, b = comment.start_byte - params.start_byte, comment.end_byte - params.start_byte
         text = text[:a] + text[b:]
     text = _one_line(text.decode("utf-8", "replace"))
-    return f"{text} -> {_one_line(_text(returns))}" if returns is not None else text
+    return f"{text} -> {_one_line(_text(returns, source))}" if returns is not None else text
 
 
-def _first_param_annotation(params: Node | None) -> tuple[str, str]:
+def _first_param_annotation(params: Node | None, source: bytes) -> tuple[str, str]:
     """(name, annotation) of the first parameter: `self:Learner` -> ("self", "Learner")."""
     if params is None or not params.named_children:
         return "", ""
     first = params.named_children[0]
     if first.type in ("typed_parameter", "typed_default_parameter"):
         name_node = first.child_by_field_name("name") or first.named_children[0]
-        return _text(name_node), _text(first.child_by_field_name("type"))
-    return _text(first), ""
+        return _text(name_node, source), _text(first.child_by_field_name("type"), source)
+    return _text(first, source), ""
 
 
 def _patch_targets(annotation: str) -> list[str]:
@@ -238,12 +239,13 @@ def _patch_targets(annotation: str) -> list[str]:
 class _FileExtractor:
     """Turns one parsed tree into definitions, calls, imports and `__all__`."""
 
-    def __init__(self, root: Node, module: str, is_package: bool) -> None:
+    def __init__(self, root: Node, source: bytes, module: str, is_package: bool) -> None:
+        self.source = source  # the bytes parsed: node texts are cut from it
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
         module_definition = Definition(
             name=module.rsplit(".", 1)[-1], qualname=module, kind="module", line=1, col=1,
-            end_line=root.end_point[0] + 1, first_line=1, doc=_docstring(root),
+            end_line=root.end_point[0] + 1, first_line=1, doc=_docstring(root, self.source),
         )
         self.definitions: list[Definition] = [module_definition]
         self.offsets: list[int] = [-1]  # where each definition starts, to find its parent
@@ -267,21 +269,21 @@ class _FileExtractor:
         # `def \` + newline: the name's line, as ctags
         at_point = name_node.start_point if name_node is not None else start_point
         definition = Definition(
-            name=_text(name_node), qualname="", kind=kind,
+            name=_text(name_node, self.source), qualname="", kind=kind,
             line=at_point[0] + 1, col=(start_point if at_point[0] == start_point[0] else at_point)[1] + 1,
-            end_line=node.end_point[0] + 1, doc=_docstring(body),
-            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators) if decorators else (),
+            end_line=node.end_point[0] + 1, doc=_docstring(body, self.source),
+            decorators=tuple(_one_line(_text(d, self.source))[1:].strip() for d in decorators) if decorators else (),
             first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
             supers = node.child_by_field_name("superclasses")
             definition.bases = tuple(
-                _text(c) for c in (supers.named_children if supers else []) if c.type != "keyword_argument"
+                _text(c, self.source) for c in (supers.named_children if supers else []) if c.type != "keyword_argument"
             )
-            definition.signature = _one_line(_text(supers)) if supers else ""
+            definition.signature = _one_line(_text(supers, self.source)) if supers else ""
         else:
             params = node.child_by_field_name("parameters")
-            definition.signature = _parameters_text(params, node.child_by_field_name("return_type"))
+            definition.signature = _parameters_text(params, node.child_by_field_name("return_type"), self.source)
             if decorators:  # only a decorator makes a patch, a dispatch or a model
                 self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
@@ -292,10 +294,10 @@ class _FileExtractor:
     def _add_lambda(self, node: Node, name_node: Node, value: Node) -> None:
         params = value.child_by_field_name("parameters")
         definition = Definition(
-            name=_text(name_node), qualname="", kind="function", line=node.start_point[0] + 1,
+            name=_text(name_node, self.source), qualname="", kind="function", line=node.start_point[0] + 1,
             col=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             first_line=node.start_point[0] + 1,
-            signature=f"({_one_line(_text(params))})", flags=("lambda",),
+            signature=f"({_one_line(_text(params, self.source))})", flags=("lambda",),
         )
         self.scopes.append(_Scope(value.start_byte, value.end_byte, len(self.definitions)))
         self.offsets.append(node.start_byte)
@@ -306,25 +308,25 @@ class _FileExtractor:
         flags: list[str] = []
         patch_targets: list[str] = []
         for decorator in decorators:
-            name, call = _decorator_name(decorator)
+            name, call = _decorator_name(decorator, self.source)
             if name in _PATCH:
                 flags.append("patch")
                 args = call.child_by_field_name("arguments") if call is not None else None
                 positional = [a for a in (args.named_children if args else []) if a.type != "keyword_argument"]
                 if name == "patch_to" and positional:
-                    patch_targets = _patch_targets(_text(positional[0]))
-                if name == "patch_property" or (args and "as_prop=True" in _text(args).replace(" ", "")):
+                    patch_targets = _patch_targets(_text(positional[0], self.source))
+                if name == "patch_property" or (args and "as_prop=True" in _text(args, self.source).replace(" ", "")):
                     flags.append("property")
             elif name in _DISPATCH:
                 flags.append("dispatch")
             elif name == "delegates":
-                definition.delegates = _text(call.child_by_field_name("arguments"))[1:-1] if call else ""
+                definition.delegates = _text(call.child_by_field_name("arguments"), self.source)[1:-1] if call else ""
             elif name == "register_model":
                 definition.kind = "model"
             elif name in _METHOD_FLAGS:
                 flags.append(name)
         if not patch_targets and "patch" in flags:  # only a decorator makes a patch: not `def f(cls:PILBase=...)`
-            _, annotation = _first_param_annotation(params)
+            _, annotation = _first_param_annotation(params, self.source)
             if annotation:
                 patch_targets = _patch_targets(annotation)
         definition.flags = tuple(flags)
@@ -372,16 +374,16 @@ class _FileExtractor:
             right = right.child_by_field_name("right")
         lambdas = {n.start_byte for n, value in _tuple_pairs(node) if value.type == "lambda"}
         names = [n for target in targets for n in _assigned_names(target) if n.start_byte not in lambdas]
-        alias = _text(right) if right is not None and right.type in ("identifier", "attribute") else ""
+        alias = _text(right, self.source) if right is not None and right.type in ("identifier", "attribute") else ""
         for name_node in names:
             self.definitions.append(Definition(
-                name=_text(name_node), kind="variable", line=node.start_point[0] + 1,
+                name=_text(name_node, self.source), kind="variable", line=node.start_point[0] + 1,
                 first_line=node.start_point[0] + 1,
-                qualname=f"{outer.qualname}.{_text(name_node)}" if in_class else _text(name_node),
+                qualname=f"{outer.qualname}.{_text(name_node, self.source)}" if in_class else _text(name_node, self.source),
                 col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
                 scope=outer.qualname if in_class else "", parent=parent,
                 flags=("alias",) if alias else (), alias_of=alias,
-                signature=f": {_one_line(_text(node.child_by_field_name('type')))}" if node.child_by_field_name("type") else "",
+                signature=f": {_one_line(_text(node.child_by_field_name('type'), self.source))}" if node.child_by_field_name("type") else "",
             ))
 
     def add_type_alias(self, node: Node, parent: int) -> None:
@@ -395,24 +397,24 @@ class _FileExtractor:
             return
         in_class = outer.kind == "class"
         self.definitions.append(Definition(
-            name=_text(name_node), kind="variable", line=node.start_point[0] + 1, first_line=node.start_point[0] + 1,
-            qualname=f"{outer.qualname}.{_text(name_node)}" if in_class else _text(name_node),
+            name=_text(name_node, self.source), kind="variable", line=node.start_point[0] + 1, first_line=node.start_point[0] + 1,
+            qualname=f"{outer.qualname}.{_text(name_node, self.source)}" if in_class else _text(name_node, self.source),
             col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             scope=outer.qualname if in_class else "", parent=parent, flags=("type",),
-            signature=f" = {_one_line(_text(node.child_by_field_name('right')))}",
+            signature=f" = {_one_line(_text(node.child_by_field_name('right'), self.source))}",
         ))
 
     # -- imports -------------------------------------------------------------------------------
     def absolute(self, node: Node) -> str:
         """The module named by `.core`, `..data.core` or `fastai.vision`, made absolute."""
         if node.type != "relative_import":
-            return _text(node)
+            return _text(node, self.source)
         prefix = next((c for c in node.children if c.type == "import_prefix"), None)
-        level = len(_text(prefix).strip()) if prefix is not None else 0
+        level = len(_text(prefix, self.source).strip()) if prefix is not None else 0
         base = self.package.split(".") if self.package else []
         base = base[: len(base) - (level - 1)] if level > 1 else base
         rest = next((c for c in node.children if c.type == "dotted_name"), None)
-        return ".".join(base + ([_text(rest)] if rest is not None else []))
+        return ".".join(base + ([_text(rest, self.source)] if rest is not None else []))
 
     def imports(self, node: Node, scope: int) -> list[ImportRecord]:
         line = node.start_point[0] + 1
@@ -420,10 +422,10 @@ class _FileExtractor:
             records = []
             for item in node.named_children:
                 if item.type == "aliased_import":
-                    target = _text(item.child_by_field_name("name"))
-                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_name("alias")), line))
+                    target = _text(item.child_by_field_name("name"), self.source)
+                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_name("alias"), self.source), line))
                 else:
-                    target = _text(item)
+                    target = _text(item, self.source)
                     records.append(ImportRecord(scope, target, "", target.split(".")[0], line))
             return records
         module = self.absolute(node.child_by_field_name("module_name"))
@@ -432,10 +434,10 @@ class _FileExtractor:
             if item.type == "wildcard_import":
                 records.append(ImportRecord(scope, module, "*", "", line))
             elif item.type == "aliased_import":
-                name = _text(item.child_by_field_name("name"))
-                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_name("alias")), line))
+                name = _text(item.child_by_field_name("name"), self.source)
+                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_name("alias"), self.source), line))
             elif item.type == "dotted_name":
-                records.append(ImportRecord(scope, module, _text(item), _text(item), line))
+                records.append(ImportRecord(scope, module, _text(item, self.source), _text(item, self.source), line))
         return records
 
 
@@ -460,13 +462,13 @@ def _assigned_names(target: Node | None) -> list[Node]:
     return []
 
 
-def _exports(node: Node, previous: list[str] | None) -> list[str] | None:
+def _exports(node: Node, previous: list[str] | None, source: bytes) -> list[str] | None:
     """The strings of `__all__ = [...]` or `__all__ += [...]`."""
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if left is None or _text(left) != "__all__" or right is None:
+    if left is None or _text(left, source) != "__all__" or right is None:
         return previous
     names = [
-        "".join(_text(c) for c in item.named_children if c.type == "string_content")
+        "".join(_text(c, source) for c in item.named_children if c.type == "string_content")
         for item in right.named_children if item.type == "string"
     ]
     return names if node.type == "assignment" or previous is None else previous + names
@@ -515,7 +517,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     source = _for_tree_sitter(source)
     tree = Parser(_LANGUAGE).parse(source)
     captures, callees = _query_found(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
-    ex = _FileExtractor(tree.root_node, module, is_package)
+    ex = _FileExtractor(tree.root_node, source, module, is_package)
     for kind in ("class", "function", "lambda", "lambda_tuple"):
         for node in captures.get(kind, ()):
             ex.add_definition(node, kind)
@@ -530,7 +532,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
         ex.add_type_alias(node, finder.at(node.start_byte))
     exports = None
     for node in top_level:
-        exports = _exports(node, exports)
+        exports = _exports(node, exports, source)
 
     definitions = _in_document_order(ex.definitions, finder)
     calls = _call_sites(callees, finder, source)
