@@ -78,8 +78,11 @@ def _kind_ids(*names: str) -> set[int]:
 
 _OPEN_PAREN = set(_token_ids("("))
 _KEYWORD_IDS = _token_ids("class", "lambda", "import", "type")
-_ARGUMENTS, _FUNCTION, _PARAMETERS, _RIGHT = (
-    _LANGUAGE.field_id_for_name(f) for f in ("arguments", "function", "parameters", "right"))
+# Fields by id: `child_by_field_name` looks the name up among the grammar's field names each time.
+_ALIAS, _ARGUMENTS, _BODY, _FUNCTION, _LEFT, _MODULE_NAME, _NAME, _PARAMETERS, _RETURN_TYPE, _RIGHT, \
+    _SUPERCLASSES, _TYPE = (_LANGUAGE.field_id_for_name(f) for f in (
+        "alias", "arguments", "body", "function", "left", "module_name", "name", "parameters", "return_type",
+        "right", "superclasses", "type"))
 _FUNCTION_DEFINITION = _kind_ids("function_definition")
 _CALL = _kind_ids("call")
 _STATEMENT_OF = {  # keyword -> the node it starts and the capture the query gives that node
@@ -94,7 +97,6 @@ _BLOCK, _ERROR = _kind_ids("block"), {_LANGUAGE.id_for_node_kind("ERROR", True)}
 _NO_STATEMENT_BLOCKS = _ERROR | _kind_ids(
     "class_definition", "function_definition", "decorated_definition",
     "expression_statement", "import_statement", "import_from_statement", "future_import_statement", "comment")
-_BODY = _LANGUAGE.field_id_for_name("body")
 _DECORATED_DEFINITION, _DECORATOR = _kind_ids("decorated_definition"), _kind_ids("decorator")
 _EXPRESSION_STATEMENT, _STRING, _STRING_CONTENT = (
     _kind_ids(kind) for kind in ("expression_statement", "string", "string_content"))
@@ -175,7 +177,7 @@ def _decorator_name(decorator: Node, source: bytes) -> tuple[str, Node | None]:
     expr = decorator.named_children[0] if decorator.named_children else decorator
     call = None
     if expr.type == "call":
-        call, expr = expr, expr.child_by_field_name("function")
+        call, expr = expr, expr.child_by_field_id(_FUNCTION)
     name = _text(expr, source).rsplit(".", 1)[-1]
     return name, call
 
@@ -225,8 +227,8 @@ def _first_param_annotation(params: Node | None, source: bytes) -> tuple[str, st
         return "", ""
     first = params.named_children[0]
     if first.type in ("typed_parameter", "typed_default_parameter"):
-        name_node = first.child_by_field_name("name") or first.named_children[0]
-        return _text(name_node, source), _text(first.child_by_field_name("type"), source)
+        name_node = first.child_by_field_id(_NAME) or first.named_children[0]
+        return _text(name_node, source), _text(first.child_by_field_id(_TYPE), source)
     return _text(first, source), ""
 
 
@@ -260,11 +262,11 @@ class _FileExtractor:
                     self._add_lambda(node, name_node, value)
             return
         if kind == "lambda":
-            self._add_lambda(node, node.child_by_field_name("left"), node.child_by_field_name("right"))
+            self._add_lambda(node, node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT))
             return
-        body = node.child_by_field_name("body")
+        body = node.child_by_field_id(_BODY)
         decorators = _decorators(node)
-        name_node = node.child_by_field_name("name")
+        name_node = node.child_by_field_id(_NAME)
         start_point = node.start_point
         # `def \` + newline: the name's line, as ctags
         at_point = name_node.start_point if name_node is not None else start_point
@@ -276,14 +278,14 @@ class _FileExtractor:
             first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
-            supers = node.child_by_field_name("superclasses")
+            supers = node.child_by_field_id(_SUPERCLASSES)
             definition.bases = tuple(
                 _text(c, self.source) for c in (supers.named_children if supers else []) if c.type != "keyword_argument"
             )
             definition.signature = _one_line(_text(supers, self.source)) if supers else ""
         else:
-            params = node.child_by_field_name("parameters")
-            definition.signature = _parameters_text(params, node.child_by_field_name("return_type"), self.source)
+            params = node.child_by_field_id(_PARAMETERS)
+            definition.signature = _parameters_text(params, node.child_by_field_id(_RETURN_TYPE), self.source)
             if decorators:  # only a decorator makes a patch, a dispatch or a model
                 self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
@@ -292,7 +294,7 @@ class _FileExtractor:
         self.definitions.append(definition)
 
     def _add_lambda(self, node: Node, name_node: Node, value: Node) -> None:
-        params = value.child_by_field_name("parameters")
+        params = value.child_by_field_id(_PARAMETERS)
         definition = Definition(
             name=_text(name_node, self.source), qualname="", kind="function", line=node.start_point[0] + 1,
             col=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
@@ -311,7 +313,7 @@ class _FileExtractor:
             name, call = _decorator_name(decorator, self.source)
             if name in _PATCH:
                 flags.append("patch")
-                args = call.child_by_field_name("arguments") if call is not None else None
+                args = call.child_by_field_id(_ARGUMENTS) if call is not None else None
                 positional = [a for a in (args.named_children if args else []) if a.type != "keyword_argument"]
                 if name == "patch_to" and positional:
                     patch_targets = _patch_targets(_text(positional[0], self.source))
@@ -320,7 +322,7 @@ class _FileExtractor:
             elif name in _DISPATCH:
                 flags.append("dispatch")
             elif name == "delegates":
-                definition.delegates = _text(call.child_by_field_name("arguments"), self.source)[1:-1] if call else ""
+                definition.delegates = _text(call.child_by_field_id(_ARGUMENTS), self.source)[1:-1] if call else ""
             elif name == "register_model":
                 definition.kind = "model"
             elif name in _METHOD_FLAGS:
@@ -365,13 +367,13 @@ class _FileExtractor:
         if outer.kind not in ("module", "class"):
             return
         in_class = outer.kind == "class"
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
         if right is not None and right.type == "lambda":
             return  # recorded as a function
         targets = [left]
         while right is not None and right.type == "assignment":  # a = b = value
-            targets.append(right.child_by_field_name("left"))
-            right = right.child_by_field_name("right")
+            targets.append(right.child_by_field_id(_LEFT))
+            right = right.child_by_field_id(_RIGHT)
         lambdas = {n.start_byte for n, value in _tuple_pairs(node) if value.type == "lambda"}
         names = [n for target in targets for n in _assigned_names(target) if n.start_byte not in lambdas]
         alias = _text(right, self.source) if right is not None and right.type in ("identifier", "attribute") else ""
@@ -383,13 +385,13 @@ class _FileExtractor:
                 col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
                 scope=outer.qualname if in_class else "", parent=parent,
                 flags=("alias",) if alias else (), alias_of=alias,
-                signature=f": {_one_line(_text(node.child_by_field_name('type'), self.source))}" if node.child_by_field_name("type") else "",
+                signature=f": {_one_line(_text(node.child_by_field_id(_TYPE), self.source))}" if node.child_by_field_id(_TYPE) else "",
             ))
 
     def add_type_alias(self, node: Node, parent: int) -> None:
         """Python 3.12 `type Point = tuple[float, float]` (module or class level): a variable."""
         outer = self.definitions[parent]
-        left = node.child_by_field_name("left")
+        left = node.child_by_field_id(_LEFT)
         name_node = left
         while name_node is not None and name_node.type != "identifier":
             name_node = name_node.named_children[0] if name_node.named_children else None
@@ -401,7 +403,7 @@ class _FileExtractor:
             qualname=f"{outer.qualname}.{_text(name_node, self.source)}" if in_class else _text(name_node, self.source),
             col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             scope=outer.qualname if in_class else "", parent=parent, flags=("type",),
-            signature=f" = {_one_line(_text(node.child_by_field_name('right'), self.source))}",
+            signature=f" = {_one_line(_text(node.child_by_field_id(_RIGHT), self.source))}",
         ))
 
     # -- imports -------------------------------------------------------------------------------
@@ -422,20 +424,20 @@ class _FileExtractor:
             records = []
             for item in node.named_children:
                 if item.type == "aliased_import":
-                    target = _text(item.child_by_field_name("name"), self.source)
-                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_name("alias"), self.source), line))
+                    target = _text(item.child_by_field_id(_NAME), self.source)
+                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_id(_ALIAS), self.source), line))
                 else:
                     target = _text(item, self.source)
                     records.append(ImportRecord(scope, target, "", target.split(".")[0], line))
             return records
-        module = self.absolute(node.child_by_field_name("module_name"))
+        module = self.absolute(node.child_by_field_id(_MODULE_NAME))
         records = []
         for item in node.named_children[1:]:
             if item.type == "wildcard_import":
                 records.append(ImportRecord(scope, module, "*", "", line))
             elif item.type == "aliased_import":
-                name = _text(item.child_by_field_name("name"), self.source)
-                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_name("alias"), self.source), line))
+                name = _text(item.child_by_field_id(_NAME), self.source)
+                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_id(_ALIAS), self.source), line))
             elif item.type == "dotted_name":
                 records.append(ImportRecord(scope, module, _text(item, self.source), _text(item, self.source), line))
         return records
@@ -443,7 +445,7 @@ class _FileExtractor:
 
 def _tuple_pairs(node: Node) -> list[tuple[Node, Node]]:
     """`a, b = x, y`: each plain name with its value, when both sides have the same length."""
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
     if left is None or right is None or right.type not in ("expression_list", "tuple"):
         return []
     if left.type not in ("pattern_list", "tuple_pattern") or len(left.named_children) != len(right.named_children):
@@ -464,7 +466,7 @@ def _assigned_names(target: Node | None) -> list[Node]:
 
 def _exports(node: Node, previous: list[str] | None, source: bytes) -> list[str] | None:
     """The strings of `__all__ = [...]` or `__all__ += [...]`."""
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
     if left is None or _text(left, source) != "__all__" or right is None:
         return previous
     names = [
@@ -526,7 +528,7 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     finder = ex.finder
     assignments, top_level = _level_assignments(tree.root_node, captures.get("class", ()))
     for node in assignments:
-        if node.child_by_field_name("left") is not None:
+        if node.child_by_field_id(_LEFT) is not None:
             ex.add_variables(node, finder.at(node.start_byte))
     for node in captures.get("type_alias", ()):
         ex.add_type_alias(node, finder.at(node.start_byte))
@@ -739,7 +741,7 @@ def _lambda_assignment(at: _Position, found: Captures) -> None:
     node = cursor.node
     if node.kind_id not in _ASSIGNMENT or at.depth > MAX_QUERY_DEPTH:
         return
-    left = node.child_by_field_name("left")
+    left = node.child_by_field_id(_LEFT)
     if left is not None and left.type in lefts and not (found[capture] and found[capture][-1] == node):
         found[capture].append(node)
 
@@ -892,7 +894,8 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
         return parsed
     parsed.digest, parsed.size = digest(data), len(data)
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8: most files need no decoding to tell
+            data.decode("utf-8")
     except UnicodeDecodeError as err:
         data, declared = _as_utf8(data)
         if not declared:
