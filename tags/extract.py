@@ -16,6 +16,7 @@ import re
 import stat
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree, TreeCursor
@@ -57,7 +58,6 @@ _QUERY_TEXT = """
 # Module- and class-level assignments are found by `_level_assignments` from the module's top
 # statements and the class bodies instead: patterns rooted at `module` stay alive through the
 # whole traversal and doubled the query's cost.
-_NO_STATEMENT_BLOCKS = {"class_definition", "function_definition", "decorated_definition"}
 _PATCH = {"patch", "patch_to", "patch_property"}
 _DISPATCH = {"typedispatch", "dispatch", "singledispatch", "overload"}
 _METHOD_FLAGS = {"classmethod", "staticmethod", "property", "cached_property"}
@@ -78,8 +78,11 @@ def _kind_ids(*names: str) -> set[int]:
 
 _OPEN_PAREN = set(_token_ids("("))
 _KEYWORD_IDS = _token_ids("class", "lambda", "import", "type")
-_ARGUMENTS, _FUNCTION, _PARAMETERS, _RIGHT = (
-    _LANGUAGE.field_id_for_name(f) for f in ("arguments", "function", "parameters", "right"))
+# Fields by id: `child_by_field_name` looks the name up among the grammar's field names each time.
+_ALIAS, _ARGUMENTS, _BODY, _FUNCTION, _LEFT, _MODULE_NAME, _NAME, _PARAMETERS, _RETURN_TYPE, _RIGHT, \
+    _SUPERCLASSES, _TYPE = (_LANGUAGE.field_id_for_name(f) for f in (
+        "alias", "arguments", "body", "function", "left", "module_name", "name", "parameters", "return_type",
+        "right", "superclasses", "type"))
 _FUNCTION_DEFINITION = _kind_ids("function_definition")
 _CALL = _kind_ids("call")
 _STATEMENT_OF = {  # keyword -> the node it starts and the capture the query gives that node
@@ -87,7 +90,16 @@ _STATEMENT_OF = {  # keyword -> the node it starts and the capture the query giv
     "import": (_kind_ids("import_statement", "import_from_statement"), "import"),
     "type": (_kind_ids("type_alias_statement"), "type_alias"),
 }
-_ASSIGNMENT = _kind_ids("assignment")
+_ASSIGNMENT, _AUGMENTED_ASSIGNMENT = _kind_ids("assignment"), _kind_ids("augmented_assignment")
+_BLOCK, _ERROR = _kind_ids("block"), {_LANGUAGE.id_for_node_kind("ERROR", True)}
+# Top-level statements without a block one or two named nodes down that `_level_assignments`
+# looks into: definitions (their blocks are not looked into), errors and simple statements.
+_NO_STATEMENT_BLOCKS = _ERROR | _kind_ids(
+    "class_definition", "function_definition", "decorated_definition",
+    "expression_statement", "import_statement", "import_from_statement", "future_import_statement", "comment")
+_DECORATED_DEFINITION, _DECORATOR = _kind_ids("decorated_definition"), _kind_ids("decorator")
+_EXPRESSION_STATEMENT, _STRING, _STRING_CONTENT = (
+    _kind_ids(kind) for kind in ("expression_statement", "string", "string_content"))
 _TUPLE_VALUES = _kind_ids("expression_list", "tuple")
 
 
@@ -132,78 +144,92 @@ class _ScopeFinder:
         return self.indexes[i] if i >= 0 else -1
 
 
-def _text(node: Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
+def _text(node: Node | None, source: bytes) -> str:
+    """A node's text, cut from the bytes parsed (a third cheaper than `Node.text`)."""
+    return source[node.start_byte:node.end_byte].decode("utf-8", "replace") if node is not None else ""
 
 
 def _one_line(text: str) -> str:
-    """Signature text on one line, the way ctags prints it.
+    """Signature text on one line, the way ctags prints it: each run of whitespace one space.
 
     Most signatures have no run of spaces and no other whitespace, which every whitespace
-    character but the space makes unprintable: those skip the regex.
+    character but the space makes unprintable: those are left alone. `split` and `join` are
+    twice as fast as a regex; they drop the ends' whitespace, which is put back as one space.
     """
     if not text.isprintable() or "  " in text:
-        text = _SPACE.sub(" ", text)
+        words = text.split()
+        joined = " ".join(words)
+        if words and text[0].isspace():
+            joined = " " + joined
+        text = joined + " " if text[-1].isspace() else joined
     return text.replace("( ", "(").replace(" )", ")")
 
 
 def _decorators(node: Node) -> list[Node]:
     parent = node.parent
-    if parent is None or parent.type != "decorated_definition":
+    if parent is None or parent.kind_id not in _DECORATED_DEFINITION:
         return []
-    return [child for child in parent.children if child.type == "decorator"]
+    return [child for child in parent.children if child.kind_id in _DECORATOR]
 
 
-def _decorator_name(decorator: Node) -> tuple[str, Node | None]:
+def _decorator_name(decorator: Node, source: bytes) -> tuple[str, Node | None]:
     """`@patch_to(Learner)` -> ("patch_to", call node); `@fastcore.patch` -> ("patch", None)."""
     expr = decorator.named_children[0] if decorator.named_children else decorator
     call = None
     if expr.type == "call":
-        call, expr = expr, expr.child_by_field_name("function")
-    name = _text(expr).rsplit(".", 1)[-1]
+        call, expr = expr, expr.child_by_field_id(_FUNCTION)
+    name = _text(expr, source).rsplit(".", 1)[-1]
     return name, call
 
 
-def _docstring(body: Node | None) -> str:
+def _docstring(body: Node | None, source: bytes) -> str:
     """The first line of the docstring; `named_child(0)`, not `named_children`: a class body's
     statements are not all listed to look at the first."""
     if body is None or not body.named_child_count:
         return ""
     first = body.named_child(0)
-    if first.type != "expression_statement" or not first.named_child_count:
+    if first.kind_id not in _EXPRESSION_STATEMENT or not first.named_child_count:
         return ""
     string = first.named_child(0)
-    if string.type != "string":
+    if string.kind_id not in _STRING:
         return ""
-    content = "".join(_text(c) for c in string.named_children if c.type == "string_content")
-    for line in content.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return ""
+    if string.child_count == 3:  # start, content, end: the content is the one child to read
+        content = string.child(1)
+        return _first_line(_text(content, source)) if content.kind_id in _STRING_CONTENT else ""
+    return _first_line("".join(_text(c, source) for c in string.named_children if c.kind_id in _STRING_CONTENT))
 
 
-def _parameters_text(params: Node | None, returns: Node | None) -> str:
+def _first_line(text: str) -> str:
+    """The first line of `text` that is not blank, stripped, at most 200 characters; the text is
+    not split into all its lines for that (every line break is whitespace to `lstrip`)."""
+    line = text.lstrip().partition("\n")[0]
+    if not line.isprintable():  # another line break (or a tab) before the newline
+        line = line.splitlines()[0] if line else line
+    return line.rstrip()[:200]
+
+
+def _parameters_text(params: Node | None, returns: Node | None, source: bytes) -> str:
     """`(self, x=1) -> int` on one line, without comments."""
     if params is None:
         return ""
-    text = params.text
+    text = source[params.start_byte:params.end_byte]
     comments = [c for c in params.children if c.type == "comment"] if b"#" in text else []
     for comment in reversed(comments):
         a, b = comment.start_byte - params.start_byte, comment.end_byte - params.start_byte
         text = text[:a] + text[b:]
     text = _one_line(text.decode("utf-8", "replace"))
-    return f"{text} -> {_one_line(_text(returns))}" if returns is not None else text
+    return f"{text} -> {_one_line(_text(returns, source))}" if returns is not None else text
 
 
-def _first_param_annotation(params: Node | None) -> tuple[str, str]:
+def _first_param_annotation(params: Node | None, source: bytes) -> tuple[str, str]:
     """(name, annotation) of the first parameter: `self:Learner` -> ("self", "Learner")."""
     if params is None or not params.named_children:
         return "", ""
     first = params.named_children[0]
     if first.type in ("typed_parameter", "typed_default_parameter"):
-        name_node = first.child_by_field_name("name") or first.named_children[0]
-        return _text(name_node), _text(first.child_by_field_name("type"))
-    return _text(first), ""
+        name_node = first.child_by_field_id(_NAME) or first.named_children[0]
+        return _text(name_node, source), _text(first.child_by_field_id(_TYPE), source)
+    return _text(first, source), ""
 
 
 def _patch_targets(annotation: str) -> list[str]:
@@ -215,12 +241,13 @@ def _patch_targets(annotation: str) -> list[str]:
 class _FileExtractor:
     """Turns one parsed tree into definitions, calls, imports and `__all__`."""
 
-    def __init__(self, root: Node, module: str, is_package: bool) -> None:
+    def __init__(self, root: Node, source: bytes, module: str, is_package: bool) -> None:
+        self.source = source  # the bytes parsed: node texts are cut from it
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
         module_definition = Definition(
             name=module.rsplit(".", 1)[-1], qualname=module, kind="module", line=1, col=1,
-            end_line=root.end_point[0] + 1, first_line=1, doc=_docstring(root),
+            end_line=root.end_point[0] + 1, first_line=1, doc=_docstring(root, self.source),
         )
         self.definitions: list[Definition] = [module_definition]
         self.offsets: list[int] = [-1]  # where each definition starts, to find its parent
@@ -235,30 +262,30 @@ class _FileExtractor:
                     self._add_lambda(node, name_node, value)
             return
         if kind == "lambda":
-            self._add_lambda(node, node.child_by_field_name("left"), node.child_by_field_name("right"))
+            self._add_lambda(node, node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT))
             return
-        body = node.child_by_field_name("body")
+        body = node.child_by_field_id(_BODY)
         decorators = _decorators(node)
-        name_node = node.child_by_field_name("name")
+        name_node = node.child_by_field_id(_NAME)
         start_point = node.start_point
         # `def \` + newline: the name's line, as ctags
         at_point = name_node.start_point if name_node is not None else start_point
         definition = Definition(
-            name=_text(name_node), qualname="", kind=kind,
+            name=_text(name_node, self.source), qualname="", kind=kind,
             line=at_point[0] + 1, col=(start_point if at_point[0] == start_point[0] else at_point)[1] + 1,
-            end_line=node.end_point[0] + 1, doc=_docstring(body),
-            decorators=tuple(_one_line(_text(d))[1:].strip() for d in decorators) if decorators else (),
+            end_line=node.end_point[0] + 1, doc=_docstring(body, self.source),
+            decorators=tuple(_one_line(_text(d, self.source))[1:].strip() for d in decorators) if decorators else (),
             first_line=(decorators[0].start_point if decorators else start_point)[0] + 1,
         )
         if kind == "class":
-            supers = node.child_by_field_name("superclasses")
+            supers = node.child_by_field_id(_SUPERCLASSES)
             definition.bases = tuple(
-                _text(c) for c in (supers.named_children if supers else []) if c.type != "keyword_argument"
+                _text(c, self.source) for c in (supers.named_children if supers else []) if c.type != "keyword_argument"
             )
-            definition.signature = _one_line(_text(supers)) if supers else ""
+            definition.signature = _one_line(_text(supers, self.source)) if supers else ""
         else:
-            params = node.child_by_field_name("parameters")
-            definition.signature = _parameters_text(params, node.child_by_field_name("return_type"))
+            params = node.child_by_field_id(_PARAMETERS)
+            definition.signature = _parameters_text(params, node.child_by_field_id(_RETURN_TYPE), self.source)
             if decorators:  # only a decorator makes a patch, a dispatch or a model
                 self._apply_decorators(definition, decorators, params)
         start = body.start_byte if body is not None else node.end_byte
@@ -267,12 +294,12 @@ class _FileExtractor:
         self.definitions.append(definition)
 
     def _add_lambda(self, node: Node, name_node: Node, value: Node) -> None:
-        params = value.child_by_field_name("parameters")
+        params = value.child_by_field_id(_PARAMETERS)
         definition = Definition(
-            name=_text(name_node), qualname="", kind="function", line=node.start_point[0] + 1,
+            name=_text(name_node, self.source), qualname="", kind="function", line=node.start_point[0] + 1,
             col=node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             first_line=node.start_point[0] + 1,
-            signature=f"({_one_line(_text(params))})", flags=("lambda",),
+            signature=f"({_one_line(_text(params, self.source))})", flags=("lambda",),
         )
         self.scopes.append(_Scope(value.start_byte, value.end_byte, len(self.definitions)))
         self.offsets.append(node.start_byte)
@@ -283,25 +310,25 @@ class _FileExtractor:
         flags: list[str] = []
         patch_targets: list[str] = []
         for decorator in decorators:
-            name, call = _decorator_name(decorator)
+            name, call = _decorator_name(decorator, self.source)
             if name in _PATCH:
                 flags.append("patch")
-                args = call.child_by_field_name("arguments") if call is not None else None
+                args = call.child_by_field_id(_ARGUMENTS) if call is not None else None
                 positional = [a for a in (args.named_children if args else []) if a.type != "keyword_argument"]
                 if name == "patch_to" and positional:
-                    patch_targets = _patch_targets(_text(positional[0]))
-                if name == "patch_property" or (args and "as_prop=True" in _text(args).replace(" ", "")):
+                    patch_targets = _patch_targets(_text(positional[0], self.source))
+                if name == "patch_property" or (args and "as_prop=True" in _text(args, self.source).replace(" ", "")):
                     flags.append("property")
             elif name in _DISPATCH:
                 flags.append("dispatch")
             elif name == "delegates":
-                definition.delegates = _text(call.child_by_field_name("arguments"))[1:-1] if call else ""
+                definition.delegates = _text(call.child_by_field_id(_ARGUMENTS), self.source)[1:-1] if call else ""
             elif name == "register_model":
                 definition.kind = "model"
             elif name in _METHOD_FLAGS:
                 flags.append(name)
         if not patch_targets and "patch" in flags:  # only a decorator makes a patch: not `def f(cls:PILBase=...)`
-            _, annotation = _first_param_annotation(params)
+            _, annotation = _first_param_annotation(params, self.source)
             if annotation:
                 patch_targets = _patch_targets(annotation)
         definition.flags = tuple(flags)
@@ -340,31 +367,31 @@ class _FileExtractor:
         if outer.kind not in ("module", "class"):
             return
         in_class = outer.kind == "class"
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
         if right is not None and right.type == "lambda":
             return  # recorded as a function
         targets = [left]
         while right is not None and right.type == "assignment":  # a = b = value
-            targets.append(right.child_by_field_name("left"))
-            right = right.child_by_field_name("right")
+            targets.append(right.child_by_field_id(_LEFT))
+            right = right.child_by_field_id(_RIGHT)
         lambdas = {n.start_byte for n, value in _tuple_pairs(node) if value.type == "lambda"}
         names = [n for target in targets for n in _assigned_names(target) if n.start_byte not in lambdas]
-        alias = _text(right) if right is not None and right.type in ("identifier", "attribute") else ""
+        alias = _text(right, self.source) if right is not None and right.type in ("identifier", "attribute") else ""
         for name_node in names:
             self.definitions.append(Definition(
-                name=_text(name_node), kind="variable", line=node.start_point[0] + 1,
+                name=_text(name_node, self.source), kind="variable", line=node.start_point[0] + 1,
                 first_line=node.start_point[0] + 1,
-                qualname=f"{outer.qualname}.{_text(name_node)}" if in_class else _text(name_node),
+                qualname=f"{outer.qualname}.{_text(name_node, self.source)}" if in_class else _text(name_node, self.source),
                 col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
                 scope=outer.qualname if in_class else "", parent=parent,
                 flags=("alias",) if alias else (), alias_of=alias,
-                signature=f": {_one_line(_text(node.child_by_field_name('type')))}" if node.child_by_field_name("type") else "",
+                signature=f": {_one_line(_text(node.child_by_field_id(_TYPE), self.source))}" if node.child_by_field_id(_TYPE) else "",
             ))
 
     def add_type_alias(self, node: Node, parent: int) -> None:
         """Python 3.12 `type Point = tuple[float, float]` (module or class level): a variable."""
         outer = self.definitions[parent]
-        left = node.child_by_field_name("left")
+        left = node.child_by_field_id(_LEFT)
         name_node = left
         while name_node is not None and name_node.type != "identifier":
             name_node = name_node.named_children[0] if name_node.named_children else None
@@ -372,24 +399,24 @@ class _FileExtractor:
             return
         in_class = outer.kind == "class"
         self.definitions.append(Definition(
-            name=_text(name_node), kind="variable", line=node.start_point[0] + 1, first_line=node.start_point[0] + 1,
-            qualname=f"{outer.qualname}.{_text(name_node)}" if in_class else _text(name_node),
+            name=_text(name_node, self.source), kind="variable", line=node.start_point[0] + 1, first_line=node.start_point[0] + 1,
+            qualname=f"{outer.qualname}.{_text(name_node, self.source)}" if in_class else _text(name_node, self.source),
             col=name_node.start_point[1] + 1, end_line=node.end_point[0] + 1,
             scope=outer.qualname if in_class else "", parent=parent, flags=("type",),
-            signature=f" = {_one_line(_text(node.child_by_field_name('right')))}",
+            signature=f" = {_one_line(_text(node.child_by_field_id(_RIGHT), self.source))}",
         ))
 
     # -- imports -------------------------------------------------------------------------------
     def absolute(self, node: Node) -> str:
         """The module named by `.core`, `..data.core` or `fastai.vision`, made absolute."""
         if node.type != "relative_import":
-            return _text(node)
+            return _text(node, self.source)
         prefix = next((c for c in node.children if c.type == "import_prefix"), None)
-        level = len(_text(prefix).strip()) if prefix is not None else 0
+        level = len(_text(prefix, self.source).strip()) if prefix is not None else 0
         base = self.package.split(".") if self.package else []
         base = base[: len(base) - (level - 1)] if level > 1 else base
         rest = next((c for c in node.children if c.type == "dotted_name"), None)
-        return ".".join(base + ([_text(rest)] if rest is not None else []))
+        return ".".join(base + ([_text(rest, self.source)] if rest is not None else []))
 
     def imports(self, node: Node, scope: int) -> list[ImportRecord]:
         line = node.start_point[0] + 1
@@ -397,28 +424,28 @@ class _FileExtractor:
             records = []
             for item in node.named_children:
                 if item.type == "aliased_import":
-                    target = _text(item.child_by_field_name("name"))
-                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_name("alias")), line))
+                    target = _text(item.child_by_field_id(_NAME), self.source)
+                    records.append(ImportRecord(scope, target, "", _text(item.child_by_field_id(_ALIAS), self.source), line))
                 else:
-                    target = _text(item)
+                    target = _text(item, self.source)
                     records.append(ImportRecord(scope, target, "", target.split(".")[0], line))
             return records
-        module = self.absolute(node.child_by_field_name("module_name"))
+        module = self.absolute(node.child_by_field_id(_MODULE_NAME))
         records = []
         for item in node.named_children[1:]:
             if item.type == "wildcard_import":
                 records.append(ImportRecord(scope, module, "*", "", line))
             elif item.type == "aliased_import":
-                name = _text(item.child_by_field_name("name"))
-                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_name("alias")), line))
+                name = _text(item.child_by_field_id(_NAME), self.source)
+                records.append(ImportRecord(scope, module, name, _text(item.child_by_field_id(_ALIAS), self.source), line))
             elif item.type == "dotted_name":
-                records.append(ImportRecord(scope, module, _text(item), _text(item), line))
+                records.append(ImportRecord(scope, module, _text(item, self.source), _text(item, self.source), line))
         return records
 
 
 def _tuple_pairs(node: Node) -> list[tuple[Node, Node]]:
     """`a, b = x, y`: each plain name with its value, when both sides have the same length."""
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
     if left is None or right is None or right.type not in ("expression_list", "tuple"):
         return []
     if left.type not in ("pattern_list", "tuple_pattern") or len(left.named_children) != len(right.named_children):
@@ -437,22 +464,22 @@ def _assigned_names(target: Node | None) -> list[Node]:
     return []
 
 
-def _exports(node: Node, previous: list[str] | None) -> list[str] | None:
+def _exports(node: Node, previous: list[str] | None, source: bytes) -> list[str] | None:
     """The strings of `__all__ = [...]` or `__all__ += [...]`."""
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if left is None or _text(left) != "__all__" or right is None:
+    left, right = node.child_by_field_id(_LEFT), node.child_by_field_id(_RIGHT)
+    if left is None or _text(left, source) != "__all__" or right is None:
         return previous
     names = [
-        "".join(_text(c) for c in item.named_children if c.type == "string_content")
+        "".join(_text(c, source) for c in item.named_children if c.type == "string_content")
         for item in right.named_children if item.type == "string"
     ]
     return names if node.type == "assignment" or previous is None else previous + names
 
 
-def _statement_assignments(block: Node, kinds: tuple[str, ...] = ("assignment",)) -> list[Node]:
+def _statement_assignments(block: Node, kinds: Container[int] = _ASSIGNMENT) -> list[Node]:
     """The assignments written as statements directly in `block` (a module or a block)."""
-    return [node for statement in block.named_children if statement.type == "expression_statement"
-            for node in statement.named_children if node.type in kinds]
+    return [node for statement in block.named_children if statement.kind_id in _EXPRESSION_STATEMENT
+            for node in statement.named_children if node.kind_id in kinds]
 
 
 def _level_assignments(root: Node, classes: list[Node]) -> tuple[list[Node], list[Node]]:
@@ -461,21 +488,22 @@ def _level_assignments(root: Node, classes: list[Node]) -> tuple[list[Node], lis
     module statements' plain and augmented assignments, for `__all__`.
 
     Blocks under a module-level function hold only its locals, and class bodies are listed
-    anyway: neither is looked into.
+    anyway: neither is looked into; nor are simple statements, which hold no block.
     """
-    top_level = _statement_assignments(root, ("assignment", "augmented_assignment"))
-    found = {node.start_byte: node for node in top_level if node.type == "assignment"}
-    blocks = [c.child_by_field_name("body") for c in classes]
+    top_level = _statement_assignments(root, _ASSIGNMENT | _AUGMENTED_ASSIGNMENT)
+    found = {node.start_byte: node for node in top_level if node.kind_id in _ASSIGNMENT}
+    blocks = [c.child_by_field_id(_BODY) for c in classes]
     for outer in root.named_children:
-        if outer.type in _NO_STATEMENT_BLOCKS or outer.type == "ERROR":
+        if outer.kind_id in _NO_STATEMENT_BLOCKS:
             continue
         for inner in outer.named_children:
-            if inner.type == "block":
+            kind = inner.kind_id
+            if kind in _BLOCK:
                 blocks.append(inner)
-            elif inner.type != "ERROR":
-                blocks += [node for node in inner.named_children if node.type == "block"]
+            elif kind not in _ERROR:
+                blocks += [node for node in inner.named_children if node.kind_id in _BLOCK]
     for block in blocks:
-        if block is not None and block.type == "block":
+        if block is not None and block.kind_id in _BLOCK:
             found.update((node.start_byte, node) for node in _statement_assignments(block))
     return [found[start] for start in sorted(found)], top_level
 
@@ -490,8 +518,8 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     """
     source = _for_tree_sitter(source)
     tree = Parser(_LANGUAGE).parse(source)
-    captures = query_captures(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
-    ex = _FileExtractor(tree.root_node, module, is_package)
+    captures, callees = _query_found(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
+    ex = _FileExtractor(tree.root_node, source, module, is_package)
     for kind in ("class", "function", "lambda", "lambda_tuple"):
         for node in captures.get(kind, ()):
             ex.add_definition(node, kind)
@@ -500,16 +528,16 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     finder = ex.finder
     assignments, top_level = _level_assignments(tree.root_node, captures.get("class", ()))
     for node in assignments:
-        if node.child_by_field_name("left") is not None:
+        if node.child_by_field_id(_LEFT) is not None:
             ex.add_variables(node, finder.at(node.start_byte))
     for node in captures.get("type_alias", ()):
         ex.add_type_alias(node, finder.at(node.start_byte))
     exports = None
     for node in top_level:
-        exports = _exports(node, exports)
+        exports = _exports(node, exports, source)
 
     definitions = _in_document_order(ex.definitions, finder)
-    calls = _call_sites(captures.get("call", ()), finder, source)
+    calls = _call_sites(callees, finder, source)
     imports: list[ImportRecord] = []
     for node in sorted(captures.get("import", ()), key=_start):
         imports.extend(ex.imports(node, finder.at(node.start_byte)))
@@ -519,6 +547,18 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
 
 
 Captures = dict[str, list[Node]]
+# A called expression as the scan finds it: (start << 32 | length, line, column), 1-based; packed
+# so that 47,000 of them sort by start, then length, without a key function, and no node is kept.
+CalleeKey = tuple[int, int, int]
+
+
+class Found(NamedTuple):
+    """What the scan (or the query) finds: nodes by capture name, and the called expressions."""
+
+    captures: Captures
+    callees: list[CalleeKey]
+
+
 _compiled: list[Query] = []
 
 
@@ -532,19 +572,31 @@ def query_captures(root: Node) -> Captures:
     return cursor.captures(root)
 
 
-def scan_captures(tree: Tree, source: bytes) -> Captures:
+def _query_found(root: Node) -> Found:
+    """`query_captures` in the form `scan_captures` gives."""
+    captures = query_captures(root)
+    return Found(captures, [_callee_key(node) for node in captures.pop("call", ())])
+
+
+def _callee_key(node: Node) -> CalleeKey:
+    start, (row, column) = node.start_byte, node.start_point
+    return start << 32 | (node.end_byte - start), row + 1, column + 1
+
+
+def scan_captures(tree: Tree, source: bytes) -> Found:
     """What `query_captures` finds in a tree without syntax errors, found from first tokens.
 
-    A call is the `(` opening its arguments and a function the `(` of its parameters, each
-    looked up from a small subtree holding it; a class, import, type alias or lambda is found
-    from its keyword by a cursor that climbs from one token to the next only as far as their
-    common ancestor and keeps its depth (the `(` without a small subtree go to it too). Either
+    A call is the `(` opening its arguments, a function the `(` of its parameters and a class,
+    import or type alias the statement its keyword starts, each looked up from a small subtree
+    holding it; a lambda (and a token without a small subtree) is found by a cursor that climbs
+    from one token to the next only as far as their common ancestor and keeps its depth. Either
     way the paths to the tokens are seen, not the whole tree.
     """
-    found: Captures = {"call": [], "class": [], "function": [], "lambda": [], "lambda_tuple": [],
+    found: Captures = {"class": [], "function": [], "lambda": [], "lambda_tuple": [],
                        "type_alias": [], "import": []}
-    calls, functions = found["call"], found["function"]
-    deep = _shallow_calls_and_functions(tree, source, calls, functions)
+    callees: list[CalleeKey] = []
+    deep, deep_keywords = _shallow_lookups(tree, source, found, callees)
+    functions = found["function"]
     for at in _tokens_at(tree, deep, _OPEN_PAREN):
         at.up()
         field = at.cursor.field_id
@@ -552,13 +604,13 @@ def scan_captures(tree: Tree, source: bytes) -> Captures:
             at.up()
             at.down()
             if at.cursor.field_id == _FUNCTION:
-                calls.append(at.cursor.node)
+                callees.append(_callee_key(at.cursor.node))
         elif field == _PARAMETERS and at.depth <= MAX_QUERY_DEPTH + 1:
             at.up()
             node = at.cursor.node
             if node.kind_id in _FUNCTION_DEFINITION:
                 functions.append(node)
-    for at in _tokens_at(tree, _keyword_offsets(source), _KEYWORD_IDS):
+    for at in _tokens_at(tree, deep_keywords, _KEYWORD_IDS):
         keyword = _KEYWORD_IDS[at.cursor.node.kind_id]
         at.up()
         if keyword == "lambda":
@@ -568,27 +620,55 @@ def scan_captures(tree: Tree, source: bytes) -> Captures:
         node = at.cursor.node
         if node.kind_id in kinds and at.depth <= MAX_QUERY_DEPTH:
             found[capture].append(node)
-    return {name: nodes for name, nodes in found.items() if nodes}
+    return Found({name: nodes for name, nodes in found.items() if nodes}, callees)
 
 
-def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], functions: list[Node]) -> list[int]:
-    """The call or function each `(` opens, looked up from a small subtree holding it; the
-    offsets left to the cursor (which counts depth and is linear however the code nests).
+# The statement a keyword starts, by the keyword's first byte: its length, kinds and capture
+# (`lambda` is not here: the assignment binding it is found by the cursor).
+_KEYWORD_LOOKUP = {ord(keyword[0]): (len(keyword), *_STATEMENT_OF[keyword]) for keyword in _STATEMENT_OF}
+
+
+def _shallow_lookups(tree: Tree, source: bytes, found: Captures, callees: list[CalleeKey]) -> tuple[list[int], list[int]]:
+    """The calls and functions each `(` opens, and the statements the keywords start, looked up
+    from small subtrees holding them; the offsets of the `(` and of the keywords left to the
+    cursor (which counts depth and is linear however the code nests).
 
     The smallest node holding the byte before a `(` and the `(` itself is the call (`f(`,
-    `g(x)(`) or the function (`def f(`) the `(` opens, if any. A lookup walks down from the
-    subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a lookup stays
-    cheap however they nest) and each serves a bounded number of lookups.
+    `g(x)(`) or the function (`def f(`) the `(` opens, if any; a call's arguments can only
+    start at that `(` then, and its callee ends there unless space or a comment comes between.
+    The smallest named node holding a keyword is the statement it starts, if any. A lookup walks
+    down from the subtree, so subtrees are small (no node in them near MAX_QUERY_DEPTH, and a
+    lookup stays cheap however they nest) and each serves a bounded number of lookups.
     """
-    deep: list[int] = []
+    keywords = _keyword_offsets(source)
     if MAX_QUERY_DEPTH <= _ANCHOR_DEPTH + _ANCHOR_NODES:
-        return list(_offsets(source, b"("))
+        return list(_offsets(source, b"(")), keywords
+    tokens = [offset << 1 for offset in _offsets(source, b"(")]
+    deep: list[int] = []
+    deep_keywords = [offset for offset in keywords if source[offset] not in _KEYWORD_LOOKUP]  # lambdas
+    tokens += [offset << 1 | 1 for offset in keywords if source[offset] in _KEYWORD_LOOKUP]
+    tokens.sort()  # two sorted runs: merged in linear time
+    functions, gap = found["function"], _GAP_BYTE
     root, cursor = tree.root_node, tree.walk()
     anchor, start, end, budget = None, -1, -1, 0
-    for offset in _offsets(source, b"("):
+    for token in tokens:
+        offset = token >> 1
         if not start <= offset < end:
             anchor, start, end = _anchor(cursor, root, offset)
             budget = _ANCHOR_LOOKUPS
+        if token & 1:
+            if anchor is None or not budget:
+                deep_keywords.append(offset)
+                continue
+            budget -= 1
+            length, kinds, capture = _KEYWORD_LOOKUP[source[offset]]
+            node = anchor.named_descendant_for_byte_range(offset, offset + length)
+            kind = node.kind_id
+            if kind in kinds:
+                found[capture].append(node)
+            elif kind in _KEYWORD_IDS:  # the subtree is the keyword itself: its statement is larger
+                deep_keywords.append(offset)
+            continue
         if anchor is None or offset == start or not budget:
             deep.append(offset)
             continue
@@ -596,14 +676,21 @@ def _shallow_calls_and_functions(tree: Tree, source: bytes, calls: list[Node], f
         node = anchor.descendant_for_byte_range(offset - 1, offset + 1)
         kind = node.kind_id
         if kind in _CALL:
-            arguments = node.child_by_field_name("arguments")
-            if arguments is not None and arguments.start_byte == offset:
-                calls.append(node.child_by_field_name("function"))
+            call_start = node.start_byte
+            callee_end = node.child(0).end_byte if gap[source[offset - 1]] else offset
+            row, column = node.start_point
+            callees.append((call_start << 32 | (callee_end - call_start), row + 1, column + 1))
         elif kind in _FUNCTION_DEFINITION:
-            parameters = node.child_by_field_name("parameters")
+            parameters = node.child_by_field_id(_PARAMETERS)
             if parameters is not None and parameters.start_byte == offset:
                 functions.append(node)
-    return deep
+    deep_keywords.sort()
+    return deep, deep_keywords
+
+
+# What can come between a callee and its `(`: space, a line continuation, the end of a comment
+# (a newline), or (to be safe, any byte of a non-ASCII character such as U+FEFF).
+_GAP_BYTE = bytes(1 if chr(b) in " \t\n\r\f\v\\" or b >= 0x80 else 0 for b in range(256))
 
 
 _ANCHOR_NODES = 1000  # a subtree for lookups has fewer nodes than this,
@@ -654,7 +741,7 @@ def _lambda_assignment(at: _Position, found: Captures) -> None:
     node = cursor.node
     if node.kind_id not in _ASSIGNMENT or at.depth > MAX_QUERY_DEPTH:
         return
-    left = node.child_by_field_name("left")
+    left = node.child_by_field_id(_LEFT)
     if left is not None and left.type in lefts and not (found[capture] and found[capture][-1] == node):
         found[capture].append(node)
 
@@ -720,28 +807,22 @@ def _start(node: Node) -> int:
 _ELLIPSIS = "…".encode()
 
 
-def _call_sites(callees: list[Node], finder: _ScopeFinder, source: bytes) -> list[CallSite]:
-    """One `CallSite` per called expression, in document order (the query's order is arbitrary).
+def _call_sites(callees: list[CalleeKey], finder: _ScopeFinder, source: bytes) -> list[CallSite]:
+    """One `CallSite` per called expression, in document order (the scan's order is not).
 
-    The hottest loop of extraction: each node's properties are read once, the callee text is
-    cut from `source` (the bytes tree-sitter parsed) and the scope lookup of `_ScopeFinder.at`
-    is written out here.
+    The hottest loop of extraction: the callee text is cut from `source` (the bytes tree-sitter
+    parsed) and the scope lookup of `_ScopeFinder.at` is written out here.
     """
     starts, ends, outer, indexes = finder.starts, finder.ends, finder.outer, finder.indexes
-    found = []
-    for node in callees:
-        start, end = node.start_byte, node.end_byte
+    callees.sort()  # by start, then length: `f` before `f(x)` of `f(x)(y)`; no two share both
+    sites = []
+    for key, line, column in callees:
+        start, size = key >> 32, key & 0xFFFFFFFF
         i = bisect_right(starts, start) - 1
         while i >= 0 and ends[i] <= start:
             i = outer[i]
-        row, column = node.start_point
-        # by start, then end: `f` before `f(x)` of `f(x)(y)`; no two callees share both
-        found.append((start << 32 | (end - start), indexes[i] if i >= 0 else -1, row + 1, column + 1, start, end))
-    found.sort()
-    sites = []
-    for _, scope, line, column, start, end in found:
-        text = source[start:end] if end - start <= MAX_CALLEE_CHARS else source[start:start + MAX_CALLEE_CHARS] + _ELLIPSIS
-        sites.append(CallSite(scope, text.decode("utf-8", "replace"), line, column))
+        text = source[start:start + size] if size <= MAX_CALLEE_CHARS else source[start:start + MAX_CALLEE_CHARS] + _ELLIPSIS
+        sites.append(CallSite(indexes[i] if i >= 0 else -1, text.decode("utf-8", "replace"), line, column))
     return sites
 
 
@@ -813,7 +894,8 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
         return parsed
     parsed.digest, parsed.size = digest(data), len(data)
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8: most files need no decoding to tell
+            data.decode("utf-8")
     except UnicodeDecodeError as err:
         data, declared = _as_utf8(data)
         if not declared:

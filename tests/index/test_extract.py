@@ -199,3 +199,20 @@ def test_valid_python_that_tree_sitter_misreads_is_partial_not_a_syntax_error(tm
     parsed = parse_file(str(path), "odd", len(source), 0)
     assert parsed.status in (OK, PARTIAL)
     assert {"f", "g"} <= {d.name for d in parsed.definitions}
+
+
+def test_signature_whitespace_and_docstring_first_line_edge_cases() -> None:
+    """Runs of whitespace become one space, the ends' too (as the regex they replace did); the
+    docstring's first non-blank line is found past any kind of line break."""
+    from tags.extract import _first_line, _one_line
+
+    assert _one_line("(a,\n     b)") == "(a, b)"
+    assert _one_line(" \tx  y\n") == " x y "
+    assert _one_line("   ") == " "
+    assert _one_line("( a )") == "(a)"
+    assert _first_line("\n\n  Summary here.  \nMore.") == "Summary here."
+    assert _first_line("  \x0c\n first\rsecond") == "first"
+    assert _first_line(" \t\n ") == ""
+    assert _first_line("x" * 300) == "x" * 200
+    definitions, *_ = extract(b'def f(a,\n      b):\n    """\n    Does f.\n\n    More."""\n', "m")
+    assert (definitions[1].signature, definitions[1].doc) == ("(a, b)", "Does f.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tree_sitter import Node, Parser
+from tree_sitter import Node, Parser, Tree
 
 import tags.extract as ex
 
@@ -55,12 +55,23 @@ def _key(captures: ex.Captures) -> dict[str, list[tuple[int, int, int]]]:
     return {name: nodes for name, nodes in found.items() if nodes}
 
 
-def _agree(source: bytes) -> dict[str, list[tuple[int, int, int]]]:
+def _scanned_and_queried(tree: Tree, source: bytes) -> tuple[dict, dict]:
+    """What the scan and the query find, the same way: the callees by range and position."""
+    scanned, queried = ex.scan_captures(tree, source), ex._query_found(tree.root_node)
+    return ({**_key(scanned.captures), "call": sorted(scanned.callees)},
+            {**_key(queried.captures), "call": sorted(queried.callees)})
+
+
+def _no_captures() -> ex.Captures:
+    return {name: [] for name in ("class", "function", "lambda", "lambda_tuple", "type_alias", "import")}
+
+
+def _agree(source: bytes) -> dict:
     tree = Parser(ex._LANGUAGE).parse(source)
     assert not tree.root_node.has_error
-    scanned = _key(ex.scan_captures(tree, source))
-    assert scanned == _key(ex.query_captures(tree.root_node))
-    return scanned
+    scanned, queried = _scanned_and_queried(tree, source)
+    assert scanned == queried
+    return {name: nodes for name, nodes in scanned.items() if nodes}
 
 
 def test_scan_agrees_with_query_on_tricky_source() -> None:
@@ -92,12 +103,40 @@ def test_each_paren_goes_to_a_small_subtree_or_to_the_cursor(monkeypatch: pytest
     nested = "f(" * 30 + "x" + ")" * 30
     source = f"def small(a):\n    return g(a)\n\nh(h(h(1)))\ndeep = {nested}\n".encode()
     tree = Parser(ex._LANGUAGE).parse(source)
-    calls: list[Node] = []
-    deep = ex._shallow_calls_and_functions(tree, source, calls, [])
-    assert [n.text for n in calls] == [b"g", b"h", b"h"]  # the third h( is past the subtree's lookups
-    assert len(deep) == 31 and min(deep) == source.index(b"h(1)") + 1
+    callees: list[ex.CalleeKey] = []
+    deep, _ = ex._shallow_lookups(tree, source, _no_captures(), callees)
+    assert [source[key >> 32:(key >> 32) + (key & 0xFFFFFFFF)] for key, _, _ in callees] == [b"g", b"h", b"h"]
+    assert len(deep) == 31 and min(deep) == source.index(b"h(1)") + 1  # the third h( is past the subtree's lookups
     found = _agree(source)
     assert 4 < len(found["call"]) < 34  # the limit cuts the nest, the small statements' calls stay
+
+
+def test_keywords_go_to_a_small_subtree_or_to_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement's keyword is looked up from a small subtree holding the statement; a statement
+    too large to be one (its keyword is the subtree) and a lambda go to the cursor."""
+    monkeypatch.setattr(ex, "MAX_QUERY_DEPTH", 40)
+    monkeypatch.setattr(ex, "_ANCHOR_NODES", 30)
+    monkeypatch.setattr(ex, "_ANCHOR_DEPTH", 4)
+    methods = "".join(f"    def m{i}(self): return {i}\n" for i in range(8))
+    source = (f"import os\nclass Small: pass\nclass Big:\n{methods}    import json\n    type T = int\n"
+              "    class Inner: pass\n    f = lambda: 0\n").encode()
+    tree = Parser(ex._LANGUAGE).parse(source)
+    found = _no_captures()
+    _, deep_keywords = ex._shallow_lookups(tree, source, found, [])
+    assert deep_keywords == [source.index(b"class Big"), source.index(b"lambda")]
+    assert [n.text.split()[1] for n in found["class"]] == [b"Small:", b"Inner:"]
+    assert len(found["import"]) == 2 and len(found["type_alias"]) == 1
+    assert len(_agree(source)["class"]) == 3
+
+
+def test_callees_end_before_space_comments_and_continuations() -> None:
+    """The callee ends at its last token, not at the `(`, when something comes between."""
+    source = b"f (1)\ng\\\n(2)\nx = (h  # why\n     (3))\nobj.m\t(4)\ndef r() ->(int): pass\n"
+    tree = Parser(ex._LANGUAGE).parse(source)
+    found = ex.scan_captures(tree, source)
+    assert [source[key >> 32:(key >> 32) + (key & 0xFFFFFFFF)] for key, _, _ in sorted(found.callees)] == [
+        b"f", b"g", b"h", b"obj.m"]
+    assert _agree(source)["function"]
 
 
 def test_scan_agrees_with_query_on_an_installed_package() -> None:
@@ -109,7 +148,8 @@ def test_scan_agrees_with_query_on_an_installed_package() -> None:
         source = ex._for_tree_sitter(path.read_bytes())
         tree = Parser(ex._LANGUAGE).parse(source)
         if not tree.root_node.has_error:
-            assert _key(ex.scan_captures(tree, source)) == _key(ex.query_captures(tree.root_node)), path
+            scanned, queried = _scanned_and_queried(tree, source)
+            assert scanned == queried, path
 
 
 def test_trees_with_errors_are_searched_by_the_query() -> None:
