@@ -202,6 +202,7 @@ def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Ite
 _TASK = struct.Struct("<i")
 _RESULT = struct.Struct("<iII")
 _STOP = -1
+_RESULT_PIPE_SIZE = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size; a chunk's rows are ~150 kB
 
 
 def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: int) -> Iterator[list[Parsed]]:
@@ -225,7 +226,7 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
     selector: selectors.BaseSelector | None = None  # made after the forks: not the workers' to hold
     try:
         for _ in range(min(workers, len(chunks))):
-            result_read, result_write = os.pipe()
+            result_read, result_write = _result_pipe()
             pid = os.fork()
             if pid == 0:
                 _worker_main(tasks, task_read, result_write, [task_write, *children], setup)
@@ -246,6 +247,20 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
         if selector is not None:
             selector.close()
         _stop_workers(children, [task_read, task_write])
+
+
+def _result_pipe() -> tuple[int, int]:
+    """A pipe that holds a whole chunk's rows (a megabyte, where the system allows, not 64 kB), so
+    that a worker hands its result over and parses on while the parent is still storing the last
+    one, instead of waiting for the parent to read."""
+    import fcntl
+
+    read, write = os.pipe()
+    try:
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _RESULT_PIPE_SIZE)
+    except (OSError, AttributeError):  # over the system's limit, or no such call: the default size
+        pass
+    return read, write
 
 
 def _next_result(selector: selectors.BaseSelector) -> tuple[int, bytes]:

@@ -51,3 +51,18 @@ def test_workers_that_die_stop_the_run_instead_of_hanging(tmp_path: Path, monkey
     monkeypatch.setattr(update, "_parse_chunk", _die)
     with pytest.raises(RuntimeError, match="stopped before parsing every file"):
         list(update._parse_in_forks(_chunks(tmp_path, 8), 2))
+
+
+def test_a_result_pipe_takes_a_whole_chunk_without_the_parent_reading() -> None:
+    """A chunk's rows are ~150 kB: in a 64 kB pipe the worker waited, idle, for the parent to finish
+    storing the last result and read."""
+    with open("/proc/sys/fs/pipe-max-size") as handle:
+        if int(handle.read()) < update._RESULT_PIPE_SIZE:
+            pytest.skip("this system caps pipes below a megabyte")
+    read, write = update._result_pipe()
+    try:
+        os.set_blocking(write, False)
+        assert os.write(write, b"x" * 600_000) == 600_000  # a plain pipe takes 65,536 bytes of it
+    finally:
+        os.close(read)
+        os.close(write)
