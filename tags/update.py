@@ -6,6 +6,7 @@ run picks up again, and the last commit follows the last file at once.
 """
 from __future__ import annotations
 
+import gc
 import os
 import struct
 import sys
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     Parsed = tuple[StoredRoot, FileRows]  # a parsed file's rows, with the root it belongs to
 
+_RARE_COLLECTIONS = (100_000, 50, 100)  # gc thresholds while parsing: rows make many objects and no cycles
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
 CHUNKS_PER_WORKER = 16  # work is dealt out in about this many chunks per worker
 MAX_CHUNK_FILES = 64  # and no chunk holds more files (tiny files: progress keeps moving)
@@ -40,12 +42,17 @@ def apply_changes(index: Index, all_changes: list[RootChanges], report: RefreshR
     if not work:
         return
     pause_after = _test_pause_after()
-    for batch in _batches(_parse_all(work, progress), max_files=pause_after):
-        index.store_files(batch)
-        report.parsed += len(batch)
-        report.problems += [f"{rows.meta.path}: {rows.meta.note}" for _, rows in batch if rows.meta.status != OK]
-        if pause_after and report.parsed >= pause_after:
-            _test_pause()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*_RARE_COLLECTIONS)  # the parent too unpacks many rows and keeps none
+    try:
+        for batch in _batches(_parse_all(work, progress), max_files=pause_after):
+            index.store_files(batch)
+            report.parsed += len(batch)
+            report.problems += [f"{rows.meta.path}: {rows.meta.note}" for _, rows in batch if rows.meta.status != OK]
+            if pause_after and report.parsed >= pause_after:
+                _test_pause()
+    finally:
+        gc.set_threshold(*thresholds)
     from tags.discovery import package_version
 
     for root in dict.fromkeys(root for root, _ in work):
@@ -144,11 +151,10 @@ def _start_worker(parent_pid: int, setup: Callable[[], None] | None = None) -> N
     Their garbage collector runs rarely: extraction makes many objects and no cycles, and the
     collections cost several per cent of a worker's time.
     """
-    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*_RARE_COLLECTIONS)
     if setup is not None:  # prepared before the fork
         setup()
     else:  # started by spawn: nothing was inherited

@@ -66,3 +66,26 @@ def test_a_result_pipe_takes_a_whole_chunk_without_the_parent_reading() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_the_parent_collects_garbage_rarely_while_it_stores_rows_and_as_before_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unpacking a chunk's rows made the parent's collector run again and again over objects that
+    hold no cycles (on torch, 140 collections, 5% of the parent's time)."""
+    import gc
+
+    from tags.discovery import Root
+    from tags.indexer import add_targets, refresh
+    from tags.store import Index
+
+    source = tmp_path / "src"
+    source.mkdir()
+    _chunks(source, 3)  # writes three modules
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(Index, "store_files", lambda self, batch: seen.append(gc.get_threshold()))
+    index = Index.open(str(tmp_path / "cache"))
+    before = gc.get_threshold()
+    refresh(index, add_targets(index, [Root(str(source), "src", "directory")]), progress=False)
+    index.close()
+    assert seen and set(seen) == {update._RARE_COLLECTIONS}
+    assert gc.get_threshold() == before
