@@ -6,6 +6,7 @@ run picks up again, and the last commit follows the last file at once.
 """
 from __future__ import annotations
 
+import gc
 import os
 import struct
 import sys
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     Parsed = tuple[StoredRoot, FileRows]  # a parsed file's rows, with the root it belongs to
 
+_RARE_COLLECTIONS = (100_000, 50, 100)  # gc thresholds while parsing: rows make many objects and no cycles
 IN_PROCESS_LIMIT = 24  # fewer files than this are parsed without starting worker processes
 CHUNKS_PER_WORKER = 16  # work is dealt out in about this many chunks per worker
 MAX_CHUNK_FILES = 64  # and no chunk holds more files (tiny files: progress keeps moving)
@@ -40,12 +42,17 @@ def apply_changes(index: Index, all_changes: list[RootChanges], report: RefreshR
     if not work:
         return
     pause_after = _test_pause_after()
-    for batch in _batches(_parse_all(work, progress), max_files=pause_after):
-        index.store_files(batch)
-        report.parsed += len(batch)
-        report.problems += [f"{rows.meta.path}: {rows.meta.note}" for _, rows in batch if rows.meta.status != OK]
-        if pause_after and report.parsed >= pause_after:
-            _test_pause()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*_RARE_COLLECTIONS)  # the parent too unpacks many rows and keeps none
+    try:
+        for batch in _batches(_parse_all(work, progress), max_files=pause_after):
+            index.store_files(batch)
+            report.parsed += len(batch)
+            report.problems += [f"{rows.meta.path}: {rows.meta.note}" for _, rows in batch if rows.meta.status != OK]
+            if pause_after and report.parsed >= pause_after:
+                _test_pause()
+    finally:
+        gc.set_threshold(*thresholds)
     from tags.discovery import package_version
 
     for root in dict.fromkeys(root for root, _ in work):
@@ -144,11 +151,10 @@ def _start_worker(parent_pid: int, setup: Callable[[], None] | None = None) -> N
     Their garbage collector runs rarely: extraction makes many objects and no cycles, and the
     collections cost several per cent of a worker's time.
     """
-    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*_RARE_COLLECTIONS)
     if setup is not None:  # prepared before the fork
         setup()
     else:  # started by spawn: nothing was inherited
@@ -202,6 +208,7 @@ def _parse_all(work: list[tuple[StoredRoot, SourceFile]], progress: bool) -> Ite
 _TASK = struct.Struct("<i")
 _RESULT = struct.Struct("<iII")
 _STOP = -1
+_RESULT_PIPE_SIZE = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size; a chunk's rows are ~150 kB
 
 
 def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: int) -> Iterator[list[Parsed]]:
@@ -225,7 +232,7 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
     selector: selectors.BaseSelector | None = None  # made after the forks: not the workers' to hold
     try:
         for _ in range(min(workers, len(chunks))):
-            result_read, result_write = os.pipe()
+            result_read, result_write = _result_pipe()
             pid = os.fork()
             if pid == 0:
                 _worker_main(tasks, task_read, result_write, [task_write, *children], setup)
@@ -246,6 +253,20 @@ def _parse_in_forks(chunks: list[list[tuple[StoredRoot, SourceFile]]], workers: 
         if selector is not None:
             selector.close()
         _stop_workers(children, [task_read, task_write])
+
+
+def _result_pipe() -> tuple[int, int]:
+    """A pipe that holds a whole chunk's rows (a megabyte, where the system allows, not 64 kB), so
+    that a worker hands its result over and parses on while the parent is still storing the last
+    one, instead of waiting for the parent to read."""
+    import fcntl
+
+    read, write = os.pipe()
+    try:
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _RESULT_PIPE_SIZE)
+    except (OSError, AttributeError):  # over the system's limit, or no such call: the default size
+        pass
+    return read, write
 
 
 def _next_result(selector: selectors.BaseSelector) -> tuple[int, bytes]:

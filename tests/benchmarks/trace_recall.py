@@ -27,7 +27,7 @@ def measure(index) -> None:
         for (name, hop), ok in zip(hops, found):
             if not ok:
                 print(f"  missed: {hop[0]} -> {hop[1]}  ({name})")
-    sites = next(index.rows("SELECT count(*) FROM calls"))[0]
+    sites = sum(1 for _ in index.call_sites())
     resolved = next(index.rows("SELECT count(DISTINCT file_id || ':' || line || ':' || col) FROM edges"))[0]
     print(f"call sites: {sites}, with at least one edge: {resolved} ({resolved / sites:.0%})")
     for how, count in index.rows("SELECT how, count(*) FROM edges GROUP BY how ORDER BY how"):

@@ -15,8 +15,8 @@ import pytest
 
 from tags.discovery import Root
 from tags.extract import parse_file
-from tags.indexer import add_targets, refresh
-from tags.store import INDEX_FILE, Index
+from tags.indexer import add_targets, fresh_index, refresh, with_index
+from tags.store import INDEX_FILE, CorruptIndex, Index, ModuleImport
 from tests.helpers import REPO, run_nav, site_file
 
 
@@ -54,8 +54,13 @@ def assert_consistent(db_path: Path) -> None:
     """Every row belongs to a file, every file has its module row, and matches a fresh parse."""
     db = sqlite3.connect(db_path)
     orphans = db.execute("SELECT count(*) FROM defs WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
-    orphans += db.execute("SELECT count(*) FROM calls WHERE def_id NOT IN (SELECT id FROM defs)").fetchone()[0]
+    orphans += db.execute("SELECT count(*) FROM file_sites WHERE file_id NOT IN (SELECT id FROM files)").fetchone()[0]
     assert orphans == 0
+    index = Index.open(str(db_path.parent))
+    def_ids = {row.id for row in index.definition_rows()}
+    assert all(call.def_id in def_ids for call in index.call_sites())
+    assert all(row.def_id in def_ids for row in index.import_rows())
+    index.close()
     for file_id, path, module, status in db.execute("SELECT id, path, module, status FROM files"):
         count = db.execute("SELECT count(*) FROM defs WHERE file_id=?", (file_id,)).fetchone()[0]
         if status in ("ok", "partial", "syntax-error"):
@@ -69,6 +74,48 @@ def test_modules_are_named_from_packages(cache: Path, package: Path) -> None:
     found = names(index)
     assert {("mypkg.core", "Core.run", 2), ("mypkg.core", "helper", 4), ("mypkg.sub.tools", "tool", 1)} <= found
     assert ("mypkg", "mypkg", 1) in found  # the package's own module definition
+
+
+def call_sites(index: Index) -> set[tuple[str, str, str, int, int]]:
+    """(module, enclosing definition, callee, line, col) of every stored call site."""
+    defs = {row.id: row.qualname for row in index.definition_rows()}
+    modules = {file.id: file.module for file in index.indexed_files()}
+    return {(modules[c.file_id], defs[c.def_id], c.callee, c.line, c.col) for c in index.call_sites()}
+
+
+def test_call_sites_and_imports_are_stored_per_file_and_follow_an_edit(cache: Path, package: Path) -> None:
+    """They are kept packed, one value per file: read back they name the file's definitions by id,
+    and an edited file's replace its old ones."""
+    index = indexed(cache, package)
+    assert call_sites(index) == {("mypkg.core", "helper", "Core", 5, 12), ("mypkg.core", "helper", "Core().run", 5, 12)}
+    init = next(file.id for file in index.indexed_files() if file.module == "mypkg")
+    module_def = next(row.id for row in index.definition_rows() if row.file_id == init and row.kind == "module")
+    assert [tuple(row) for row in index.import_rows()] == [(init, module_def, "mypkg.core", "*", "")]
+    assert list(index.module_imports()) == [ModuleImport("mypkg.core", "*", "mypkg")]
+
+    core = package / "core.py"
+    core.write_text("import os\n\n" + core.read_text().replace("Core().run()", "os.getcwd()"))
+    assert refresh(index, progress=False).parsed == 1
+    assert call_sites(index) == {("mypkg.core", "helper", "os.getcwd", 7, 12)}
+    assert sorted((row.module, row.name, row.importer) for row in index.module_imports()) == [
+        ("mypkg.core", "*", "mypkg"), ("os", "", "mypkg.core")]
+
+
+def test_damaged_call_sites_are_a_corrupt_index_that_is_rebuilt(cache: Path, package: Path) -> None:
+    """Bytes that do not unpack are not a crash: the index is rebuilt, as for a damaged page."""
+    index = indexed(cache, package)
+    with index.transaction():
+        index.db.execute("UPDATE file_sites SET calls = x'00ff'")
+    with pytest.raises(CorruptIndex):
+        list(index.call_sites())
+    index.close()
+
+    def sites(index: Index) -> set[tuple[str, str, str, int, int]]:
+        fresh_index(index, progress=False)
+        return call_sites(index)
+
+    assert ("mypkg.core", "helper", "Core().run", 5, 12) in with_index(sites, str(cache))
+    assert (cache / (INDEX_FILE + ".old")).exists()
 
 
 def test_refresh_parses_only_what_changed(cache: Path, package: Path) -> None:
