@@ -394,11 +394,10 @@ class CallSiteEdge(namedtuple("CallSiteEdge", "callee_id callee_text col how ran
 
 def edges_on_line(index: Index, path: str, line: int) -> list[CallSiteEdge]:
     """The resolved calls made on `line` of `path` (what the TUI's jump-to-call asks)."""
-    rows = index.rows(
-        "SELECT e.callee_id, c.callee, e.col, e.how, e.rank FROM edges e JOIN files f ON f.id = e.file_id "
-        "JOIN calls c ON c.file_id = e.file_id AND c.line = e.line AND c.col = e.col "
-        "WHERE f.path = ? AND e.line = ?", (path, line))
-    return [CallSiteEdge(*row) for row in rows]
+    texts = {site.col: site.callee for site in index.file_call_sites(path) if site.line == line}
+    rows = index.rows("SELECT e.callee_id, e.col, e.how, e.rank FROM edges e JOIN files f ON f.id = e.file_id "
+                      "WHERE f.path = ? AND e.line = ?", (path, line))
+    return [CallSiteEdge(callee_id, texts[col], col, how, rank) for callee_id, col, how, rank in rows if col in texts]
 
 
 # --- files and roots -------------------------------------------------------------------------

@@ -469,6 +469,15 @@ class Index:
             for scope, callee, line, col in unpack_sites(calls):
                 yield CallSite(file_id, first + scope, callee, line, col)
 
+    def file_call_sites(self, path: str) -> list[CallSite]:
+        """The call expressions of one file (by path), in source order."""
+        row = next(self.rows("SELECT s.file_id, s.first_def, s.calls FROM file_sites s JOIN files f ON f.id = s.file_id "
+                             "WHERE f.path = ?", (path,)), None)
+        if row is None:
+            return []
+        file_id, first, calls = row
+        return [CallSite(file_id, first + scope, callee, line, col) for scope, callee, line, col in unpack_sites(calls)]
+
     def _file_sites(self, file_id: int) -> tuple[int, list[tuple], list[tuple]]:
         """(first definition id, call sites, imports) of a file as stored: definition references relative."""
         row = next(self.rows("SELECT first_def, calls, imports FROM file_sites WHERE file_id=?", (file_id,)), None)
