@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 53  # 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
+RESOLVER_VERSION = 54  # 54: timm solved apart, method names counted; 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -324,22 +324,37 @@ def _drop_blurred(names: Names, resolver: Resolver, sites: dict[tuple[int, int],
 
 
 def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, GraphFile]) -> set[int]:
-    """The files import-connected (either direction, transitively) to the seeds or to removed modules."""
+    """The files import-connected (either direction, transitively) to the seeds or to removed modules.
+
+    An import of a package solved apart (SOLVED_APART: timm) connects one way: the importer's edges
+    name the package's definitions (by id), so a change there resolves the importer again; a change
+    in the importer leaves the package's own solution as it was."""
+    from tags.pointsto.solver import SOLVED_APART
+
+    def part(fid: int) -> str:
+        top = names.file_module[fid].partition(".")[0]
+        return top if top in SOLVED_APART else ""
+
     file_of = {module: fid for fid, module in names.file_module.items()}
     neighbours: dict[int, set[int]] = defaultdict(set)
     removed_modules = {graph.module for graph in removed.values()}
+    importers: dict[str, set[int]] = defaultdict(set)  # package solved apart -> the files outside it importing it
     touched = set(seeds)
     for row in index.import_rows():
         file_id, source, name = row.file_id, row.module, row.name
         prefixes = [source.rsplit(".", n)[0] for n in range(source.count(".") + 1)]  # `import a.b` runs `a`
         for target in (f"{source}.{name}" if name and name != "*" else None, *prefixes):
             other = file_of.get(target) if target else None
-            if other is not None and other != file_id:
+            if other is not None and other != file_id and part(other) == part(file_id):
                 neighbours[file_id].add(other)
                 neighbours[other].add(file_id)
+            elif other is not None and part(other):
+                importers[part(other)].add(file_id)
             if target in removed_modules:
                 touched.add(file_id)
-    return _reachable(touched, neighbours)
+    reached = _reachable(touched, neighbours)
+    from_apart = {fid for package in {part(f) for f in reached} - {""} for fid in importers.get(package, ())}
+    return reached | _reachable(from_apart - reached, neighbours) if from_apart - reached else reached
 
 
 def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -> list[EdgeRow]:
@@ -354,13 +369,14 @@ def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -
 
 
 def _method_names(names: Names, file_id: int) -> str:
-    """The dependency keys a file's methods answer to: `m:name`, and `p:name` for @patch methods."""
-    keys = set()
+    """The dependency keys a file's methods answer to, one per method: `m:name`, and `p:name` for
+    @patch methods (counted: a by-name answer changes when the number of classes with a name does)."""
+    keys = []
     for method in names.methods_in_file.get(file_id, ()):
         d = names.defs[method]
-        keys.add("m:" + d.name)
+        keys.append("m:" + d.name)
         if "patch" in d.flags:
-            keys.add("p:" + d.name)
+            keys.append("p:" + d.name)
     return " ".join(sorted(keys))
 
 
@@ -369,8 +385,13 @@ def _dependents(index: Index, names: Names, changed: dict[int, IndexedFile], rem
     stored = {graph.file_id: graph for graph in index.graph_files()}
     modules = {file.module for file in changed.values()} | {graph.module for graph in removed.values()}
     modules |= {stored[fid].module for fid in changed if fid in stored}
-    methods = {name for fid in set(changed) | set(removed) if fid in stored for name in stored[fid].names.split()}
-    methods |= {name for fid in changed for name in _method_names(names, fid).split()}
+    # method names whose number of methods changed (by-name answers count their classes); an answer
+    # that names a changed file's methods is found through that file's module, above
+    methods = {name for fid in removed if fid in stored for name in stored[fid].names.split()}
+    for fid in changed:
+        before = Counter(stored[fid].names.split()) if fid in stored else Counter()
+        after = Counter(_method_names(names, fid).split())
+        methods |= {name for name in before | after if before[name] != after[name]}
     keys = _importers_closure(index, modules) | {"#" + key for key in methods}
     return index.files_depending_on(keys)
 

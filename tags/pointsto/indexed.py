@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 
 from tags.names import Binding
-from tags.pointsto.solver import CallGraph, Edge, analyse
+from tags.pointsto.solver import SOLVED_APART, CallGraph, Edge, analyse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
     `sources` are their texts when already read (see `read_sources`)."""
     graph = CallGraph(analyse_seeded(read_sources(files) if sources is None else sources))
     by_name = analysis_names(names)
-    module_file = {module: file_id for file_id, (module, _) in files.items()}
+    # the analysed modules and the indexed packages solved apart: a name in them that maps to no
+    # definition (`timm.create_model.forward_features`) is no outside call
+    inside = {module for module, _ in files.values()} | {p for p in SOLVED_APART if p in names.modules}
     solved = SolvedFiles(graph=graph)
     for file_id in files:
         solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
@@ -109,7 +111,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
                 solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
             elif call.kind == "external" and (below := _defined_below(names, call.callee, outside)):
                 solved.edges[file_id] += [(caller, found, file_id, edge.line, edge.col, how, 0) for found in below]
-            elif call.kind in ("builtin", "external") and call.callee.partition(".")[0] not in module_file:
+            elif call.kind in ("builtin", "external") and call.callee.partition(".")[0] not in inside:
                 solved.ext[file_id].append((caller, call.callee, file_id, edge.line, edge.col))
     for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
         solved.edges[file_id] = _best_per_site(solved.edges[file_id])

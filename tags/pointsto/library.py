@@ -48,6 +48,7 @@ class LibraryUses:
         self._cache: dict[tuple[str, str], tuple[Use, ...]] = {}
         self._sites: dict[tuple[int, str, bool], tuple[int, int] | None] = {}
         self._returns: dict[str, tuple[str, ...] | None] = {}
+        self._partials: dict[str, tuple[str, ...]] = {}
 
     def call_site(self, scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
         """`call_site`, remembered: the solver asks it on every GetAttr delegation (a walk of the hook's body)."""
@@ -108,7 +109,13 @@ class LibraryUses:
     def partial_returns(self, function: str) -> tuple[str, ...]:
         """The functions of its module a lower function gives back bound by keyword only, `return
         partial(_funcs_kwargs, as_method=as_method)` in `funcs_kwargs`: the later call runs them with its
-        positional arguments unchanged."""
+        positional arguments unchanged. Remembered: the solver asks on every call of a lower function."""
+        found = self._partials.get(function)
+        if found is None:
+            found = self._partials[function] = self._partial_returns(function)
+        return found
+
+    def _partial_returns(self, function: str) -> tuple[str, ...]:
         scope = self.facts.scopes.get(function)
         if scope is None or scope.kind != FUNCTION:
             return ()

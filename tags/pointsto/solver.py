@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from tags.mro import c3_merge
 from tags.pointsto.gcpause import paused_gc
 from tags.pointsto.library import LibraryUses, Use, is_super_call
+from tags.pointsto.parallel import in_child
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -44,6 +45,13 @@ MAX_PASSES = 30
 # `L.__iter__` -> `vision_learner`). Above, their names are outside names that still map to their
 # definitions (see tags/pointsto/indexed.py). Lowest first.
 LIBRARY_LAYERS: tuple[tuple[str, ...], ...] = (("fastcore",), ("fasttransform",))
+# Packages solved apart from the code that uses them, in a second process when there is a second
+# core (see `analyse`): timm is two thirds of the four roots' solve, and what fastai hands it (a
+# model name and keywords to `timm.create_model`) says nothing about timm's own calls. The code
+# above sees them as outside names that still map to their definitions, as it sees a library
+# layer, without the layer's summaries: what `create_model` returns (any of hundreds of models,
+# capped at MAX_VALUES) is not followed into fastai.
+SOLVED_APART: tuple[str, ...] = ("timm",)
 MAX_VALUES = 64
 MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -127,12 +135,18 @@ class CallGraph:
     """The solved graph: call-site edges, and the scopes analysed (callers with no calls too)."""
 
     edges: set[Edge] = field(default_factory=set)
-    scopes: dict[str, Scope] = field(default_factory=dict)
+    scopes: dict[str, str] = field(default_factory=dict)  # scope name -> its kind (module, class, function, lambda)
     passes: int = 0
+
+    def merge(self, other: CallGraph) -> None:
+        """Take in the graph of code solved apart (a layer below, a package solved on its own)."""
+        self.edges |= other.edges
+        self.scopes.update(other.scopes)
+        self.passes = max(self.passes, other.passes)
 
     def as_pycg(self) -> dict[str, list[str]]:
         """PyCG's `callgraph.json`: caller -> sorted callees (calling a class reaches its `__init__`)."""
-        graph: dict[str, set[str]] = {name: set() for name, s in self.scopes.items() if s.kind != CLASS}
+        graph: dict[str, set[str]] = {name: set() for name, kind in self.scopes.items() if kind != CLASS}
         for edge in self.edges:
             if edge.kind == "class":
                 continue
@@ -207,7 +221,7 @@ class Solver:
             self.run_scope(self.program.scopes[name])
         passes = max(runs.values(), default=0)
         self.runs = total
-        return CallGraph({Edge(*e) for e in self.edges}, self.program.scopes, passes)
+        return CallGraph({Edge(*e) for e in self.edges}, {n: s.kind for n, s in self.program.scopes.items()}, passes)
 
     def schedule(self, name: str) -> None:
         if name not in self.queued:
@@ -1996,11 +2010,28 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 
 
 # -- entry points ----------------------------------------------------------------------------
-def analyse(sources: dict[str, tuple[str, bool]],
-            layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS) -> CallGraph:
-    """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`)."""
+def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
+            apart: tuple[str, ...] = SOLVED_APART) -> CallGraph:
+    """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`), the packages
+    `apart` solved on their own, in a child process while this one solves the rest (see SOLVED_APART)."""
+    alone = {m: v for m, v in sources.items() if m.partition(".")[0] in apart}
     with paused_gc():
-        return analyse_layers(sources, layers)
+        if not alone or len(alone) == len(sources):
+            return analyse_layers(sources, layers)
+        rest = {m: v for m, v in sources.items() if m not in alone}
+        with in_child(lambda: _as_rows(analyse_layers(alone, ()))) as solved_alone:
+            graph = analyse_layers(rest, layers)
+            graph.merge(_from_rows(*solved_alone()))
+        return graph
+
+
+def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int]:
+    """A graph as plain data, to pickle out of a child process (see `in_child`)."""
+    return [(e.caller, e.callee, e.line, e.col, e.how, e.kind, e.body) for e in graph.edges], graph.scopes, graph.passes
+
+
+def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int) -> CallGraph:
+    return CallGraph({Edge(*row) for row in rows}, scopes, passes)
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]],
@@ -2026,9 +2057,7 @@ def analyse_layers(sources: dict[str, tuple[str, bool]],
             program.add_module(module, *layer[module])
         solver = Solver(program)
         solved = solver.solve()
-        graph.edges |= solved.edges
-        graph.scopes.update(solved.scopes)
-        graph.passes = max(graph.passes, solved.passes)
+        graph.merge(solved)
         below.update(solver.summary())
         solver.layer_facts(facts)
     return graph

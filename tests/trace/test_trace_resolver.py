@@ -173,6 +173,30 @@ def test_only_what_a_change_can_affect_is_resolved_again(package: tuple[Path, In
     assert {c[0] for c in calls_of(index, "make")} == {"Lonely.special_method"}
 
 
+def test_a_by_name_caller_is_resolved_again_only_when_a_method_count_changes(tmp_path: Path, cache: Path) -> None:
+    """`x.run()` by name, with `run` in nine classes (over MAX_BY_NAME: no guess): an edit of their
+    bodies leaves the caller alone; one class fewer, and the guesses appear."""
+    from tags.callgraph import MAX_BY_NAME, ensure_graph
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    classes = [f"class C{i}:\n    def run(self): pass\n" for i in range(MAX_BY_NAME + 1)]
+    (root / "many.py").write_text("".join(classes))
+    (root / "caller.py").write_text("def go(x):\n    x.run()\n")
+    run_nav("index", str(root), cache=cache, check=True)
+    index = Index.open()
+    try:
+        assert ensure_graph(index).resolved_files == ["caller", "many"]
+        assert calls_of(index, "go") == set()
+        (root / "many.py").write_text("".join(classes).replace("pass", "return 1"))
+        assert refresh(index).resolved_files == ["many"], "the same names, as many: `go` is not resolved again"
+        (root / "many.py").write_text("".join(classes[1:]))
+        assert refresh(index).resolved_files == ["caller", "many"]
+        assert {c[0] for c in calls_of(index, "go")} == {f"C{i}.run" for i in range(1, MAX_BY_NAME + 1)}
+    finally:
+        index.close()
+
+
 def test_an_edit_the_syntax_tree_does_not_see_keeps_the_edges(package: tuple[Path, Index]) -> None:
     root, index = package
     refresh(index)

@@ -1,0 +1,86 @@
+"""Packages solved apart (SOLVED_APART, timm): in a second process, the same edges as solved here,
+seen from the code above as outside names, and an edit on one side resolving only what it can affect."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tags.errors import NavError
+from tags.pointsto import analyse, parallel
+from tests.helpers import line_of, run_nav
+
+SOURCES = {
+    "big": ("from big.core import run\n", True),
+    "big.core": ("def step(): pass\ndef run(f):\n    step()\n    f()\n", False),
+    "app": ("import big\ndef g(): pass\ndef h(): big.run(g)\n", False),
+}
+forks = pytest.mark.skipif(not parallel.can_fork(), reason="no second core (or not Linux): nothing is forked")
+
+
+def test_a_package_solved_apart_gives_the_same_edges_forked_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = {(e.caller, e.callee, e.line, e.kind) for e in analyse(SOURCES, apart=("big",)).edges}
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    here = {(e.caller, e.callee, e.line, e.kind) for e in analyse(SOURCES, apart=("big",)).edges}
+    assert forked == here
+    assert ("big.core.run", "big.core.step", 3, "function") in here, "the package's own calls"
+    assert ("app.h", "big.run", 3, "external") in here, "seen from above as an outside name"
+    assert not any(caller.startswith("big") and callee == "app.g" for caller, callee, _, _ in here), \
+        "what app hands it is not followed in"
+    together = {(e.caller, e.callee) for e in analyse(SOURCES, apart=()).edges}
+    assert ("big.core.run", "app.g") in together and ("app.h", "big.core.run") in together
+
+
+@forks
+def test_a_failed_child_is_a_one_line_error() -> None:
+    with parallel.in_child(lambda: 1 // 0) as result, pytest.raises(NavError, match="second process stopped"):
+        result()
+
+
+@forks
+def test_leaving_the_block_early_kills_the_child(tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+
+    def work() -> None:
+        marker.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    with pytest.raises(KeyboardInterrupt), parallel.in_child(work):
+        while not marker.exists() or not marker.read_text():  # the child is running
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(marker.read_text()), 0)
+
+
+def test_an_edit_resolves_only_its_side_of_a_package_solved_apart(cache: Path, tmp_path: Path) -> None:
+    """An edit above timm leaves timm's graph as it is; an edit in timm resolves its importers too
+    (their edges name timm's definitions)."""
+    from tags.callgraph import ensure_graph
+    from tags.indexer import fresh_index
+    from tags.store import Index
+
+    source = tmp_path / "proj"
+    (source / "timm").mkdir(parents=True)
+    (source / "timm" / "__init__.py").write_text("from timm.core import create\n")
+    (source / "timm" / "core.py").write_text("def build(): pass\ndef create(): return build()\n")
+    (source / "app.py").write_text("import timm\ndef make(): return timm.create()\n")
+    (source / "other.py").write_text("from app import make\ndef go(): make()\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    index = Index.open()
+    try:
+        assert ensure_graph(index).resolved_files == ["app", "other", "timm", "timm.core"]
+        (source / "app.py").write_text("import timm\ndef make():\n    return timm.create()\n")
+        fresh_index(index, progress=False)
+        assert ensure_graph(index).resolved_files == ["app", "other"]
+        (source / "timm" / "core.py").write_text("def build(): pass\n\ndef create(): return build()\n")
+        fresh_index(index, progress=False)
+        assert ensure_graph(index).resolved_files == ["app", "other", "timm", "timm.core"]
+    finally:
+        index.close()
+    traced = run_nav("trace", "make", "--depth", "2", cache=cache, check=True).stdout
+    app, core = source / "app.py", source / "timm" / "core.py"  # each callee with the line that calls it
+    assert f"create  {app}:{line_of(app, 'return timm.create()')}  exact" in traced
+    assert f"build  {core}:{line_of(core, 'def create')}  exact" in traced, "timm's edges after its edit"
