@@ -1,12 +1,13 @@
 """Work done in a forked child while this process does its own: the second core of a 2-core machine.
 
-The solver splits the four roots into parts that need nothing of each other (see SOLVED_APART);
-one part is solved in a child forked from this process (it shares the sources read, no pickling
-on the way in), the other here, at the same time. The child's answer comes back pickled through
-a pipe. It dies with this process (prctl, see `tags.lifetime`), ignores Ctrl-C (this process
-handles it and kills the child), and never returns into the caller's code (`os._exit`).
+The solver splits its input into parts that need nothing of each other (see `analyse`); the parts
+apart from the main one are solved in a child forked from this process (it shares the sources
+read, no pickling on the way in) while this one solves the main part. The child's results come
+back one by one, each pickled through a pipe as soon as it is ready, so neither process holds all
+of them twice. The child dies with this process (prctl, see `tags.lifetime`), ignores Ctrl-C (this
+process handles it and kills the child), and never returns into the caller's code (`os._exit`).
 Where forking is unsafe or useless (not Linux, one core, other threads running), the work is
-done here, first.
+done here, when its results are read.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO, TypeVar
 
@@ -32,14 +33,12 @@ def can_fork() -> bool:
 
 
 @contextmanager
-def in_child(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """Start `work` in a forked child; the block gets a function that waits for its result.
-
-    Leaving the block without asking (an exception, Ctrl-C) kills the child.
-    """
+def in_child(work: Callable[[], Iterable[T]]) -> Iterator[Callable[[], Iterator[T]]]:
+    """Start `work` (a generator of results) in a forked child; the block gets a function that
+    reads its results as they come. Leaving the block before the last one (an exception, Ctrl-C)
+    kills the child."""
     if not can_fork():
-        result = work()
-        yield lambda: result
+        yield lambda: iter(work())
         return
     from tags.lifetime import child_setup
 
@@ -52,23 +51,24 @@ def in_child(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
     pipe = os.fdopen(reader, "rb")
     reaped: list[bool] = []
     try:
-        yield lambda: _result(pid, pipe, reaped)
+        yield lambda: _results(pid, pipe, reaped)
     finally:
         pipe.close()
         if not reaped:
             _stop(pid)
 
 
-def _run_child(work: Callable[[], object], setup: Callable[[], None], reader: int, writer: int) -> None:
-    """The child's whole life: do the work, write its pickled result, exit without unwinding."""
+def _run_child(work: Callable[[], Iterable[object]], setup: Callable[[], None], reader: int, writer: int) -> None:
+    """The child's whole life: do the work, write each result pickled, exit without unwinding."""
     status = 1
     try:
         os.close(reader)
         setup()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills this one
-        data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(writer, "wb") as pipe:
-            pipe.write(data)
+            for result in work():
+                pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
         status = 0
     except BaseException as err:  # noqa: BLE001 - told to the parent as the exit status
         print(f"nav: call graph solver: {type(err).__name__}: {err}"[:300], file=sys.stderr)
@@ -76,15 +76,19 @@ def _run_child(work: Callable[[], object], setup: Callable[[], None], reader: in
         os._exit(status)
 
 
-def _result(pid: int, pipe: BinaryIO, reaped: list[bool]) -> object:
-    """Read the child's answer to the end, reap it, and unpickle; a failed child is a NavError."""
-    data = pipe.read()
+def _results(pid: int, pipe: BinaryIO, reaped: list[bool]) -> Iterator[object]:
+    """The child's results until it closes the pipe; then it is reaped, and a failed child is a NavError."""
+    while True:
+        try:
+            result = pickle.load(pipe)
+        except (EOFError, pickle.UnpicklingError):
+            break
+        yield result
     _, status = os.waitpid(pid, 0)
     reaped.append(True)
     code = os.waitstatus_to_exitcode(status)
-    if code != 0 or not data:
+    if code != 0:
         raise NavError(f"the call graph solver's second process stopped (exit status {code}); nothing was stored")
-    return pickle.loads(data)
 
 
 def _stop(pid: int) -> None:

@@ -34,18 +34,25 @@ def test_a_package_solved_apart_gives_the_same_edges_forked_or_not(monkeypatch: 
 
 
 @forks
-def test_a_failed_child_is_a_one_line_error() -> None:
-    with parallel.in_child(lambda: 1 // 0) as result, pytest.raises(NavError, match="second process stopped"):
-        result()
+def test_results_stream_from_the_child_and_a_failure_is_a_one_line_error() -> None:
+    def work():
+        yield os.getpid()
+        yield 1 // 0
+
+    with parallel.in_child(work) as results, pytest.raises(NavError, match="second process stopped"):
+        stream = results()
+        assert next(stream) != os.getpid(), "solved in another process"
+        next(stream)
 
 
 @forks
 def test_leaving_the_block_early_kills_the_child(tmp_path: Path) -> None:
     marker = tmp_path / "pid"
 
-    def work() -> None:
+    def work():
         marker.write_text(str(os.getpid()))
         time.sleep(600)
+        yield None
 
     with pytest.raises(KeyboardInterrupt), parallel.in_child(work):
         while not marker.exists() or not marker.read_text():  # the child is running
