@@ -354,7 +354,7 @@ def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, 
                 touched.add(file_id)
     reached = _reachable(touched, neighbours)
     from_apart = {fid for package in {part(f) for f in reached} - {""} for fid in importers.get(package, ())}
-    return reached | _reachable(from_apart - reached, neighbours) if from_apart - reached else reached
+    return reached | _reachable(from_apart - reached, neighbours)
 
 
 def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -> list[EdgeRow]:

@@ -151,7 +151,7 @@ def _solve_child() -> None:
             handle.write(str(os.getpid()))
         signal.pause()
     edges = analyse(pickle.load(sys.stdin.buffer)).edges
-    rows = sorted((e.caller, e.callee, e.line, e.col, e.how, e.kind, e.body) for e in edges)
+    rows = sorted(e.fields() for e in edges)
     sys.stdout.buffer.write(pickle.dumps(rows))
 
 

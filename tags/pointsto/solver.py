@@ -117,6 +117,10 @@ class Edge:
     kind: str = "function"  # function | class | init | builtin | external
     body: str = ""  # the class whose body makes the call (`caller` is then the scope around it, as PyCG counts)
 
+    def fields(self) -> tuple[str, str, int, int, str, str, str]:
+        """The edge as plain data, to pickle out of a child process (`Edge(*fields)` makes it again)."""
+        return self.caller, self.callee, self.line, self.col, self.how, self.kind, self.body
+
 
 @dataclass(slots=True)
 class _Lookup:
@@ -2067,7 +2071,7 @@ def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]]) -> Iterator[tup
 
 def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int]:
     """A graph as plain data, to pickle out of a child process (see `in_child`)."""
-    return [(e.caller, e.callee, e.line, e.col, e.how, e.kind, e.body) for e in graph.edges], graph.scopes, graph.passes
+    return [e.fields() for e in graph.edges], graph.scopes, graph.passes
 
 
 def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int) -> CallGraph:
