@@ -10,10 +10,13 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
+    Data = bytes | Iterable[bytes]  # the whole text, or its chunks in order (a large export never held whole)
 
-def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> str:
+
+def stage(path: str | os.PathLike[str], data: Data, suffix: str = ".tmp") -> str:
     """A synced temporary file next to `path` holding `data`, with `path`'s permissions if it exists.
 
     Renaming it over `path` (`os.replace`) is then the atomic step; multi-file writers stage
@@ -26,7 +29,7 @@ def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> st
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            _write_all(handle, data)
             handle.flush()
             os.fsync(handle.fileno())
         if os.path.exists(path):
@@ -39,7 +42,7 @@ def stage(path: str | os.PathLike[str], data: bytes, suffix: str = ".tmp") -> st
     return temporary
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: Data) -> None:
     """Write `data` to `path` through a temporary file in the same directory and a rename.
 
     A symbolic link is followed: the file it points at gets the new text and the link stays. A
@@ -68,7 +71,16 @@ def _special(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def _write_into(path: str, data: bytes) -> None:
+def _write_all(handle: Any, data: Data) -> None:
+    """`data` written to an open binary file: at once, or chunk by chunk as they are made."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        handle.write(data)
+        return
+    for chunk in data:
+        handle.write(chunk)
+
+
+def _write_into(path: str, data: Data) -> None:
     """Write into a device or pipe in place; a FIFO nobody reads is an error, not a hang."""
     import errno
 
@@ -80,7 +92,7 @@ def _write_into(path: str, data: bytes) -> None:
         raise
     os.set_blocking(fd, True)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        _write_all(handle, data)
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:

@@ -8,9 +8,11 @@ index's fixed hash seed, so every export of the same sources is the same (see `a
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
 
 from tags.discovery import default_roots, resolve_target
 from tags.errors import NavError
@@ -40,16 +42,17 @@ def run(args: argparse.Namespace) -> int:
         sources.update(directory_sources(root.path, root.name if root.origin == "package" else ""))
     if not sources:
         raise NavError("no Python files under " + ", ".join(r.path for r in roots))
-    text = render(analyse(sources), args.format)
+    chunks = render(analyse(sources), args.format)
     if args.output:
         from tags.atomic import write_atomic
 
         try:
-            write_atomic(args.output, text.encode())
+            write_atomic(args.output, (chunk.encode() for chunk in chunks))
         except OSError as err:
             raise NavError(f"cannot write {args.output}: {err.strerror or err}") from err
     else:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
     return 0
 
 
@@ -67,15 +70,40 @@ def _run_seeded(args: argparse.Namespace) -> None:
     os.execve(sys.executable, argv, nav_python_env(PYTHONHASHSEED=FIXED_SEED))
 
 
-def render(graph: CallGraph, fmt: str) -> str:
-    """The graph as text in one of the export formats."""
+def render(graph: CallGraph, fmt: str) -> Iterator[str]:
+    """The graph as text in one of the export formats, in chunks: torch's JSON is 140 MB, and held
+    whole (with the list of records it was made from) it took the export past 1 GB."""
     if fmt == "pycg":
-        return json.dumps(graph.as_pycg(), indent=2) + "\n"
+        pycg = graph.as_pycg()
+        return _json_object(pycg.items(), indent=2)
     if fmt == "dot":
-        lines = ["digraph calls {"]
         pairs = sorted({(e.caller, e.callee) for e in graph.edges if e.kind != "class"})
-        lines += [f"  {json.dumps(a)} -> {json.dumps(b)};" for a, b in pairs]
-        return "\n".join(lines + ["}"]) + "\n"
-    edges = [{"caller": e.caller, "callee": e.callee, "line": e.line, "col": e.col, "how": e.how, "kind": e.kind}
-             for e in sorted(graph.edges, key=lambda e: (e.caller, e.line, e.col, e.callee))]
-    return json.dumps({"edges": edges}, indent=1) + "\n"
+        return itertools.chain(["digraph calls {\n"], (f"  {json.dumps(a)} -> {json.dumps(b)};\n" for a, b in pairs), ["}\n"])
+    edges = ({"caller": e.caller, "callee": e.callee, "line": e.line, "col": e.col, "how": e.how, "kind": e.kind}
+             for e in sorted(graph.edges, key=lambda e: (e.caller, e.line, e.col, e.callee)))
+    return _json_object([("edges", _json_list(edges, indent=1, level=1))], indent=1)
+
+
+def _json_object(items: Iterable[tuple[str, object]], indent: int) -> Iterator[str]:
+    """`json.dumps(dict(items), indent=indent) + "\\n"`'s exact text, one member at a time; a
+    member's value may itself be chunks of JSON text (see `_json_list`)."""
+    inner = "\n" + " " * indent
+    empty = True
+    for key, value in items:
+        yield ("{" if empty else ",") + inner + json.dumps(key) + ": "
+        if isinstance(value, Iterator):
+            yield from value
+        else:
+            yield json.dumps(value, indent=indent).replace("\n", inner)
+        empty = False
+    yield "{}\n" if empty else "\n}\n"
+
+
+def _json_list(values: Iterable[object], indent: int, level: int) -> Iterator[str]:
+    """`json.dumps(list(values), indent=indent)`'s exact text at nesting `level`, one value at a time."""
+    inner, outer = "\n" + " " * indent * (level + 1), "\n" + " " * indent * level
+    empty = True
+    for value in values:
+        yield ("[" if empty else ",") + inner + json.dumps(value, indent=indent).replace("\n", inner)
+        empty = False
+    yield "[]" if empty else outer + "]"

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from navigator.walk.format import PATH_VARIABLE
 from tests.helpers import run_nav, write_walk
 
@@ -105,3 +107,20 @@ def test_tags_into_a_fifo_or_a_link_writes_through_and_keeps_them(tmp_path: Path
     link.symlink_to(target)
     run_nav("tags", "-o", str(link), cache=cache, check=True)
     assert link.is_symlink() and "\ntagged\t" in target.read_text()
+
+
+def test_an_export_failing_midway_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    """`write_atomic` takes chunks as they are made; one that fails leaves the target as it was."""
+    from tags.atomic import write_atomic
+
+    target = tmp_path / "graph.json"
+    write_atomic(target, (chunk for chunk in (b"old", b" text")))
+    assert target.read_bytes() == b"old text"
+
+    def failing():
+        yield b"new, half"
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, failing())
+    assert target.read_bytes() == b"old text" and sorted(p.name for p in tmp_path.iterdir()) == ["graph.json"]

@@ -1598,3 +1598,22 @@ def test_reversed_runs_dunder_reversed_and_sum_adds_to_its_start() -> None:
     assert ("app.run", "app.Items.__reversed__", 7) in edges
     assert not any(callee == "app.Items.__iter__" for _, callee, _ in edges)
     assert ("app.run", "app.Items.__radd__", 8) in edges
+
+
+def test_nav_graph_streams_the_exact_text_json_would_write(tmp_path: Path) -> None:
+    """The export is written in chunks (torch's is 140 MB), byte for byte what json.dumps writes."""
+    from navigator.commands.graph import render
+    from tags.pointsto.solver import CallGraph
+
+    (tmp_path / "main.py").write_text("class A:\n    def m(self):\n        return len([])\n\n"
+                                      "def f(g):\n    g()\n    A().m()\n\nf(print)\nf(A)\n")
+    graph = analyse_directory(str(tmp_path))
+    edges = [{"caller": e.caller, "callee": e.callee, "line": e.line, "col": e.col, "how": e.how, "kind": e.kind}
+             for e in sorted(graph.edges, key=lambda e: (e.caller, e.line, e.col, e.callee))]
+    assert len(edges) > 4
+    assert "".join(render(graph, "json")) == json.dumps({"edges": edges}, indent=1) + "\n"
+    assert "".join(render(graph, "pycg")) == json.dumps(graph.as_pycg(), indent=2) + "\n"
+    dot = "".join(render(graph, "dot")).splitlines()
+    assert dot[0] == "digraph calls {" and dot[-1] == "}" and '  "main.f" -> "main.A.m";' in dot
+    empty = CallGraph()
+    assert "".join(render(empty, "json")) == '{\n "edges": []\n}\n' and "".join(render(empty, "pycg")) == "{}\n"
