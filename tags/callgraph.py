@@ -35,6 +35,7 @@ How an edge was resolved:
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -213,14 +214,14 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
 
     names = Names(index)
     to_resolve = set(changed) | _dependents(index, names, changed, removed)
-    to_resolve = _components(index, names, to_resolve, removed)
+    files = {file.id: file for file in index.indexed_files()}
+    to_resolve = _components(index, names, to_resolve, removed, {fid: file.path for fid, file in files.items()})
     to_resolve = {fid for fid in to_resolve if fid in names.file_module}
     index.delete_file_graphs(to_resolve | set(removed))
     calls: dict[int, list[CallSite]] = defaultdict(list)
     for call in index.call_sites():
         if call.file_id in to_resolve:
             calls[call.file_id].append(call)
-    files = {file.id: file for file in index.indexed_files()}
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(paths)
     solved = solve_files(names, paths, sources)
@@ -323,17 +324,22 @@ def _drop_blurred(names: Names, resolver: Resolver, sites: dict[tuple[int, int],
     return [e for e in edges if (e.line, e.col) not in blurred], blurred
 
 
-def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, GraphFile]) -> set[int]:
+def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, GraphFile],
+                paths: dict[int, str]) -> set[int]:
     """The files import-connected (either direction, transitively) to the seeds or to removed modules.
 
-    An import of a package solved apart (SOLVED_APART: timm) connects one way: the importer's edges
-    name the package's definitions (by id), so a change there resolves the importer again; a change
-    in the importer leaves the package's own solution as it was."""
-    from tags.pointsto.solver import SOLVED_APART
+    Imports connect files solved in the same part (see `Partition`: timm, or a subpackage of a
+    package as big as torch, is solved apart from the rest). An import into another part connects
+    one way: the importer's edges name that part's definitions (by id), so a change there resolves
+    the importer again; a change in the importer leaves the other part's solution as it was.
+    `paths` are the indexed files' paths, by id."""
+    from tags.pointsto.solver import Partition
+
+    partition = Partition({module: os.path.basename(paths.get(fid, "")) == "__init__.py"
+                           for fid, module in names.file_module.items()})
 
     def part(fid: int) -> str:
-        top = names.file_module[fid].partition(".")[0]
-        return top if top in SOLVED_APART else ""
+        return partition.of(names.file_module[fid])
 
     file_of = {module: fid for fid, module in names.file_module.items()}
     neighbours: dict[int, set[int]] = defaultdict(set)

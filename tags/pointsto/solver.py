@@ -20,8 +20,8 @@ import ast
 import builtins
 import gc
 import os
-from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from tags.mro import c3_merge
@@ -2035,29 +2035,39 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
 MAX_PART_FILES = 1000  # a package with more modules than this is solved one subpackage at a time
 
 
-def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict[str, dict[str, tuple[str, bool]]]:
-    """The sources split into parts solved apart, by name; "" is the main part.
+class Partition:
+    """Which part of a program each module is solved in, by name; "" is the main part.
 
     A package in `apart` is one part (see SOLVED_APART). A package of more than MAX_PART_FILES
     modules is a part per subpackage (`torch.nn`, `torch._inductor`), its own top-level modules one
     more: solved whole, torch passed 5 GB and a quarter of an hour without finishing; in parts its
     largest (374 files) takes 20 s and 750 MB. Calls between parts are outside names, as between
-    packages solved apart. Everything else is the main part.
+    packages solved apart. Everything else is the main part. The solver splits its input by it,
+    and the incremental graph (`tags.callgraph`) follows imports within a part only.
     """
-    sizes = defaultdict(int)
-    for module in sources:
-        sizes[module.partition(".")[0]] += 1
-    big = {package for package, size in sizes.items() if size > MAX_PART_FILES}
-    subpackages = {module.rpartition(".")[0] for module in sources if module.count(".") >= 2}
-    subpackages |= {module for module, (_, is_package) in sources.items() if is_package}
+
+    def __init__(self, modules: Mapping[str, bool], apart: tuple[str, ...] = SOLVED_APART) -> None:
+        """`modules`: each module name -> whether it is a package's `__init__`."""
+        sizes = Counter(module.partition(".")[0] for module in modules)
+        self.big = {package for package, size in sizes.items() if size > MAX_PART_FILES}
+        self.subpackages = {module.rpartition(".")[0] for module in modules if module.count(".") >= 2}
+        self.subpackages |= {module for module, is_package in modules.items() if is_package}
+        self.apart = apart
+
+    def of(self, module: str) -> str:
+        top = module.partition(".")[0]
+        if top in self.big:
+            second = ".".join(module.split(".")[:2])
+            return second if second in self.subpackages and second != top else top
+        return top if top in self.apart else ""
+
+
+def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict[str, dict[str, tuple[str, bool]]]:
+    """The sources split by `Partition`: part name -> its modules."""
+    partition = Partition({module: is_package for module, (_, is_package) in sources.items()}, apart)
     parts: dict[str, dict[str, tuple[str, bool]]] = defaultdict(dict)
     for module, source in sources.items():
-        top = module.partition(".")[0]
-        if top in big:
-            second = ".".join(module.split(".")[:2])
-            parts[second if second in subpackages and second != top else top][module] = source
-        else:
-            parts[top if top in apart else ""][module] = source
+        parts[partition.of(module)][module] = source
     return dict(parts)
 
 

@@ -91,3 +91,44 @@ def test_an_edit_resolves_only_its_side_of_a_package_solved_apart(cache: Path, t
     app, core = source / "app.py", source / "timm" / "core.py"  # each callee with the line that calls it
     assert f"create  {app}:{line_of(app, 'return timm.create()')}  exact" in traced
     assert f"build  {core}:{line_of(core, 'def create')}  exact" in traced, "timm's edges after its edit"
+
+
+BIG = {  # a package over MAX_PART_FILES (set to 4 below): solved, and resolved again, a subpackage at a time
+    "big/__init__.py": "", "big/util.py": "def helper(): pass\n",
+    "big/nn/__init__.py": "", "big/nn/layer.py": "from big.util import helper\ndef forward(): helper()\n",
+    "big/data/__init__.py": "", "big/data/load.py": "def load(): pass\n",
+    "app.py": "from big.data.load import load\ndef main(): load()\n",
+}
+
+
+def test_a_package_over_the_part_size_is_split_by_subpackage_for_the_solver_and_the_graph(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tags.callgraph import ensure_graph
+    from tags.indexer import fresh_index
+    from tags.pointsto import solver
+    from tags.store import Index
+
+    monkeypatch.setattr(solver, "MAX_PART_FILES", 4)
+    modules = {path.removesuffix(".py").removesuffix("/__init__").replace("/", "."): path.endswith("__init__.py")
+               for path in BIG}
+    partition = solver.Partition(modules, apart=())
+    assert {m: partition.of(m) for m in modules} == {
+        "big": "big", "big.util": "big", "big.nn": "big.nn", "big.nn.layer": "big.nn",
+        "big.data": "big.data", "big.data.load": "big.data", "app": ""}
+    sources = {m: (BIG[p], p.endswith("__init__.py")) for m, p in zip(modules, BIG)}
+    edges = {(e.caller, e.callee, e.kind) for e in analyse(sources, apart=()).edges}
+    assert ("big.nn.layer.forward", "big.util.helper", "external") in edges, "a call into another part is an outside name"
+    for path, text in BIG.items():
+        (tmp_path / "proj" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "proj" / path).write_text(text)
+    run_nav("index", str(tmp_path / "proj"), cache=cache, check=True)
+    index = Index.open()
+    try:
+        ensure_graph(index)
+        for path, resolved in (("app.py", ["app"]), ("big/data/load.py", ["app", "big.data.load"]),
+                               ("big/util.py", ["app", "big.nn.layer", "big.util"])):
+            (tmp_path / "proj" / path).write_text(BIG[path] + "\ndef _edited(): pass\n")
+            fresh_index(index, progress=False)
+            assert ensure_graph(index).resolved_files == resolved, path
+    finally:
+        index.close()
