@@ -132,3 +132,29 @@ def test_a_package_over_the_part_size_is_split_by_subpackage_for_the_solver_and_
             assert ensure_graph(index).resolved_files == resolved, path
     finally:
         index.close()
+
+
+LAYERED = {  # a package solved apart whose building blocks are a layer below its models (as timm.layers)
+    "kit": ("", True),
+    "kit.layers": ("", True),
+    "kit.layers.head": ("class Pool:\n    def mult(self): return 2\nclass Fc: pass\n"
+                        "def create_head(): return Pool(), Fc()\n", False),
+    "kit.models": ("", True),
+    "kit.models.net": ("from kit.layers.head import create_head\n"
+                       "def build():\n    pool, fc = create_head()\n    return pool.mult()\n", False),
+}
+
+
+def test_the_blocks_of_a_package_solved_apart_are_a_layer_whose_returned_tuples_are_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tags.pointsto import solver
+
+    monkeypatch.setattr(solver, "APART_LAYERS", {"kit": (("kit.layers",),)})
+    edges = {(e.caller, e.callee, e.line) for e in analyse(LAYERED, apart=("kit",)).edges}
+    assert ("kit.models.net.build", "kit.layers.head.Pool.mult", 4) in edges, "`pool, fc = create_head()` unpacked"
+    assert ("kit.layers.head.create_head", "kit.layers.head.Pool", 4) in edges, "the layer's own calls"
+    without_tuples = {(e.caller, e.callee) for e in solver.analyse_layers(LAYERED, (("kit.layers",),)).edges}
+    assert ("kit.models.net.build", "kit.layers.head.Pool.mult") not in without_tuples, \
+        "a library layer's tuples are not kept (see _keep_tuples)"
+    layers = solver._layered({m: (None, p) for m, (_, p) in LAYERED.items()}, (("kit.layers",),))
+    assert [sorted(layer) for layer in layers] == [["kit.layers", "kit.layers.head"], ["kit", "kit.models", "kit.models.net"]]
