@@ -137,11 +137,11 @@ def test_a_package_over_the_part_size_is_split_by_subpackage_for_the_solver_and_
 LAYERED = {  # a package solved apart whose building blocks are a layer below its models (as timm.layers)
     "kit": ("", True),
     "kit.layers": ("", True),
-    "kit.layers.head": ("class Pool:\n    def mult(self): return 2\nclass Fc: pass\n"
-                        "def create_head(): return Pool(), Fc()\n", False),
+    "kit.layers.head": ("class Pool:\n    def mult(self): return 2\nclass Fc: pass\ndef create_head(): return Pool(), Fc()\n",
+                        False),
     "kit.models": ("", True),
-    "kit.models.net": ("from kit.layers.head import create_head\n"
-                       "def build():\n    pool, fc = create_head()\n    return pool.mult()\n", False),
+    "kit.models.net": ("from kit.layers.head import create_head\ndef build():\n    pool, fc = create_head()\n    return pool.mult()\n",
+                       False),
 }
 
 
