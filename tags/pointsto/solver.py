@@ -1233,13 +1233,40 @@ class Solver:
                     if hook[0] == "f":
                         self.edge(node, hook[1], how="delegate")
                 delegate = self.lookup(owner[1], default)[1]
-                found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
+                outer_edges, self.edges = self.edges, set()
+                try:
+                    found = {v for v in self.attribute(delegate, attr, node) if v[0] != "e"}
+                finally:
+                    made, self.edges = self.edges, outer_edges
+                self.edges |= made
                 read = self._read_by_hook(owner, {owner}, default, last=False)  # `getattr(self, self._default)`
-                self._read_by_hook(owner, delegate | {v for v in read if v[0] == "i"}, attr)
+                self._hook_made(owner, made, node)
+                self._read_by_hook(owner, {v for v in read if v[0] == "i"} - delegate, attr)
                 return {("dg",) + v[1:] if v[0] == "bm" else v for v in found}
         if self.lookup(owner[1], "__getattr__")[1]:
             return self.call_method(owner, "__getattr__", node, [set()])
         return set()
+
+    def _hook_made(self, owner: Value, made: set[tuple], node: ast.AST) -> None:
+        """What reading the attribute off the delegate called (`made`, at `node` and below), called by
+        the hook's last `getattr` too, as `_read_by_hook` would find by reading it again there: read
+        once, a delegation chain (Learner -> DataLoaders -> TfmdDL -> Datasets) is walked once
+        instead of twice at each link."""
+        site = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1)
+        caller, body = (self._caller(), self._body()) if self.scope.kind == CLASS else (self.scope.name, "")
+        calls = [e for e in made if e[5] == "function"]
+        if not calls:
+            return
+        for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
+            scope = self.program.facts.scopes.get(hook)
+            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
+            if at is None:
+                continue
+            for c, callee, line, col, _, kind, b in calls:
+                if (line, col) == site and (c, b) == (caller, body):
+                    self.edges.add((scope.name, callee, at[0], at[1], "delegate", kind, ""))
+                else:
+                    self.edges.add((c, callee, line, col, "delegate", kind, b))
 
     def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str, last: bool = True) -> set[Value]:
         """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`,

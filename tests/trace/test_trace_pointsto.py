@@ -1617,3 +1617,35 @@ def test_nav_graph_streams_the_exact_text_json_would_write(tmp_path: Path) -> No
     assert dot[0] == "digraph calls {" and dot[-1] == "}" and '  "main.f" -> "main.A.m";' in dot
     empty = CallGraph()
     assert "".join(render(empty, "json")) == '{\n "edges": []\n}\n' and "".join(render(empty, "pycg")) == "{}\n"
+
+
+def _delegation_chain(links: int) -> dict[str, tuple[str, bool]]:
+    """`C0` delegating to `C1` ... to `C<links>`, which has the property: fastai's Learner -> DataLoaders -> TfmdDL."""
+    classes = "".join(f"class C{i}(GetAttr):\n    _default = 'inner'\n    def __init__(self): self.inner = C{i + 1}()\n"
+                      for i in range(links))
+    leaf = f"class C{links}:\n    @property\n    def leaf(self): return 1\n"
+    return {**{m: s for m, s in DELEGATION.items() if m != "app"},
+            "app": (f"from fastcore.basics import GetAttr\n{leaf}{classes}def use(): return C0().leaf\n", False)}
+
+
+def test_a_delegation_chain_is_walked_once_per_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each link reads the attribute off its delegate once, and the hook's `getattr` calls what that
+    read called: read again there, a chain of n links cost 2**n reads (fastai's is four deep)."""
+    from tags.pointsto.solver import Solver
+
+    reads = {"count": 0}
+    attribute = Solver.attribute
+
+    def counted(self, owners, attr, node):
+        reads["count"] += attr == "leaf"
+        return attribute(self, owners, attr, node)
+
+    monkeypatch.setattr(Solver, "attribute", counted)
+    counts = {}
+    for links in (4, 8):
+        reads["count"] = 0
+        edges = {(e.caller, e.callee, e.how) for e in analyse(_delegation_chain(links)).edges}
+        counts[links] = reads["count"]
+        assert ("app.use", "fastcore.basics.GetAttr.__getattr__", "delegate") in edges
+        assert ("fastcore.basics.GetAttr.__getattr__", f"app.C{links}.leaf", "delegate") in edges, "the hook reads the property"
+    assert counts[8] <= 3 * counts[4], counts  # {4: 9, 8: 17}; it was {4: 31, 8: 511}
