@@ -193,6 +193,8 @@ class Solver:
         self.straight = True  # evaluating straight-line code of the scope (no loop, branch or handler around)
         self.runner = ""  # the scope whose run is in progress (class bodies run inside their parent's)
         self.readers: dict[str, set[str]] = defaultdict(set)  # key -> scopes that read it
+        # (importing module, source, runner) -> how many values each name had when a star import copied it
+        self._star_copied: dict[tuple[str, str, str], dict[str, int]] = {}
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
         self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
@@ -725,9 +727,14 @@ class Solver:
         scope = self.program.modules[self.scope.module]
         exported = self.program.exports.get(source)
         names = exported if exported is not None else [n for n in self.module_members(source) if not n.startswith("_")]
+        copied = self._star_copied.setdefault((scope.name, source, self.runner), {})
         for name in list(names):
+            values = self.read(f"{source}.{name}")
+            if copied.get(name) == len(values):  # as copied on an earlier run (sets only grow)
+                continue
+            copied[name] = len(values)
             self.add_member(scope.name, name)
-            self.add(f"{scope.name}.{name}", self.read(f"{source}.{name}"))
+            self.add(f"{scope.name}.{name}", values)
         if exported is not None:
             self.module_members(source)  # a star import re-runs when the source binds more names
 
