@@ -49,6 +49,7 @@ class LibraryUses:
         self._sites: dict[tuple[int, str, bool], tuple[int, int] | None] = {}
         self._returns: dict[str, tuple[str, ...] | None] = {}
         self._partials: dict[str, tuple[str, ...]] = {}
+        self._called: dict[str, tuple[str, ...]] = {}  # function -> the parameters its body calls
 
     def call_site(self, scope: Scope, name: str, last: bool = False) -> tuple[int, int] | None:
         """`call_site`, remembered: the solver asks it on every GetAttr delegation (a walk of the hook's body)."""
@@ -105,6 +106,17 @@ class LibraryUses:
                 and isinstance(target := n.targets[0], ast.Name) and _is_new_of(n.value, param)}
         return [Use(u.scope, u.op, u.line, u.col, u.name, "<new>")
                 for u in self._direct(scope, scope.node, made, where)] if made else []
+
+    def called_parameters(self, scope: Scope) -> tuple[str, ...]:
+        """The parameters a function's own body calls by name (`model_cls(**kwargs)`), remembered:
+        asked on every call of an analysed function."""
+        found = self._called.get(scope.name)
+        if found is None:
+            params = set(scope.params) | set(scope.kwonly)
+            found = tuple(sorted({n.func.id for n in _own_nodes(scope.node) if isinstance(n, ast.Call)
+                                  and isinstance(n.func, ast.Name) and n.func.id in params})) if params else ()
+            self._called[scope.name] = found
+        return found
 
     def partial_returns(self, function: str) -> tuple[str, ...]:
         """The functions of its module a lower function gives back bound by keyword only, `return

@@ -1749,7 +1749,29 @@ class Solver:
             bound = {("f", target, "") for target in self.library.partial_returns(name)}
             if bound:  # the partial is that function: no outside `functools.partial` besides
                 return {v for v in self.read(f"{name}.<return>", ()) if v != _PARTIAL} | bound
-        return set(self.read(f"{name}.<return>", ()))
+        returned = set(self.read(f"{name}.<return>", ()))
+        if scope is not None and returned:
+            return self._made_here(scope, returned, positional, keywords)
+        return returned
+
+    def _made_here(self, scope: Scope, returned: set[Value], positional: list[set[Value]],
+                   keywords: dict[str, set[Value]]) -> set[Value]:
+        """What a factory that calls its class parameter (`model = model_cls(**kwargs)` in timm's
+        `build_model_with_cfg`) returns to this call: instances of the classes this call passed, not
+        of those every caller passed (all of timm's models, to each of them)."""
+        made = self.library.called_parameters(scope)
+        if not made:
+            return returned
+        others: set[str] = set()
+        for param in made:
+            position = scope.params.index(param) if param in scope.params else len(positional)
+            given = positional[position] if position < len(positional) else keywords.get(param)
+            if not given or "**" in keywords and position >= len(positional):
+                continue  # nothing known passed here (or hidden in a `**kwargs`): every instance stays
+            here = {v[1] for v in given if v[0] == "c"}
+            # not read as a dependency: what grows there grows the return too, which this call reads
+            others |= {v[1] for v in self.pts.get(f"{scope.name}.{param}", ()) if v[0] == "c"} - here
+        return {v for v in returned if v[0] != "i" or v[1] not in others} if others else returned
 
     def _passed_back(self, function: str, positional: list[set[Value]],
                      keywords: dict[str, set[Value]]) -> set[Value] | None:

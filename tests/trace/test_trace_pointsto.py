@@ -1649,3 +1649,29 @@ def test_a_delegation_chain_is_walked_once_per_link(monkeypatch: pytest.MonkeyPa
         assert ("app.use", "fastcore.basics.GetAttr.__getattr__", "delegate") in edges
         assert ("fastcore.basics.GetAttr.__getattr__", f"app.C{links}.leaf", "delegate") in edges, "the hook reads the property"
     assert counts[8] <= 3 * counts[4], counts  # {4: 9, 8: 17}; it was {4: 31, 8: 511}
+
+
+FACTORY = {"app": (textwrap.dedent("""\
+    class ResNet:
+        def forward_features(self): pass
+    class ViT:
+        def forward_features(self): pass
+    def build_model_with_cfg(model_cls, variant, **kwargs):
+        model = model_cls(**kwargs)
+        return model
+    def resnet18(**kwargs): return build_model_with_cfg(ResNet, 'resnet18', **kwargs)
+    def vit_base(**kwargs): return build_model_with_cfg(ViT, 'vit_base', **kwargs)
+    def features(): return resnet18().forward_features()
+    def either(cls): return build_model_with_cfg(cls, 'x')
+    def unknown(): return either(ResNet if input() else ViT).forward_features()
+    """), False)}
+
+
+def test_a_factory_of_its_class_parameter_returns_what_each_call_passed() -> None:
+    """timm's `build_model_with_cfg(model_cls, ...)` makes `model_cls(**kwargs)`: `resnet18()` is a ResNet,
+    not any of the models every builder passes."""
+    edges = {(e.caller, e.callee) for e in analyse(FACTORY).edges}
+    assert ("app.features", "app.ResNet.forward_features") in edges
+    assert ("app.features", "app.ViT.forward_features") not in edges
+    assert {("app.unknown", "app.ResNet.forward_features"), ("app.unknown", "app.ViT.forward_features")} <= edges, \
+        "a call passing either class gets either"
