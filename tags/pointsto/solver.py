@@ -1259,21 +1259,26 @@ class Solver:
         the hook's last `getattr` too, as `_read_by_hook` would find by reading it again there: read
         once, a delegation chain (Learner -> DataLoaders -> TfmdDL -> Datasets) is walked once
         instead of twice at each link."""
-        site = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1)
-        caller, body = (self._caller(), self._body()) if self.scope.kind == CLASS else (self.scope.name, "")
         calls = [e for e in made if e[5] == "function"]
         if not calls:
             return
-        for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
-            scope = self.program.facts.scopes.get(hook)
-            at = self.library.call_site(scope, "getattr", last=True) if scope is not None else None
-            if at is None:
-                continue
+        site = (getattr(node, "lineno", 0), getattr(node, "col_offset", -1) + 1)
+        caller, body = (self._caller(), self._body()) if self.scope.kind == CLASS else (self.scope.name, "")
+        for scope, at in self._hook_getattrs(owner, last=True):
             for c, callee, line, col, _, kind, b in calls:
                 if (line, col) == site and (c, b) == (caller, body):
                     self.edges.add((scope.name, callee, at[0], at[1], "delegate", kind, ""))
                 else:
                     self.edges.add((c, callee, line, col, "delegate", kind, b))
+
+    def _hook_getattrs(self, owner: Value, last: bool) -> Iterator[tuple[Scope, tuple[int, int]]]:
+        """Each lower `__getattr__` the owner's class has (fastcore's `GetAttr`), with the site of its
+        first (or last) `getattr` call."""
+        for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
+            scope = self.program.facts.scopes.get(hook)
+            at = self.library.call_site(scope, "getattr", last=last) if scope is not None else None
+            if at is not None:
+                yield scope, at
 
     def _read_by_hook(self, owner: Value, delegate: set[Value], attr: str, last: bool = True) -> set[Value]:
         """A lower layer's `GetAttr.__getattr__` is what reads `attr` off the delegate (`getattr(attr, k)`,
@@ -1281,11 +1286,7 @@ class Solver:
         first): the property it runs, or the delegate's own `__getattr__`, is called by it too (label
         `delegate`). What the read gives."""
         got: set[Value] = set()
-        for hook in sorted(v[1] for v in self.lookup(owner[1], "__getattr__")[1] if v[0] == "f"):
-            scope = self.program.facts.scopes.get(hook)
-            at = self.library.call_site(scope, "getattr", last=last) if scope is not None else None
-            if at is None:
-                continue
+        for scope, at in self._hook_getattrs(owner, last):
             outer, edges = self.scope, self.edges
             self.scope, self.edges = scope, set()
             try:
