@@ -28,6 +28,7 @@ class Binding(namedtuple("Binding", "kind target")):
 
 
 _ANNOTATED = re.compile(r"[(,]\s*(\w+)\s*:\s*([A-Za-z_][\w.]*)\s*(?=[,=)])")  # `(dls:DataLoaders, n:int=3)`
+MAX_NAMESPACE_ROUNDS = 8  # rounds of rebuilding a cycle's namespaces (one or two settle them on the four roots)
 
 
 @dataclass(eq=False, slots=True)
@@ -90,6 +91,9 @@ class Names:
         for row in index.import_rows():
             self.imports[row.def_id].append(row)
         self._namespaces: dict[str, dict[str, list[Binding]]] = {}
+        self._building: set[str] = set()  # namespaces being built (an import cycle reads them partial)
+        self._built: list[str] = []  # those built since the outermost began
+        self._saw_partial = False
         self._mro: dict[int, list[int]] = {}
         self._following: set[int] = set()
         self._annotations: dict[int, dict[str, str]] = {}
@@ -97,16 +101,53 @@ class Names:
 
     # -- modules -------------------------------------------------------------------------------
     def namespace(self, module: str) -> dict[str, list[Binding]]:
-        """Every name bound at the top of `module`: star imports, then imports, then definitions."""
+        """Every name bound at the top of `module`: star imports, then imports, then definitions.
+
+        An import cycle sees a namespace still being built. What was built from such a partial one
+        (`timm` imports `create_model` from `timm.models`, which was asked for first and is not done)
+        is built again once the outermost namespace is done, until nothing changes: otherwise the
+        answer would depend on which module was asked for first."""
         self.deps.add(module)
         cached = self._namespaces.get(module)
         if cached is not None:
+            if module in self._building:
+                self._saw_partial = True
             return cached
+        outermost = not self._building
         space: dict[str, list[Binding]] = {}
-        self._namespaces[module] = space  # an import cycle sees the partial namespace
+        self._namespaces[module] = space
+        self._building.add(module)
+        self._built.append(module)
+        try:
+            self._fill_namespace(module, space)
+        finally:
+            self._building.discard(module)
+        if outermost:
+            built, self._built = self._built, []
+            if self._saw_partial:
+                self._saw_partial = False
+                self._rebuild_namespaces(built)
+        return space
+
+    def _rebuild_namespaces(self, modules: list[str]) -> None:
+        """Fill the namespaces built during an import cycle again, in place, until none changes."""
+        for _ in range(MAX_NAMESPACE_ROUNDS):
+            changed = False
+            for module in modules:
+                space: dict[str, list[Binding]] = {}
+                self._fill_namespace(module, space)
+                current = self._namespaces[module]
+                if space != current:
+                    current.clear()
+                    current.update(space)
+                    changed = True
+            if not changed:
+                return
+
+    def _fill_namespace(self, module: str, space: dict[str, list[Binding]]) -> None:
         module_id = self.modules.get(module)
         if module_id is None:
-            return space
+            return
         for row in self.imports.get(module_id, ()):
             if row.name == "*":
                 space.update(self.star_names(row.module))
@@ -117,7 +158,6 @@ class Names:
             d = self.defs[child]
             if d.kind != "method":  # module-level @patch methods belong to their class
                 space[d.name] = [Binding("def", child)]
-        return space
 
     def star_names(self, module: str) -> dict[str, list[Binding]]:
         """What `from module import *` binds: `__all__` when the module has one, else public names."""

@@ -33,6 +33,15 @@ def run_nav(*args: str, cache: Path, check: bool = False, env: dict | None = Non
     return done
 
 
+def make_package(base: Path, files: dict[str, str]) -> Path:
+    """Write `files` (relative path -> text) under `base`, folders made as needed."""
+    for relative, text in files.items():
+        path = base / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return base
+
+
 def site_file(package: str, relative: str) -> Path:
     """The path of a file of an installed package, found without importing it."""
     from importlib.util import find_spec

@@ -61,6 +61,13 @@ SOLVED_APART: tuple[str, ...] = ("timm",)
 # (`MobileOneBlock.forward` linked to `NormFreeBlock.forward`): timm had 35% more edges, most of
 # them such blurs, and its solve took 38% longer (7.9 s against 5.7 s); the live recall is the same.
 APART_LAYERS: dict[str, tuple[tuple[str, ...], ...]] = {"timm": (("timm.layers",),)}
+# Subpackages of a package solved apart that make a part of their own (named by the key), so that
+# the two cores get about the same work (see `_deal`): timm's training tools (data pipelines,
+# losses, optimizers, schedulers, utils) reach the models by name only (`create_model`), and the
+# models take nothing of them but constants (`IMAGENET_DEFAULT_MEAN`). Solved with the models, timm
+# was 5.7 s on one core while fastai's 2.9 s on the other; apart, 4.9 s and 0.7 s.
+APART_GROUPS: dict[str, tuple[str, ...]] = {
+    "timm.training": ("timm.data", "timm.loss", "timm.optim", "timm.scheduler", "timm.task", "timm.utils")}
 MAX_VALUES = 64
 MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -2104,14 +2111,41 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
     `_parts`): the main one here, the others one after another in a child process meanwhile."""
     parts = _parts(sources, apart)
     main = parts.pop("", {})
+    here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
             return analyse_layers(main, layers)
-        with in_child(lambda: _solved_parts(parts)) as solved_parts:
+        with in_child(lambda: _solved_parts(there)) as solved_parts:
             graph = analyse_layers(main, layers) if main else CallGraph()
+            for rows in _solved_parts(here):
+                graph.merge(_from_rows(*rows))
             for rows in solved_parts():
                 graph.merge(_from_rows(*rows))
         return graph
+
+
+def _deal(main: dict[str, tuple[str, bool]],
+          parts: dict[str, dict[str, tuple[str, bool]]]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The parts to solve here after the main part, and those for the child: largest first, each
+    to the side with less source so far, so that both cores finish together (the solve time
+    follows the source's size: 1 to 2 s a megabyte on the four roots). With no main part (`nav
+    graph torch`) the child takes them all: one part at a time keeps the peak memory that of the
+    largest part."""
+    if not main:
+        return {}, parts
+    here: dict[str, dict] = {}
+    there: dict[str, dict] = {}
+    load_here, load_there = _source_size(main), 0
+    for name in sorted(parts, key=lambda n: (-_source_size(parts[n]), n)):
+        if load_there <= load_here:
+            there[name], load_there = parts[name], load_there + _source_size(parts[name])
+        else:
+            here[name], load_here = parts[name], load_here + _source_size(parts[name])
+    return here, there
+
+
+def _source_size(sources: dict[str, tuple[str, bool]]) -> int:
+    return sum(len(text) for text, _ in sources.values())
 
 
 MAX_PART_FILES = 1000  # a package with more modules than this is solved one subpackage at a time
@@ -2120,7 +2154,7 @@ MAX_PART_FILES = 1000  # a package with more modules than this is solved one sub
 class Partition:
     """Which part of a program each module is solved in, by name; "" is the main part.
 
-    A package in `apart` is one part (see SOLVED_APART). A package of more than MAX_PART_FILES
+    A package in `apart` is one part (see SOLVED_APART), less its APART_GROUPS, a part each. A package of more than MAX_PART_FILES
     modules is a part per subpackage (`torch.nn`, `torch._inductor`), its own top-level modules one
     more: solved whole, torch passed 5 GB and a quarter of an hour without finishing; in parts its
     largest (374 files) takes 20 s and 750 MB. Calls between parts are outside names, as between
@@ -2135,13 +2169,21 @@ class Partition:
         self.subpackages = {module.rpartition(".")[0] for module in modules if module.count(".") >= 2}
         self.subpackages |= {module for module, is_package in modules.items() if is_package}
         self.apart = apart
+        self.groups = {package: group for group, packages in APART_GROUPS.items() for package in packages}
 
     def of(self, module: str) -> str:
         top = module.partition(".")[0]
         if top in self.big:
             second = ".".join(module.split(".")[:2])
             return second if second in self.subpackages and second != top else top
-        return top if top in self.apart else ""
+        if top not in self.apart:
+            return ""
+        name = module
+        while "." in name:  # the longest group package holding it (`timm.data.loader` -> timm.training)
+            if name in self.groups:
+                return self.groups[name]
+            name = name.rpartition(".")[0]
+        return top
 
 
 def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict[str, dict[str, tuple[str, bool]]]:

@@ -17,15 +17,7 @@ from tags.discovery import Root
 from tags.extract import parse_file
 from tags.indexer import add_targets, fresh_index, refresh, with_index
 from tags.store import INDEX_FILE, CorruptIndex, Index, ModuleImport
-from tests.helpers import REPO, run_nav, site_file
-
-
-def make_package(base: Path, files: dict[str, str]) -> Path:
-    for relative, text in files.items():
-        path = base / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return base
+from tests.helpers import REPO, make_package, run_nav, site_file
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from tags.errors import NavError
 from tags.pointsto import analyse, parallel
-from tests.helpers import line_of, run_nav
+from tests.helpers import line_of, make_package, run_nav
 
 SOURCES = {
     "big": ("from big.core import run\n", True),
@@ -118,9 +118,7 @@ def test_a_package_over_the_part_size_is_split_by_subpackage_for_the_solver_and_
     sources = {m: (BIG[p], p.endswith("__init__.py")) for m, p in zip(modules, BIG)}
     edges = {(e.caller, e.callee, e.kind) for e in analyse(sources, apart=()).edges}
     assert ("big.nn.layer.forward", "big.util.helper", "external") in edges, "a call into another part is an outside name"
-    for path, text in BIG.items():
-        (tmp_path / "proj" / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "proj" / path).write_text(text)
+    make_package(tmp_path / "proj", BIG)
     run_nav("index", str(tmp_path / "proj"), cache=cache, check=True)
     index = Index.open()
     try:
@@ -158,3 +156,24 @@ def test_the_blocks_of_a_package_solved_apart_are_a_layer_whose_returned_tuples_
         "a library layer's tuples are not kept (see _keep_tuples)"
     layers = solver._layered({m: (None, p) for m, (_, p) in LAYERED.items()}, (("kit.layers",),))
     assert [sorted(layer) for layer in layers] == [["kit.layers", "kit.layers.head"], ["kit", "kit.models", "kit.models.net"]]
+
+
+def test_timms_training_tools_are_a_part_of_their_own_dealt_so_both_cores_finish_together() -> None:
+    from tags.pointsto import solver
+
+    modules = {"timm": True, "timm.models": True, "timm.models.resnet": False, "timm.layers.norm": False,
+               "timm.data": True, "timm.data.loader": False, "timm.optim.adamw": False, "timm.utils.model_ema": False,
+               "fastai.learner": False}
+    partition = solver.Partition(modules)
+    assert {m: partition.of(m) for m in modules} == {
+        "timm": "timm", "timm.models": "timm", "timm.models.resnet": "timm", "timm.layers.norm": "timm",
+        "timm.data": "timm.training", "timm.data.loader": "timm.training", "timm.optim.adamw": "timm.training",
+        "timm.utils.model_ema": "timm.training", "fastai.learner": ""}
+
+    def sized(n: int) -> dict[str, tuple[str, bool]]:
+        return {f"m{n}": ("x" * n, False)}
+
+    main, parts = sized(30), {"models": sized(45), "training": sized(10), "tiny": sized(1)}
+    here, there = solver._deal(main, parts)
+    assert (sorted(here), sorted(there)) == (["tiny", "training"], ["models"]), "the child takes the largest"
+    assert solver._deal({}, parts) == ({}, parts), "no main part: one part at a time, in the child"

@@ -9,7 +9,7 @@ import pytest
 
 from tags.callgraph import GraphReport
 from tags.store import Index
-from tests.helpers import line_of, run_nav
+from tests.helpers import line_of, make_package, run_nav
 
 FILES = {
     "__init__.py": "from .core import *\n",
@@ -224,3 +224,29 @@ def test_the_cli_never_shows_a_stale_graph(package: tuple[Path, Index], cache: P
     (root / "user.py").write_text((root / "user.py").read_text() + "    Base.build()\n")
     after = run_nav("trace", "use", "--depth", "1", cache=cache, check=True).stdout
     assert f"Base.build  {root / 'user.py'}:{line_of(root / 'user.py', 'Base.build()')}" in after
+
+
+CYCLE = {  # `pkg` binds `create` from `pkg.models`, whose factory imports `pkg` back: an import cycle
+    "pkg/__init__.py": "from .models import create\nversion = 1\n",
+    "pkg/models/__init__.py": "from .factory import *\n",
+    "pkg/models/factory.py": "from pkg import version\ndef create(): pass\n",
+}
+
+
+@pytest.mark.parametrize("first", ["pkg", "pkg.models", "pkg.models.factory"])
+def test_a_namespace_in_an_import_cycle_is_the_same_whichever_module_is_asked_first(
+        first: str, cache: Path, tmp_path: Path) -> None:
+    from tags.names import Binding, Names
+    from tags.store import Index
+
+    make_package(tmp_path / "proj", CYCLE)
+    run_nav("index", str(tmp_path / "proj"), cache=cache, check=True)
+    index = Index.open()
+    try:
+        names = Names(index)
+        names.namespace(first)
+        create = names.attribute(Binding("module", "pkg"), "create")
+    finally:
+        index.close()
+    assert [names.defs[b.target].qualname for b in create if b.kind == "def"] == ["create"], \
+        f"asked for {first} first: {create}"
