@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 57  # 57: timm's training tools a part of their own; 56: a factory returns instances of the classes its call passed; 55: timm.layers a layer below the rest of timm; 54: timm solved apart, method names counted; 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
+RESOLVER_VERSION = 58  # 58: what a call into timm made, called again, is no call of the function; 57: timm's training tools a part of their own; 56: a factory returns instances of the classes its call passed; 55: timm.layers a layer below the rest of timm; 54: timm solved apart, method names counted; 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name

@@ -111,7 +111,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
                 solved.edges[file_id].append((caller, callee, file_id, edge.line, edge.col, how, 0))
             elif call.kind == "external" and (below := _defined_below(names, call.callee, outside)):
                 solved.edges[file_id] += [(caller, found, file_id, edge.line, edge.col, how, 0) for found in below]
-            elif call.kind in ("builtin", "external") and call.callee.partition(".")[0] not in inside:
+            elif call.kind in ("builtin", "external", "external-result") and call.callee.partition(".")[0] not in inside:
                 solved.ext[file_id].append((caller, call.callee, file_id, edge.line, edge.col))
     for file_id in files:  # one row per call site and callee (`A()` is found as a call and as its `__init__`)
         solved.edges[file_id] = _best_per_site(solved.edges[file_id])

@@ -74,6 +74,11 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
              ast.Dict: "<**PyDict**>", ast.List: "<**PyList**>", ast.Set: "<**PySet**>", ast.Tuple: "<**PyTuple**>"}
 _PARTIAL = ("e", "functools.partial", "")
+# What calling an outside name gives is that name, as PyCG names it (`torch.zeros(3).view` is
+# `torch.zeros.view`). A name of a package solved apart is marked as a result too: called in turn
+# (`self.model(x)` on what `timm.create_model(...)` made) it is no call of the function, which
+# the name maps to (edge kind `external-result`, kept as an outside call only).
+CALL_RESULT = "()"
 _NUMPY_SEQUENCE = {"numpy.array", "numpy.asarray"}  # read an object with no `__array__` as a sequence
 _BOUND_HOW = {"ev": "event", "dg": "delegate"}  # bound methods found through an idiom, and its label
 _PATCH = {"patch", "patch_to", "patch_property"}
@@ -1556,8 +1561,9 @@ class Solver:
             elif kind == "b":
                 result |= self.call_builtin(node, name, positional, keywords)
             elif kind == "e":
-                self.edge(node, name, "external")
-                result |= {("e", name, "")} | self._torch_call(node, callee, positional, keywords)
+                self.edge(node, name, "external" if extra != CALL_RESULT else "external-result")
+                made = ("e", name, CALL_RESULT if name.partition(".")[0] in SOLVED_APART else "")
+                result |= {made} | self._torch_call(node, callee, positional, keywords)
                 if name in _NUMPY_SEQUENCE and positional:
                     self._numpy_sequence(node, positional[0])
                 if name in _ITERATES_AT_CALL:
@@ -1715,6 +1721,7 @@ class Solver:
         it; a `torch.*` function given instances (or a list of them: `torch.cat(xs)`) runs their
         `__torch_function__` and gives instances of their classes. Results that are no tensors give none."""
         _, name, bound = callee
+        bound = "" if bound == CALL_RESULT else bound
         method = name.rpartition(".")[2]
         if method in _NOT_TENSORS:
             return set()

@@ -177,3 +177,25 @@ def test_timms_training_tools_are_a_part_of_their_own_dealt_so_both_cores_finish
     here, there = solver._deal(main, parts)
     assert (sorted(here), sorted(there)) == (["tiny", "training"], ["models"]), "the child takes the largest"
     assert solver._deal({}, parts) == ({}, parts), "no main part: one part at a time, in the child"
+
+
+MADE_BY_TIMM = {  # fastai's TimmBody: the model timm made, called in turn
+    "timm/__init__.py": "def create_model():\n    return Net()\nclass Net:\n    def __call__(self, x): pass\n",
+    "app.py": "import timm\nclass Body:\n    def __init__(self):\n        self.model = timm.create_model()\n"
+              "    def forward(self, x):\n        return self.model(x)\n",
+}
+
+
+def test_what_a_call_into_a_package_solved_apart_made_called_in_turn_is_no_call_of_the_function(
+        cache: Path, tmp_path: Path) -> None:
+    sources = {"timm": (MADE_BY_TIMM["timm/__init__.py"], True), "app": (MADE_BY_TIMM["app.py"], False)}
+    edges = {(e.caller, e.callee, e.kind) for e in analyse(sources).edges}
+    assert ("app.Body.__init__", "timm.create_model", "external") in edges
+    assert ("app.Body.forward", "timm.create_model", "external-result") in edges
+    assert ("app.Body.forward", "timm.create_model", "external") not in edges
+    make_package(tmp_path / "proj", MADE_BY_TIMM)
+    run_nav("index", str(tmp_path / "proj"), cache=cache, check=True)
+    made = run_nav("trace", "Body.__init__", "--depth", "1", cache=cache, check=True).stdout
+    called = run_nav("trace", "Body.forward", "--depth", "1", "--builtins", cache=cache, check=True).stdout
+    assert "create_model" in made, made
+    assert "create_model" not in called, called
