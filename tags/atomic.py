@@ -26,7 +26,8 @@ def stage(path: str | os.PathLike[str], data: Data, suffix: str = ".tmp") -> str
 
     path = os.fspath(path)
     directory, name = os.path.split(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=suffix)
+    # the writer's pid in the name: a temporary whose writer is gone (kill -9) is swept by the next write
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.{os.getpid()}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             _write_all(handle, data)
@@ -60,6 +61,37 @@ def write_atomic(path: str | os.PathLike[str], data: Data) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
+    _sweep_orphans(path)
+
+
+def _sweep_orphans(path: str, suffix: str = ".tmp") -> None:
+    """Remove the temporaries of earlier writes to `path` whose writer no longer runs: killed with
+    kill -9 mid-write, it could not remove its own. A running writer's (another process exporting
+    to the same file) is left alone."""
+    directory, name = os.path.split(os.path.abspath(path))
+    prefix = f".{name}."
+    try:
+        entries = [entry for entry in os.scandir(directory) if entry.name.startswith(prefix)
+                   and entry.name.endswith(suffix)]
+    except OSError:
+        return
+    for entry in entries:
+        writer = entry.name[len(prefix):].partition(".")[0]
+        if writer.isdigit() and not _running(int(writer)) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or never a pid
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def _special(path: str) -> bool:

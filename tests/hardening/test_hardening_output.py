@@ -124,3 +124,35 @@ def test_an_export_failing_midway_leaves_the_old_file_and_no_temporary(tmp_path:
     with pytest.raises(OSError, match="No space left"):
         write_atomic(target, failing())
     assert target.read_bytes() == b"old text" and sorted(p.name for p in tmp_path.iterdir()) == ["graph.json"]
+
+
+def test_the_temporary_of_a_writer_killed_midway_is_swept_by_the_next_write(tmp_path: Path) -> None:
+    """kill -9 during `nav graph -o F` leaves the old F and the writer's `.F.*.tmp`: the next write
+    of F removes it, and keeps a temporary whose writer still runs."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tags.atomic import write_atomic
+    from tests.helpers import REPO
+
+    target = tmp_path / "graph.json"
+    target.write_bytes(b"old")
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom tags.atomic import write_atomic\n"
+        "def chunks():\n    yield b'new, half'\n    sys.stdout.write('staged\\n'); sys.stdout.flush(); time.sleep(600)\n"
+        f"write_atomic({str(target)!r}, chunks())\n")],
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "staged\n"  # the chunk is written, the rename not done
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    orphans = [p.name for p in tmp_path.iterdir() if p.name != "graph.json"]
+    assert len(orphans) == 1 and orphans[0].startswith(f".graph.json.{writer.pid}.") and target.read_bytes() == b"old"
+    running = tmp_path / f".graph.json.{os.getpid()}.abc.tmp"  # this process' own: a writer still running
+    running.write_bytes(b"in flight")
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["graph.json", running.name])
