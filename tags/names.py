@@ -122,11 +122,11 @@ class Names:
             self._fill_namespace(module, space)
         finally:
             self._building.discard(module)
-        if outermost:
-            built, self._built = self._built, []
-            if self._saw_partial:
-                self._saw_partial = False
-                self._rebuild_namespaces(built)
+            if outermost:
+                built, self._built = self._built, []
+                partial, self._saw_partial = self._saw_partial, False
+        if outermost and partial:
+            self._rebuild_namespaces(built)
         return space
 
     def _rebuild_namespaces(self, modules: list[str]) -> None:

@@ -2115,7 +2115,8 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
             apart: tuple[str, ...] = SOLVED_APART) -> CallGraph:
     """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`), in parts (see
-    `_parts`): the main one here, the others one after another in a child process meanwhile."""
+    `_parts`): the main one here, the others one after another in a child process meanwhile, or
+    here after the main one where that evens out the two cores' work (see `_deal`)."""
     parts = _parts(sources, apart)
     main = parts.pop("", {})
     here, there = _deal(main, parts)
@@ -2161,10 +2162,10 @@ MAX_PART_FILES = 1000  # a package with more modules than this is solved one sub
 class Partition:
     """Which part of a program each module is solved in, by name; "" is the main part.
 
-    A package in `apart` is one part (see SOLVED_APART), less its APART_GROUPS, a part each. A package of more than MAX_PART_FILES
-    modules is a part per subpackage (`torch.nn`, `torch._inductor`), its own top-level modules one
-    more: solved whole, torch passed 5 GB and a quarter of an hour without finishing; in parts its
-    largest (374 files) takes 20 s and 750 MB. Calls between parts are outside names, as between
+    A package in `apart` is one part (see SOLVED_APART), less its APART_GROUPS, a part each. A
+    package of more than MAX_PART_FILES modules is a part per subpackage (`torch.nn`,
+    `torch._inductor`), its own top-level modules one more: solved whole, torch passed 5 GB and a
+    quarter of an hour without finishing; in parts its largest (374 files) takes 20 s and 750 MB. Calls between parts are outside names, as between
     packages solved apart. Everything else is the main part. The solver splits its input by it,
     and the incremental graph (`tags.callgraph`) follows imports within a part only.
     """
