@@ -18,6 +18,8 @@ Points-to facts flow only along imports, so files outside those components canno
 Before that, a changed file whose syntax tree (positions included) and index rows (ids aside) are
 as they were resolved (a comment changed in place or appended, `touch`) keeps its edges, their
 definition ids renumbered (`_same_syntax`, the `graph_sources` table keeps the resolved text).
+The library layers below the code solved again are read back from the index's folder while
+their sources are unchanged (tags/pointsto/layercache.py).
 
 How an edge was resolved:
 - `forward`, `event`, `higher-order`: found by the points-to analysis through an idiom: an
@@ -224,7 +226,7 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
             calls[call.file_id].append(call)
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(paths)
-    solved = solve_files(names, paths, sources)
+    solved = solve_files(names, paths, sources, index.directory)
     resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):

@@ -81,10 +81,11 @@ def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool
 
 
 def solve_files(names: Names, files: dict[int, tuple[str, str]],
-                 sources: dict[str, tuple[str, bool]] | None = None) -> SolvedFiles:
+                 sources: dict[str, tuple[str, bool]] | None = None, cache_dir: str | None = None) -> SolvedFiles:
     """Analyse the files (id -> (module, path)) together and map the edges onto definition ids;
-    `sources` are their texts when already read (see `read_sources`)."""
-    graph = CallGraph(analyse_seeded(read_sources(files) if sources is None else sources))
+    `sources` are their texts when already read (see `read_sources`), `cache_dir` where the solved
+    library layers are kept (see tags/pointsto/layercache.py)."""
+    graph = CallGraph(analyse_seeded(read_sources(files) if sources is None else sources, cache_dir))
     by_name = analysis_names(names)
     # the analysed modules and the indexed packages solved apart: a name in them that maps to no
     # definition (`timm.create_model.forward_features`) is no outside call
@@ -119,7 +120,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
     return solved
 
 
-def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
+def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None = None) -> set[Edge]:
     """The edges of `analyse(sources)` as solved under hash seed `FIXED_SEED`, whatever this process' seed.
 
     The solver's caps (MAX_VALUES, MAX_PASSES) keep the values that arrive first, and arrival
@@ -128,12 +129,12 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
     solves it instead (this one, when it already runs with it).
     """
     if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
-        return analyse(sources).edges
+        return analyse(sources, cache_dir=cache_dir).edges
     from tags.errors import NavError
     from tags.lifetime import child_setup, nav_python_env
 
     env = nav_python_env(PYTHONHASHSEED=FIXED_SEED)
-    done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps(sources), stdout=subprocess.PIPE,
+    done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps((sources, cache_dir)), stdout=subprocess.PIPE,
                           env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
     if done.returncode != 0:
         raise NavError(f"the call graph solver stopped (exit status {done.returncode}); nothing was stored")
@@ -141,7 +142,7 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]]) -> set[Edge]:
 
 
 def _solve_child() -> None:
-    """`analyse_seeded`'s child: sources pickled on stdin, edge fields pickled on stdout."""
+    """`analyse_seeded`'s child: sources and cache folder pickled on stdin, edge fields pickled on stdout."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this one
@@ -150,7 +151,8 @@ def _solve_child() -> None:
         with open(marker, "w") as handle:
             handle.write(str(os.getpid()))
         signal.pause()
-    edges = analyse(pickle.load(sys.stdin.buffer)).edges
+    sources, cache_dir = pickle.load(sys.stdin.buffer)
+    edges = analyse(sources, cache_dir=cache_dir).edges
     rows = sorted(e.fields() for e in edges)
     sys.stdout.buffer.write(pickle.dumps(rows))
 

@@ -23,9 +23,11 @@ import os
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tags.mro import c3_merge
 from tags.pointsto.gcpause import paused_gc
+from tags.pointsto.layercache import LayerCache, LayerState
 from tags.pointsto.library import LibraryUses, Use, is_super_call
 from tags.pointsto.parallel import in_child
 from tags.pointsto.program import (
@@ -40,6 +42,7 @@ from tags.pointsto.program import (
     Scope,
 )
 
+T = TypeVar("T")
 MAX_PASSES = 30
 # Libraries solved before, and apart from, the code built on them. Their helpers take any value
 # (`L(...)`, `listify`, `delegates`, `compose`), so solved together with fastai a context-insensitive
@@ -2113,19 +2116,20 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 
 # -- entry points ----------------------------------------------------------------------------
 def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
-            apart: tuple[str, ...] = SOLVED_APART) -> CallGraph:
+            apart: tuple[str, ...] = SOLVED_APART, cache_dir: str | None = None) -> CallGraph:
     """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`), in parts (see
     `_parts`): the main one here, the others one after another in a child process meanwhile, or
-    here after the main one where that evens out the two cores' work (see `_deal`)."""
+    here after the main one where that evens out the two cores' work (see `_deal`). With
+    `cache_dir` the library layers' states are kept there (see `analyse_layers`)."""
     parts = _parts(sources, apart)
     main = parts.pop("", {})
     here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
-            return analyse_layers(main, layers)
-        with in_child(lambda: _solved_parts(there)) as solved_parts:
-            graph = analyse_layers(main, layers) if main else CallGraph()
-            for rows in _solved_parts(here):
+            return analyse_layers(main, layers, cache_dir=cache_dir)
+        with in_child(lambda: _solved_parts(there, cache_dir)) as solved_parts:
+            graph = analyse_layers(main, layers, cache_dir=cache_dir) if main else CallGraph()
+            for rows in _solved_parts(here, cache_dir):
                 graph.merge(_from_rows(*rows))
             for rows in solved_parts():
                 graph.merge(_from_rows(*rows))
@@ -2203,12 +2207,13 @@ def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict
     return dict(parts)
 
 
-def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]]) -> Iterator[tuple[list[tuple], dict[str, str], int]]:
+def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]],
+                  cache_dir: str | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int]]:
     """Each part solved alone, as plain data (see `in_child`); cycles freed between parts (the
     collector is paused)."""
     for name in sorted(parts):
         layers = APART_LAYERS.get(name, ())
-        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers)))
+        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir))
         gc.collect()
 
 
@@ -2222,12 +2227,43 @@ def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int) -> CallGr
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
-                   tuples: bool = False) -> CallGraph:
+                   tuples: bool = False, cache_dir: str | None = None) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each
-    sees a layer's modules only through their summary (see `LIBRARY_LAYERS`).
+    sees a layer's modules only through their summary (see `LIBRARY_LAYERS`). With `cache_dir`
+    those layers' states are kept there and read back while their sources stay the same (see
+    tags/pointsto/layercache.py).
     """
+    groups = _layered(sources, layers)
+    library = [(label, group) for label, group in groups if label]
+    cache = LayerCache(cache_dir, tuples) if cache_dir is not None and library else None
+    keys = cache.keys(library) if cache is not None else []
+    state, start = LayerState(), 0
+    for position in range(len(keys) - 1, -1, -1):  # the highest layer stored under its key
+        stored = cache.load(library[position][0], keys[position]) if cache is not None else None
+        if stored is not None:
+            state, start = stored, position + 1
+            break
+    graph = _from_rows(state.rows, state.scopes, state.passes)
+    for position, (label, group) in enumerate(groups[start:], start):
+        program = Program(below=dict(state.below), facts=state.facts)
+        trees = _parsed(group)
+        for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
+            program.add_module(module, *trees[module])
+        solver = Solver(program)
+        solved = solver.solve()
+        graph.merge(solved)
+        state.below.update(solver.summary())
+        solver.layer_facts(state.facts, tuples)
+        if cache is not None and position < len(keys):
+            state.rows, state.scopes, state.passes = _as_rows(graph)
+            state = cache.store(label, keys[position], state)
+    return graph
+
+
+def _parsed(sources: dict[str, tuple[str, bool]]) -> dict[str, tuple[ast.Module, bool]]:
+    """Each module's syntax tree; one that does not parse is an empty module."""
     trees: dict[str, tuple[ast.Module, bool]] = {}
     for module, (text, is_package) in sources.items():
         try:
@@ -2235,29 +2271,18 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = ast.Module(body=[], type_ignores=[])
         trees[module] = (tree, is_package)
-    graph = CallGraph()
-    below: dict[str, ModuleSummary] = {}
-    facts = LayerFacts()
-    for layer in _layered(trees, layers):
-        program = Program(below=dict(below), facts=facts)
-        for module in _imported_first(layer):  # fewer re-runs: what a module imports is solved before it
-            program.add_module(module, *layer[module])
-        solver = Solver(program)
-        solved = solver.solve()
-        graph.merge(solved)
-        below.update(solver.summary())
-        solver.layer_facts(facts, tuples)
-    return graph
+    return trees
 
 
-def _layered(trees: dict[str, tuple[ast.Module, bool]],
-             layers: tuple[tuple[str, ...], ...]) -> list[dict[str, tuple[ast.Module, bool]]]:
-    """The modules split bottom-up: one group per layer of `layers` (by package), then the rest."""
+def _layered(sources: dict[str, T], layers: tuple[tuple[str, ...], ...]) -> list[tuple[str, dict[str, T]]]:
+    """The modules split bottom-up: one group per layer of `layers` (by package), labelled with its
+    packages (`fastcore`), then the rest, labelled ""; empty groups are left out."""
     layer_of = {package: position for position, packages in enumerate(layers) for package in packages}
-    groups: list[dict[str, tuple[ast.Module, bool]]] = [{} for _ in range(len(layers) + 1)]
-    for module, tree in trees.items():
-        groups[_layer_of(module, layer_of, len(layers))][module] = tree
-    return [group for group in groups if group]
+    groups: list[dict[str, T]] = [{} for _ in range(len(layers) + 1)]
+    for module, source in sources.items():
+        groups[_layer_of(module, layer_of, len(layers))][module] = source
+    labels = ["+".join(packages) for packages in layers] + [""]
+    return [(label, group) for label, group in zip(labels, groups) if group]
 
 
 def _layer_of(module: str, layer_of: dict[str, int], default: int) -> int:

@@ -155,7 +155,8 @@ def test_the_blocks_of_a_package_solved_apart_are_a_layer_whose_returned_tuples_
     assert ("kit.models.net.build", "kit.layers.head.Pool.mult") not in without_tuples, \
         "a library layer's tuples are not kept (see _keep_tuples)"
     layers = solver._layered({m: (None, p) for m, (_, p) in LAYERED.items()}, (("kit.layers",),))
-    assert [sorted(layer) for layer in layers] == [["kit.layers", "kit.layers.head"], ["kit", "kit.models", "kit.models.net"]]
+    assert [(label, sorted(layer)) for label, layer in layers] == [
+        ("kit.layers", ["kit.layers", "kit.layers.head"]), ("", ["kit", "kit.models", "kit.models.net"])]
 
 
 def test_timms_training_tools_are_a_part_of_their_own_dealt_so_both_cores_finish_together() -> None:

@@ -954,7 +954,7 @@ def test_the_solve_pauses_the_garbage_collector_and_restores_it() -> None:
 
     seen = []
     real = solver.analyse_layers
-    solver.analyse_layers = lambda *args: seen.append(gc.isenabled()) or real(*args)
+    solver.analyse_layers = lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args, **kwargs)
     try:
         assert gc.isenabled()
         assert analyse({"main": ("def f():\n    pass\nf()\n", False)}).as_pycg()["main"] == ["main.f"]
