@@ -15,6 +15,9 @@ Incremental strategy: files are grouped into components connected by imports (ei
 direction); an edit re-solves the whole component(s) of the changed or removed files, plus the
 files whose by-name fallback consulted a method name the change touches (`graph_deps`).
 Points-to facts flow only along imports, so files outside those components cannot change.
+A file outside them whose by-name answers name a changed file's definitions (timm's `m.fit()`
+guessing fastai's `Learner.fit`) only has those call sites answered again: the definitions
+got new ids, nothing else moved (`_relink_plan`).
 Before that, a changed file whose syntax tree (positions included) and index rows (ids aside) are
 as they were resolved (a comment changed in place or appended, `touch`) keeps its edges, their
 definition ids renumbered (`_same_syntax`, the `graph_sources` table keeps the resolved text).
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
     from tags.names import Names
     from tags.store import CallSite, Index, IndexedFile
 
-RESOLVER_VERSION = 58  # 58: what a call into timm made, called again, is no call of the function; 57: timm's training tools a part of their own; 56: a factory returns instances of the classes its call passed; 55: timm.layers a layer below the rest of timm; 54: timm solved apart, method names counted; 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
+RESOLVER_VERSION = 59  # 59: by-name answers note their callees' modules apart (`@module`), to be relinked after an edit; 58: what a call into timm made, called again, is no call of the function; 57: timm's training tools a part of their own; 56: a factory returns instances of the classes its call passed; 55: timm.layers a layer below the rest of timm; 54: timm solved apart, method names counted; 53: literal-string arguments name attributes (getattr/setattr), fastcore properties(), properties set on a class, keys read as sequences, itertools, reversed, sum
 EXACT, INFERRED, BY_NAME = "exact", "inferred", "by-name"
 MAX_BY_NAME = 8  # a method name defined in more classes than this says nothing about the callee
 # methods of dict, list, str, set and tuple: `kwargs.items()`, `names.append(x)` say nothing by name
@@ -160,10 +163,11 @@ class Resolver:
 class GraphReport:
     """What `ensure_graph` did: for messages and for the tests of incremental updates."""
 
-    __slots__ = ("resolved_files", "call_sites", "edges", "seconds")
+    __slots__ = ("resolved_files", "relinked_files", "call_sites", "edges", "seconds")
 
     def __init__(self) -> None:
         self.resolved_files: list[str] = []
+        self.relinked_files: list[str] = []  # by-name answers given again (see `_relink_plan`), not solved
         self.call_sites = 0
         self.edges = 0
         self.seconds = 0.0
@@ -215,11 +219,21 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     from tags.pointsto.indexed import read_sources, solve_files
 
     names = Names(index)
-    to_resolve = set(changed) | _dependents(index, names, changed, removed)
+    dependents, relink = _dependents(index, names, changed, removed)
     files = {file.id: file for file in index.indexed_files()}
-    to_resolve = _components(index, names, to_resolve, removed, {fid: file.path for fid, file in files.items()})
+    paths_by_id = {fid: file.path for fid, file in files.items()}
+    to_resolve = _components(index, names, set(changed) | dependents, removed, paths_by_id)
+    sites_to_relink, failed = _relink_plan(index, changed, relink - to_resolve)
+    if failed:
+        to_resolve = _components(index, names, set(changed) | dependents | failed, removed, paths_by_id)
     to_resolve = {fid for fid in to_resolve if fid in names.file_module}
     index.delete_file_graphs(to_resolve | set(removed))
+    resolver = Resolver(names)
+    relinked = {fid: sites for fid, sites in sites_to_relink.items() if fid not in to_resolve}
+    for file_id, sites in relinked.items():
+        calls_there = [c for c in index.call_sites_of(file_id) if (c.line, c.col) in sites]
+        index.replace_site_edges(file_id, sites, _resolve_file(resolver, file_id, calls_there), names.deps)
+    report.relinked_files = sorted(names.file_module[fid] for fid in relinked)
     calls: dict[int, list[CallSite]] = defaultdict(list)
     for call in index.call_sites():
         if call.file_id in to_resolve:
@@ -227,7 +241,6 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(paths)
     solved = solve_files(names, paths, sources, index.directory)
-    resolver = Resolver(names)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
             analysed = [EdgeRow._make(row) for row in solved.edges.get(file_id, ())]
@@ -372,7 +385,8 @@ def _resolve_file(resolver: Resolver, file_id: int, calls: Iterable[CallSite]) -
     for call in calls:
         for edge in resolver.resolve(call.def_id, call.callee):
             edges.append(EdgeRow(call.def_id, edge.callee_id, file_id, call.line, call.col, edge.how, edge.rank))
-            resolver.names.deps.add(resolver.names.defs[edge.callee_id].module)
+            module = resolver.names.defs[edge.callee_id].module
+            resolver.names.deps.add("@" + module if edge.how == BY_NAME else module)  # by-name: only the ids
     return edges
 
 
@@ -388,11 +402,13 @@ def _method_names(names: Names, file_id: int) -> str:
     return " ".join(sorted(keys))
 
 
-def _dependents(index: Index, names: Names, changed: dict[int, IndexedFile], removed: dict[int, GraphFile]) -> set[int]:
-    """Files whose resolution consulted something a changed or removed file defines."""
+def _dependents(index: Index, names: Names, changed: dict[int, IndexedFile],
+                removed: dict[int, GraphFile]) -> tuple[set[int], set[int]]:
+    """(files whose resolution consulted something a changed or removed file defines, files whose
+    by-name answers only name a changed file's definitions: their ids moved, see `_relink_plan`)."""
     stored = {graph.file_id: graph for graph in index.graph_files()}
-    modules = {file.module for file in changed.values()} | {graph.module for graph in removed.values()}
-    modules |= {stored[fid].module for fid in changed if fid in stored}
+    changed_modules = {file.module for file in changed.values()} | {stored[fid].module for fid in changed if fid in stored}
+    removed_modules = {graph.module for graph in removed.values()}
     # method names whose number of methods changed (by-name answers count their classes); an answer
     # that names a changed file's methods is found through that file's module, above
     methods = {name for fid in removed if fid in stored for name in stored[fid].names.split()}
@@ -400,8 +416,40 @@ def _dependents(index: Index, names: Names, changed: dict[int, IndexedFile], rem
         before = Counter(stored[fid].names.split()) if fid in stored else Counter()
         after = Counter(_method_names(names, fid).split())
         methods |= {name for name in before | after if before[name] != after[name]}
-    keys = _importers_closure(index, modules) | {"#" + key for key in methods}
-    return index.files_depending_on(keys)
+    keys = _importers_closure(index, changed_modules | removed_modules) | {"#" + key for key in methods}
+    keys |= {"@" + module for module in removed_modules}
+    dependents = index.files_depending_on(keys)
+    return dependents, index.files_depending_on({"@" + module for module in changed_modules}) - dependents
+
+
+def _relink_plan(index: Index, changed: dict[int, IndexedFile],
+                 candidates: set[int]) -> tuple[dict[int, set[tuple[int, int]]], set[int]]:
+    """For files left as they were whose by-name answers name changed files' definitions: the call
+    sites to answer again (by name, see `Resolver.by_name`), and the files that need solving instead.
+
+    A by-name answer depends on the methods of each name (their number is a dependency key of its
+    own, `#m:name`) and on their ids, which a file indexed again hands out anew. So when no method
+    count changed, the sites whose edges named the old ids are answered again and the rest of the
+    file's edges stand: a fastai edit no longer solves timm again. A file whose edges into the old
+    ids were not all by-name, or whose changed file's old ids are not known (or taken by other
+    definitions), is solved again."""
+    ranges: list[tuple[int, int]] = []
+    unknown: set[str] = set()
+    for file_id, file in changed.items():
+        source = index.graph_source(file_id)
+        if source is None or not index.free_def_range(source.first_def, source.defs):
+            unknown.add("@" + file.module)
+        elif source.defs:
+            ranges.append((source.first_def, source.defs))
+    failed = index.files_depending_on(unknown) & candidates if unknown else set()
+    plan: dict[int, set[tuple[int, int]]] = {}
+    for file_id in sorted(candidates - failed):
+        into = [edge for first, count in ranges for edge in index.edges_into(file_id, first, count)]
+        if any(edge.how != BY_NAME for edge in into):
+            failed.add(file_id)
+        elif into:
+            plan[file_id] = {(edge.line, edge.col) for edge in into}
+    return plan, failed
 
 
 def _importers_closure(index: Index, modules: set[str]) -> set[str]:

@@ -392,7 +392,9 @@ class Index:
         """Replace the rows of each parsed file (given with its root), all in one transaction.
 
         Ids are handed out here, after the largest in use, so that each table takes the whole
-        batch in one statement (a file indexed before keeps its id).
+        batch in one statement (a file indexed before keeps its id). Definition ids are never
+        handed out twice (`last_def_id`): an edge still naming an old one is then known as such,
+        even after the same file was indexed again (see `free_def_range`).
         """
         files = list(files)
         with self.transaction():
@@ -404,7 +406,8 @@ class Index:
                 self.db.executemany("UPDATE graph_files SET digest='' WHERE file_id=?",
                                     [(file_id,) for file_id in old_ids.values()])
             next_file_id = self._max_id("files") + 1
-            next_def_id = self._max_id("defs") + 1
+            handed_out = self.meta_value("last_def_id") or ""
+            next_def_id = max(self._max_id("defs"), int(handed_out) if handed_out.isdigit() else 0) + 1
             file_values, def_values, site_values = [], [], []
             for root, (meta, def_rows, calls, imports) in files:
                 file_id = old_ids.get(meta.path)
@@ -420,6 +423,7 @@ class Index:
                                 "exports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", file_values)
             self.db.executemany("INSERT INTO defs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", def_values)
             self.db.executemany("INSERT INTO file_sites VALUES (?,?,?,?)", site_values)
+            self.set_meta_value("last_def_id", str(next_def_id - 1))
 
     def _file_ids(self, paths: list[str]) -> dict[str, int]:
         """The ids of those of the paths that are indexed, a few hundred per query."""
@@ -471,12 +475,13 @@ class Index:
 
     def file_call_sites(self, path: str) -> list[CallSite]:
         """The call expressions of one file (by path), in source order."""
-        row = next(self.rows("SELECT s.file_id, s.first_def, s.calls FROM file_sites s JOIN files f ON f.id = s.file_id "
-                             "WHERE f.path = ?", (path,)), None)
-        if row is None:
-            return []
-        file_id, first, calls = row
-        return [CallSite(file_id, first + scope, callee, line, col) for scope, callee, line, col in unpack_sites(calls)]
+        row = next(self.rows("SELECT id FROM files WHERE path = ?", (path,)), None)
+        return self.call_sites_of(row[0]) if row is not None else []
+
+    def call_sites_of(self, file_id: int) -> list[CallSite]:
+        """The call expressions of one file (by id), in source order."""
+        first, calls, _ = self._file_sites(file_id)
+        return [CallSite(file_id, first + scope, callee, line, col) for scope, callee, line, col in calls]
 
     def _file_sites(self, file_id: int) -> tuple[int, list[tuple], list[tuple]]:
         """(first definition id, call sites, imports) of a file as stored: definition references relative."""
@@ -525,6 +530,20 @@ class Index:
         self.db.executemany("INSERT INTO ext_edges VALUES (?,?,?,?,?)", ext_edges)
         self.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(graph_file.file_id, dep) for dep in deps])
         self.db.execute("INSERT INTO graph_files VALUES (?,?,?,?)", graph_file)
+
+    def edges_into(self, file_id: int, first: int, count: int) -> list[EdgeRow]:
+        """The file's edges whose callee id lies in [first, first + count)."""
+        return [EdgeRow._make(row) for row in self.rows(
+            "SELECT * FROM edges WHERE file_id=? AND callee_id BETWEEN ? AND ?", (file_id, first, first + count - 1))]
+
+    def replace_site_edges(self, file_id: int, sites: Iterable[tuple[int, int]], edges: Iterable[EdgeRow],
+                           deps: Iterable[str]) -> None:
+        """Replace a file's edges at some call sites (line, col) and add dependency keys; inside `transaction()`."""
+        self.db.executemany("DELETE FROM edges WHERE file_id=? AND line=? AND col=?",
+                            [(file_id, line, col) for line, col in sites])
+        self.db.executemany("INSERT INTO edges VALUES (?,?,?,?,?,?,?)", edges)
+        known = {row[0] for row in self.rows("SELECT dep FROM graph_deps WHERE file_id=?", (file_id,))}
+        self.db.executemany("INSERT INTO graph_deps VALUES (?,?)", [(file_id, dep) for dep in sorted(set(deps) - known)])
 
     def store_graph_source(self, source: GraphSource) -> None:
         """Remember what a file's graph was resolved from (replacing the last); inside `transaction()`."""

@@ -197,6 +197,52 @@ def test_a_by_name_caller_is_resolved_again_only_when_a_method_count_changes(tmp
         index.close()
 
 
+def stored_edges(index: Index) -> list[tuple]:
+    """Every stored edge by names, as a full solve and an incremental one must agree on them."""
+    return sorted(index.rows(
+        "SELECT f.module, a.qualname, b.qualname, e.line, e.col, e.how, e.rank FROM edges e JOIN defs a ON a.id = "
+        "e.caller_id JOIN defs b ON b.id = e.callee_id JOIN files f ON f.id = e.file_id"))
+
+
+def test_by_name_answers_into_an_edited_file_are_given_again_without_solving_their_file(tmp_path: Path,
+                                                                                          cache: Path) -> None:
+    """`learn.fit()` by name in a file importing nothing of the edited one (timm guessing fastai's
+    methods): an edit keeping the methods gives them new ids and lines; only those call sites are
+    answered again, as a full solve answers them, however often the same file is edited."""
+    from tags.callgraph import ensure_graph
+
+    root = make_package(tmp_path / "proj", {
+        "learner.py": "class Learner:\n    def fit(self): pass\n    def predict(self): pass\n",
+        "other.py": "class Trainer:\n    def fit(self): pass\n",
+        "script.py": "def go(learn):\n    learn.fit()\n    return len([])\n",
+    })
+    run_nav("index", str(root), cache=cache, check=True)
+    index = Index.open()
+    try:
+        ensure_graph(index)
+        guesses = [("script", "go", "Learner.fit", 2, 5, "by-name", 0), ("script", "go", "Trainer.fit", 2, 5, "by-name", 1)]
+        assert [row for row in stored_edges(index) if row[0] == "script"] == guesses, "`learn` hints at Learner"
+        for edit in range(2):
+            (root / "learner.py").write_text(f"def helper{edit}():\n    return 2\n\n" + (root / "learner.py").read_text())
+            report = refresh(index)
+            assert (report.resolved_files, report.relinked_files) == (["learner"], ["script"]), f"edit {edit}"
+            assert {c[0] for c in calls_of(index, "go")} == {"Learner.fit", "Trainer.fit"}
+            incremental = stored_edges(index)
+            with index.transaction():
+                index.forget_graph_files()
+            assert len(ensure_graph(index).resolved_files) == 3
+            assert stored_edges(index) == incremental, "the same edges as a full solve"
+        orphans = "SELECT count(*) FROM edges WHERE callee_id NOT IN (SELECT id FROM defs)"
+        assert next(index.rows(orphans))[0] == 0
+        # a method named `fit` more: the number of candidates changed, the caller is solved again
+        (root / "learner.py").write_text((root / "learner.py").read_text() + "class Tuner:\n    def fit(self): pass\n")
+        report = refresh(index)
+        assert (report.resolved_files, report.relinked_files) == (["learner", "script"], [])
+        assert {c[0] for c in calls_of(index, "go")} == {"Learner.fit", "Trainer.fit", "Tuner.fit"}
+    finally:
+        index.close()
+
+
 def test_an_edit_the_syntax_tree_does_not_see_keeps_the_edges(package: tuple[Path, Index]) -> None:
     root, index = package
     refresh(index)
