@@ -347,8 +347,10 @@ def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, 
     package as big as torch, is solved apart from the rest). An import into another part connects
     one way: the importer's edges name that part's definitions (by id), so a change there resolves
     the importer again; a change in the importer leaves the other part's solution as it was.
-    `paths` are the indexed files' paths, by id."""
-    from tags.pointsto.solver import Partition
+    A library layer's files (fastcore's) are connected to each other: a layer is solved whole, as
+    the cold graph solves it, so the state kept for it (tags/pointsto/layercache.py) serves every
+    later edit above it. `paths` are the indexed files' paths, by id."""
+    from tags.pointsto.solver import Partition, library_layer
 
     partition = Partition({module: os.path.basename(paths.get(fid, "")) == "__init__.py"
                            for fid, module in names.file_module.items()})
@@ -373,6 +375,15 @@ def _components(index: Index, names: Names, seeds: set[int], removed: dict[int, 
                 importers[part(other)].add(file_id)
             if target in removed_modules:
                 touched.add(file_id)
+    layers: dict[str, list[int]] = defaultdict(list)
+    for fid, module in names.file_module.items():
+        label = library_layer(module)
+        if label:
+            layers[label].append(fid)
+    for first, *others in layers.values():
+        for fid in others:
+            neighbours[first].add(fid)
+            neighbours[fid].add(first)
     reached = _reachable(touched, neighbours)
     from_apart = {fid for package in {part(f) for f in reached} - {""} for fid in importers.get(package, ())}
     return reached | _reachable(from_apart - reached, neighbours)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from tags.pointsto.program import CLASS, FUNCTION, LayerFacts, Scope
+from tags.pointsto.program import CLASS, FUNCTION, LayerFacts, Scope, child_nodes
 
 MAX_HOPS = 4  # a parameter followed through at most this many hand-ons
 _ITERATING = {"iter", "list", "tuple", "set", "frozenset", "sorted", "enumerate", "zip", "map", "filter", "sum", "any",
@@ -296,13 +296,14 @@ def _named(callee: str, kind: str, called: str) -> bool:
 
 
 def _own_nodes(node: ast.AST):
-    """The nodes of a scope's body, not those of the functions, classes and lambdas inside it."""
+    """The nodes of a scope's body, not those of the functions, classes and lambdas inside it (nor
+    contexts and operators: `child_nodes`)."""
     stack: list[ast.AST] = list(node.body) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else [node]
     while stack:
         sub = stack.pop()
         yield sub
         if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(sub))
+            stack += child_nodes(sub)
 
 
 def _nested_functions(scope: Scope) -> list[Scope]:

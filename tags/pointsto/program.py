@@ -179,7 +179,7 @@ class _Collector:
                     self.scope.locals.add(alias.asname or alias.name.split(".")[0])
         elif isinstance(node, ast.ExceptHandler) and node.name:
             self.scope.locals.add(node.name)
-        for child in _children(node):
+        for child in child_nodes(node):
             self.visit(child, depth + 1)
 
 
@@ -190,7 +190,7 @@ _INERT = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Br
 _FIELDS: dict[type, tuple[str, ...]] = {}  # node class -> the fields that can hold nodes to collect
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def child_nodes(node: ast.AST) -> list[ast.AST]:
     """`ast.iter_child_nodes` in the same order, less contexts and operators (a fifth of all nodes)."""
     fields = _FIELDS.get(type(node))
     if fields is None:

@@ -2285,6 +2285,14 @@ def _layered(sources: dict[str, T], layers: tuple[tuple[str, ...], ...]) -> list
     return [(label, group) for label, group in zip(labels, groups) if group]
 
 
+def library_layer(module: str) -> str:
+    """The label of the library layer holding `module` (LIBRARY_LAYERS, APART_LAYERS), as `_layered`
+    labels it (`fastcore`, `timm.layers`); "" when it is in none."""
+    layers = (*LIBRARY_LAYERS, *(layer for package_layers in APART_LAYERS.values() for layer in package_layers))
+    position = _layer_of(module, {package: n for n, packages in enumerate(layers) for package in packages}, len(layers))
+    return "+".join(layers[position]) if position < len(layers) else ""
+
+
 def _layer_of(module: str, layer_of: dict[str, int], default: int) -> int:
     """The layer of the longest package (or subpackage: `timm.layers`) in `layer_of` holding `module`."""
     name = module
