@@ -97,3 +97,38 @@ def _stop(pid: int) -> None:
     except ProcessLookupError:
         pass
     os.waitpid(pid, 0)
+
+
+class Handoff:
+    """One value this process sends a child forked after the handoff was made (see `in_child`),
+    while both go on: the child asks for it when it needs it and waits. The child gets None when
+    this process could not make the value (it raised) or died; `send` never blocks on a dead child."""
+
+    def __init__(self) -> None:
+        self.reader, self.writer = os.pipe()
+
+    def send(self, make: Callable[[], object]) -> None:
+        """In this process, after the fork: make the value and stream it to the child."""
+        os.close(self.reader)
+        pipe = os.fdopen(self.writer, "wb")
+        try:
+            value = make()  # raising: the pipe closes, so the child is not left waiting while it propagates
+            pickle.dump(value, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pipe.flush()
+        except BrokenPipeError:  # the child is gone; reading its results says why
+            pass
+        finally:
+            try:
+                pipe.close()
+            except BrokenPipeError:
+                pass
+
+    def receive(self) -> object | None:
+        """In the child: the value sent, or None."""
+        os.close(self.writer)
+        try:
+            with os.fdopen(self.reader, "rb") as pipe:
+                return pickle.load(pipe)
+        except (EOFError, pickle.UnpicklingError, OSError):
+            return None
+

@@ -20,8 +20,9 @@ import ast
 import builtins
 import gc
 import os
+import pickle
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,7 +30,7 @@ from tags.mro import c3_merge
 from tags.pointsto.gcpause import paused_gc
 from tags.pointsto.layercache import LayerCache, LayerState
 from tags.pointsto.library import LibraryUses, Use, is_super_call
-from tags.pointsto.parallel import in_child
+from tags.pointsto.parallel import Handoff, can_fork, in_child
 from tags.pointsto.program import (
     CLASS,
     FUNCTION,
@@ -2120,14 +2121,24 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
     """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`), in parts (see
     `_parts`): the main one here, the others one after another in a child process meanwhile, or
     here after the main one where that evens out the two cores' work (see `_deal`). With
-    `cache_dir` the library layers' states are kept there (see `analyse_layers`)."""
+    `cache_dir` the library layers' states are kept there (see `library_state`).
+
+    The child's first part with layers of its own (timm, whose models stand on `timm.layers`)
+    has them solved here first and handed over while the child parses the rest of it: the child
+    has the most to do (timm's models), and this process waited for it at the end.
+    """
     parts = _parts(sources, apart)
     main = parts.pop("", {})
     here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
             return analyse_layers(main, layers, cache_dir=cache_dir)
-        with in_child(lambda: _solved_parts(there, cache_dir)) as solved_parts:
+        handed = next((name for name in sorted(there) if APART_LAYERS.get(name)), None) if main and can_fork() else None
+        handoff = Handoff() if handed is not None else None
+        with in_child(lambda: _solved_parts(there, cache_dir, handed, handoff)) as solved_parts:
+            if handed is not None and handoff is not None:
+                library = [(label, group) for label, group in _layered(there[handed], APART_LAYERS[handed]) if label]
+                handoff.send(lambda: library_state(library, True, cache_dir))
             graph = analyse_layers(main, layers, cache_dir=cache_dir) if main else CallGraph()
             for rows in _solved_parts(here, cache_dir):
                 graph.merge(_from_rows(*rows))
@@ -2207,13 +2218,14 @@ def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict
     return dict(parts)
 
 
-def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]],
-                  cache_dir: str | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int]]:
-    """Each part solved alone, as plain data (see `in_child`); cycles freed between parts (the
-    collector is paused)."""
+def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str | None = None, handed: str | None = None,
+                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int]]:
+    """Each part solved alone, as plain data (see `in_child`), part `handed`'s library layers
+    received through `handoff`; cycles freed between parts (the collector is paused)."""
     for name in sorted(parts):
         layers = APART_LAYERS.get(name, ())
-        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir))
+        received = handoff.receive if handoff is not None and name == handed else None
+        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received))
         gc.collect()
 
 
@@ -2227,16 +2239,33 @@ def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int) -> CallGr
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
-                   tuples: bool = False, cache_dir: str | None = None) -> CallGraph:
+                   tuples: bool = False, cache_dir: str | None = None,
+                   handed: Callable[[], object | None] | None = None) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each
-    sees a layer's modules only through their summary (see `LIBRARY_LAYERS`). With `cache_dir`
-    those layers' states are kept there and read back while their sources stay the same (see
-    tags/pointsto/layercache.py).
+    sees a layer's modules only through their summary (see `LIBRARY_LAYERS`; `library_state`).
+    `handed` gives their state solved by another process (see `analyse`), asked once the code
+    above them is parsed; when it gives None they are solved here.
     """
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
+    rest = next((group for label, group in groups if not label), None)
+    trees = _parsed(rest) if rest is not None and handed is not None else None  # while the layers are solved there
+    given = handed() if handed is not None else None
+    state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
+    graph = _from_rows(state.rows, state.scopes, state.passes)
+    if rest is not None:
+        _solve_layer(trees if trees is not None else _parsed(rest), state, graph, tuples, keep=False)
+    return graph
+
+
+def library_state(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool,
+                  cache_dir: str | None) -> LayerState:
+    """The library layers (label, modules; lowest first) solved, or read back from `cache_dir`
+    while their sources stay the same (see tags/pointsto/layercache.py): the state the code above
+    them starts from, always as a dump and load give it, so that the graph above is the same
+    whether the layers were solved now, stored or handed over."""
     cache = LayerCache(cache_dir, tuples) if cache_dir is not None and library else None
     keys = cache.keys(library) if cache is not None else []
     state, start = LayerState(), 0
@@ -2246,20 +2275,26 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
             state, start = stored, position + 1
             break
     graph = _from_rows(state.rows, state.scopes, state.passes)
-    for position, (label, group) in enumerate(groups[start:], start):
-        program = Program(below=dict(state.below), facts=state.facts)
-        trees = _parsed(group)
-        for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
-            program.add_module(module, *trees[module])
-        solver = Solver(program)
-        solved = solver.solve()
-        graph.merge(solved)
+    for position, (label, group) in enumerate(library[start:], start):
+        _solve_layer(_parsed(group), state, graph, tuples)
+        state.rows, state.scopes, state.passes = _as_rows(graph)
+        state = cache.store(label, keys[position], state) if cache is not None else pickle.loads(
+            pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    return state
+
+
+def _solve_layer(trees: dict[str, tuple[ast.Module, bool]], state: LayerState, graph: CallGraph, tuples: bool,
+                 keep: bool = True) -> None:
+    """Solve one layer on the state of those below: its edges into `graph`, its summaries and
+    facts into `state` when `keep` (for a layer above)."""
+    program = Program(below=dict(state.below), facts=state.facts)
+    for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
+        program.add_module(module, *trees[module])
+    solver = Solver(program)
+    graph.merge(solver.solve())
+    if keep:
         state.below.update(solver.summary())
         solver.layer_facts(state.facts, tuples)
-        if cache is not None and position < len(keys):
-            state.rows, state.scopes, state.passes = _as_rows(graph)
-            state = cache.store(label, keys[position], state)
-    return graph
 
 
 def _parsed(sources: dict[str, tuple[str, bool]]) -> dict[str, tuple[ast.Module, bool]]:

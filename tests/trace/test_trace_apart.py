@@ -159,6 +159,33 @@ def test_the_blocks_of_a_package_solved_apart_are_a_layer_whose_returned_tuples_
         ("kit.layers", ["kit.layers", "kit.layers.head"]), ("", ["kit", "kit.models", "kit.models.net"])]
 
 
+@forks
+def test_a_part_solved_apart_has_its_layers_solved_here_and_handed_to_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """timm's blocks (`timm.layers`) are solved by this process while the child parses the models: the
+    same edges as solved all in the child, or all here; and if nothing comes, the child solves them."""
+    from tags.pointsto import solver
+
+    monkeypatch.setattr(solver, "APART_LAYERS", {"kit": (("kit.layers",),)})
+    sources = {**LAYERED, "app": ("import kit.models.net\ndef use():\n    return kit.models.net.build()\n", False)}
+    solved_here: list[list[str]] = []
+    real = solver.library_state
+
+    def recording(library: list, *args: object) -> solver.LayerState:
+        if library:
+            solved_here.append([label for label, _ in library])
+        return real(library, *args)
+
+    monkeypatch.setattr(solver, "library_state", recording)
+    handed = {e.fields() for e in analyse(sources, apart=("kit",)).edges}
+    assert solved_here == [["kit.layers"]], "the blocks were solved in this process (the child's calls are not seen)"
+    assert ("kit.models.net.build", "kit.layers.head.Pool.mult", 4, 12, "points-to", "function", "") in handed
+    monkeypatch.setattr(parallel.Handoff, "send", lambda self, make: (os.close(self.reader), os.close(self.writer)))
+    assert {e.fields() for e in analyse(sources, apart=("kit",)).edges} == handed, "nothing handed: solved there"
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    monkeypatch.setattr(solver, "can_fork", lambda: False)
+    assert {e.fields() for e in analyse(sources, apart=("kit",)).edges} == handed, "no child at all"
+
+
 def test_timms_training_tools_are_a_part_of_their_own_dealt_so_both_cores_finish_together() -> None:
     from tags.pointsto import solver
 
