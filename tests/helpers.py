@@ -21,6 +21,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 # --- running nav -------------------------------------------------------------------------------
 
+def with_ctrl_c(argv: list[str]) -> list[str]:
+    """`argv` run so that the test can Ctrl-C it: a shell's background job (`pytest ... &`) starts
+    with SIGINT ignored, its children inherit that, and Python then never raises KeyboardInterrupt,
+    so the test's signal would be lost and the test would hang. A small Python sets SIGINT back
+    to its default and execs `argv` in place (same pid); `preexec_fn` would do it unsafely in a
+    process that runs threads, as pytest's xdist workers do."""
+    reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", reset, *argv]
+
+
 def run_nav(*args: str, cache: Path, check: bool = False, env: dict | None = None,
             timeout: float = 600, cwd: Path | None = None, input_text: str | None = None) -> subprocess.CompletedProcess:
     """`nav ARGS` in a subprocess with its own cache dir; text output captured, `input_text` on stdin."""

@@ -76,7 +76,7 @@ def test_index_workers_die_with_nav(tmp_path: Path, how: signal.Signals) -> None
     assert workers, "the pool had no workers"
     try:
         nav.send_signal(how)
-        nav.wait()
+        nav.wait(timeout=EVENT_WAIT)
         _wait_for(f"workers {workers} to exit", lambda: not any(_alive(p) for p in workers))
     finally:
         _kill_leftovers(workers)
@@ -102,7 +102,7 @@ def test_walkthrough_step_dies_with_its_runner(tmp_path: Path, how: signal.Signa
     step_pid = int(marker.read_text())
     try:
         runner.send_signal(how)
-        runner.wait()
+        runner.wait(timeout=EVENT_WAIT)
         _wait_for(f"step process {step_pid} to exit", lambda: not _alive(step_pid))
     finally:
         _kill_leftovers([step_pid])

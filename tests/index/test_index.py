@@ -17,7 +17,7 @@ from tags.discovery import Root
 from tags.extract import parse_file
 from tags.indexer import add_targets, fresh_index, refresh, with_index
 from tags.store import INDEX_FILE, CorruptIndex, Index, ModuleImport
-from tests.helpers import REPO, make_package, run_nav, site_file
+from tests.helpers import REPO, make_package, run_nav, site_file, with_ctrl_c
 
 
 @pytest.fixture
@@ -268,7 +268,7 @@ def test_ctrl_c_leaves_a_consistent_index_that_the_next_run_completes(cache: Pat
     env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
     marker = tmp_path / "paused"
     env = {**env, "NAV_TEST_PAUSE_AFTER": "40", "NAV_TEST_PAUSE_MARKER": str(marker)}
-    process = subprocess.Popen([sys.executable, "-m", "navigator", "index", str(tree)], env=env,
+    process = subprocess.Popen(with_ctrl_c([sys.executable, "-m", "navigator", "index", str(tree)]), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db_path = cache / INDEX_FILE
     while not marker.exists() and process.poll() is None:  # the run says when 40 files are committed
