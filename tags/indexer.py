@@ -50,13 +50,20 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
     started = time.perf_counter()
     report = RefreshReport()
     changed: list[RootChanges] = []
-    for root in list(roots if roots is not None else index.roots()):
+    pending = list(roots if roots is not None else index.roots())
+    while pending:
+        root = pending.pop(0)
         changes = scan(index, root)
         if walk_notes or not changes.empty:
             report.notes.extend(changes.notes)
         if changes.missing:
-            report.notes.append(f"{root.path}: no longer exists; dropped from the index")
             index.remove_root(root)
+            moved = _moved_package(index, root)
+            if moved is None:
+                report.notes.append(f"{root.path}: no longer exists; dropped from the index")
+                continue
+            report.notes.append(f"{root.path}: no longer exists; {root.name} is indexed from {moved.path} instead")
+            pending.append(moved)
             continue
         if force:
             changes.to_parse += [source for source, _ in changes.touched]
@@ -70,6 +77,21 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
         apply_changes(index, changed, report, progress)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _moved_package(index: Index, root: StoredRoot) -> StoredRoot | None:
+    """An installed package whose folder is gone (a venv recreated elsewhere, a reinstall) is
+    looked up again by name in this interpreter, so the index follows it instead of going empty."""
+    if root.origin != "package":
+        return None
+    from tags.discovery import installed_package
+
+    found = installed_package(root.name)
+    if found is None or not os.path.isdir(found.path):
+        return None
+    if any(_inside(found.path, other.path) for other in index.roots()):
+        return None  # already indexed, itself or as part of another root
+    return index.add_root(found)
 
 
 def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[SourceFile]:
@@ -154,4 +176,10 @@ def write_problem(err: Exception, directory: str) -> NavError:
 def fresh_index(index: Index, progress: bool = True) -> RefreshReport:
     """What every query calls first: make sure roots exist and nothing is stale."""
     ensure_roots(index)
-    return refresh(index, progress=progress, walk_notes=False)
+    report = refresh(index, progress=progress, walk_notes=False)
+    if index.roots():
+        return report
+    ensure_roots(index)  # every root vanished: start again from the default packages
+    again = refresh(index, progress=progress, walk_notes=False)
+    again.notes[:0] = report.notes
+    return again

@@ -157,6 +157,34 @@ def test_installed_package_by_name_is_found_without_import(cache: Path) -> None:
     assert out[1:] == ["False", "False"] and out[0][0].isdigit()
 
 
+def test_an_installed_package_that_moved_is_followed_and_a_vanished_index_starts_again(cache: Path,
+                                                                                        tmp_path: Path) -> None:
+    """A venv recreated elsewhere (CI's fresh venvs, a user's rebuilt one) must not leave the index
+    empty: the package is looked up again by name, and when nothing is left the defaults return."""
+    files = {"navmoved/__init__.py": "", "navmoved/core.py": "class Mover:\n    pass\n"}
+    old_site, new_site = make_package(tmp_path / "old-venv", files), make_package(tmp_path / "new-venv", files)
+
+    def on_path(site: Path) -> dict[str, str]:
+        return {"PYTHONPATH": f"{REPO}{os.pathsep}{site}", "NAV_PACKAGES": "navmoved"}
+
+    run_nav("index", "navmoved", cache=cache, env=on_path(old_site), check=True)
+    shutil.rmtree(old_site)
+
+    found = run_nav("find", "Mover", cache=cache, env=on_path(new_site), check=True)
+    moved = (new_site / "navmoved").resolve()
+    assert f"{moved / 'core.py'}:1:" in found.stdout
+    assert f"{(old_site / 'navmoved').resolve()}: no longer exists; navmoved is indexed from {moved} instead" in found.stderr
+    roots = json.loads(run_nav("roots", "--json", cache=cache, env=on_path(new_site), check=True).stdout)
+    assert [(r["path"], r["origin"], r["files"]) for r in roots] == [(str(moved), "package", 2)]
+
+    other = make_package(tmp_path / "gone", {"gonepkg/__init__.py": "def gone(): pass\n"})
+    run_nav("index", "--remove", str(moved), cache=cache, env=on_path(new_site), check=True)
+    run_nav("index", str(other / "gonepkg"), cache=cache, env=on_path(new_site), check=True)
+    shutil.rmtree(other)
+    again = run_nav("find", "Mover", cache=cache, env=on_path(new_site), check=True)
+    assert f"{moved / 'core.py'}:1:" in again.stdout and "dropped from the index" in again.stderr
+
+
 def test_bad_targets_give_one_line_errors(cache: Path, tmp_path: Path) -> None:
     for target, expected in ((str(tmp_path / "missing"), "no such directory"), ("no_such_package_xyz", "no such directory")):
         done = run_nav("index", target, cache=cache)
