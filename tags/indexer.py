@@ -57,8 +57,8 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
         if walk_notes or not changes.empty:
             report.notes.extend(changes.notes)
         if changes.missing:
+            moved = _moved_package(index, root)  # registered before the dead root goes: a kill between loses neither
             index.remove_root(root)
-            moved = _moved_package(index, root)
             if moved is None:
                 report.notes.append(f"{root.path}: no longer exists; dropped from the index")
                 continue
@@ -89,7 +89,7 @@ def _moved_package(index: Index, root: StoredRoot) -> StoredRoot | None:
     found = installed_package(root.name)
     if found is None or not os.path.isdir(found.path):
         return None
-    if any(_inside(found.path, other.path) for other in index.roots()):
+    if any(_inside(found.path, other.path) for other in index.roots() if other.id != root.id):
         return None  # already indexed, itself or as part of another root
     return index.add_root(found)
 

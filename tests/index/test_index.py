@@ -185,6 +185,43 @@ def test_an_installed_package_that_moved_is_followed_and_a_vanished_index_starts
     assert f"{moved / 'core.py'}:1:" in again.stdout and "dropped from the index" in again.stderr
 
 
+def test_a_run_killed_while_following_a_moved_package_loses_neither_root(cache: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The move is two writes; a run killed after the first must leave the package findable."""
+    import tags.discovery
+
+    files = {"navmoved/__init__.py": "", "navmoved/core.py": "class Mover:\n    pass\n"}
+    old = make_package(tmp_path / "old-venv", files) / "navmoved"
+    new = (make_package(tmp_path / "new-venv", files) / "navmoved").resolve()
+    index = Index.open(str(cache))
+    refresh(index, index.add_roots([Root(str(old.resolve()), "navmoved", "package")]), progress=False)
+    shutil.rmtree(old.parent)
+    monkeypatch.setattr(tags.discovery, "installed_package", lambda name: Root(str(new), name, "package"))
+
+    class Killed(BaseException):
+        pass
+
+    real_save = Index.save_roots_file
+
+    def save_then_die(self: Index) -> None:  # the first committed write of the move, then the kill
+        real_save(self)
+        raise Killed
+
+    monkeypatch.setattr(Index, "save_roots_file", save_then_die)
+    with pytest.raises(Killed):
+        refresh(index, progress=False)
+    monkeypatch.setattr(Index, "save_roots_file", real_save)
+    index.close()
+
+    index = Index.open(str(cache))
+    report = refresh(index, progress=False)
+    assert [(r.path, r.origin) for r in index.roots()] == [(str(new), "package")]
+    assert f"{old.resolve()}: no longer exists; dropped from the index" in report.notes
+    assert (str(new / "core.py"), "Mover") in set(index.rows(
+        "SELECT f.path, d.qualname FROM defs d JOIN files f ON f.id = d.file_id WHERE d.name = 'Mover'"))
+    index.close()
+
+
 def test_bad_targets_give_one_line_errors(cache: Path, tmp_path: Path) -> None:
     for target, expected in ((str(tmp_path / "missing"), "no such directory"), ("no_such_package_xyz", "no such directory")):
         done = run_nav("index", target, cache=cache)
