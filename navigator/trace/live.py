@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from navigator.queries import Symbol, edges_from, symbols_by_id, symbols_where
 from navigator.trace.static import ObservedFunction, TraceNode, expand_tree
 from tags.errors import NavError
+from tags.lifetime import child_setup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def run_code(code: str | None, script: str | None, roots: list[str], timeout: fl
         launcher = f"import runpy; runpy.run_path({DRIVER!r}, run_name='__main__')"
         try:
             subprocess.run([sys.executable, "-c", launcher, config], stdout=sys.stderr, timeout=timeout,
-                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")})
+                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
+                           check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
         except subprocess.TimeoutExpired as err:
             raise NavError(f"the traced code ran longer than {timeout:.0f} s; stopped") from err
         try:

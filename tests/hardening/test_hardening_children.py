@@ -1,6 +1,7 @@
 """Children die with their parent (issue 15, item 24): `nav index` pool workers after kill -9 or
 SIGTERM of nav, a walkthrough step's process after Ctrl-C or kill -9 of the runner, the call
-graph's solver process after kill -9 or Ctrl-C of `nav trace`.
+graph's solver process after kill -9 or Ctrl-C of `nav trace`, the traced process of `nav trace --live`
+after kill -9 or Ctrl-C of nav.
 
 Deterministic: the parent is stopped at a known point (the NAV_TEST_PAUSE_AFTER hook, or a
 marker file the child writes) before it is signalled; then we wait for the children to go."""
@@ -110,22 +111,45 @@ def test_walkthrough_step_dies_with_its_runner(tmp_path: Path, how: signal.Signa
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 def test_the_call_graph_solver_dies_with_nav(tmp_path: Path, how: signal.Signals) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "m.py").write_text("def g():\n    pass\n\ndef f():\n    g()\n")
-    env = {**os.environ, "NAV_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
-    env.pop("PYTHONHASHSEED", None)  # the solve runs in a child only when this process's seed is random
-    subprocess.run([sys.executable, "-m", "navigator", "index", str(src)], env=env, check=True, capture_output=True)
+    env = _indexed(tmp_path, "def g():\n    pass\n\ndef f():\n    g()\n")
     marker = tmp_path / "solver-pid"
     nav = subprocess.Popen([sys.executable, "-m", "navigator", "trace", "f"], env={**env, "NAV_TEST_SOLVER_MARKER": str(marker)},
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _wait_for("the solver to start", lambda: marker.exists() and marker.read_text())
-    solver = int(marker.read_text())
+    _stop_nav_and_wait_for(nav, how, int(marker.read_text()), "solver process")
+
+
+def _indexed(tmp_path: Path, source: str) -> dict[str, str]:
+    """The environment of a nav whose index holds one module, `source`."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "m.py").write_text(source)
+    env = {**os.environ, "NAV_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONHASHSEED", None)  # the solve runs in a child only when this process's seed is random
+    subprocess.run([sys.executable, "-m", "navigator", "index", str(src)], env=env, check=True, capture_output=True)
+    return env
+
+
+def _stop_nav_and_wait_for(nav: subprocess.Popen, how: signal.Signals, child: int, what: str) -> None:
+    """Signal nav; it exits non-zero without a traceback, and its child `child` goes too."""
     try:
         nav.send_signal(how)
         _, err = nav.communicate(timeout=EVENT_WAIT)
         assert nav.returncode != 0
         assert b"Traceback" not in err, err.decode()
-        _wait_for(f"solver process {solver} to exit", lambda: not _alive(solver))
+        _wait_for(f"{what} {child} to exit", lambda: not _alive(child))
     finally:
-        _kill_leftovers([solver])
+        _kill_leftovers([child])
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_the_traced_process_of_a_live_trace_dies_with_nav(tmp_path: Path, how: signal.Signals) -> None:
+    env = _indexed(tmp_path, "def f():\n    pass\n")
+    marker = tmp_path / "traced-pid"
+    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(3600)"
+    nav = subprocess.Popen([sys.executable, "-m", "navigator", "trace", "--live", code], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_for("the traced code to start", lambda: marker.exists() and marker.read_text())
+    traced = int(marker.read_text())
+    assert traced in _children(nav.pid)
+    _stop_nav_and_wait_for(nav, how, traced, "traced process")
