@@ -185,6 +185,18 @@ def test_an_installed_package_that_moved_is_followed_and_a_vanished_index_starts
     assert f"{moved / 'core.py'}:1:" in again.stdout and "dropped from the index" in again.stderr
 
 
+def test_a_vanished_index_with_no_default_package_installed_says_what_vanished(cache: Path, tmp_path: Path) -> None:
+    other = make_package(tmp_path / "gone", {"gonepkg/__init__.py": "def gone(): pass\n"})
+    env = {"NAV_PACKAGES": "navnotinstalled"}
+    run_nav("index", str(other / "gonepkg"), cache=cache, env=env, check=True)
+    shutil.rmtree(other)
+    done = run_nav("find", "gone", cache=cache, env=env)
+    assert done.returncode != 0 and done.stdout == ""
+    expected = (f"nav: error: every indexed folder is gone ({(other / 'gonepkg').resolve()}); none of "
+                "navnotinstalled is installed here; give a directory: nav index DIR (or set NAV_PACKAGES)")
+    assert done.stderr.strip().splitlines() == [expected]
+
+
 def test_a_run_killed_while_following_a_moved_package_loses_neither_root(cache: Path, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The move is two writes; a run killed after the first must leave the package findable."""
