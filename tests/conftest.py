@@ -22,7 +22,8 @@ def _share_the_cores() -> None:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
     if workers <= 1 or "OMP_NUM_THREADS" in os.environ:
         return
-    threads = str(max(1, len(os.sched_getaffinity(0)) // workers))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # Linux; others
+    threads = str(max(1, cores // workers))
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = threads
     if "torch" in sys.modules:  # read at torch's import: too late for this process
         sys.modules["torch"].set_num_threads(int(threads))
