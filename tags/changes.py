@@ -28,11 +28,12 @@ class RootChanges:
 class RefreshReport:
     """What a refresh did, for messages and tests."""
 
-    __slots__ = ("parsed", "removed", "problems", "notes", "seconds")
+    __slots__ = ("parsed", "removed", "problems", "notes", "dropped", "seconds")
 
     def __init__(self) -> None:
         self.parsed = 0
         self.removed = 0
         self.problems: list[str] = []  # file notes: syntax errors, skipped files
         self.notes: list[str] = []  # walk notes: symlink loops, vanished roots
+        self.dropped: list[str] = []  # the roots whose folder vanished, taken out of the index
         self.seconds = 0.0

@@ -61,6 +61,7 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
             index.remove_root(root)
             if moved is None:
                 report.notes.append(f"{root.path}: no longer exists; dropped from the index")
+                report.dropped.append(root.path)
                 continue
             report.notes.append(f"{root.path}: no longer exists; {root.name} is indexed from {moved.path} instead")
             pending.append(moved)
@@ -176,14 +177,13 @@ def write_problem(err: Exception, directory: str) -> NavError:
 def fresh_index(index: Index, progress: bool = True) -> RefreshReport:
     """What every query calls first: make sure roots exist and nothing is stale."""
     ensure_roots(index)
-    indexed = [root.path for root in index.roots()]
     report = refresh(index, progress=progress, walk_notes=False)
     if index.roots():
         return report
     try:
         ensure_roots(index)  # every root vanished: start again from the default packages
     except NavError as err:  # and none is installed: say what vanished, in the one line
-        raise NavError(f"every indexed folder is gone ({', '.join(indexed)}); {err}") from None
+        raise NavError(f"every indexed folder is gone ({', '.join(report.dropped)}); {err}") from None
     again = refresh(index, progress=progress, walk_notes=False)
     again.notes[:0] = report.notes
     return again
