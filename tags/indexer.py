@@ -50,6 +50,8 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
     started = time.perf_counter()
     report = RefreshReport()
     changed: list[RootChanges] = []
+    if roots is None:
+        follow_this_python(index, report)
     pending = list(roots if roots is not None else index.roots())
     while pending:
         root = pending.pop(0)
@@ -95,6 +97,78 @@ def _moved_package(index: Index, root: StoredRoot) -> StoredRoot | None:
     return index.add_root(found)
 
 
+PYTHON_FILE = "python.txt"  # the Python whose packages the package roots are (see `follow_this_python`)
+_MAX_PYTHON_FILE = 1 << 16
+
+
+def follow_this_python(index: Index, report: RefreshReport) -> None:
+    """Roots registered by package name (`fastai`, the defaults) are that package as the Python
+    running nav imports it. An index shared by several environments (one cache per user: a second
+    venv, CI's fresh venv each run) kept answering from the first environment's fastai while that
+    one existed; now a root whose name this Python imports from another folder is indexed from there.
+
+    Looked up only when the Python (see `_this_python`) differs from the one noted beside the index
+    by the last lookup, so a query pays one small read: finding packages costs milliseconds.
+    """
+    here = _this_python()
+    marker = os.path.join(index.directory, PYTHON_FILE)
+    if _read_small(marker) == here:
+        return
+    for root in index.roots():
+        if root.origin == "package" and os.path.isdir(root.path):
+            _to_this_python(index, root, report)
+    try:
+        from tags.atomic import write_atomic
+
+        write_atomic(marker, here)
+    except OSError:  # a read-only or full cache: looked up again by the next query
+        pass
+
+
+def _this_python() -> bytes:
+    """What decides where packages are found: the prefix and the import path, less its first entry (the
+    current or script directory) and nav's own folder (a walkthrough's `nav` steps put it first)."""
+    nav_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = sorted({os.path.abspath(path) for path in sys.path[1:] if path} - {nav_root})
+    return "\n".join([sys.prefix, *paths, ""]).encode("utf-8", "surrogateescape")
+
+
+def _to_this_python(index: Index, root: StoredRoot, report: RefreshReport) -> None:
+    """Index the package `root` names from where this Python imports it, when that is another folder."""
+    from tags.discovery import installed_package, package_dir
+
+    found = package_dir(root.name)
+    if found is None or str(found) == root.path or not found.is_dir():
+        return  # not installed here (the other environment's copy is all there is), or the same
+    covered = any(_inside(str(found), other.path) for other in index.roots() if other.id != root.id)
+    if not covered:
+        here = installed_package(root.name)
+        if here is None:
+            return
+        index.add_root(here)  # before the old root goes: a kill between loses neither
+    index.remove_root(root)
+    report.notes.append(f"{root.path}: not the {root.name} this Python imports; "
+                        f"{root.name} is indexed from {found} instead")
+
+
+def _read_small(path: str) -> bytes | None:
+    """A small file's bytes, or None (missing, unreadable, not a regular file: never blocks on a FIFO)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return os.read(descriptor, _MAX_PYTHON_FILE)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
 def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[SourceFile]:
     """For a forced rebuild: the files the stat pass found up to date."""
     seen = {s.path for s in changes.to_parse} | {s.path for s, _ in changes.touched}
@@ -112,16 +186,27 @@ def ensure_roots(index: Index) -> None:
 
 
 def add_targets(index: Index, roots: list[Root]) -> list[StoredRoot]:
-    """Register new roots; a root inside an existing one is already covered."""
+    """Register new roots; a root inside an existing one is already covered. A package given by name
+    replaces the root of that name found in another environment (see `follow_this_python`)."""
     existing = index.roots()
+    replaced: list[StoredRoot] = []
     for root in roots:
+        for other in [r for r in existing if root.origin == r.origin == "package" and r.name == root.name
+                      and r.path != root.path]:
+            print(f"nav: {other.path}: not the {root.name} this Python imports; replacing that root with {root.path}",
+                  file=sys.stderr)
+            replaced.append(other)
+            existing.remove(other)
         outer = next((r for r in existing if _inside(root.path, r.path) and r.path != root.path), None)
         if outer is not None:
             raise NavError(f"{root.path} is already indexed as part of {outer.path}")
         for inner in [r for r in existing if _inside(r.path, root.path) and r.path != root.path]:
             print(f"nav: {root.path} includes {inner.path}; replacing that root", file=sys.stderr)
             index.remove_root(inner)
-    return index.add_roots(roots)
+    stored = index.add_roots(roots)
+    for other in replaced:  # after the new root is in: a kill between loses neither
+        index.remove_root(other)
+    return stored
 
 
 def _inside(path: str, directory: str) -> bool:

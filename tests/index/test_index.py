@@ -185,6 +185,39 @@ def test_an_installed_package_that_moved_is_followed_and_a_vanished_index_starts
     assert f"{moved / 'core.py'}:1:" in again.stdout and "dropped from the index" in again.stderr
 
 
+def test_a_package_root_is_the_package_this_python_imports(cache: Path, tmp_path: Path) -> None:
+    """One cache, two environments (a second venv, CI's fresh one): a root registered by package name
+    follows the Python running nav while the other environment's copy still exists."""
+    files = {"navswitch/__init__.py": "", "navswitch/core.py": "class Switcher:\n    pass\n"}
+    first, second = make_package(tmp_path / "venv-a", files), make_package(tmp_path / "venv-b", files)
+    (second / "navswitch" / "core.py").write_text("\n\nclass Switcher:\n    pass\n")  # line 3 in venv-b
+    package_a, package_b = (first / "navswitch").resolve(), (second / "navswitch").resolve()
+
+    def on_path(site: Path | None) -> dict[str, str]:
+        return {"PYTHONPATH": f"{REPO}{os.pathsep}{site}" if site else str(REPO), "NAV_PACKAGES": "navswitch"}
+
+    def roots(site: Path | None) -> list[tuple[str, str]]:
+        listed = json.loads(run_nav("roots", "--json", cache=cache, env=on_path(site), check=True).stdout)
+        return [(r["path"], r["origin"]) for r in listed]
+
+    run_nav("index", "navswitch", cache=cache, env=on_path(first), check=True)
+    found = run_nav("find", "Switcher", cache=cache, env=on_path(second), check=True)
+    assert f"{package_b / 'core.py'}:3:" in found.stdout and str(package_a) not in found.stdout
+    assert f"{package_a}: not the navswitch this Python imports; navswitch is indexed from {package_b} instead" \
+        in found.stderr
+    assert roots(second) == [(str(package_b), "package")]
+    again = run_nav("find", "Switcher", cache=cache, env=on_path(second), check=True)
+    assert "this Python imports" not in again.stderr, "looked up once per environment"
+
+    elsewhere = run_nav("find", "Switcher", cache=cache, env=on_path(None), check=True)  # not installed there
+    assert f"{package_b / 'core.py'}:3:" in elsewhere.stdout and "this Python imports" not in elsewhere.stderr
+
+    indexed = run_nav("index", "navswitch", cache=cache, env=on_path(first), check=True)
+    assert f"{package_b}: not the navswitch this Python imports; replacing that root with {package_a}" in indexed.stderr
+    assert roots(first) == [(str(package_a), "package")]
+    assert f"{package_a / 'core.py'}:1:" in run_nav("find", "Switcher", cache=cache, env=on_path(first), check=True).stdout
+
+
 def test_a_vanished_index_with_no_default_package_installed_says_what_vanished(cache: Path, tmp_path: Path) -> None:
     other = make_package(tmp_path / "gone", {"gonepkg/__init__.py": "def gone(): pass\n"})
     env = {"NAV_PACKAGES": "navnotinstalled"}
