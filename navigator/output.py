@@ -39,6 +39,23 @@ def location_line(symbol: Symbol, colour: bool) -> str:
     return f"{location} {paint(kind, 'kind', colour)} {rest}"
 
 
+def print_table(table, console=None) -> None:
+    """A rich table: fit to the terminal, and into a pipe or file as wide as its cells need (paths are
+    never cut to `/work/venv/lib/python3.…`). `console` is a rich Console, a plain one if None."""
+    from rich.console import Console
+
+    console = console or Console()
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.width
+    console.width = max(width, console.measure(table, options=console.options.update_width(1 << 16)).maximum)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
 def print_source(symbol: Symbol, console=None) -> None:
     """`nav show`'s view: a `path:line` header, then the source with line numbers (highlighted on
     a terminal). `console` is a rich Console; rich is imported only here, not by `nav find`."""

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from navigator.codemod.registry import has_timm_norm
+from navigator.output import print_table
 from tags.discovery import installed_package
 
 
@@ -68,7 +69,6 @@ def tool_check(name: str, version_command: list[str], purpose: str, hint: str) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from tags.store import INDEX_FILE, cache_dir
@@ -85,5 +85,5 @@ def run(args: argparse.Namespace) -> int:
     for check in checks:
         mark = "[green]ok[/]" if check.ok else ("[red]missing[/]" if check.required else "[yellow]--[/]")
         table.add_row(check.name, mark, check.detail)
-    Console().print(table)
+    print_table(table)
     return 1 if any(c.required and not c.ok for c in checks) else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.output import warn
+from navigator.output import print_table, warn
 from navigator.queries import file_counts, root_summaries
 from tags.discovery import default_roots, resolve_target
 from tags.errors import NavError
@@ -129,12 +129,11 @@ def run_roots(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(table, indent=1))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     view = Table("root", "version", "files", "definitions", "problems", "path", box=None)
     for row in table:
         view.add_row(row["name"], row["version"], str(row["files"]), str(row["definitions"]),
                      str(row["problems"]), row["path"])
-    Console().print(view)
+    print_table(view)
     return 0

@@ -8,6 +8,8 @@ import argparse
 import json
 from typing import Any
 
+from navigator.output import print_table
+
 
 def add_arguments(parser: argparse.ArgumentParser, command_name: str) -> None:
     parser.add_argument("pattern", nargs="?", metavar="PATTERN",
@@ -37,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_groups(groups: list[Any], examples: int, pattern: str | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     total = sum(group.count for group in groups)
@@ -52,11 +53,10 @@ def _print_groups(groups: list[Any], examples: int, pattern: str | None) -> None
     for group in groups:
         table.add_row(_fmt(group.mean), _fmt(group.std), str(group.count), str(len(group.architectures)),
                       group.label, ", ".join(group.examples(examples)))
-    Console().print(table)
+    print_table(table)
 
 
 def _print_config(config: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"timm pretrained config: {config['name']}", title_justify="left", show_header=False)
@@ -65,7 +65,7 @@ def _print_config(config: dict[str, Any]) -> None:
     for key, value in config.items():
         if key != "name":
             table.add_row(key, "" if value is None else str(value))
-    Console().print(table)
+    print_table(table)
 
 
 def _fmt(values: tuple[float, ...]) -> str:

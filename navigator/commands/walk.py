@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from navigator.output import print_table
 from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
 from navigator.walk.progress import load_progress, save_progress
 from tags.errors import NavError
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # a pipe or log gets whole lines
     if not args.name:
         if args.auto or args.start or args.reset or args.preset:
             raise NavError("--auto, --from, --reset and --preset need a walkthrough NAME")
@@ -77,7 +78,7 @@ def _list(console: Console) -> int:
         done = load_progress(info.name).done
         shown = "-" if done is None else ("done" if done + 1 >= info.steps else f"{done + 1}/{info.steps}")
         table.add_row(f"[bold]{info.name}[/]", str(info.steps), shown, info.summary)
-    console.print(table)
+    print_table(table, console)
     console.print("run one with [bold]nav walk NAME[/] (resumes where you left off), or --auto to run all steps")
     return 0
 
@@ -93,7 +94,7 @@ def _auto(console: Console, walk: Walkthrough, start: int, options: RunOptions) 
         colour = "green" if result.ok else "red"
         table.add_row(f"{result.step.index + 1} {result.step.id}", result.step.kind, f"{result.seconds:.1f}",
                       f"[{colour}]{escape(result.verdict)}[/]")
-    console.print(table)
+    print_table(table, console)
     failed = [r.step.id for r in results if not r.ok]
     if failed:
         raise NavError(f"{len(failed)} step(s) of {walk.name} failed: {', '.join(failed)}", exit_code=1)

@@ -29,6 +29,24 @@ def test_show_into_a_pipe_never_cuts_lines(tmp_path: Path) -> None:
     assert re.search(r"^\s*2 " + re.escape(long_line) + "$", done.stdout, re.M), done.stdout
 
 
+def test_tables_into_a_pipe_never_cut_cells(tmp_path: Path) -> None:
+    """`nav roots | cat` printed every path as `/work/venv/lib/python3.…` at 80 columns; `nav walk` wrapped
+    its summaries over several lines: a table into a pipe is as wide as its cells, a line stays one line."""
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 4, "src")
+    deep.mkdir(parents=True)
+    (deep / "m.py").write_text("def f():\n    pass\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(deep), cache=cache, check=True)
+    roots = run_nav("roots", cache=cache, env={"COLUMNS": "80"}, check=True).stdout
+    assert re.search(r"^ ?src\s+.*\s" + re.escape(str(deep.resolve())) + r"\s*$", roots, re.MULTILINE), roots
+    summary = "a summary long enough to be wrapped at eighty columns, " * 3
+    write_walk(tmp_path / "walks", "wide", '[[step]]\nkind = "narrative"\ntitle = "a"\ntext = "x"\n',
+               header=f'[walkthrough]\ntitle = "T"\nsummary = "{summary.strip()}"\n')
+    listing = run_nav("walk", cache=cache, env={PATH_VARIABLE: str(tmp_path / "walks"), "COLUMNS": "80"}, check=True)
+    assert re.search(r"^wide\s+1\s+-\s+" + re.escape(summary.strip()) + r"\s*$", listing.stdout, re.MULTILINE), listing.stdout
+    assert "run one with nav walk NAME (resumes where you left off), or --auto to run all steps\n" in listing.stdout
+
+
 def test_show_counts_lines_as_python_does_with_a_form_feed(tmp_path: Path) -> None:
     """Item 20: a form feed made str.splitlines shift every later line and drop the last one."""
     cache = _indexed(tmp_path, {"ff.py": "def first():\n    return 1\n\x0c\ndef second():\n    x = 1\n    return x\n"})
