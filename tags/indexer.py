@@ -1,7 +1,8 @@
 """Keeping the index in step with the sources: a cheap stat pass, then parse only what changed.
 
 `refresh()` runs before every query. When nothing changed it costs one directory walk and one
-SELECT per root, and imports nothing heavy; the parsing half lives in `tags.update`.
+SELECT per root, plus one small read (`follow_this_python`), and imports nothing heavy; the
+parsing half lives in `tags.update`.
 """
 from __future__ import annotations
 
