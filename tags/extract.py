@@ -11,9 +11,7 @@ worked out from byte ranges instead of walking parents, which keeps large code b
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -33,6 +31,7 @@ from tags.model import (
     ParsedFile,
 )
 from tags.nbdev import mark_origins
+from tags.sources import read_regular_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -862,16 +861,6 @@ def _first_error(root: Node) -> str:
         if node.has_error:
             stack.extend(reversed(node.children))
     return "syntax error"
-
-
-def read_regular_file(path: str, limit: int) -> bytes:
-    """At most `limit + 1` bytes of a regular file; a FIFO or device (swapped in after the walk)
-    is refused instead of blocking or reading forever."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    with open(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise OSError(0, "not a regular file (a FIFO, socket or device?)")
-        return handle.read(limit + 1)
 
 
 def digest(data: bytes) -> str:

@@ -11,7 +11,7 @@ import sys
 
 from tags.changes import RefreshReport, RootChanges
 from tags.errors import NavError
-from tags.sources import SourceFile, walk
+from tags.sources import SourceFile, read_regular_file, walk
 from tags.store import CorruptIndex, Index, StoredRoot, lock_timeout
 
 TYPE_CHECKING = False
@@ -93,6 +93,12 @@ def _moved_package(index: Index, root: StoredRoot) -> StoredRoot | None:
     found = installed_package(root.name)
     if found is None or not os.path.isdir(found.path):
         return None
+    return _take_over(index, root, found)
+
+
+def _take_over(index: Index, root: StoredRoot, found: Root) -> StoredRoot | None:
+    """Register `found`, the package `root` names found in another folder, before `root` goes (a kill
+    between loses neither); None when another root already holds it."""
     if any(_inside(found.path, other.path) for other in index.roots() if other.id != root.id):
         return None  # already indexed, itself or as part of another root
     return index.add_root(found)
@@ -113,8 +119,11 @@ def follow_this_python(index: Index, report: RefreshReport) -> None:
     """
     here = _this_python()
     marker = os.path.join(index.directory, PYTHON_FILE)
-    if _read_small(marker) == here:
-        return
+    try:
+        if read_regular_file(marker, _MAX_PYTHON_FILE) == here:
+            return
+    except OSError:  # none yet (a FIFO there is not read): look up
+        pass
     for root in index.roots():
         if root.origin == "package" and os.path.isdir(root.path):
             _to_this_python(index, root, report)
@@ -136,38 +145,15 @@ def _this_python() -> bytes:
 
 def _to_this_python(index: Index, root: StoredRoot, report: RefreshReport) -> None:
     """Index the package `root` names from where this Python imports it, when that is another folder."""
-    from tags.discovery import installed_package, package_dir
+    from tags.discovery import installed_package
 
-    found = package_dir(root.name)
-    if found is None or str(found) == root.path or not found.is_dir():
+    found = installed_package(root.name)
+    if found is None or found.path == root.path or not os.path.isdir(found.path):
         return  # not installed here (the other environment's copy is all there is), or the same
-    covered = any(_inside(str(found), other.path) for other in index.roots() if other.id != root.id)
-    if not covered:
-        here = installed_package(root.name)
-        if here is None:
-            return
-        index.add_root(here)  # before the old root goes: a kill between loses neither
+    _take_over(index, root, found)
     index.remove_root(root)
     report.notes.append(f"{root.path}: not the {root.name} this Python imports; "
-                        f"{root.name} is indexed from {found} instead")
-
-
-def _read_small(path: str) -> bytes | None:
-    """A small file's bytes, or None (missing, unreadable, not a regular file: never blocks on a FIFO)."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        import stat
-
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None
-        return os.read(descriptor, _MAX_PYTHON_FILE)
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
+                        f"{root.name} is indexed from {found.path} instead")
 
 
 def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[SourceFile]:

@@ -6,6 +6,7 @@ every module it loads.
 from __future__ import annotations
 
 import os
+import stat
 from collections import namedtuple
 
 SKIP_DIRS = {"__pycache__", "node_modules", "site-packages", "dist-packages"}
@@ -104,3 +105,13 @@ def is_utf8(path: str) -> bool:
 def printable(path: str) -> str:
     """A path with undecodable bytes shown as \\xNN, safe to print and store."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def read_regular_file(path: str, limit: int) -> bytes:
+    """At most `limit + 1` bytes of a regular file; a FIFO or device (swapped in after the walk)
+    is refused instead of blocking or reading forever."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "not a regular file (a FIFO, socket or device?)")
+        return handle.read(limit + 1)
