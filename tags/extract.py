@@ -11,7 +11,9 @@ worked out from byte ranges instead of walking parents, which keeps large code b
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import tokenize
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -517,6 +519,8 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
     """
     source = _for_tree_sitter(source)
     tree = Parser(_LANGUAGE).parse(source)
+    if tree.root_node.has_error:  # rare: only such files pay for the second look
+        source, tree = _without_comment_lines_in_brackets(source, tree)
     captures, callees = _query_found(tree.root_node) if tree.root_node.has_error else scan_captures(tree, source)
     ex = _FileExtractor(tree.root_node, source, module, is_package)
     for kind in ("class", "function", "lambda", "lambda_tuple"):
@@ -834,6 +838,43 @@ def _for_tree_sitter(source: bytes) -> bytes:
     if b"\r" in source:
         source = _LONE_CR.sub(b"\n", source)
     return source.replace(b"\x00", b" ") if b"\x00" in source else source
+
+
+def _without_comment_lines_in_brackets(source: bytes, tree: Tree) -> tuple[bytes, Tree]:
+    """The grammar reads a comment line inside brackets, indented less than the code around it,
+    as a dedent (fastai's `torch_core.tensor`: `#  else ...` in column 0 inside `res = (...)`).
+    To Python such a line is whitespace, so it is blanked, offsets kept, and parsed again; the
+    new tree is taken only if it has no error."""
+    lines = source.split(b"\n")
+    blanked = [row for row in _comment_lines_in_brackets(source) if row < len(lines)]
+    if not blanked:
+        return source, tree
+    for row in blanked:
+        line = lines[row]
+        lines[row] = b" " * len(line.rstrip(b"\r")) + line[len(line.rstrip(b"\r")):]
+    rewritten = b"\n".join(lines)
+    again = Parser(_LANGUAGE).parse(rewritten)
+    return (source, tree) if again.root_node.has_error else (rewritten, again)
+
+
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+
+
+def _comment_lines_in_brackets(source: bytes) -> list[int]:
+    """The 0-based rows holding only a comment, inside (), [] or {} (Python's tokenizer: no
+    string's text is taken for a comment); none if the tokenizer gives up."""
+    rows, depth = [], 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source.decode("utf-8", "replace")).readline):
+            if token.type == tokenize.OP and token.string in _OPENING:
+                depth += 1
+            elif token.type == tokenize.OP and token.string in _CLOSING:
+                depth = max(depth - 1, 0)
+            elif token.type == tokenize.COMMENT and depth and not token.line[:token.start[1]].strip():
+                rows.append(token.start[0] - 1)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return []
+    return rows
 
 
 def _in_document_order(definitions: list[Definition], finder: _ScopeFinder) -> list[Definition]:
