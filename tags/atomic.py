@@ -5,6 +5,7 @@ progress and workspace state, verify metrics, and the codemods' multi-file write
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -54,7 +55,10 @@ def write_atomic(path: str | os.PathLike[str], data: Data) -> None:
     if _special(path):
         _write_into(path, data)
         return
-    path = os.path.realpath(path) if os.path.islink(path) else path
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+        if os.path.islink(path):  # a loop of links: the shell's `>` refuses too (a rename would replace the link)
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
     temporary = stage(path, data)
     try:
         os.replace(temporary, path)

@@ -97,7 +97,7 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
 
     A file in neither shape makes the result `refused`, with the reason, and nothing is written.
     """
-    codemod, root = get_codemod(name), Path(path).expanduser().resolve()
+    codemod, root = get_codemod(name), _resolved(path)
     recover_interrupted(root)
     result = ApplyResult(codemod.name, root, revert, dry_run)
     for target in _targets(codemod, root):
@@ -134,7 +134,7 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
 
 def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoResult:
     """Restore the bytes the latest apply to PATH replaced; refuse files edited since then."""
-    root = Path(path).expanduser().resolve()
+    root = _resolved(path)
     recover_interrupted(root)
     record = _latest_record(root)
     if record is None:
@@ -211,6 +211,15 @@ def unified_diff(changes: list[FileChange], root: Path) -> str:
 
 # --- targets and transforms --------------------------------------------------------------
 
+def _resolved(path: str | os.PathLike[str]) -> Path:
+    """PATH made absolute with its links followed; a symlink loop is a clear error (pathlib
+    raises RuntimeError for one on Python 3.11, OSError on 3.13)."""
+    try:
+        return Path(path).expanduser().resolve()
+    except (RuntimeError, OSError) as err:
+        raise NavError(f"{path}: cannot be followed (a symlink loop?): {err}") from None
+
+
 def _targets(codemod: Codemod, root: Path) -> list[_Target]:
     """The files of `codemod` under PATH: a checkout / unpacked wheel, a package dir, or a file."""
     if root.is_file():
@@ -221,6 +230,8 @@ def _targets(codemod: Codemod, root: Path) -> list[_Target]:
                 return [_Target(spec, root, notebook)]
         raise NavError(f"{root.name} is none of the files codemod {codemod.name} changes")
     if not root.is_dir():
+        if root.exists():  # a FIFO, socket or device: never opened (a FIFO would block the read)
+            raise NavError(f"{root}: not a regular file or directory (a FIFO, socket or device?)")
         raise NavError(f"no such file or directory: {root}")
     found: list[_Target] = []
     for spec in codemod.files:

@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.symbol.strip():
+        raise NavError("empty query")
     return run_diff(args) if args.command == "diff" else run_history(args)
 
 

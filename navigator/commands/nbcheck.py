@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                   f"({drift.notebook} {_label(drift.cell)})")
     if not checked and not unreadable:
         warn("no exported module with its notebook found (nbdev notebooks live in a checkout's nbs/)")
-    skipped = f"; {unreadable} modules not checked, their notebook unreadable" if unreadable else ""
+    skipped = f"; {unreadable} modules not checked, their .py or notebook unreadable" if unreadable else ""
     print(f"nav: {checked} cells checked, {len(drifts)} differ from their notebook{skipped}", file=sys.stderr)
     return 1 if drifts or unreadable else 0
 
@@ -60,16 +61,32 @@ def _label(stored: str) -> str:
 
 
 def _python_files(paths: list[str]):
-    """(path, module) of every .py under the given paths, named as the index names them."""
+    """(path, module) of every .py under the given paths, named as the index names them. The walk
+    is the indexer's (`tags.sources.walk`): a FIFO or device named `*.py`, or a symlink loop, is
+    said and skipped instead of blocking the check or ending it in a traceback."""
     from tags.discovery import ModuleNamer
+    from tags.sources import walk
 
     for given in paths:
         target = Path(given).expanduser()
-        if not target.exists():
-            raise NavError(f"{given}: no such file or directory")
-        root = target if target.is_dir() else target.parent
+        try:
+            mode = target.stat().st_mode
+        except FileNotFoundError:
+            raise NavError(f"{given}: no such file or directory") from None
+        except OSError as err:  # a link in a loop of links (ELOOP)
+            raise NavError(f"{given}: cannot be followed ({err.strerror})") from None
+        is_dir = stat.S_ISDIR(mode)
+        if not is_dir and not stat.S_ISREG(mode):
+            raise NavError(f"{given}: not a regular file (a FIFO, socket or device?)")
+        root = target if is_dir else target.parent
         namer = ModuleNamer(str(root.resolve()))
-        files = [target] if target.is_file() else sorted(target.rglob("*.py"))
+        if is_dir:
+            found, notes = walk(str(target))
+            for note in notes:
+                warn(note)
+            files = sorted(Path(f.path) for f in found if f.size >= 0)
+        else:
+            files = [target]
         for file in files:
             if ".ipynb_checkpoints" not in file.parts:
                 yield str(file.resolve()), namer(str(file.resolve()))

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from navigator.output import print_table
+from tags.errors import NavError
 
 
 def add_arguments(parser: argparse.ArgumentParser, command_name: str) -> None:
@@ -23,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser, command_name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from navigator import timm_stats
 
+    if args.model is not None and not args.model.strip():
+        raise NavError("--model: give a timm model name")
     if args.model:
         config = timm_stats.model_config(args.model)
         if args.json:

@@ -49,11 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.depth < 0:
         raise NavError("--depth must be 0 or more")
     if not args.symbol:
-        raise NavError("give a SYMBOL to trace, or --live CODE / --live-script FILE")
+        raise NavError("give a SYMBOL to trace, or --live CODE / --live-script FILE" if args.command == "trace"
+                       else "give a SYMBOL whose callers to show")
     for option in ("under", "compare"):
         if getattr(args, option, None):
             raise NavError(f"--{option} needs --live or --live-script")
-    if args.command == "trace" and args.to:
+    if args.command == "trace" and args.to is not None:  # `--to ''` is an empty query, not "no --to"
         if args.max_paths < 1:
             raise NavError("--max-paths must be at least 1")
         return _paths(args)

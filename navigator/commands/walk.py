@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
     walk = load_walkthrough(args.name)
     chosen = walk.step_index(args.start) if args.start else None  # a bad STEP is refused before any work
+    offered = sorted({preset for step in walk.steps for preset in step.presets})
+    if args.preset and not args.quick and args.preset not in offered:  # not only when the verify step comes
+        raise NavError(f"walkthrough {walk.name} has no preset {args.preset!r} "
+                       f"(its verify steps offer: {', '.join(offered) or 'none'})")
     if args.reset:
         with workspace_lock(walk.name, f"nav walk {walk.name} --reset"):
             prepare_workspace(walk, 0, reset=True)

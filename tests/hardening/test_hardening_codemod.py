@@ -14,6 +14,7 @@ import pytest
 
 from navigator.codemod import apply as patching
 from navigator.codemod.registry import CodemodError
+from tags.errors import NavError
 from tests.codemod.test_codemod_notebook import LEARNER, NOTEBOOK, checkout
 from tests.helpers import REPO
 
@@ -101,6 +102,20 @@ def test_symlinked_learner_is_refused_and_the_link_kept(tmp_path: Path) -> None:
     assert direct.status == "applied" and (root / LEARNER).is_symlink()
     patching.undo_codemod(real)
     assert real.read_bytes() == target_bytes and (root / LEARNER).is_symlink()
+
+
+def test_a_symlink_loop_fifo_or_device_as_the_path_is_one_clear_error(tmp_path: Path) -> None:
+    """A symlink loop as PATH was a RuntimeError traceback (pathlib's resolve on Python 3.11); a
+    FIFO or a device was called "no such file or directory". Neither is opened."""
+    loop, fifo = tmp_path / "loop", tmp_path / "learner.py"
+    loop.symlink_to(loop)
+    os.mkfifo(fifo)
+    for call in (lambda: patching.apply_codemod("timm-normalize", loop), lambda: patching.undo_codemod(loop)):
+        with pytest.raises(NavError, match=r"loop: cannot be followed \(a symlink loop\?\)"):
+            call()
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(NavError, match=f"^{path}: not a regular file or directory"):
+            patching.apply_codemod("timm-normalize", path)
 
 
 def test_kill_9_between_the_two_renames_is_rolled_back_by_the_next_run(tmp_path: Path, cache_dir: Path) -> None:

@@ -125,6 +125,11 @@ def test_tags_into_a_fifo_or_a_link_writes_through_and_keeps_them(tmp_path: Path
     link.symlink_to(target)
     run_nav("tags", "-o", str(link), cache=cache, check=True)
     assert link.is_symlink() and "\ntagged\t" in target.read_text()
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)  # the rename replaced such a link by a plain file; the shell's `>` refuses it
+    looped = run_nav("tags", "-o", str(loop), cache=cache)
+    assert (looped.returncode, looped.stderr) == (2, f"nav: error: cannot write {loop}: Too many levels of symbolic links\n")
+    assert loop.is_symlink() and os.readlink(loop) == str(loop)
 
 
 def test_an_export_failing_midway_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ marker styles: a clean export checks clean (exit 0); an edit made in the .py is 
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -70,9 +71,24 @@ def test_a_broken_notebook_is_named_in_one_line(tmp_path: Path, broken: str) -> 
     problem, summary = checked.stderr.strip().splitlines()
     where = "JSON error" if broken == "not JSON" else "at cells/1"
     assert problem.startswith(f"nav: {notebook}: not a valid notebook ({where}")
-    assert summary == "nav: 0 cells checked, 0 differ from their notebook; 1 modules not checked, their notebook unreadable"
+    assert summary == "nav: 0 cells checked, 0 differ from their notebook; 1 modules not checked, their .py or notebook unreadable"
     shown = run_nav("show", "vision_learner", "--notebook", cache=cache)
     assert shown.returncode != 0 and shown.stderr.strip().splitlines() == [problem.replace("nav: ", "nav: error: ", 1)]
+
+
+def test_nbcheck_skips_a_fifo_and_a_symlink_loop(project: tuple[Path, Path]) -> None:
+    """A FIFO named `*.py` in the checkout blocked `nbcheck` for ever (it was opened and read), and a
+    symlink loop given as the path was a RuntimeError traceback. Both are said and skipped now."""
+    root, cache = project
+    os.mkfifo(root / "fastai" / "waiting.py")
+    (root / "loop").symlink_to(root / "loop")
+    done = run_nav("nbcheck", str(root), cache=cache, timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert f"nav: {root / 'fastai' / 'waiting.py'}: not a regular file (a FIFO, socket or device?); skipped" in done.stderr
+    assert "0 differ" in done.stderr and " 0 cells checked" not in done.stderr
+    for path, message in ((root / "loop", "cannot be followed"), (root / "fastai" / "waiting.py", "not a regular file")):
+        refused = run_nav("nbcheck", str(path), cache=cache, timeout=60)
+        assert refused.returncode == 2 and refused.stderr.startswith(f"nav: error: {path}: {message}"), refused.stderr
 
 
 def test_open_notebook_starts_the_editor_at_the_cell(project: tuple[Path, Path], tmp_path: Path) -> None:

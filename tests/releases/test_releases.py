@@ -118,6 +118,9 @@ def test_bad_input(installed_cache: Path, release_env: dict, tmp_path: Path) -> 
                       env=release_env)
     assert unknown.returncode == 1
     assert unknown.stderr.startswith("nav: error: fastai==2.7.99: no such release of fastai"), unknown.stderr
+    for command in (("diff", "", "--from", "2.7.4"), ("history", " ")):  # was "no definition named ''", exit 1
+        empty = run_nav(*command, cache=installed_cache, env=release_env)
+        assert (empty.returncode, empty.stderr) == (2, "nav: error: empty query\n")
     package = run_nav("index", "nav-no-such-package-zz==1.0", cache=tmp_path / "c", env=release_env)
     assert package.returncode == 1 and "no package named 'nav-no-such-package-zz'" in package.stderr
     offline = {**release_env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_EXTRA_INDEX_URL": "",

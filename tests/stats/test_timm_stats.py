@@ -73,6 +73,7 @@ def test_model_prints_one_full_config(capsys: pytest.CaptureFixture[str]) -> Non
     (("--model", "resnet18.nope"), "no pretrained config for timm model 'resnet18.nope'; did you mean resnet18."),
     (("--model", "zzz_not_a_model"), "no pretrained config for timm model 'zzz_not_a_model'"),
     (("zzz_not_a_model",), "no pretrained timm model matches 'zzz_not_a_model'"),
+    (("--model", ""), "--model: give a timm model name"),  # was the whole table, as if no --model
 ])
 def test_bad_names_give_one_line_errors(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
                                         message: str) -> None:

@@ -102,6 +102,8 @@ def test_missing_graphviz_says_how_to_install_it(installed_cache: Path, tmp_path
     (("trace", "vision_learner", "--depth", "-1"), 2, "--depth must be 0 or more"),
     (("trace", "vision_learner", "--to", "add_tfms", "--max-paths", "0"), 2, "--max-paths must be at least 1"),
     (("trace",), 2, "give a SYMBOL"),
+    (("callers", ""), 2, "give a SYMBOL whose callers to show"),
+    (("trace", "vision_learner", "--to", ""), 2, "empty query"),  # was the whole call tree, as if no --to
     (("trace", "vision_learner", "--under", "x"), 2, "--under needs --live"),
     (("trace", "add_tfms", "--to", "vision_learner"), 1, "no call path"),
 ])
