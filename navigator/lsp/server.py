@@ -318,5 +318,10 @@ def _item_hit(ls: NavLanguageServer, item: types.CallHierarchyItem) -> Symbol | 
 
 def serve(index: Index) -> int:
     """Answer LSP requests on stdin/stdout until the client says exit."""
-    create_server(index).start_io()
+    import sys
+
+    from navigator.lsp.stdio import BoundedInput, quiet_pygls_logging
+
+    quiet_pygls_logging()
+    create_server(index).start_io(BoundedInput(sys.stdin.buffer))
     return 0
