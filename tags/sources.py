@@ -18,6 +18,7 @@ class SourceFile(namedtuple("SourceFile", "path size mtime_ns")):
     __slots__ = ()
 
 
+NOT_REGULAR = "not a regular file (a FIFO, socket or device?)"  # said of what is never opened
 FOLLOW_LINKS_ENV = "NAV_FOLLOW_LINKS"  # 1: also follow directory links that leave the root
 _SYSTEM_TREES = ("/proc", "/sys", "/dev")  # never walked: endless, or device files that block
 
@@ -71,7 +72,7 @@ def walk(root: str) -> tuple[list[SourceFile], list[str]]:
                     info = entry.stat()
                     files.append(SourceFile(entry.path, info.st_size, info.st_mtime_ns))
                 elif os.path.exists(entry.path):
-                    notes.append(f"{entry.path}: not a regular file (a FIFO, socket or device?); skipped")
+                    notes.append(f"{entry.path}: {NOT_REGULAR}; skipped")
                 else:  # a dangling link: the parser explains
                     files.append(SourceFile(entry.path, -1, -1))
             except OSError:  # a file that vanished: the parser explains
@@ -113,5 +114,5 @@ def read_regular_file(path: str, limit: int) -> bytes:
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     with open(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise OSError(0, "not a regular file (a FIFO, socket or device?)")
+            raise OSError(0, NOT_REGULAR)
         return handle.read(limit + 1)

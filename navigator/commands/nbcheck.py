@@ -65,7 +65,7 @@ def _python_files(paths: list[str]):
     is the indexer's (`tags.sources.walk`): a FIFO or device named `*.py`, or a symlink loop, is
     said and skipped instead of blocking the check or ending it in a traceback."""
     from tags.discovery import ModuleNamer
-    from tags.sources import walk
+    from tags.sources import NOT_REGULAR, walk
 
     for given in paths:
         target = Path(given).expanduser()
@@ -77,7 +77,7 @@ def _python_files(paths: list[str]):
             raise NavError(f"{given}: cannot be followed ({err.strerror})") from None
         is_dir = stat.S_ISDIR(mode)
         if not is_dir and not stat.S_ISREG(mode):
-            raise NavError(f"{given}: not a regular file (a FIFO, socket or device?)")
+            raise NavError(f"{given}: {NOT_REGULAR}")
         root = target if is_dir else target.parent
         namer = ModuleNamer(str(root.resolve()))
         if is_dir:
@@ -89,7 +89,8 @@ def _python_files(paths: list[str]):
             files = [target]
         for file in files:
             if ".ipynb_checkpoints" not in file.parts:
-                yield str(file.resolve()), namer(str(file.resolve()))
+                resolved = str(file.resolve())
+                yield resolved, namer(resolved)
 
 
 def _indexed_files() -> list[tuple[str, str]]:

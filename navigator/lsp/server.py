@@ -7,6 +7,7 @@ buffers themselves are re-parsed on every change, so answers follow the text bei
 from __future__ import annotations
 
 import os
+import sys
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -318,8 +319,6 @@ def _item_hit(ls: NavLanguageServer, item: types.CallHierarchyItem) -> Symbol | 
 
 def serve(index: Index) -> int:
     """Answer LSP requests on stdin/stdout until the client says exit."""
-    import sys
-
     from navigator.lsp.stdio import BoundedInput, quiet_pygls_logging
 
     quiet_pygls_logging()
