@@ -9,6 +9,15 @@ if TYPE_CHECKING:
     from navigator.queries import Symbol
 
 _STYLES = {"path": "36", "kind": "35", "name": "1", "dim": "2", "warn": "33"}
+# Control characters (C0, DEL, C1) as `nav tags` and Universal Ctags write them: a file named
+# `a\x1b[31m.py` must not recolour the terminal, nor a tab or newline in a name break a line.
+_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_CONTROLS = {code: _ESCAPES.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters escaped (`\\t`, `\\x1b`), for a terminal or a line-based reader."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 def use_colour(stream=sys.stdout) -> bool:
@@ -20,23 +29,24 @@ def paint(text: str, style: str, enabled: bool) -> str:
 
 
 def display_path(path: str) -> str:
-    """Relative to the working directory when inside it (short, clickable), else absolute."""
+    """Relative to the working directory when inside it (short, clickable), else absolute; control
+    characters escaped (see `printable`)."""
     cwd = os.getcwd()
     if path.startswith(cwd + os.sep):
-        return path[len(cwd) + 1:]
-    return path
+        path = path[len(cwd) + 1:]
+    return printable(path)
 
 
 def candidate_line(symbol: Symbol) -> str:
     """One of several definitions a name could mean, as listed when asking which one."""
-    return f"  {display_path(symbol.path)}:{symbol.line}: {symbol.kind} {symbol.full_name}"
+    return f"  {display_path(symbol.path)}:{symbol.line}: {symbol.kind} {printable(symbol.full_name)}"
 
 
 def location_line(symbol: Symbol, colour: bool) -> str:
     """`nav find`'s line for a definition: `path:line:col: kind qualname(signature)`."""
     location = paint(f"{display_path(symbol.path)}:{symbol.line}:{symbol.col}:", "path", colour)
     kind, _, rest = symbol.describe().partition(" ")
-    return f"{location} {paint(kind, 'kind', colour)} {rest}"
+    return f"{location} {paint(kind, 'kind', colour)} {printable(rest)}"
 
 
 def print_table(table, console=None) -> None:
@@ -61,6 +71,7 @@ def print_source(symbol: Symbol, console=None) -> None:
     a terminal). `console` is a rich Console; rich is imported only here, not by `nav find`."""
     from rich.console import Console
     from rich.syntax import Syntax
+    from rich.text import Text
 
     from navigator.queries import source_lines
 
@@ -68,10 +79,11 @@ def print_source(symbol: Symbol, console=None) -> None:
     if console is None:  # into a pipe or file nothing is cut: as wide as the longest line needs
         wide = None if sys.stdout.isatty() else max([80, *(len(line.expandtabs()) + 12 for line in lines)])
         console = Console(highlight=False, width=wide)
-    console.print(f"[bold cyan]{display_path(symbol.path)}:{symbol.line}[/]  [magenta]{symbol.kind}[/] "
-                  f"{symbol.full_name}", soft_wrap=True)
+    # Text, not markup: a path or name with brackets in it (`x[/]y.py`) is printed as it is
+    console.print(Text.assemble((f"{display_path(symbol.path)}:{symbol.line}", "bold cyan"), "  ",
+                                (symbol.kind, "magenta"), f" {printable(symbol.full_name)}"), soft_wrap=True)
     if symbol.notebook:
-        console.print(f"[dim]exported from[/] [green]{symbol.origin()}[/]")
+        console.print(Text.assemble(("exported from", "dim"), " ", (printable(symbol.origin()), "green")))
     code = "\n".join(lines)
     console.print(Syntax(code, "python", line_numbers=True, start_line=symbol.first_line, word_wrap=False,
                          theme="ansi_dark", background_color="default"))

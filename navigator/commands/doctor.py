@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from navigator.codemod.registry import has_timm_norm
-from navigator.output import print_table
+from navigator.output import print_table, printable
 from tags.discovery import installed_package
 
 
@@ -70,6 +70,7 @@ def tool_check(name: str, version_command: list[str], purpose: str, hint: str) -
 
 def run(args: argparse.Namespace) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from tags.store import INDEX_FILE, cache_dir
 
@@ -84,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
     table = Table(box=None, show_header=False)
     for check in checks:
         mark = "[green]ok[/]" if check.ok else ("[red]missing[/]" if check.required else "[yellow]--[/]")
-        table.add_row(check.name, mark, check.detail)
+        table.add_row(check.name, mark, Text(printable(check.detail)))  # a path in it is no markup
     print_table(table)
     return 1 if any(c.required and not c.ok for c in checks) else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.output import print_table, warn
+from navigator.output import print_table, printable, warn
 from navigator.queries import file_counts, root_summaries
 from tags.discovery import default_roots, resolve_target
 from tags.errors import NavError
@@ -130,10 +130,10 @@ def run_roots(args: argparse.Namespace) -> int:
         print(json.dumps(table, indent=1))
         return 0
     from rich.table import Table
+    from rich.text import Text
 
     view = Table("root", "version", "files", "definitions", "problems", "path", box=None)
-    for row in table:
-        view.add_row(row["name"], row["version"], str(row["files"]), str(row["definitions"]),
-                     str(row["problems"]), row["path"])
+    for row in table:  # Text cells: a path with brackets (`/src/[x]/fastai`) is no markup
+        view.add_row(*(Text(printable(str(row[key]))) for key in ("name", "version", "files", "definitions", "problems", "path")))
     print_table(view)
     return 0

@@ -6,7 +6,7 @@ import shlex
 import subprocess
 import sys
 
-from navigator.output import candidate_line, print_source, warn
+from navigator.output import candidate_line, print_source, printable, warn
 from navigator.queries import Symbol, resolve
 from navigator.session import add_release_option, query
 from tags.errors import NavError, quoted
@@ -72,7 +72,7 @@ def show_signature(symbol: Symbol, as_json: bool) -> int:
 
         print(json.dumps(signature.as_json(), indent=1))
         return 0
-    print(f"{symbol.full_name}{signature_text(signature)}")
+    print(f"{printable(symbol.full_name)}{signature_text(signature)}")
     for parameter in signature.parameters:
         origin = "" if parameter.origin == symbol.full_name else f"  from {parameter.origin}"
         print(f"  {parameter.text()}{origin}")
@@ -94,9 +94,9 @@ def show_members(symbol: Symbol, as_json: bool) -> int:
 
         print(json.dumps([member.as_json() for member in members], indent=1))
         return 0
-    print(f"class {symbol.full_name}: {len(members)} methods, {sum(m.patched for m in members)} patched in")
+    print(f"class {printable(symbol.full_name)}: {len(members)} methods, {sum(m.patched for m in members)} patched in")
     for member in members:
         where = f"{display_path(member.symbol.path)}:{member.symbol.line}"
-        how = f"  @patch in {member.symbol.module}" if member.patched else ""
+        how = f"  @patch in {printable(member.symbol.module)}" if member.patched else ""
         print(f"  {member.symbol.name:<24} {where}{how}")
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from navigator.output import display_path, paint
+from navigator.output import display_path, paint, printable
 from tags.errors import NavError
 
 TYPE_CHECKING = False
@@ -26,7 +26,7 @@ def _where(path: str | None, line: int | None) -> str:
 
 def tree_text(root: TraceNode, colour: bool = False) -> str:
     """The root with its definition, then one line per call: `qualname  path:line` of the call site."""
-    lines = [f"{paint(root.qualname, 'name', colour)}  {paint(_where(root.path, root.line), 'path', colour)}".rstrip()]
+    lines = [f"{paint(printable(root.qualname), 'name', colour)}  {paint(_where(root.path, root.line), 'path', colour)}".rstrip()]
 
     def walk(node: TraceNode, prefix: str) -> None:
         for position, child in enumerate(node.children):
@@ -39,7 +39,8 @@ def tree_text(root: TraceNode, colour: bool = False) -> str:
             note = paint(" ".join(n for n in notes if n), "dim", colour)
             raw = _where(child.call_path, child.call_line)
             where = paint(raw, "path", colour) if raw else ""
-            parts = [child.qualname, where, note] if where else [child.qualname, note]
+            name = printable(child.qualname)
+            parts = [name, where, note] if where else [name, note]
             lines.append(f"{prefix}{'└─ ' if last else '├─ '}{'  '.join(parts)}".rstrip())
             walk(child, prefix + ("   " if last else "│  "))
 
@@ -51,7 +52,7 @@ def paths_text(paths: list[list[PathStep]], colour: bool = False) -> str:
     """Each path as numbered steps: `qualname  path:line` of the call leading on (the definition at the end)."""
     out = []
     for number, steps in enumerate(paths, 1):
-        reached = f" to {steps[-1].module}.{steps[-1].qualname}" if steps else ""
+        reached = f" to {printable(steps[-1].module)}.{printable(steps[-1].qualname)}" if steps else ""
         out.append(paint(f"path {number}: {len(steps) - 1} call(s){reached}", "kind", colour))
         for position, step in enumerate(steps):
             last = position == len(steps) - 1
@@ -59,7 +60,7 @@ def paths_text(paths: list[list[PathStep]], colour: bool = False) -> str:
             arrow = "   " if position == 0 else "-> "
             how = f"  [{step.how}]" if step.how else ""
             what = "  (definition)" if last else ""
-            out.append(f"  {arrow}{paint(step.qualname, 'name', colour)}  {paint(where, 'path', colour)}{what}{how}")
+            out.append(f"  {arrow}{paint(printable(step.qualname), 'name', colour)}  {paint(where, 'path', colour)}{what}{how}")
     return "\n".join(out) + "\n"
 
 
@@ -127,7 +128,7 @@ def to_mermaid(graph: Graph) -> str:
     ids = {key: f"n{i}" for i, key in enumerate(nodes)}
     lines = ["flowchart LR"]
     lines += [f'  {ids[key]}["{label.replace(chr(34), "#quot;")}"]' for key, label in nodes.items()]
-    lines += [f'  {ids[a]} -->|"{label}"| {ids[b]}' for a, b, label in edges]
+    lines += [f'  {ids[a]} -->|"{label.replace(chr(34), "#quot;")}"| {ids[b]}' for a, b, label in edges]
     return "\n".join(lines) + "\n"
 
 

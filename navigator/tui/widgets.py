@@ -10,20 +10,27 @@ from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
 from navigator import queries
+from navigator.output import printable
 from navigator.queries import Symbol
 from navigator.trace import static as trace
 
 CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it
 
 
+def plain(text: str) -> str:
+    """A name or path from the disk inside markup: shown as it is, never read as markup (`x[/]y.py`,
+    `[red]z.py`), its control characters escaped (see `navigator.output.printable`)."""
+    return escape(printable(text))
+
+
 def describe(hit: Symbol, long: bool = False) -> str:
     """Markup for a definition: `class Normalize(DisplayedTransform)`, plus module and doc if long."""
-    head = f"[magenta]{hit.kind}[/] [b]{escape(hit.qualname)}[/]{escape(hit.signature)}"
+    head = f"[magenta]{hit.kind}[/] [b]{plain(hit.qualname)}[/]{escape(hit.signature)}"
     if not long:
         return head
     doc = f"\n\n{escape(hit.doc)}" if hit.doc else ""
-    origin = f"\n[green]exported from {escape(hit.origin())}[/]" if hit.notebook else ""
-    return f"{head}\n[dim]{escape(hit.module)}[/]{origin}{doc}"
+    origin = f"\n[green]exported from {plain(hit.origin())}[/]" if hit.notebook else ""
+    return f"{head}\n[dim]{plain(hit.module)}[/]{origin}{doc}"
 
 
 class SourceView(TextArea):
@@ -101,7 +108,7 @@ class CallList(OptionList):
         for title, node in found:
             self.add_option(Option(f"[b]{title}[/] ({len(node.children)})", disabled=True))
             for child in node.children:
-                self.add_option(Option(f" {escape(child.qualname)} [dim]:{child.call_line}[/]",
+                self.add_option(Option(f" {plain(child.qualname)} [dim]:{child.call_line}[/]",
                                        id=str(len(self.targets))))
                 self.targets.append(child.def_id)
 

@@ -179,3 +179,47 @@ def test_the_temporary_of_a_writer_killed_midway_is_swept_by_the_next_write(tmp_
     write_atomic(target, b"new")
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["graph.json", running.name])
+
+
+def _hostile_tree(tmp_path: Path) -> Path:
+    """A root `[bold]src` holding `q[/]y.py` (a folder `q[` and a file `]y.py`), `[red]z.py` and a
+    file whose name holds an escape sequence and a tab."""
+    src = tmp_path / "[bold]src"
+    (src / "q[").mkdir(parents=True)
+    (src / "q[" / "]y.py").write_text("def closing():\n    pass\n")
+    (src / "[red]z.py").write_text("def tagged():\n    pass\n")
+    (src / "a\x1b[31mred\tb.py").write_text("def coloured():\n    helper()\n\n\ndef helper():\n    pass\n")
+    return src
+
+
+def test_brackets_in_paths_are_printed_as_they_are_not_read_as_markup(tmp_path: Path) -> None:
+    """`nav show closing` in `q[/]y.py` was a rich MarkupError traceback (`[/]` closes nothing), or
+    under `[bold]src/` the header `src/qy.py`; `[red]z.py` was shown as `z.py`."""
+    src = _hostile_tree(tmp_path)
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    for where, header in ((src, "q[/]y.py:1"), (tmp_path, "[bold]src/q[/]y.py:1")):
+        shown = run_nav("show", "closing", cache=cache, cwd=where)
+        assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+        assert shown.stdout.splitlines()[0] == f"{header}  function q[.]y.closing"
+    tagged = run_nav("show", "tagged", cache=cache, cwd=tmp_path, check=True)
+    assert tagged.stdout.splitlines()[0] == "[bold]src/[red]z.py:1  function [red]z.tagged"
+    roots = run_nav("roots", cache=cache, check=True).stdout
+    assert re.search(r"^ ?\[bold\]src\s+.*\s" + re.escape(str(src.resolve())) + r"\s*$", roots, re.MULTILINE), roots
+
+
+def test_control_characters_in_file_names_are_escaped_not_sent_to_the_terminal(tmp_path: Path) -> None:
+    """A file named `a<ESC>[31mred<TAB>b.py` recoloured the terminal from `nav find`, `show` and
+    `trace` output, and its tab split the `path:line:col:` line; they are written `\\x1b` and `\\t`,
+    as `nav tags` and Universal Ctags write them."""
+    src = _hostile_tree(tmp_path)
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    found = run_nav("find", "coloured", cache=cache, cwd=src, check=True).stdout
+    assert found == "a\\x1b[31mred\\tb.py:1:1: function coloured()\n"
+    shown = run_nav("show", "coloured", cache=cache, cwd=src, check=True).stdout
+    assert shown.splitlines()[0] == "a\\x1b[31mred\\tb.py:1  function a\\x1b[31mred\\tb.coloured"
+    traced = run_nav("trace", "coloured", cache=cache, cwd=src, check=True).stdout
+    assert traced == "coloured  a\\x1b[31mred\\tb.py:1\n└─ helper  a\\x1b[31mred\\tb.py:2  exact\n"
+    for output in (found, shown, traced):
+        assert "\x1b" not in output and "\t" not in output

@@ -342,3 +342,27 @@ async def test_the_call_graph_is_built_by_a_child_process_not_on_the_ui_s_interp
             assert "callers (" in calls and "callees (" in calls
     finally:
         index.close()
+
+
+@sync
+async def test_brackets_and_control_characters_in_file_names_are_shown_as_written(tmp_path: Path) -> None:
+    """A module `q[/]y` (folder `q[`, file `]y.py`) made the location line's markup raise; `[red]z`
+    was a red `z` in the outline; an escape sequence in a file name reached the terminal."""
+    src = tmp_path / "[bold]src"
+    (src / "q[").mkdir(parents=True)
+    (src / "q[" / "]y.py").write_text("def closing():\n    pass\n")
+    (src / "[red]z.py").write_text("def tagged():\n    pass\n")
+    (src / "a\x1b[31mred.py").write_text("def coloured():\n    pass\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    opened = Index.open(str(cache))
+    try:
+        app = app_at(opened, "closing")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert "[bold]src/q[/]y.py:1  function closing" in location(app)
+            tree = app.screen.query_one("#outline")
+            labels = {str(tree.get_node_at_line(line).label) for line in range(tree.last_line + 1)}
+            assert {"[bold]src", "[red]z", "a\\x1b[31mred", "q[.]y"} <= labels, labels
+    finally:
+        opened.close()

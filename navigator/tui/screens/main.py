@@ -15,9 +15,10 @@ from textual.widgets.tree import TreeNode
 
 from navigator import outline, queries
 from navigator.members import patched_members
+from navigator.output import printable
 from navigator.queries import Symbol
 from navigator.tui.history import History, Place
-from navigator.tui.widgets import CallList, SourceView, describe
+from navigator.tui.widgets import CallList, SourceView, describe, plain
 
 OUTLINE_WIDTH = 30  # the outline's columns on a wide terminal: at 120 the source keeps 89
 OUTLINE_STEP = 4  # `<` and `>` narrow or widen it by this much
@@ -102,7 +103,7 @@ class MainScreen(Screen):
         tree.guide_depth = 2
         for root in self.app.ask(lambda index: index.roots()):
             version = f" {root.version}" if root.version else ""
-            tree.root.add(f"{root.name}{version}", data=("root", root), allow_expand=True)
+            tree.root.add(Text(printable(f"{root.name}{version}")), data=("root", root), allow_expand=True)
         self.outline_width = default_outline_width(self.app.size.width)
         self.show_info = self.app.size.height >= TALL
         if self.start_symbol is not None:
@@ -172,7 +173,7 @@ class MainScreen(Screen):
             prefix = item.name + "."
             for entry in self.app.ask(outline.modules, item):
                 label = entry.module[len(prefix):] if entry.module.startswith(prefix) else entry.module
-                node.add(label, data=("module", entry), allow_expand=True)
+                node.add(Text(printable(label)), data=("module", entry), allow_expand=True)
         elif kind == "module":
             self._add_definitions(node, self.app.ask(queries.module_symbol, item.path))
         elif kind == "def":
@@ -180,10 +181,10 @@ class MainScreen(Screen):
 
     def _add_definitions(self, node: TreeNode, parent: Symbol | None) -> None:
         for hit in self.app.ask(queries.children, parent) if parent else []:
-            node.add(f"{hit.name}", data=("def", hit), allow_expand=hit.kind == "class")
+            node.add(Text(printable(hit.name)), data=("def", hit), allow_expand=hit.kind == "class")
         if parent is not None and parent.kind == "class":  # fastai's @patch methods belong here too
             for hit in self.app.ask(patched_members, parent):
-                label = Text.assemble(hit.name, (f"  @patch {hit.module}", "dim"))
+                label = Text.assemble(printable(hit.name), (f"  @patch {printable(hit.module)}", "dim"))
                 node.add(label, data=("def", hit), allow_expand=False)
 
     def reveal(self, path: str, hit: Symbol | None) -> None:
@@ -255,8 +256,8 @@ class MainScreen(Screen):
         if first:  # the source was hidden, with no size: select again once it is laid out,
             self.call_after_refresh(self._highlight_again, self.source.selection, line, name)
         roots = self.app.ask(lambda index: index.roots())
-        where = f"{outline.root_relative_path(path, roots)}:{line}"
-        label = f"[magenta]{hit.kind}[/] {escape(hit.qualname)}" if hit else ""
+        where = f"{plain(outline.root_relative_path(path, roots))}:{line}"
+        label = f"[magenta]{hit.kind}[/] {plain(hit.qualname)}" if hit else ""
         self.query_one("#location", Static).update(f"[b]{where}[/]  {label}")
         self.refresh_info()
 

@@ -1,7 +1,6 @@
 """`t`: the call trace of a definition as an expandable tree, and call paths to a chosen symbol."""
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,6 +13,7 @@ from navigator import outline
 from navigator.trace import static as trace
 from navigator import queries
 from navigator.queries import Symbol, resolve
+from navigator.tui.widgets import plain
 from tags.errors import NavError
 
 PATH_LIMIT = 5
@@ -52,12 +52,12 @@ class TraceScreen(Screen):
 
     def show_tree(self) -> None:
         roots = self.app.ask(lambda index: index.roots())
-        where = outline.root_relative_path(self.hit.path, roots)
+        where = plain(outline.root_relative_path(self.hit.path, roots))
         direction = "calls" if self.outward else "is called by"
         self.query_one("#trace-title", Static).update(
-            f"[b]{escape(self.hit.qualname)}[/] {direction}  [dim]{where}:{self.hit.line}  (Space: expand, Enter: go)[/]")
+            f"[b]{plain(self.hit.qualname)}[/] {direction}  [dim]{where}:{self.hit.line}  (Space: expand, Enter: go)[/]")
         tree = self.query_one("#trace-tree", Tree)
-        tree.reset(f"[b]{escape(self.hit.qualname)}[/]", data=self.hit.id)
+        tree.reset(f"[b]{plain(self.hit.qualname)}[/]", data=self.hit.id)
         self.add_children(tree.root)
         tree.root.expand()
 
@@ -68,9 +68,9 @@ class TraceScreen(Screen):
         found = self.app.ask(query, hit, 1) if hit else None
         roots = self.app.ask(lambda index: index.roots())
         for child in found.children if found else []:
-            where = outline.root_relative_path(child.call_path or child.path, roots)
+            where = plain(outline.root_relative_path(child.call_path or child.path, roots))
             count = f" x{child.count}" if child.count > 1 else ""
-            label = f"{escape(child.qualname)}  [dim]{where}:{child.call_line}  {child.how or ''}{count}[/]"
+            label = f"{plain(child.qualname)}  [dim]{where}:{child.call_line}  {child.how or ''}{count}[/]"
             node.add(label, data=child.def_id, allow_expand=True)
         if found is not None and not found.children:
             node.allow_expand = False
@@ -113,17 +113,17 @@ class TraceScreen(Screen):
         listing.display = True
         self.steps = []
         if not paths:
-            listing.add_option(Option(f"no call path to {escape(target.qualname)} in the static call graph",
+            listing.add_option(Option(f"no call path to {plain(target.qualname)} in the static call graph",
                                       disabled=True))
         roots = self.app.ask(lambda index: index.roots())
         for number, steps in enumerate(paths, 1):
             listing.add_option(Option(f"[magenta]path {number}: {len(steps) - 1} call(s)[/]", disabled=True))
             for position, step in enumerate(steps):
                 last = position == len(steps) - 1
-                where = outline.root_relative_path(step.path, roots) + f":{step.line if last else step.call_line}"
+                where = plain(outline.root_relative_path(step.path, roots)) + f":{step.line if last else step.call_line}"
                 arrow = "   " if position == 0 else "-> "
                 how = f"  [dim]\\[{step.how}][/]" if step.how else ""
-                listing.add_option(Option(f"  {arrow}[b]{escape(step.qualname)}[/]  {where}{how}",
+                listing.add_option(Option(f"  {arrow}[b]{plain(step.qualname)}[/]  {where}{how}",
                                           id=str(len(self.steps))))
                 self.steps.append(step.def_id)
         listing.highlighted = 1 if paths else None

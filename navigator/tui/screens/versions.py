@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from navigator.diff import unified_diff
 from navigator.history import History, history
 from navigator.queries import Symbol
+from navigator.tui.widgets import plain
 from tags.errors import NavError
 
 
@@ -45,7 +46,7 @@ class VersionsScreen(Screen):
         return self.hit.module.partition(".")[0]
 
     def title_line(self, text: str) -> None:
-        self.query_one("#versions-title", Static).update(f"[b]{escape(self.hit.full_name)}[/]  [dim]{escape(text)}[/]")
+        self.query_one("#versions-title", Static).update(f"[b]{plain(self.hit.full_name)}[/]  [dim]{escape(text)}[/]")
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
