@@ -16,6 +16,7 @@ import marshal  # built in, loaded at every start: importing it costs nothing
 import os
 import sqlite3
 import sys
+import time
 from collections import namedtuple
 
 from tags.atomic import write_atomic
@@ -252,6 +253,21 @@ def is_corruption(err: sqlite3.Error) -> bool:
     )
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put a new index in WAL mode. The change needs the database to itself for a moment, and SQLite
+    answers `database is locked` at once instead of waiting (two `nav index` runs creating the
+    index together: one in eight failed so), so the wait is done here, up to `lock_timeout()`."""
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Index:
     """The index database. Open it with `Index.open()`; it creates and repairs itself."""
 
@@ -304,7 +320,7 @@ class Index:
 
     @staticmethod
     def _create(db: sqlite3.Connection) -> None:
-        db.execute("PRAGMA journal_mode = WAL")
+        _use_wal(db)
         db.execute("BEGIN IMMEDIATE")  # two processes creating at once: one wins, one sees it
         try:
             if not db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone():

@@ -399,6 +399,48 @@ def test_ctrl_c_leaves_a_consistent_index_that_the_next_run_completes(cache: Pat
     assert_consistent(db_path)
 
 
+def test_processes_creating_the_index_together_all_open_it(tmp_path: Path) -> None:
+    """Three processes opening a cache with no index yet, started at the same instant: one in eight
+    of them failed with `cannot open the index ...: database is locked`. Switching a new database
+    to WAL needs it alone, and SQLite answers two processes that both ask with `locked` at once,
+    without the wait it gives other writes; the open now waits for its turn."""
+    script = ("import sys, time\nfrom tags.store import Index\n"
+              "while time.time() < float(sys.argv[2]): pass\nIndex.open(sys.argv[1]).close()\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for attempt in range(12):
+        start = str(time.time() + 0.5)  # after the three have started their interpreters
+        folder = tmp_path / f"cache{attempt}"
+        runs = [subprocess.Popen([sys.executable, "-c", script, str(folder), start], env=env, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(3)]
+        failed = [err for err in (p.communicate(timeout=120)[1] for p in runs) if err]
+        assert not failed, failed
+        with sqlite3.connect(folder / INDEX_FILE) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_new_index_waits_while_sqlite_says_locked_and_gives_up_at_the_timeout(tmp_path: Path, monkeypatch) -> None:
+    """What the race above meets, made certain: the journal-mode change answered `locked` twice, then
+    done; answered `locked` past NAV_INDEX_TIMEOUT, the error is raised (and said in one line by `open`)."""
+    from tags.store import _use_wal
+
+    class Locked:
+        def __init__(self, times: int) -> None:
+            self.db, self.times, self.tries = sqlite3.connect(tmp_path / "x.sqlite3", isolation_level=None), times, 0
+
+        def execute(self, statement: str):
+            self.tries += 1
+            if self.tries <= self.times:
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(statement)
+
+    twice = Locked(2)
+    _use_wal(twice)
+    assert twice.tries == 3 and twice.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    monkeypatch.setenv("NAV_INDEX_TIMEOUT", "0.05")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _use_wal(Locked(10_000))
+
+
 def test_two_index_runs_at_once_both_finish_consistently(cache: Path, tmp_path: Path) -> None:
     tree = copy_of_timm(tmp_path, 1)
     env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
