@@ -163,11 +163,12 @@ class Resolver:
 class GraphReport:
     """What `ensure_graph` did: for messages and for the tests of incremental updates."""
 
-    __slots__ = ("resolved_files", "relinked_files", "call_sites", "edges", "seconds")
+    __slots__ = ("resolved_files", "relinked_files", "unparsed", "call_sites", "edges", "seconds")
 
     def __init__(self) -> None:
         self.resolved_files: list[str] = []
         self.relinked_files: list[str] = []  # by-name answers given again (see `_relink_plan`), not solved
+        self.unparsed: dict[str, str] = {}  # path -> why Python's parser refused it: its calls are linked by name
         self.call_sites = 0
         self.edges = 0
         self.seconds = 0.0
@@ -241,6 +242,8 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(paths)
     solved = solve_files(names, paths, sources, index.directory)
+    report.unparsed = unparsed_files(paths, solved.graph.unparsed if solved.graph is not None else {})
+    say_unparsed(report.unparsed)
     with _GraphProgress(len(to_resolve)) as advance:
         for file_id in sorted(to_resolve):
             analysed = [EdgeRow._make(row) for row in solved.edges.get(file_id, ())]
@@ -258,6 +261,24 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
             report.edges += len(edges) + len(solved.ext.get(file_id, ()))
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+
+
+MAX_UNPARSED_SHOWN = 5  # files Python could not parse named one by one; the rest counted
+
+
+def unparsed_files(paths: dict[int, tuple[str, str]], unparsed: dict[str, str]) -> dict[str, str]:
+    """Which of the files solved (id -> (module, path)) Python's parser refused: path -> why."""
+    return {path: unparsed[module] for module, path in sorted(paths.values(), key=lambda entry: entry[1])
+            if module in unparsed}
+
+
+def say_unparsed(found: dict[str, str], meaning: str = "its calls are linked by name only") -> None:
+    """Tell which files (or modules) Python's parser refused, though tree-sitter indexed them: the
+    points-to analysis saw them empty, which `meaning` says the consequence of."""
+    for where, why in list(found.items())[:MAX_UNPARSED_SHOWN]:
+        print(f"nav: {where}: Python cannot parse it ({why}); {meaning}", file=sys.stderr)
+    if len(found) > MAX_UNPARSED_SHOWN:
+        print(f"nav: and {len(found) - MAX_UNPARSED_SHOWN:,} more files Python cannot parse", file=sys.stderr)
 
 
 MAX_ANALYSED_FILES = 1000  # a package bigger than this (torch: 2,352 files) is linked by name only

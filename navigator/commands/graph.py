@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tags.callgraph import say_unparsed
     from tags.pointsto import analyse
     from tags.pointsto.solver import directory_sources
 
@@ -42,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         sources.update(directory_sources(root.path, root.name if root.origin == "package" else ""))
     if not sources:
         raise NavError("no Python files under " + ", ".join(r.path for r in roots))
-    chunks = render(analyse(sources), args.format)
+    graph = analyse(sources)
+    say_unparsed(dict(sorted(graph.unparsed.items())), "its calls are not in the graph")
+    chunks = render(graph, args.format)
     if args.output:
         from tags.atomic import write_atomic
 

@@ -85,7 +85,7 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
     """Analyse the files (id -> (module, path)) together and map the edges onto definition ids;
     `sources` are their texts when already read (see `read_sources`), `cache_dir` where the solved
     library layers are kept (see tags/pointsto/layercache.py)."""
-    graph = CallGraph(analyse_seeded(read_sources(files) if sources is None else sources, cache_dir))
+    graph = analyse_seeded(read_sources(files) if sources is None else sources, cache_dir)
     by_name = analysis_names(names)
     # the analysed modules and the indexed packages solved apart: a name in them that maps to no
     # definition (`timm.create_model.forward_features`) is no outside call
@@ -120,8 +120,9 @@ def solve_files(names: Names, files: dict[int, tuple[str, str]],
     return solved
 
 
-def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None = None) -> set[Edge]:
-    """The edges of `analyse(sources)` as solved under hash seed `FIXED_SEED`, whatever this process' seed.
+def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None = None) -> CallGraph:
+    """`analyse(sources)` as solved under hash seed `FIXED_SEED`, whatever this process' seed: its
+    edges and the modules Python could not parse.
 
     The solver's caps (MAX_VALUES, MAX_PASSES) keep the values that arrive first, and arrival
     follows the iteration order of sets of strings, which changes with PYTHONHASHSEED: so the
@@ -129,7 +130,7 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
     solves it instead (this one, when it already runs with it).
     """
     if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
-        return analyse(sources, cache_dir=cache_dir).edges
+        return analyse(sources, cache_dir=cache_dir)
     from tags.errors import NavError
     from tags.lifetime import child_setup, nav_python_env
 
@@ -138,11 +139,13 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
                           env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
     if done.returncode != 0:
         raise NavError(f"the call graph solver stopped (exit status {done.returncode}); nothing was stored")
-    return {Edge(*fields) for fields in pickle.loads(done.stdout)}
+    rows, unparsed = pickle.loads(done.stdout)
+    return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed)
 
 
 def _solve_child() -> None:
-    """`analyse_seeded`'s child: sources and cache folder pickled on stdin, edge fields pickled on stdout."""
+    """`analyse_seeded`'s child: sources and cache folder pickled on stdin; edge fields and the
+    modules not parsed pickled on stdout."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this one
@@ -152,9 +155,9 @@ def _solve_child() -> None:
             handle.write(str(os.getpid()))
         signal.pause()
     sources, cache_dir = pickle.load(sys.stdin.buffer)
-    edges = analyse(sources, cache_dir=cache_dir).edges
-    rows = sorted(e.fields() for e in edges)
-    sys.stdout.buffer.write(pickle.dumps(rows))
+    graph = analyse(sources, cache_dir=cache_dir)
+    rows = sorted(e.fields() for e in graph.edges)
+    sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed)))
 
 
 def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> list[int]:

@@ -41,13 +41,15 @@ _MAX_KEY_LINE = 200  # the key line at the head of a file: a hex digest and a ne
 @dataclass
 class LayerState:
     """What the layers solved so far hand the next one: their edges (as `Edge.fields()` rows) and
-    scopes, the passes the longest took, the modules' summaries and the layers' facts."""
+    scopes, the passes the longest took, the modules' summaries and the layers' facts, and the
+    modules Python could not parse."""
 
     rows: list[tuple] = field(default_factory=list)
     scopes: dict[str, str] = field(default_factory=dict)
     passes: int = 0
     below: dict[str, ModuleSummary] = field(default_factory=dict)
     facts: LayerFacts = field(default_factory=LayerFacts)
+    unparsed: dict[str, str] = field(default_factory=dict)  # module -> why Python's parser refused it
 
 
 class LayerCache:

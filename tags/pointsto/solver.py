@@ -166,12 +166,14 @@ class CallGraph:
     edges: set[Edge] = field(default_factory=set)
     scopes: dict[str, str] = field(default_factory=dict)  # scope name -> its kind (module, class, function, lambda)
     passes: int = 0
+    unparsed: dict[str, str] = field(default_factory=dict)  # module -> why Python's own parser refused it
 
     def merge(self, other: CallGraph) -> None:
         """Take in the graph of code solved apart (a layer below, a package solved on its own)."""
         self.edges |= other.edges
         self.scopes.update(other.scopes)
         self.passes = max(self.passes, other.passes)
+        self.unparsed.update(other.unparsed)
 
     def as_pycg(self) -> dict[str, list[str]]:
         """PyCG's `callgraph.json`: caller -> sorted callees (calling a class reaches its `__init__`)."""
@@ -2219,7 +2221,7 @@ def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict
 
 
 def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str | None = None, handed: str | None = None,
-                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int]]:
+                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int, dict[str, str]]]:
     """Each part solved alone, as plain data (see `in_child`), part `handed`'s library layers
     received through `handoff`; cycles freed between parts (the collector is paused)."""
     for name in sorted(parts):
@@ -2229,13 +2231,13 @@ def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str 
         gc.collect()
 
 
-def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int]:
+def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int, dict[str, str]]:
     """A graph as plain data, to pickle out of a child process (see `in_child`)."""
-    return [e.fields() for e in graph.edges], graph.scopes, graph.passes
+    return [e.fields() for e in graph.edges], graph.scopes, graph.passes, graph.unparsed
 
 
-def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int) -> CallGraph:
-    return CallGraph({Edge(*row) for row in rows}, scopes, passes)
+def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed: dict[str, str] | None = None) -> CallGraph:
+    return CallGraph({Edge(*row) for row in rows}, scopes, passes, dict(unparsed or {}))
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
@@ -2251,12 +2253,14 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
     rest = next((group for label, group in groups if not label), None)
-    trees = _parsed(rest) if rest is not None and handed is not None else None  # while the layers are solved there
+    unparsed: dict[str, str] = {}
+    trees = _parsed(rest, unparsed) if rest is not None and handed is not None else None  # while the layers are solved there
     given = handed() if handed is not None else None
     state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
-    graph = _from_rows(state.rows, state.scopes, state.passes)
+    graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)
+    graph.unparsed.update(unparsed)
     if rest is not None:
-        _solve_layer(trees if trees is not None else _parsed(rest), state, graph, tuples, keep=False)
+        _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
     return graph
 
 
@@ -2274,10 +2278,10 @@ def library_state(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples
         if stored is not None:
             state, start = stored, position + 1
             break
-    graph = _from_rows(state.rows, state.scopes, state.passes)
+    graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)
     for position, (label, group) in enumerate(library[start:], start):
-        _solve_layer(_parsed(group), state, graph, tuples)
-        state.rows, state.scopes, state.passes = _as_rows(graph)
+        _solve_layer(_parsed(group, graph.unparsed), state, graph, tuples)
+        state.rows, state.scopes, state.passes, state.unparsed = _as_rows(graph)
         state = cache.store(label, keys[position], state) if cache is not None else pickle.loads(
             pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
     return state
@@ -2297,16 +2301,30 @@ def _solve_layer(trees: dict[str, tuple[ast.Module, bool]], state: LayerState, g
         solver.layer_facts(state.facts, tuples)
 
 
-def _parsed(sources: dict[str, tuple[str, bool]]) -> dict[str, tuple[ast.Module, bool]]:
-    """Each module's syntax tree; one that does not parse is an empty module."""
+def _parsed(sources: dict[str, tuple[str, bool]], unparsed: dict[str, str]) -> dict[str, tuple[ast.Module, bool]]:
+    """Each module's syntax tree; one that Python's parser refuses is an empty module, and why is
+    noted in `unparsed` (tree-sitter indexes what CPython will not compile: 50,000 chained `+`, 200
+    nested parentheses, a NUL byte), so that its calls are said to be linked by name only."""
     trees: dict[str, tuple[ast.Module, bool]] = {}
     for module, (text, is_package) in sources.items():
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
             tree = ast.Module(body=[], type_ignores=[])
+            unparsed[module] = _refusal(err)
         trees[module] = (tree, is_package)
     return trees
+
+
+def _refusal(err: Exception) -> str:
+    """Why `ast.parse` refused a module, in a few words: `line 3: invalid syntax`, `too deeply nested`."""
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    if isinstance(err, MemoryError):
+        return "out of memory"
+    if isinstance(err, SyntaxError):
+        return f"line {err.lineno}: {err.msg}" if err.lineno else err.msg
+    return str(err) or type(err).__name__
 
 
 def _layered(sources: dict[str, T], layers: tuple[tuple[str, ...], ...]) -> list[tuple[str, dict[str, T]]]:

@@ -192,6 +192,28 @@ def test_bad_input_is_bounded(tmp_path: Path) -> None:
     found = {(e.caller, e.callee) for e in graph.edges}
     assert {("rec.fact", "rec.fact"), ("a.fa", "b.fb"), ("b.fb", "a.fa"), ("gen.f24999", "gen.f24998")} <= found
     assert graph.passes <= 30
+    assert graph.unparsed == {"broken": "line 1: invalid syntax", "too_deep": "nested too deeply"}
+
+
+def test_a_file_python_cannot_parse_is_named_and_linked_by_name(cache: Path, tmp_path: Path) -> None:
+    """tree-sitter indexes a file that CPython refuses (250 nested parentheses): the points-to analysis
+    saw it empty and the graph said nothing; now building the graph names it and why, and its calls
+    still reach their callees by name. `nav graph` names it too (its calls are not in its export)."""
+    source = tmp_path / "proj"
+    source.mkdir()
+    (source / "nested.py").write_text("def helper():\n    pass\n\n\ndef deep():\n    helper()\n"
+                                      "    return " + "(" * 250 + "1" + ")" * 250 + "\n")
+    run_nav("index", str(source), cache=cache, check=True)
+    traced = run_nav("trace", "deep", cache=cache, check=True)  # under a random hash seed: solved in a child
+    assert traced.stderr == (f"nav: {source.resolve() / 'nested.py'}: Python cannot parse it (line 7: too many nested "
+                             "parentheses); its calls are linked by name only\n")
+    assert f"helper  {source.resolve() / 'nested.py'}:6" in traced.stdout
+    again = run_nav("trace", "deep", cache=cache, check=True)
+    assert again.stderr == "" and again.stdout == traced.stdout, "said when the graph is built, not on every query"
+    exported = run_nav("graph", str(source), "--format", "pycg", cache=cache, check=True)
+    assert exported.stderr == ("nav: nested: Python cannot parse it (line 7: too many nested parentheses); "
+                               "its calls are not in the graph\n")
+    assert json.loads(exported.stdout)["nested"] == []
 
 
 def test_incremental_rebuild_keeps_unrelated_components(cache: Path, tmp_path: Path) -> None:
@@ -845,7 +867,7 @@ def test_the_stored_graph_is_the_same_under_every_hash_seed() -> None:
     from tags.pointsto.solver import MAX_VALUES
 
     script = ("import json, sys\nfrom tags.pointsto.indexed import analyse_seeded\n"
-              "edges = analyse_seeded({'capped': (sys.stdin.read(), False)})\n"
+              "edges = analyse_seeded({'capped': (sys.stdin.read(), False)}).edges\n"
               "print(json.dumps(sorted((e.caller, e.callee, e.line) for e in edges)))\n")
     found = []
     for seed in ("1", "2"):
