@@ -275,10 +275,11 @@ def unparsed_files(paths: dict[int, tuple[str, str]], unparsed: dict[str, str]) 
 def say_unparsed(found: dict[str, str], meaning: str = "its calls are linked by name only") -> None:
     """Tell which files (or modules) Python's parser refused, though tree-sitter indexed them: the
     points-to analysis saw them empty, which `meaning` says the consequence of."""
+    python = f"Python {sys.version_info.major}.{sys.version_info.minor}"  # a newer one may (`type X = ...`)
     for where, why in list(found.items())[:MAX_UNPARSED_SHOWN]:
-        print(f"nav: {where}: Python cannot parse it ({why}); {meaning}", file=sys.stderr)
+        print(f"nav: {where}: {python} cannot parse it ({why}); {meaning}", file=sys.stderr)
     if len(found) > MAX_UNPARSED_SHOWN:
-        print(f"nav: and {len(found) - MAX_UNPARSED_SHOWN:,} more files Python cannot parse", file=sys.stderr)
+        print(f"nav: and {len(found) - MAX_UNPARSED_SHOWN:,} more files {python} cannot parse", file=sys.stderr)
 
 
 MAX_ANALYSED_FILES = 1000  # a package bigger than this (torch: 2,352 files) is linked by name only
