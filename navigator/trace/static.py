@@ -183,6 +183,8 @@ def expand_tree(root: TraceNode, depth: int, children_of: Callable[[TraceNode], 
     expanded = {_node_key(root)}
     level = [root]
     for _ in range(depth):
+        if not level:  # all grown: `--depth 99999999999999999999` ran an empty loop for ever
+            break
         following = []
         for parent in level:
             for child in children_of(parent):

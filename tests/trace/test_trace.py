@@ -66,6 +66,21 @@ def test_callers_of_add_tfms_include_both_normalizers(installed_cache: Path) -> 
     assert "vision_learner" in second, "depth 2 reaches the callers of the callers"
 
 
+def test_a_depth_past_the_graph_grows_the_whole_tree_and_stops(installed_cache: Path) -> None:
+    """`--depth 99999999999999999999` (clamped to 2**63 - 1) ran an empty loop for ever once every
+    caller was in the tree; now the tree is grown to its end and printed, as deep as it goes."""
+    tree = json.loads(run_nav("callers", "add_tfms", "--depth", "99999999999999999999", "--json",
+                              cache=installed_cache, check=True, timeout=120).stdout)
+
+    def depth(node: dict) -> int:
+        return 1 + max((depth(child) for child in node["children"]), default=0)
+
+    assert depth(tree) > 3 and "vision_learner" in json.dumps(tree)
+    deeper = json.loads(run_nav("callers", "add_tfms", "--depth", str(depth(tree) + 5), "--json",
+                                cache=installed_cache, check=True).stdout)
+    assert deeper == tree
+
+
 def test_callee_tree_shows_class_instantiation_with_its_init(installed_cache: Path) -> None:
     tree = json.loads(run_nav("trace", "create_timm_model", "--depth", "1", "--json",
                               cache=installed_cache, check=True).stdout)
