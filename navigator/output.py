@@ -4,20 +4,13 @@ from __future__ import annotations
 import os
 import sys
 
+from tags.sources import printable
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from navigator.queries import Symbol
 
 _STYLES = {"path": "36", "kind": "35", "name": "1", "dim": "2", "warn": "33"}
-# Control characters (C0, DEL, C1) as `nav tags` and Universal Ctags write them: a file named
-# `a\x1b[31m.py` must not recolour the terminal, nor a tab or newline in a name break a line.
-_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-_CONTROLS = {code: _ESCAPES.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))}
-
-
-def printable(text: str) -> str:
-    """`text` with its control characters escaped (`\\t`, `\\x1b`), for a terminal or a line-based reader."""
-    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 def use_colour(stream=sys.stdout) -> bool:
@@ -30,7 +23,7 @@ def paint(text: str, style: str, enabled: bool) -> str:
 
 def display_path(path: str) -> str:
     """Relative to the working directory when inside it (short, clickable), else absolute; control
-    characters escaped (see `printable`)."""
+    characters escaped (see `tags.sources.printable`)."""
     cwd = os.getcwd()
     if path.startswith(cwd + os.sep):
         path = path[len(cwd) + 1:]

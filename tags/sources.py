@@ -103,9 +103,20 @@ def is_utf8(path: str) -> bool:
         return False
 
 
-def printable(path: str) -> str:
-    """A path with undecodable bytes shown as \\xNN, safe to print and store."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+# Control characters (C0, DEL, C1) as `nav tags` and Universal Ctags write them: a file named
+# `a\x1b[31m.py` must not recolour the terminal, nor a tab or newline in a name break a line.
+_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_CONTROLS = {code: _ESCAPES.get(code, f"\\x{code:02x}") for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """A path or name safe to print on one line and to store: bytes that are not UTF-8 shown as
+    `\\xNN`, control characters escaped (`\\t`, `\\x1b`)."""
+    if text.isprintable():
+        return text
+    if not is_utf8(text):
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROLS)
 
 
 def read_regular_file(path: str, limit: int) -> bytes:
