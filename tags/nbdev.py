@@ -194,6 +194,8 @@ def load_notebook(text: str) -> dict[str, Any]:
         notebook = json.loads(text)
     except json.JSONDecodeError as err:
         raise NotebookError(f"not a valid notebook (JSON error: {err})") from None
+    except RecursionError:  # `[[[[...` 100,000 deep: json recurses once a level
+        raise NotebookError("not a valid notebook (JSON nested too deeply to read)") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError("not a notebook: no list of cells")
     from nbformat.validator import iter_validate

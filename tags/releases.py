@@ -332,7 +332,7 @@ def _read_list(cache: Path) -> tuple[float, list[ReleaseInfo]] | None:
     try:
         data = json.loads(cache.read_text())
         return float(data["fetched"]), [ReleaseInfo(v, d) for v, d in data["releases"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

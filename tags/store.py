@@ -384,7 +384,7 @@ class Index:
         try:
             with open(os.path.join(self.directory, ROOTS_FILE)) as handle:
                 return [Root(**item) for item in json.load(handle)]
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, RecursionError):
             return []
 
     # -- files ---------------------------------------------------------------------------------

@@ -150,6 +150,8 @@ def load_folder(folder: Path) -> Walkthrough:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise NavError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:  # `a = [[[[...` a thousand deep: tomllib recurses once a level
+        raise NavError(f"{path}: not valid TOML: nested too deeply to read") from None
     except UnicodeDecodeError as err:
         raise NavError(f"{path}: not UTF-8 text (byte {err.start}); TOML files must be UTF-8") from None
     except OSError as err:

@@ -37,7 +37,7 @@ def progress_path() -> Path:
 def _read_all() -> dict[str, Any]:
     try:
         data = json.loads(progress_path().read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -128,7 +128,7 @@ def save_state(workspace: Workspace) -> None:
 def _read_state(root: Path) -> dict | None:
     try:
         state = json.loads((root / STATE_FILE).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     keys = {"applied", "source", "version"}
     return state if isinstance(state, dict) and keys <= state.keys() else None

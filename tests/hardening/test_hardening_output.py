@@ -100,6 +100,20 @@ def test_steps_file_that_is_not_utf8_is_listed_as_broken(tmp_path: Path) -> None
     assert done.returncode == 2 and "Traceback" not in done.stderr and "not UTF-8 text" in done.stderr
 
 
+def test_steps_file_nested_too_deeply_is_listed_as_broken(tmp_path: Path) -> None:
+    """A steps.toml with an array 5,000 deep was a RecursionError traceback from tomllib, in `nav walk`'s listing too."""
+    folder = tmp_path / "walks" / "deep"
+    folder.mkdir(parents=True)
+    (folder / "steps.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    env = {PATH_VARIABLE: str(tmp_path / "walks")}
+    listing = run_nav("walk", cache=tmp_path / "cache", env=env)
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert re.search(r"^deep\s+-\s+-\s+cannot load: .*steps\.toml: not valid TOML: nested too deeply to read", listing.stdout,
+                     re.MULTILINE), listing.stdout
+    done = run_nav("walk", "deep", cache=tmp_path / "cache", env=env)
+    assert done.returncode == 2 and done.stderr.endswith("steps.toml: not valid TOML: nested too deeply to read\n"), done.stderr
+
+
 def test_tags_into_a_fifo_or_a_link_writes_through_and_keeps_them(tmp_path: Path) -> None:
     """`-o` naming a FIFO (as `-o >(gzip)` does) or a link: the rename of an atomic write put a
     plain file in their place (`nav tags -o /dev/null` replaced the device node, as root)."""

@@ -52,10 +52,12 @@ def test_show_notebook_prints_the_cell(project: tuple[Path, Path]) -> None:
     assert "differs" not in done.stderr
 
 
-@pytest.mark.parametrize("broken", ["a cell that is a string", "a cell whose source is null", "not JSON"])
+@pytest.mark.parametrize("broken", ["a cell that is a string", "a cell whose source is null", "not JSON",
+                                    "nested 100,000 deep"])
 def test_a_broken_notebook_is_named_in_one_line(tmp_path: Path, broken: str) -> None:
     """`nbcheck` and `show --notebook` read notebooks with json by hand: a cell that is a string
-    was an AttributeError traceback. They are validated by nbformat now, as the codemods' are."""
+    was an AttributeError traceback. They are validated by nbformat now, as the codemods' are.
+    JSON nested 100,000 deep was a RecursionError traceback in nbcheck and in a plain `nav show`."""
     root = build_project(tmp_path, "ids")
     cache = tmp_path / "cache"
     run_nav("index", str(root), cache=cache, check=True)
@@ -65,15 +67,18 @@ def test_a_broken_notebook_is_named_in_one_line(tmp_path: Path, broken: str) -> 
         data["cells"][1] = "print(1)"
     elif broken == "a cell whose source is null":
         data["cells"][1]["source"] = None
-    notebook.write_text("{oops" if broken == "not JSON" else json.dumps(data))
+    text = {"not JSON": "{oops", "nested 100,000 deep": '{"cells": [' + "[" * 100_000 + "]" * 100_000 + "]}"}
+    notebook.write_text(text.get(broken) or json.dumps(data))
     checked = run_nav("nbcheck", str(root), cache=cache)
     assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
     problem, summary = checked.stderr.strip().splitlines()
-    where = "JSON error" if broken == "not JSON" else "at cells/1"
+    where = {"not JSON": "JSON error", "nested 100,000 deep": "JSON nested too deeply"}.get(broken, "at cells/1")
     assert problem.startswith(f"nav: {notebook}: not a valid notebook ({where}")
     assert summary == "nav: 0 cells checked, 0 differ from their notebook; 1 modules not checked, their .py or notebook unreadable"
     shown = run_nav("show", "vision_learner", "--notebook", cache=cache)
     assert shown.returncode != 0 and shown.stderr.strip().splitlines() == [problem.replace("nav: ", "nav: error: ", 1)]
+    plain = run_nav("show", "vision_learner", cache=cache)
+    assert plain.returncode == 0 and "def vision_learner(" in plain.stdout and "Traceback" not in plain.stderr, plain.stderr
 
 
 def test_nbcheck_skips_a_fifo_and_a_symlink_loop(project: tuple[Path, Path]) -> None:
