@@ -60,11 +60,16 @@ class _Delegation:
     but: tuple[str, ...]
 
 
+# what Python's parser raises on a hostile text, besides syntax errors: a NUL byte, nesting past its limits
+_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def parse_parameters(signature: str, origin: str) -> list[Parameter]:
     """`(dls, arch, n_out=None, *, pretrained=True, **kwargs) -> Learner` as `Parameter`s."""
+    source = f"def _{signature}: pass"
     try:
-        tree = ast.parse(f"def _{signature}: pass")
-    except SyntaxError:
+        tree = ast.parse(source)
+    except _UNPARSABLE:
         return []
     args = tree.body[0].args  # type: ignore[attr-defined]
     positional = [*args.posonlyargs, *args.args]
@@ -72,18 +77,23 @@ def parse_parameters(signature: str, origin: str) -> list[Parameter]:
     found = []
     for i, (arg, default) in enumerate(zip(positional, defaults)):
         kind = KIND_ORDER[0] if i < len(args.posonlyargs) else KIND_ORDER[1]
-        found.append(Parameter(arg.arg, kind, _text(default), origin))
+        found.append(Parameter(arg.arg, kind, _text(default, source), origin))
     if args.vararg:
         found.append(Parameter(args.vararg.arg, "VAR_POSITIONAL", None, origin))
     for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        found.append(Parameter(arg.arg, "KEYWORD_ONLY", _text(default), origin))
+        found.append(Parameter(arg.arg, "KEYWORD_ONLY", _text(default, source), origin))
     if args.kwarg:
         found.append(Parameter(args.kwarg.arg, "VAR_KEYWORD", None, origin))
     return found
 
 
-def _text(node: ast.AST | None) -> str | None:
-    return ast.unparse(node) if node is not None else _NO_DEFAULT
+def _text(node: ast.AST | None, source: str) -> str | None:
+    if node is None:
+        return _NO_DEFAULT
+    try:
+        return ast.unparse(node)
+    except RecursionError:  # a default 2,500 levels deep parses, but unparse recurses further: as written
+        return ast.get_source_segment(source, node)
 
 
 def parse_delegation(decorator: str) -> _Delegation | None:
@@ -93,7 +103,7 @@ def parse_delegation(decorator: str) -> _Delegation | None:
         return None
     try:
         call = ast.parse(decorator, mode="eval").body
-    except SyntaxError:
+    except _UNPARSABLE:
         return None
     if not isinstance(call, ast.Call):
         return None
@@ -119,7 +129,7 @@ def _use_kwargs(result: Signature, decorator: str, origin: str) -> None:
     """fastcore's `@use_kwargs_dict(keep=False, **defaults)` / `@use_kwargs(names, keep=False)`."""
     try:
         call = ast.parse(decorator, mode="eval").body
-    except SyntaxError:
+    except _UNPARSABLE:
         return
     if not isinstance(call, ast.Call):
         return
@@ -241,7 +251,7 @@ class SignatureReader:
         lines = source_lines(symbol_by_id(self.index, member))
         try:
             value = ast.parse("\n".join(line.strip() for line in lines)).body[0].value  # type: ignore[attr-defined]
-        except (SyntaxError, IndexError, AttributeError):
+        except (*_UNPARSABLE, IndexError, AttributeError):
             return None
         return self._evaluate(value, cls, depth)
 

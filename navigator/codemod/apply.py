@@ -158,7 +158,7 @@ def _read_record(record: Path) -> tuple[dict, list[tuple[Path, Path, str]]]:
         files = [(Path(f["path"]), record / f["backup"], f["after_sha256"]) for f in manifest["files"]]
         if not isinstance(manifest.get("codemod"), str) or not isinstance(manifest.get("revert"), bool):
             raise KeyError("codemod or revert")
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
         raise CodemodError(f"the undo record {record} is damaged ({type(err).__name__}: {err}); nothing "
                            "restored: restore the files with git or a fresh copy, then delete the record") from None
     missing = [str(backup) for _, backup, _ in files if not backup.is_file()]
@@ -269,6 +269,8 @@ def _transform_file(target: _Target, before: bytes, revert: bool) -> Outcome:
         compile(code, str(target.file), "exec", dont_inherit=True)
     except SyntaxError as err:
         return Refused(f"the result does not compile (line {err.lineno}: {err.msg}); nothing written")
+    except (RecursionError, MemoryError):
+        return Refused("the result nests too deeply for Python to compile; nothing written")
     return outcome
 
 

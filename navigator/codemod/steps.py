@@ -20,6 +20,7 @@ from libcst.codemod import CodemodCommand, CodemodContext
 from navigator.codemod.registry import AlreadyApplied, Outcome, Refused, Transformed
 
 _DONE = "steps already in the target shape"
+TOO_DEEP = "the module nests too deeply to rewrite (an expression thousands of levels deep); nothing written"
 _PROBLEMS = "shape problems"
 Node = TypeVar("Node", bound=cst.CSTNode)
 
@@ -55,12 +56,20 @@ class CodemodStep(CodemodCommand):
 def run_steps(source: str, steps: Sequence[type[CodemodStep]]) -> Outcome:
     """Apply every step to `source`: all of them, or a refusal (nothing half-done is returned)."""
     try:
+        ast.parse(source)  # first: libcst's native parser crashes (SIGSEGV) on what nests deeper than this refuses
+    except (RecursionError, MemoryError):
+        return Refused(TOO_DEEP)
+    except (SyntaxError, ValueError):
+        pass  # libcst names the error, below
+    context = CodemodContext()
+    try:
         tree = cst.parse_module(source)
+        for step in steps:
+            tree = step(context).transform_module(tree)
     except cst.ParserSyntaxError as err:
         return Refused(f"cannot parse the module: {str(err).splitlines()[0]}")
-    context = CodemodContext()
-    for step in steps:
-        tree = step(context).transform_module(tree)
+    except RecursionError:  # libcst's visitors recurse a few frames a level: 2,000 chained `+` is too deep
+        return Refused(TOO_DEEP)
     problems: list[tuple[str, str]] = context.scratch.get(_PROBLEMS, [])
     done: list[str] = context.scratch.get(_DONE, [])
     if problems:

@@ -108,3 +108,19 @@ def test_parse_delegation(decorator: str, expected) -> None:
 
     found = parse_delegation(decorator)
     assert (found.to, found.keep, found.but) == expected if expected else found is None
+
+
+def test_a_default_nested_thousands_deep_is_shown_as_written(tmp_path: Path) -> None:
+    """`def f(x=--...--1)` with 2,500 minus signs: Python parses it, and `ast.unparse` then recursed
+    past the limit: `nav show f --signature` was a RecursionError traceback. The default is shown as
+    written; a default Python cannot parse at all gives no parameters, as a syntax error does."""
+    source = tmp_path / "src"
+    source.mkdir()
+    deep = "-" * 2500 + "1"
+    (source / "m.py").write_text(f"def f(x={deep}, y=2):\n    pass\n\n\ndef g(x={'-' * 5000}1):\n    pass\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(source), cache=cache, check=True)
+    shown = json.loads(run_nav("show", "f", "--signature", "--json", cache=cache, check=True).stdout)
+    assert [(p["name"], p["default"]) for p in shown["parameters"]] == [("x", deep), ("y", "2")]
+    refused = run_nav("show", "g", "--signature", cache=cache)
+    assert refused.returncode == 0 and refused.stdout == "m.g()\n" and "Traceback" not in refused.stderr

@@ -53,6 +53,24 @@ def test_malformed_notebook_cells_are_refused_and_nothing_written(tmp_path: Path
     assert _snapshot(root) == before
 
 
+@pytest.mark.parametrize("deep", ["1+" * 2000 + "1", "-" * 100_000 + "1"], ids=["2000-chained-plus", "100000-minus"])
+def test_a_module_nested_too_deeply_is_refused_in_one_line(tmp_path: Path, cache_dir: Path, deep: str) -> None:
+    """A learner.py ending in `x = 1+1+...` (2,000 terms) was a RecursionError traceback from libcst's
+    visitors, and `x = ------...1` (100,000) killed nav with SIGSEGV in libcst's native parser; both
+    are refused, nothing written. Run as a process: the crash would take pytest with it."""
+    from tests.helpers import run_nav
+
+    root, _ = checkout("2.7.4", tmp_path)
+    with (root / LEARNER).open("a") as handle:
+        handle.write(f"\nx = {deep}\n")
+    before = _snapshot(root)
+    done = run_nav("apply-codemod", "timm-normalize", str(root), cache=cache_dir)
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert done.stderr == (f"nav: error: {LEARNER}: the module nests too deeply to rewrite (an expression thousands "
+                           "of levels deep); nothing written\n")
+    assert _snapshot(root) == before
+
+
 def _applied(tmp_path: Path) -> tuple[Path, dict]:
     root, _ = checkout("2.7.4", tmp_path)
     before = _snapshot(root)
