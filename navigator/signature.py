@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from navigator.queries import Symbol, source_lines, symbol_by_id
+from tags.errors import UNPARSABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,16 +61,12 @@ class _Delegation:
     but: tuple[str, ...]
 
 
-# what Python's parser raises on a hostile text, besides syntax errors: a NUL byte, nesting past its limits
-_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
-
-
 def parse_parameters(signature: str, origin: str) -> list[Parameter]:
     """`(dls, arch, n_out=None, *, pretrained=True, **kwargs) -> Learner` as `Parameter`s."""
     source = f"def _{signature}: pass"
     try:
         tree = ast.parse(source)
-    except _UNPARSABLE:
+    except UNPARSABLE:
         return []
     args = tree.body[0].args  # type: ignore[attr-defined]
     positional = [*args.posonlyargs, *args.args]
@@ -103,7 +100,7 @@ def parse_delegation(decorator: str) -> _Delegation | None:
         return None
     try:
         call = ast.parse(decorator, mode="eval").body
-    except _UNPARSABLE:
+    except UNPARSABLE:
         return None
     if not isinstance(call, ast.Call):
         return None
@@ -129,7 +126,7 @@ def _use_kwargs(result: Signature, decorator: str, origin: str) -> None:
     """fastcore's `@use_kwargs_dict(keep=False, **defaults)` / `@use_kwargs(names, keep=False)`."""
     try:
         call = ast.parse(decorator, mode="eval").body
-    except _UNPARSABLE:
+    except UNPARSABLE:
         return
     if not isinstance(call, ast.Call):
         return
@@ -251,7 +248,7 @@ class SignatureReader:
         lines = source_lines(symbol_by_id(self.index, member))
         try:
             value = ast.parse("\n".join(line.strip() for line in lines)).body[0].value  # type: ignore[attr-defined]
-        except (*_UNPARSABLE, IndexError, AttributeError):
+        except (*UNPARSABLE, IndexError, AttributeError):
             return None
         return self._evaluate(value, cls, depth)
 

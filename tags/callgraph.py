@@ -46,6 +46,7 @@ import sys
 import time
 from collections import Counter, defaultdict, namedtuple
 
+from tags.errors import UNPARSABLE
 from tags.names import Binding
 from tags.store import EdgeRow, GraphFile, GraphSource
 
@@ -324,7 +325,7 @@ def _same_syntax(index: Index, changed: dict[int, IndexedFile]) -> list[int]:
                 text = handle.read()
             same = text == source.text or ast.dump(ast.parse(text), include_attributes=True) == ast.dump(
                 ast.parse(source.text), include_attributes=True)
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        except (OSError, *UNPARSABLE):
             continue
         if same:
             index.renumber_file_graph(graph._replace(digest=file.digest), source.first_def,

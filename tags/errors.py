@@ -1,5 +1,12 @@
-"""The one exception type that user-facing code turns into a one-line error."""
+"""The one exception type that user-facing code turns into a one-line error, and the exceptions
+that mean a text cannot be parsed."""
 from __future__ import annotations
+
+# What Python's parser (ast.parse, compile) raises on hostile text: besides syntax errors, a NUL byte
+# is a ValueError, and nesting past its limits a RecursionError or MemoryError. One list, so that every
+# reader of untrusted source refuses the same texts.
+NESTED_TOO_DEEP = (RecursionError, MemoryError)
+UNPARSABLE = (SyntaxError, ValueError, *NESTED_TOO_DEEP)
 
 
 class NavError(Exception):

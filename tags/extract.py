@@ -21,6 +21,7 @@ from typing import NamedTuple
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree, TreeCursor
 
+from tags.errors import UNPARSABLE
 from tags.model import (
     NOT_UTF8,
     PARTIAL,
@@ -963,7 +964,7 @@ def _classify_error(data: bytes, path: str, tree_sitter_error: str) -> tuple[str
         compile(data, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
     except SyntaxError as err:
         return SYNTAX_ERROR, f"syntax error at line {err.lineno}: {err.msg}; indexed as far as it parses"
-    except (ValueError, MemoryError, RecursionError):
+    except UNPARSABLE:  # a NUL byte, nesting past the parser's limits
         return SYNTAX_ERROR, f"{tree_sitter_error}; indexed as far as it parses"
     return PARTIAL, (f"valid Python that the tree-sitter grammar misreads ({tree_sitter_error}); "
                      "indexed what it could")

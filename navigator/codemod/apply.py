@@ -28,7 +28,7 @@ from navigator.codemod.registry import (
     Transformed,
     get_codemod,
 )
-from tags.errors import NavError
+from tags.errors import NESTED_TOO_DEEP, NavError
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def _transform_file(target: _Target, before: bytes, revert: bool) -> Outcome:
         compile(code, str(target.file), "exec", dont_inherit=True)
     except SyntaxError as err:
         return Refused(f"the result does not compile (line {err.lineno}: {err.msg}); nothing written")
-    except (RecursionError, MemoryError):
+    except NESTED_TOO_DEEP:
         return Refused("the result nests too deeply for Python to compile; nothing written")
     return outcome
 

@@ -18,6 +18,7 @@ import libcst.matchers as m
 from libcst.codemod import CodemodCommand, CodemodContext
 
 from navigator.codemod.registry import AlreadyApplied, Outcome, Refused, Transformed
+from tags.errors import NESTED_TOO_DEEP, UNPARSABLE
 
 _DONE = "steps already in the target shape"
 TOO_DEEP = "the module nests too deeply to rewrite (an expression thousands of levels deep); nothing written"
@@ -57,9 +58,9 @@ def run_steps(source: str, steps: Sequence[type[CodemodStep]]) -> Outcome:
     """Apply every step to `source`: all of them, or a refusal (nothing half-done is returned)."""
     try:
         ast.parse(source)  # first: libcst's native parser crashes (SIGSEGV) on what nests deeper than this refuses
-    except (RecursionError, MemoryError):
+    except NESTED_TOO_DEEP:
         return Refused(TOO_DEEP)
-    except (SyntaxError, ValueError):
+    except UNPARSABLE:
         pass  # libcst names the error, below
     context = CodemodContext()
     try:

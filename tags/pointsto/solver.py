@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from tags.errors import UNPARSABLE
 from tags.mro import c3_merge
 from tags.pointsto.gcpause import paused_gc
 from tags.pointsto.layercache import LayerCache, LayerState
@@ -2309,7 +2310,7 @@ def _parsed(sources: dict[str, tuple[str, bool]], unparsed: dict[str, str]) -> d
     for module, (text, is_package) in sources.items():
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        except UNPARSABLE as err:
             tree = ast.Module(body=[], type_ignores=[])
             unparsed[module] = _refusal(err)
         trees[module] = (tree, is_package)
