@@ -42,12 +42,25 @@ def location_line(symbol: Symbol, colour: bool) -> str:
     return f"{location} {paint(kind, 'kind', colour)} {printable(rest)}"
 
 
-def print_table(table, console=None) -> None:
-    """A rich table: fit to the terminal, and into a pipe or file as wide as its cells need (paths are
-    never cut to `/work/venv/lib/python3.…`). `console` is a rich Console, a plain one if None."""
+def stdout_console(**options):
+    """A rich Console on stdout whose reader may leave early: `nav show X | head -1` then ends with
+    status 0, as `nav find` does (rich's own Console exits with status 1)."""
     from rich.console import Console
 
-    console = console or Console()
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            try:
+                super().on_broken_pipe()  # points stdout at /dev/null: the flush at exit is quiet
+            except SystemExit:
+                raise BrokenPipeError from None  # cli.main ends every command's broken pipe the same way
+
+    return PipeConsole(**options)
+
+
+def print_table(table, console=None) -> None:
+    """A rich table: fit to the terminal, and into a pipe or file as wide as its cells need (paths are
+    never cut to `/work/venv/lib/python3.…`). `console` is a rich Console, stdout's if None."""
+    console = console or stdout_console()
     if console.is_terminal:
         console.print(table)
         return
@@ -62,7 +75,6 @@ def print_table(table, console=None) -> None:
 def print_source(symbol: Symbol, console=None) -> None:
     """`nav show`'s view: a `path:line` header, then the source with line numbers (highlighted on
     a terminal). `console` is a rich Console; rich is imported only here, not by `nav find`."""
-    from rich.console import Console
     from rich.syntax import Syntax
     from rich.text import Text
 
@@ -71,7 +83,7 @@ def print_source(symbol: Symbol, console=None) -> None:
     lines = source_lines(symbol)
     if console is None:  # into a pipe or file nothing is cut: as wide as the longest line needs
         wide = None if sys.stdout.isatty() else max([80, *(len(line.expandtabs()) + 12 for line in lines)])
-        console = Console(highlight=False, width=wide)
+        console = stdout_console(highlight=False, width=wide)
     # Text, not markup: a path or name with brackets in it (`x[/]y.py`) is printed as it is
     console.print(Text.assemble((f"{display_path(symbol.path)}:{symbol.line}", "bold cyan"), "  ",
                                 (symbol.kind, "magenta"), f" {printable(symbol.full_name)}"), soft_wrap=True)

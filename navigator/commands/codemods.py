@@ -75,12 +75,13 @@ def _undo(path: str, force: bool) -> int:
 
 def _print_diff(diff: str) -> None:
     """The diff, coloured like git's when the output is a terminal (or FORCE_COLOR is set)."""
-    from rich.console import Console
     from rich.text import Text
+
+    from navigator.output import stdout_console
 
     styles = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
     text = Text()
     for line in diff.splitlines(keepends=True):
         style = next((s for prefix, s in styles if line.startswith(prefix)), "")
         text.append(line, style=style)
-    Console(highlight=False, soft_wrap=True).print(text, end="")
+    stdout_console(highlight=False, soft_wrap=True).print(text, end="")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from navigator.output import print_table
+from navigator.output import print_table, stdout_console
 from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
 from navigator.walk.progress import load_progress, save_progress
 from tags.errors import NavError
@@ -37,9 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # a pipe or log gets whole lines
+    console = stdout_console(highlight=False, soft_wrap=not sys.stdout.isatty())  # a pipe or log gets whole lines
     if not args.name:
         if args.auto or args.start or args.reset or args.preset:
             raise NavError("--auto, --from, --reset and --preset need a walkthrough NAME")

@@ -1,13 +1,16 @@
 """Output that was cut, shifted or broken (issue 15, items 14, 19-23)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from navigator.walk.format import PATH_VARIABLE
-from tests.helpers import run_nav, write_walk
+from tests.helpers import REPO, run_nav, write_walk
 
 
 def _indexed(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -237,3 +240,22 @@ def test_control_characters_in_file_names_are_escaped_not_sent_to_the_terminal(t
     assert traced == "coloured  a\\x1b[31mred\\tb.py:1\n└─ helper  a\\x1b[31mred\\tb.py:2  exact\n"
     for output in (found, shown, traced):
         assert "\x1b" not in output and "\t" not in output
+
+
+@pytest.mark.parametrize("command", ["show", "find"])
+def test_a_reader_leaving_early_is_not_an_error(tmp_path: Path, command: str) -> None:
+    """`nav show X | head -1` ended with status 1 (rich exits so on a broken pipe) where `nav find`
+    ended with 0. The output is larger than a pipe holds, so the reader leaves while nav still writes."""
+    body = "".join(f"    value_{i} = {i}\n" for i in range(6_000))
+    names = "".join(f"def huge_{i}():\n    pass\n" for i in range(3_000))
+    cache = _indexed(tmp_path, {"big.py": f"def huge():\n{body}\n{names}"})
+    environment = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    query = ["huge", "--kind", "function"] if command == "show" else ["huge", "--limit", "5000"]
+    with subprocess.Popen([sys.executable, "-m", "navigator", command, *query], env=environment,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        first = process.stdout.readline()
+        process.stdout.close()
+        error = process.stderr.read().decode()
+        status = process.wait(timeout=60)
+    assert b"big.py" in first
+    assert (status, error) == (0, "")
