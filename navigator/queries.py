@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from tags.errors import NavError, quoted
 from tags.kinds import DEFINITION_KINDS
+from tags.sources import read_source_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -315,8 +316,7 @@ def python_lines(text: str) -> list[str]:
 def source_lines(symbol: Symbol) -> list[str]:
     """The definition's source lines, decorators included."""
     try:
-        with open(symbol.path, encoding="utf-8", errors="replace") as handle:
-            lines = python_lines(handle.read())
+        lines = python_lines(read_source_text(symbol.path))
     except OSError as err:
         raise NavError(f"{symbol.path}: cannot read ({err.strerror})") from err
     return lines[symbol.first_line - 1: symbol.end_line]

@@ -48,6 +48,7 @@ from collections import Counter, defaultdict, namedtuple
 
 from tags.errors import UNPARSABLE
 from tags.names import Binding
+from tags.sources import read_source_text
 from tags.store import EdgeRow, GraphFile, GraphSource
 
 TYPE_CHECKING = False
@@ -321,8 +322,7 @@ def _same_syntax(index: Index, changed: dict[int, IndexedFile]) -> list[int]:
         if (count, rows) != (source.defs, source.rows) or not index.free_def_range(source.first_def, count):
             continue
         try:
-            with open(file.path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            text = read_source_text(file.path)
             same = text == source.text or ast.dump(ast.parse(text), include_attributes=True) == ast.dump(
                 ast.parse(source.text), include_attributes=True)
         except (OSError, *UNPARSABLE):

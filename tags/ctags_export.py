@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Iterator
 
+from tags.sources import read_source_text
 from tags.store import Index
 
 # nav kind -> the Universal Ctags kind name for Python
@@ -62,10 +63,10 @@ def tag_lines(index: Index, base_dir: str) -> Iterator[str]:
 
 def _read_lines(path: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return [line.rstrip("\r\n") for line in handle]
+        lines = read_source_text(path).split("\n")
     except OSError:
         return []
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def sort_key(line: str) -> tuple[bytes, str]:

@@ -34,13 +34,12 @@ from tags.model import (
     ParsedFile,
 )
 from tags.nbdev import mark_origins
-from tags.sources import read_regular_file
+from tags.sources import MAX_FILE_BYTES, read_regular_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Iterator
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_CALLEE_CHARS = 200
 # tree-sitter's query cursor keeps match depths in 16 bits: past 65,535 levels of nesting (one
 # huge line of chained calls) its matching turns quadratic. Nothing real nests this deep.

@@ -5,6 +5,7 @@ every module it loads.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections import namedtuple
@@ -19,6 +20,7 @@ class SourceFile(namedtuple("SourceFile", "path size mtime_ns")):
 
 
 NOT_REGULAR = "not a regular file (a FIFO, socket or device?)"  # said of what is never opened
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a larger file is not indexed, shown or analysed
 FOLLOW_LINKS_ENV = "NAV_FOLLOW_LINKS"  # 1: also follow directory links that leave the root
 _SYSTEM_TREES = ("/proc", "/sys", "/dev")  # never walked: endless, or device files that block
 
@@ -127,3 +129,14 @@ def read_regular_file(path: str, limit: int) -> bytes:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise OSError(0, NOT_REGULAR)
         return handle.read(limit + 1)
+
+
+def read_source_text(path: str) -> str:
+    """An indexed file's text as nav shows and analyses it (undecodable bytes replaced, newlines
+    translated as `open` does in text mode). OSError unless it is still a regular file of at most
+    MAX_FILE_BYTES: one swapped for a FIFO since it was indexed would block a plain `open` for
+    ever, and a link to /dev/zero never end."""
+    data = read_regular_file(path, MAX_FILE_BYTES)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(errno.EFBIG, f"over the {MAX_FILE_BYTES // 2**20} MB limit", path)
+    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")

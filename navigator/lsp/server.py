@@ -25,6 +25,7 @@ from navigator.lsp.resolve import Resolver, Value
 from navigator.lsp.source import Source, text_of
 from navigator.queries import OUTLINE_KINDS, children, find, module_symbol
 from tags.errors import NavError
+from tags.sources import read_source_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,8 +62,7 @@ class NavLanguageServer(LanguageServer):
             if source.path == path:
                 return self.workspace.get_text_document(uri).source
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()
+            return read_source_text(path)
         except OSError:
             return None
 
@@ -92,8 +92,7 @@ class NavLanguageServer(LanguageServer):
     def read_disk_equal(self, source: Source) -> bool:
         """Whether a buffer holds what is on disk (what the index describes)."""
         try:
-            with open(source.path, encoding="utf-8", errors="replace") as handle:
-                return handle.read() == source.text
+            return read_source_text(source.path) == source.text
         except OSError:
             return False
 

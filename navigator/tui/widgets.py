@@ -13,6 +13,7 @@ from navigator import queries
 from navigator.output import printable
 from navigator.queries import Symbol
 from navigator.trace import static as trace
+from tags.sources import read_source_text
 
 CONTEXT_ABOVE = 2  # lines shown above a definition when scrolling to it
 
@@ -44,8 +45,7 @@ class SourceView(TextArea):
 
     def show_file(self, path: str) -> None:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            text = read_source_text(path)
         except OSError as err:
             text = f"# cannot read {path}: {err.strerror}"
         self.load_text(text)

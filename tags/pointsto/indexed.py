@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from tags.names import Binding
 from tags.pointsto.solver import SOLVED_APART, CallGraph, Edge, analyse
+from tags.sources import read_source_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,11 +71,8 @@ def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool
     """module -> (text, is a package) for the files given as id -> (module, path); unreadable ones are left out."""
     sources: dict[str, tuple[str, bool]] = {}
     for module, path in sorted(files.values()):  # file ids follow parse order: modules in name order
-        if not os.path.isfile(path):
-            continue
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                sources[module] = (handle.read(), os.path.basename(path) == "__init__.py")
+            sources[module] = (read_source_text(path), os.path.basename(path) == "__init__.py")
         except OSError:
             continue
     return sources

@@ -43,6 +43,7 @@ from tags.pointsto.program import (
     Program,
     Scope,
 )
+from tags.sources import read_source_text
 
 T = TypeVar("T")
 MAX_PASSES = 30
@@ -2412,11 +2413,10 @@ def directory_sources(directory: str, package: str = "") -> dict[str, tuple[str,
             parts = [p for p in (package, *os.path.relpath(path, directory)[:-3].split(os.sep)) if p]
             is_package = parts[-1] == "__init__"
             module = ".".join(parts[:-1] if is_package else parts)
-            if not module or not os.path.isfile(path):  # a FIFO or device named *.py is skipped
+            if not module:
                 continue
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    sources[module] = (handle.read(), is_package)
+            try:  # a FIFO or device named *.py is skipped
+                sources[module] = (read_source_text(path), is_package)
             except OSError:
                 continue
     return sources

@@ -168,3 +168,66 @@ def test_non_utf8_file_name_is_skipped_with_a_note(tmp_path: Path) -> None:
     assert "good.py:1:" in _find_line(cache, "kept")
     roots = run_nav("roots", cache=cache, timeout=HANG_GUARD)
     assert roots.returncode == 0 and str(src) in roots.stdout, roots.stderr
+
+
+_SWAPPED_READERS = """
+import os, sys
+from tags.ctags_export import _read_lines
+from tags.pointsto.indexed import read_sources
+from tags.pointsto.solver import analyse_directory
+from tags.sources import read_source_text
+from tags.store import Index
+from navigator import queries
+from tags.errors import NavError
+
+src = sys.argv[1]
+index = Index.open()
+symbol = queries.find(index, "kept")[0].symbol
+os.remove(os.path.join(src, "good.py"))
+os.mkfifo(os.path.join(src, "good.py"))  # swapped in after the index was made: nothing refreshes here
+try:
+    queries.source_lines(symbol)
+except NavError as err:
+    print("show:", err)
+print("tags:", _read_lines(symbol.path))
+print("graph:", read_sources({1: ("good", symbol.path)}), sorted(analyse_directory(src).scopes))
+for path in (symbol.path, os.path.join(src, "zero.py"), os.path.join(src, "big.py")):
+    try:
+        read_source_text(path)
+    except OSError as err:
+        print("read:", os.path.basename(path), err.strerror)
+"""
+
+
+def test_readers_of_indexed_files_refuse_a_fifo_or_device_swapped_in_later(tmp_path: Path) -> None:
+    """`nav show`, `nav tags`, the graph, the TUI's source pane and the language server read a file the
+    index names; one swapped for a FIFO since blocked them for ever, a link to /dev/zero read without end.
+    Each child runs under a hang guard and a memory cap."""
+    src = _tree(tmp_path)
+    (src / "other.py").write_text("def other():\n    return 2\n")
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    (src / "zero.py").symlink_to("/dev/zero")
+    with open(src / "big.py", "wb") as handle:
+        handle.truncate(5 * 2**20)  # sparse: over the 4 MB limit without writing it
+    code = "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n" + _SWAPPED_READERS
+    done = subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True, cwd=REPO,
+                          check=False, timeout=HANG_GUARD, env={**os.environ, "PYTHONPATH": str(REPO), "NAV_CACHE_DIR": str(cache)})
+    assert done.returncode == 0, done.stderr[-800:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"show: {src / 'good.py'}: cannot read (not a regular file (a FIFO, socket or device?))"
+    assert lines[1:3] == ["tags: []", "graph: {} ['other', 'other.other']"]
+    assert lines[3:] == ["read: good.py not a regular file (a FIFO, socket or device?)",
+                         "read: zero.py not a regular file (a FIFO, socket or device?)", "read: big.py over the 4 MB limit"]
+
+
+def test_source_text_is_read_as_a_text_mode_open_reads_it(tmp_path: Path) -> None:
+    """The one reader keeps what `open(..., errors="replace")` gave every caller it replaced: newlines
+    (CRLF, CR alone) translated, a BOM kept, bad bytes replaced, a form feed left alone."""
+    from tags.sources import read_source_text
+
+    path = tmp_path / "mixed.py"
+    path.write_bytes(b"\xef\xbb\xbfa = 1\r\nb = 2\rc = '\xff'\x0c\nd = 4\n")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        expected = handle.read()
+    assert read_source_text(str(path)) == expected == "\ufeffa = 1\nb = 2\nc = '\ufffd'\x0c\nd = 4\n"
