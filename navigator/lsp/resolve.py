@@ -212,7 +212,7 @@ class Resolver:
     # -- names -----------------------------------------------------------------------------------
     def lookup(self, source: Source, name: str, at: Node) -> Found:
         """`name` as seen at `at`: parameters and assignments of enclosing functions, then the module."""
-        for scope in enclosing_scopes(at):
+        for scope in enclosing_scopes(source, at):
             if scope.type != "function_definition":
                 continue
             body = scope.child_by_field_name("body")
@@ -239,7 +239,7 @@ class Resolver:
         again after the test (`binding`: its last binding before `at`; for `self.attr`, an
         assignment to it in the guarded code).
         """
-        for test, guarded in _guards(at):
+        for test, guarded in _guards(source, at):
             if binding is not None and binding.start_byte >= guarded.start_byte or _assigned_before(guarded, expression, at):
                 return []  # rebound inside the guarded code: the binding says more
             classes = _isinstance_classes(test, expression)
@@ -267,12 +267,9 @@ class Resolver:
 
     def _in_import(self, source: Source, node: Node) -> list[Value] | None:
         """An identifier inside an import statement: the module, or the imported name."""
-        statement = node.parent
-        while statement is not None and statement.type not in ("import_statement", "import_from_statement"):
-            if statement.type in SCOPE_TYPES or statement.type == "module":
-                return None
-            statement = statement.parent
-        if statement is None:
+        statement = next((holder for holder in source.ancestors(node) if holder.type in (
+            "import_statement", "import_from_statement", "module", *SCOPE_TYPES)), None)
+        if statement is None or statement.type not in ("import_statement", "import_from_statement"):
             return None
         _, imports = source.extraction()
         records = [r for r in imports if r.line == statement.start_point[0] + 1]
@@ -505,16 +502,18 @@ def _assigned_before(block: Node, expression: str, at: Node) -> bool:
     return False
 
 
-def _guards(at: Node) -> list[tuple[Node, Node]]:
+def _guards(source: Source, at: Node) -> list[tuple[Node, Node]]:
     """(test, guarded code) of the `if`s and conditional expressions whose true branch holds `at`, innermost first."""
     found = []
-    child, node = at, at.parent
-    while node is not None and node.type not in SCOPE_TYPES:
+    child = at
+    for node in source.ancestors(at):
+        if node.type in SCOPE_TYPES:
+            break
         if node.type in ("if_statement", "elif_clause") and child == node.child_by_field_name("consequence"):
             found.append((node.child_by_field_name("condition"), child))
         elif node.type == "conditional_expression" and len(node.named_children) == 3 and child == node.named_children[0]:
             found.append((node.named_children[1], child))
-        child, node = node, node.parent
+        child = node
     return [(test, guarded) for test, guarded in found if test is not None]
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _PARSER = Parser(Language(tree_sitter_python.language()))
 SCOPE_TYPES = ("function_definition", "class_definition", "lambda")
+_KEPT_ANCESTRIES = 64  # one request asks for the same node's holders several times
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Source:
     indexed: bool
     tree: Tree = field(init=False)
     _extracted: tuple | None = field(default=None, init=False, repr=False)
+    _ancestors: dict[int, list[Node]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.data = self.text.encode("utf-8", "replace")
@@ -56,6 +58,28 @@ class Source:
             if before is not None and before.type == "identifier":  # cursor just after a name
                 node = before
         return node
+
+    def ancestors(self, node: Node) -> list[Node]:
+        """The nodes holding `node`, innermost first, found once from the root down.
+
+        Not by climbing `Node.parent`, which tree-sitter answers by walking down from the root
+        each time: a definition request inside 16,000 nested brackets took 14 s that way, as each
+        climb to the top cost a walk per level.
+        """
+        found = self._ancestors.get(node.id)
+        if found is not None:
+            return found
+        path, current = [], self.tree.root_node
+        while current != node:
+            path.append(current)
+            current = current.child_with_descendant(node)
+            if current is None:  # not in this tree
+                return []
+        path.reverse()
+        if len(self._ancestors) >= _KEPT_ANCESTRIES:  # a buffer asked at many places: keep the latest
+            self._ancestors.clear()
+        self._ancestors[node.id] = path
+        return path
 
     def byte_column(self, line: int, character: int) -> int:
         """A character offset (code points) in a line as a byte column."""
@@ -91,15 +115,9 @@ def _keyword_row(node: Node) -> int:
     return name.start_point[0] if name is not None else node.start_point[0]
 
 
-def enclosing_scopes(node: Node) -> list[Node]:
+def enclosing_scopes(source: Source, node: Node) -> list[Node]:
     """The functions and classes around `node`, innermost first."""
-    scopes = []
-    current = node.parent
-    while current is not None:
-        if current.type in SCOPE_TYPES:
-            scopes.append(current)
-        current = current.parent
-    return scopes
+    return [holder for holder in source.ancestors(node) if holder.type in SCOPE_TYPES]
 
 
 def text_of(node: Node | None) -> str:
