@@ -10,7 +10,7 @@ from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
 from navigator import queries
-from navigator.output import printable
+from navigator.output import MAX_HIGHLIGHTED_LINE, printable
 from navigator.queries import Symbol
 from navigator.trace import static as trace
 from tags.sources import read_source_text
@@ -43,13 +43,19 @@ class SourceView(TextArea):
         super().__init__("", read_only=True, show_line_numbers=True, soft_wrap=False, theme="monokai", **kwargs)
         self.cursor_blink = False
 
-    def show_file(self, path: str) -> None:
+    def show_file(self, path: str) -> str:
+        """Show the file; what the user should know about how it is shown ("" mostly)."""
         try:
             text = read_source_text(path)
         except OSError as err:
             text = f"# cannot read {path}: {err.strerror}"
         self.load_text(text)
+        longest = max(map(len, text.split("\n")))
+        if longest > MAX_HIGHLIGHTED_LINE:
+            self.language = None
+            return f"a line of {longest:,} characters: shown without highlighting"
         self.language = "python"
+        return ""
 
     def highlight(self, line: int, name: str = "") -> None:
         """Select `name` on `line` (or the whole line) and scroll it near the top."""

@@ -259,3 +259,17 @@ def test_a_reader_leaving_early_is_not_an_error(tmp_path: Path, command: str) ->
         status = process.wait(timeout=60)
     assert b"big.py" in first
     assert (status, error) == (0, "")
+
+
+def test_show_prints_a_definition_with_a_huge_line_plain(tmp_path: Path) -> None:
+    """Pygments took 10 s to colour `nav show` of a 3 MB generated line; a line over
+    MAX_HIGHLIGHTED_LINE characters is shown plain (a normal definition stays coloured)."""
+    wide = "x = [" + ", ".join(f"'s{i}'" for i in range(30_000)) + "]"  # strings: coloured by the theme
+    cache = _indexed(tmp_path, {"generated.py": f"def alpha():\n    return 'a'\n\n{wide}\n"})
+    colour = {"FORCE_COLOR": "1", "NO_COLOR": ""}
+    shown = run_nav("show", "x", "--kind", "variable", cache=cache, env=colour, check=True).stdout
+    [line] = [line for line in shown.splitlines() if "'s29999'" in line]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", line).strip() == f"4 {wide}"
+    assert line.count("\x1b[") < 10, line[:300]  # the line number's colour, not one per token
+    normal = run_nav("show", "alpha", cache=cache, env=colour, check=True).stdout
+    assert "\x1b[" in normal.partition("return")[2].partition("\n")[0]  # `'a'` coloured

@@ -16,6 +16,7 @@ from tests.helpers import (
     line_of,
     palette_search,
     run_nav,
+    screen_lines,
     screen_text,
     settled,
     sync,
@@ -344,6 +345,13 @@ async def test_the_call_graph_is_built_by_a_child_process_not_on_the_ui_s_interp
         index.close()
 
 
+def _index_of(src: Path, tmp_path: Path) -> Index:
+    """`src` indexed into a cache of its own, opened."""
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True)
+    return Index.open(str(cache))
+
+
 @sync
 async def test_brackets_and_control_characters_in_file_names_are_shown_as_written(tmp_path: Path) -> None:
     """A module `q[/]y` (folder `q[`, file `]y.py`) made the location line's markup raise; `[red]z`
@@ -353,9 +361,7 @@ async def test_brackets_and_control_characters_in_file_names_are_shown_as_writte
     (src / "q[" / "]y.py").write_text("def closing():\n    pass\n")
     (src / "[red]z.py").write_text("def tagged():\n    pass\n")
     (src / "a\x1b[31mred.py").write_text("def coloured():\n    pass\n")
-    cache = tmp_path / "cache"
-    run_nav("index", str(src), cache=cache, check=True)
-    opened = Index.open(str(cache))
+    opened = _index_of(src, tmp_path)
     try:
         app = app_at(opened, "closing")
         async with app.run_test(size=(120, 40)) as pilot:
@@ -366,3 +372,31 @@ async def test_brackets_and_control_characters_in_file_names_are_shown_as_writte
             assert {"[bold]src", "[red]z", "a\\x1b[31mred", "q[.]y"} <= labels, labels
     finally:
         opened.close()
+
+
+@sync
+async def test_a_file_with_a_huge_line_opens_plain_and_says_so(tmp_path: Path) -> None:
+    """Highlighting one 289 kB line (generated code) kept the first screen away for 25 s, a 3 MB line
+    for over five minutes: such a file is shown without highlighting, and the user is told why."""
+    src = tmp_path / "src"
+    src.mkdir()
+    wide = "x = [" + ", ".join(f"f{i}()" for i in range(30_000)) + "]"
+    (src / "generated.py").write_text(f"def alpha():\n    return 1\n\n{wide}\n\ndef omega():\n    return 2\n")
+    (src / "plain.py").write_text("def beta():\n    return alpha()\n")
+    index = _index_of(src, tmp_path)
+    try:
+        app = app_at(index, "omega")
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await pilot.pause()
+            text = screen_text(app)
+            assert "src/generated.py:6  function omega" in text
+            assert "6  def omega():" in text
+            assert app.screen.source.language is None
+            toast = " ".join(line.rpartition("▌")[2].strip() for line in screen_lines(app) if "▌" in line)
+            assert " ".join(toast.split()) == "generated.py: a line of 288,894 characters: shown without highlighting"
+        app = app_at(index, "beta")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.source.language == "python"
+    finally:
+        index.close()

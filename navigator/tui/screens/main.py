@@ -2,6 +2,8 @@
 details folded under the source. Layout state is in reactives; the CSS is in main.tcss beside."""
 from __future__ import annotations
 
+import os
+
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
@@ -246,7 +248,9 @@ class MainScreen(Screen):
         """Load `path` if needed, select the definition at `line`, and describe it."""
         first = not self.path
         if path != self.path:
-            self.source.show_file(path)
+            shown = self.source.show_file(path)
+            if shown:
+                self.notify(f"{plain(os.path.basename(path))}: {shown}", severity="warning")
             self.path = path
         hit = hit or self.app.ask(queries.enclosing, path, line)
         self.hit = hit
