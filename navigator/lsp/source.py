@@ -69,13 +69,12 @@ class Source:
         found = self._ancestors.get(node.id)
         if found is not None:
             return found
-        path, current = [], self.tree.root_node
-        while current != node:
-            path.append(current)
-            current = current.child_with_descendant(node)
-            if current is None:  # not in this tree
-                return []
-        path.reverse()
+        path = _path_down(self.tree.root_node, node)
+        if path is None:  # not reached from this root (another tree's node, an empty one): climb
+            path, current = [], node.parent
+            while current is not None:
+                path.append(current)
+                current = current.parent
         if len(self._ancestors) >= _KEPT_ANCESTRIES:  # a buffer asked at many places: keep the latest
             self._ancestors.clear()
         self._ancestors[node.id] = path
@@ -108,6 +107,18 @@ class Source:
                 return node
             stack.extend(node.named_children)
         return None
+
+
+def _path_down(root: Node, node: Node) -> list[Node] | None:
+    """The nodes from `root` down to `node`'s parent, innermost first; None if `node` is not under it."""
+    path, current = [], root
+    while current != node:
+        path.append(current)
+        current = current.child_with_descendant(node)
+        if current is None:
+            return None
+    path.reverse()
+    return path
 
 
 def _keyword_row(node: Node) -> int:
