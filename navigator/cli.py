@@ -6,6 +6,7 @@ Python start: no torch, fastai, timm, textual, libcst or rich on that path.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -71,6 +72,9 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches
@@ -83,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a full disk is then said in one line, below
+        return status
     except NavError as err:
         print(f"nav: error: {err}", file=sys.stderr)
         return err.exit_code
@@ -93,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `nav find x | head`
         sys.stderr.close()
         return 0
+    except OSError as err:  # `nav find x > file` on a full disk
+        if err.errno not in _FULL:
+            raise
+        print(f"nav: error: cannot write {err.filename or 'the output'}: {err.strerror}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unwritten goes nowhere at exit
+        return 1
 
 
 if __name__ == "__main__":

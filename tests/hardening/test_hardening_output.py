@@ -273,3 +273,15 @@ def test_show_prints_a_definition_with_a_huge_line_plain(tmp_path: Path) -> None
     assert line.count("\x1b[") < 10, line[:300]  # the line number's colour, not one per token
     normal = run_nav("show", "alpha", cache=cache, env=colour, check=True).stdout
     assert "\x1b[" in normal.partition("return")[2].partition("\n")[0]  # `'a'` coloured
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("command", [["find", "huge"], ["show", "huge"], ["roots"], ["trace", "huge"]])
+def test_output_to_a_full_disk_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    """`nav find x > file` on a full disk was an OSError traceback (at exit, for short output)."""
+    cache = _indexed(tmp_path, {"small.py": "def huge():\n    return other()\n\ndef other():\n    pass\n"})
+    environment = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "navigator", *command], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=environment, check=False, timeout=120)
+    assert (done.returncode, done.stderr) == (1, "nav: error: cannot write the output: No space left on device\n")
