@@ -8,6 +8,7 @@ n-th cell of the notebook carrying an `#export`-style flag without a target modu
 """
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,15 +113,15 @@ class Drift:
 
 def check_module(path: str, module: str) -> tuple[int, list[Drift]]:
     """Compare every exported block of a module with its notebook cell: (cells checked, drifts)."""
-    from tags.extract import MAX_FILE_BYTES, extract
-    from tags.sources import read_regular_file
+    from tags.extract import extract
+    from tags.sources import read_source_bytes
 
     try:  # a FIFO swapped in after the walk is refused, not waited on
-        data = read_regular_file(path, MAX_FILE_BYTES)
+        data = read_source_bytes(path)
     except OSError as err:
+        if err.errno == errno.EFBIG:  # as the index skips it
+            raise NavError(f"{path}: {err.strerror}; not checked") from None
         raise NavError(f"{path}: cannot be read ({err.strerror or err}); not checked") from None
-    if len(data) > MAX_FILE_BYTES:  # as the index skips it
-        raise NavError(f"{path}: over the {MAX_FILE_BYTES // 2**20} MB limit; not checked")
     text = data.decode("utf-8", "replace")
     blocks = cell_blocks(text, module, path.endswith("__init__.py"))
     if not blocks:

@@ -131,12 +131,17 @@ def read_regular_file(path: str, limit: int) -> bytes:
         return handle.read(limit + 1)
 
 
-def read_source_text(path: str) -> str:
-    """An indexed file's text as nav shows and analyses it (undecodable bytes replaced, newlines
-    translated as `open` does in text mode). OSError unless it is still a regular file of at most
-    MAX_FILE_BYTES: one swapped for a FIFO since it was indexed would block a plain `open` for
-    ever, and a link to /dev/zero never end."""
+def read_source_bytes(path: str) -> bytes:
+    """An indexed file's bytes. OSError unless it is still a regular file of at most MAX_FILE_BYTES
+    (errno EFBIG when larger): one swapped for a FIFO since it was indexed would block a plain
+    `open` for ever, and a link to /dev/zero never end."""
     data = read_regular_file(path, MAX_FILE_BYTES)
     if len(data) > MAX_FILE_BYTES:
         raise OSError(errno.EFBIG, f"over the {MAX_FILE_BYTES // 2**20} MB limit", path)
-    return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    return data
+
+
+def read_source_text(path: str) -> str:
+    """`read_source_bytes` as the text nav shows and analyses (undecodable bytes replaced, newlines
+    translated as `open` does in text mode)."""
+    return read_source_bytes(path).decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
