@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 # A longer line is shown plain: highlighting it took textual 25 s for the first screen of a file with
 # one 289 kB line (over 5 minutes at 3 MB), and Pygments 10 s for `nav show` of a 3 MB one.
 MAX_HIGHLIGHTED_LINE = 5_000
+
+
+def longest_line(text: str) -> int:
+    """The length of the longest line of `text`, to compare with MAX_HIGHLIGHTED_LINE."""
+    return max(map(len, text.split("\n")))
+
+
 _STYLES = {"path": "36", "kind": "35", "name": "1", "dim": "2", "warn": "33"}
 
 
@@ -93,7 +100,7 @@ def print_source(symbol: Symbol, console=None) -> None:
     if symbol.notebook:
         console.print(Text.assemble(("exported from", "dim"), " ", (printable(symbol.origin()), "green")))
     code = "\n".join(lines)
-    lexer = "python" if all(len(line) <= MAX_HIGHLIGHTED_LINE for line in lines) else "text"
+    lexer = "python" if longest_line(code) <= MAX_HIGHLIGHTED_LINE else "text"
     console.print(Syntax(code, lexer, line_numbers=True, start_line=symbol.first_line, word_wrap=False,
                          theme="ansi_dark", background_color="default"))
 

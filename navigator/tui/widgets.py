@@ -10,7 +10,7 @@ from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
 from navigator import queries
-from navigator.output import MAX_HIGHLIGHTED_LINE, printable
+from navigator.output import MAX_HIGHLIGHTED_LINE, longest_line, printable
 from navigator.queries import Symbol
 from navigator.trace import static as trace
 from tags.sources import read_source_text
@@ -50,7 +50,7 @@ class SourceView(TextArea):
         except OSError as err:
             text = f"# cannot read {path}: {err.strerror}"
         self.load_text(text)
-        longest = max(map(len, text.split("\n")))
+        longest = longest_line(text)
         if longest > MAX_HIGHLIGHTED_LINE:
             self.language = None
             return f"a line of {longest:,} characters: shown without highlighting"
