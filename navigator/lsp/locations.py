@@ -10,6 +10,8 @@ from navigator.lsp.source import Source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pygls.workspace.position_codec import PositionCodec
+
     from navigator.queries import Symbol
     from navigator.signature import Signature
 
@@ -28,12 +30,22 @@ def uri_of(path: str) -> str:
 
 
 def name_range(hit: Symbol, source: Source | None) -> types.Range:
-    """The range of a definition's name on its line (the whole line start when it cannot be found)."""
+    """The range of a definition's name on its line, in code points (the index counts bytes); at the
+    index's column when the name cannot be found there (or the file cannot be read)."""
     line = hit.line - 1
-    text = source.lines[line] if source is not None and 0 <= line < len(source.lines) else ""
-    start = text.find(hit.name, max(hit.col - 1, 0))
-    start = start if start >= 0 else max(hit.col - 1, 0)
-    return types.Range(types.Position(line, start), types.Position(line, start + len(hit.name)))
+    if source is None or not 0 <= line < len(source.lines):
+        start = max(hit.col - 1, 0)
+        return types.Range(types.Position(line, start), types.Position(line, start + len(hit.name)))
+    return _word_range(source, hit.name, line, source.character(line, max(hit.col - 1, 0)), len(hit.name))
+
+
+def _word_range(source: Source, name: str, line: int, start: int, missing: int = 0) -> types.Range:
+    """`name` as a whole word at or after code point `start` of a 0-based line; else `missing` code
+    points from `start`."""
+    match = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)").search(source.lines[line], start)
+    if match is None:
+        return types.Range(types.Position(line, start), types.Position(line, start + missing))
+    return types.Range(types.Position(line, match.start()), types.Position(line, match.end()))
 
 
 def full_range(hit: Symbol) -> types.Range:
@@ -47,18 +59,18 @@ def node_range(source: Source, node) -> types.Range:
                        types.Position(end_row, source.character(end_row, end_col)))
 
 
-def call_ranges(source: Source | None, name: str, lines: range) -> list[types.Range]:
-    """Where `name(` is called on the given 1-based lines of a file: call sites as ranges."""
+def site_ranges(source: Source | None, name: str, sites: list[tuple[int, int]]) -> list[types.Range]:
+    """The ranges of `name` at call sites given as (1-based line, 1-based byte column of the call), in
+    code points: the name is looked for from the call's start (`self.learn.fit(` names `fit`)."""
     if source is None:
         return []
-    pattern = re.compile(rf"\b{re.escape(name)}\s*\(")
-    found = []
-    for number in lines:
-        if 0 < number <= len(source.lines):
-            for match in pattern.finditer(source.lines[number - 1]):
-                found.append(types.Range(types.Position(number - 1, match.start()),
-                                         types.Position(number - 1, match.start() + len(name))))
-    return found
+    return [_word_range(source, name, line - 1, source.character(line - 1, max(col - 1, 0)))
+            for line, col in sites if 0 < line <= len(source.lines)]
+
+
+def to_client(codec: PositionCodec, source: Source | None, found: types.Range) -> types.Range:
+    """A range in code points as the client counts (UTF-16 units unless it chose otherwise)."""
+    return codec.range_to_client_units(source.lines, found) if source is not None else found
 
 
 def notebook_origin(hit: Symbol, source: Source | None) -> str:

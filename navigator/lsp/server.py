@@ -14,22 +14,32 @@ from pygls.lsp.server import LanguageServer
 
 from navigator.lsp.locations import (
     SYMBOL_KINDS,
-    call_ranges,
     full_range,
     hover_text,
     name_range,
     node_range,
+    site_ranges,
+    to_client,
     uri_of,
 )
 from navigator.lsp.resolve import Resolver, Value
 from navigator.lsp.source import Source, text_of
-from navigator.queries import OUTLINE_KINDS, children, find, module_symbol
+from navigator.queries import (
+    OUTLINE_KINDS,
+    children,
+    edges_from,
+    edges_to,
+    find,
+    module_symbol,
+)
 from tags.errors import NavError
 from tags.sources import read_source_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from navigator.queries import Symbol
+    from collections.abc import Callable
+
+    from navigator.queries import CallEdge, Symbol
     from tags.store import Index
 
 
@@ -37,7 +47,9 @@ class NavLanguageServer(LanguageServer):
     """pygls' server plus nav's state: the open index, the resolver, parsed buffers."""
 
     def __init__(self, index: Index) -> None:
-        super().__init__("nav", "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        # whole texts on each change: pygls applies a ranged edit to the lines of `str.splitlines()`,
+        # which end at a form feed too, so an edit below one landed on the wrong line
+        super().__init__("nav", "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.index = index
         self._resolver: Resolver | None = None
         self._buffers: dict[str, tuple[int | None, Source]] = {}
@@ -103,17 +115,30 @@ class NavLanguageServer(LanguageServer):
     def location(self, value: Value) -> types.Location | None:
         if value.kind in ("local", "node", "node-instance") and value.source is not None and value.node is not None:
             node = value.node.child_by_field_name("name") if value.kind != "local" else value.node  # a def: its name
-            return types.Location(uri_of(value.source.path), node_range(value.source, node or value.node))
+            return types.Location(uri_of(value.source.path), self.client_range(value.source, node_range(value.source, node or value.node)))
         hit = self.resolver.hit(value)
         if hit is None:
             return None
-        return types.Location(uri_of(hit.path), name_range(hit, self.resolver.file_source(hit.path, hit.module)))
+        return types.Location(uri_of(hit.path), self.name_range(hit))
+
+    def name_range(self, hit: Symbol) -> types.Range:
+        """Where a definition's name is, as the client counts."""
+        source = self.resolver.file_source(hit.path, hit.module)
+        return self.client_range(source, name_range(hit, source))
+
+    def client_range(self, source: Source | None, found: types.Range) -> types.Range:
+        """A range in code points of `source`'s lines in the units the client counts (UTF-16 by default)."""
+        return to_client(self.workspace.position_codec, source, found)
+
+    def client_position(self, source: Source, line: int, byte_column: int) -> types.Position:
+        """A 0-based line and byte column of `source` (as tree-sitter and the index count) as the client counts."""
+        at = types.Position(line, source.character(line, max(byte_column, 0)))
+        return self.workspace.position_codec.position_to_client_units(source.lines, at)
 
     def item(self, hit: Symbol) -> types.CallHierarchyItem:
-        source = self.resolver.file_source(hit.path, hit.module)
         return types.CallHierarchyItem(
             name=hit.qualname, kind=SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Function), uri=uri_of(hit.path),
-            range=full_range(hit), selection_range=name_range(hit, source), detail=hit.module, data={"id": hit.id})
+            range=full_range(hit), selection_range=self.name_range(hit), detail=hit.module, data={"id": hit.id})
 
     def target_hit(self, uri: str, position: types.Position) -> Symbol | None:
         """The indexed definition the cursor names (or sits on the name of)."""
@@ -129,8 +154,7 @@ class NavLanguageServer(LanguageServer):
         source = self.source(uri)
         if source is None or not 0 <= position.line < len(source.lines):
             return None
-        document = self.workspace.get_text_document(uri)
-        character = document.position_codec.position_from_client_units(document.lines, position).character
+        character = self.workspace.position_codec.position_from_client_units(source.lines, position).character
         return source, position.line, source.byte_column(position.line, character)
 
 
@@ -189,7 +213,7 @@ def _register_navigation(server: NavLanguageServer) -> None:
             return None
         found = [types.Location(uri_of(caller.path), call) for caller, calls in _incoming(ls, hit) for call in calls]
         if params.context.include_declaration:
-            found.insert(0, types.Location(uri_of(hit.path), name_range(hit, ls.resolver.file_source(hit.path, hit.module))))
+            found.insert(0, types.Location(uri_of(hit.path), ls.name_range(hit)))
         return found
 
 
@@ -232,18 +256,18 @@ def _register_symbols(server: NavLanguageServer) -> None:
         if source.indexed and ls.read_disk_equal(source):
             module = module_symbol(ls.index, source.path)
             return _outline_symbols(ls, module, source) if module is not None else []
-        return _buffer_symbols(source)
+        return _buffer_symbols(ls, source)
 
 
 def _outline_symbols(ls: NavLanguageServer, parent: Symbol, source: Source) -> list[types.DocumentSymbol]:
     """The outline of an indexed file, as the TUI shows it (navigator.outline)."""
     return [types.DocumentSymbol(
         name=child.name, kind=SYMBOL_KINDS[child.kind], range=full_range(child),
-        selection_range=name_range(child, source), detail=child.signature,
+        selection_range=ls.client_range(source, name_range(child, source)), detail=child.signature,
         children=_outline_symbols(ls, child, source)) for child in children(ls.index, parent)]
 
 
-def _buffer_symbols(source: Source) -> list[types.DocumentSymbol]:
+def _buffer_symbols(ls: NavLanguageServer, source: Source) -> list[types.DocumentSymbol]:
     """The outline of a text outside the index (or edited since it was indexed), from its extraction."""
     definitions, _ = source.extraction()
     symbols: dict[int, types.DocumentSymbol] = {}
@@ -251,7 +275,7 @@ def _buffer_symbols(source: Source) -> list[types.DocumentSymbol]:
     for number, d in enumerate(definitions):
         if d.kind not in OUTLINE_KINDS:
             continue
-        start = types.Position(d.line - 1, max(d.col - 1, 0))
+        start = ls.client_position(source, d.line - 1, d.col - 1)
         symbol = types.DocumentSymbol(
             name=d.name, kind=SYMBOL_KINDS[d.kind], detail=d.signature,
             range=types.Range(types.Position((d.first_line or d.line) - 1, 0), types.Position(d.end_line - 1, 10_000)),
@@ -262,19 +286,32 @@ def _buffer_symbols(source: Source) -> list[types.DocumentSymbol]:
 
 
 def _incoming(ls: NavLanguageServer, hit: Symbol) -> list[tuple[Symbol, list[types.Range]]]:
-    """The callers of `hit` with the ranges of their calls to it (nav's static call graph)."""
-    # imported on first use: the call graph's queries are not on the way to the first answer
-    from navigator.trace.static import callers
+    """The callers of `hit` with the ranges of their calls to it (nav's static call graph), first call first."""
+    # imported on first use: the call graph is not on the way to the first answer
+    from tags.callgraph import ensure_graph
 
+    ensure_graph(ls.index)
     found = []
-    for node in callers(ls.index, hit, depth=1).children:
-        caller = ls.resolver.hit(Value("def", node.def_id))
-        if caller is None or node.call_path is None:
-            continue
-        source = ls.resolver.file_source(node.call_path, caller.module)
-        lines = range(node.call_line, node.call_line + 1) if node.count == 1 else range(caller.line, caller.end_line + 1)
-        found.append((caller, call_ranges(source, hit.name, lines) or call_ranges(source, hit.name, range(node.call_line, node.call_line + 1))))
+    for caller_id, edges in _by_neighbour(edges_to(ls.index, hit.id), lambda edge: edge.caller_id).items():
+        caller = ls.resolver.hit(Value("def", caller_id))
+        if caller is not None:
+            found.append((caller, _call_ranges(ls, edges[0].path, caller.module, hit.name, edges)))
     return found
+
+
+def _by_neighbour(edges: list[CallEdge], neighbour: Callable[[CallEdge], int]) -> dict[int, list[CallEdge]]:
+    """Edges grouped by the definition at their other end, in call-site order (edges come sorted)."""
+    grouped: dict[int, list[CallEdge]] = {}
+    for edge in edges:
+        grouped.setdefault(neighbour(edge), []).append(edge)
+    return grouped
+
+
+def _call_ranges(ls: NavLanguageServer, path: str, module: str, name: str, edges: list[CallEdge]) -> list[types.Range]:
+    """Where the calls (edges of one file) name `name`, as the client counts: each call site once."""
+    source = ls.resolver.file_source(path, module)
+    sites = list(dict.fromkeys((edge.line, edge.col) for edge in edges))
+    return [ls.client_range(source, found) for found in site_ranges(source, name, sites)]
 
 
 def _register_calls(server: NavLanguageServer) -> None:
@@ -296,17 +333,15 @@ def _register_calls(server: NavLanguageServer) -> None:
         hit = _item_hit(ls, params.item)
         if hit is None:
             return []
-        from navigator.trace.static import callees
+        from tags.callgraph import ensure_graph
 
-        source = ls.resolver.file_source(hit.path, hit.module)
+        ensure_graph(ls.index)
         calls = []
-        for node in callees(ls.index, hit, depth=1).children:
-            callee = ls.resolver.hit(Value("def", node.def_id))
-            if callee is None or node.call_line is None:
-                continue
-            lines = range(node.call_line, node.call_line + 1) if node.count == 1 else range(hit.line, hit.end_line + 1)
-            ranges = call_ranges(source, callee.name, lines) or call_ranges(source, callee.name, range(node.call_line, node.call_line + 1))
-            calls.append(types.CallHierarchyOutgoingCall(to=ls.item(callee), from_ranges=ranges))
+        for callee_id, edges in _by_neighbour(edges_from(ls.index, hit.id), lambda edge: edge.callee_id).items():
+            callee = ls.resolver.hit(Value("def", callee_id))
+            if callee is not None:
+                ranges = _call_ranges(ls, hit.path, hit.module, callee.name, edges)
+                calls.append(types.CallHierarchyOutgoingCall(to=ls.item(callee), from_ranges=ranges))
         return calls
 
 

@@ -22,6 +22,12 @@ SCOPE_TYPES = ("function_definition", "class_definition", "lambda")
 _KEPT_ANCESTRIES = 64  # one request asks for the same node's holders several times
 
 
+def text_lines(text: str) -> list[str]:
+    """The lines of a text as tree-sitter and the editor number them: ended by `\\n` (a `\\r` before it
+    dropped), not also at a form feed or U+2028 as `str.splitlines()` ends them."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 @dataclass
 class Source:
     """A text with its syntax tree and, lazily, what `tags.extract` finds in it."""
@@ -37,7 +43,7 @@ class Source:
     def __post_init__(self) -> None:
         self.data = self.text.encode("utf-8", "replace")
         self.tree = _PARSER.parse(self.data)
-        self.lines = self.text.splitlines()
+        self.lines = text_lines(self.text)
 
     def extraction(self) -> tuple[list[Definition], list[ImportRecord]]:
         """The definitions and imports of the text, as the indexer would record them."""

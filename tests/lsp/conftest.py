@@ -30,6 +30,7 @@ def _server_environment(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER_COMMAND))
 async def client(lsp_client: LanguageClient):
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    lsp_client.initialize_result = await lsp_client.initialize_session(  # type: ignore[attr-defined]
+        types.InitializeParams(capabilities=types.ClientCapabilities()))
     yield
     await lsp_client.shutdown_session()

@@ -36,3 +36,15 @@ def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
     """(0-based line, character) of `needle`'s first occurrence in `text`, plus `offset` characters."""
     before = text[: text.index(needle)]
     return before.count("\n"), len(before.rpartition("\n")[2]) + offset
+
+
+def indexed_package(root: Path, name: str, modules: dict[str, str]) -> Path:
+    """A package `name` under `root` holding `modules` (file name -> text) and an `__init__.py`,
+    indexed into `root / "cache"`, which it returns."""
+    from tests.helpers import run_nav
+
+    (root / name).mkdir()
+    for file_name, text in {"__init__.py": "", **modules}.items():
+        (root / name / file_name).write_text(text, encoding="utf-8")
+    run_nav("index", str(root / name), cache=root / "cache", check=True)
+    return root / "cache"

@@ -8,8 +8,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import LanguageClient
 
-from tests.helpers import run_nav
-from tests.lsp.lsp_client import position_of
+from tests.lsp.lsp_client import indexed_package, position_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -20,10 +19,7 @@ SCRIPT = "from mypkg.core import *\n\nworker = make()\nworker.run()\nworker.stop
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fresh")
-    (root / "mypkg").mkdir()
-    (root / "mypkg" / "__init__.py").write_text("")
-    (root / "mypkg" / "core.py").write_text(CORE)
-    run_nav("index", str(root / "mypkg"), cache=root / "cache", check=True)
+    indexed_package(root, "mypkg", {"core.py": CORE})
     return root
 
 
