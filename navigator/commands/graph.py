@@ -80,8 +80,10 @@ def render(graph: CallGraph, fmt: str) -> Iterator[str]:
         pycg = graph.as_pycg()
         return _json_object(pycg.items(), indent=2)
     if fmt == "dot":
+        from navigator.trace.render import dot_string
+
         pairs = sorted({(e.caller, e.callee) for e in graph.edges if e.kind != "class"})
-        return itertools.chain(["digraph calls {\n"], (f"  {json.dumps(a)} -> {json.dumps(b)};\n" for a, b in pairs), ["}\n"])
+        return itertools.chain(["digraph calls {\n"], (f"  {dot_string(a)} -> {dot_string(b)};\n" for a, b in pairs), ["}\n"])
     edges = ({"caller": e.caller, "callee": e.callee, "line": e.line, "col": e.col, "how": e.how, "kind": e.kind}
              for e in sorted(graph.edges, key=lambda e: (e.caller, e.line, e.col, e.callee)))
     return _json_object([("edges", _json_list(edges, indent=1, level=1))], indent=1)

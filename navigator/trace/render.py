@@ -112,14 +112,18 @@ def paths_graph(paths: list[list[PathStep]]) -> Graph:
     return nodes, list(dict.fromkeys(edges))
 
 
-def to_dot(graph: Graph) -> str:
-    import json
+def dot_string(text: str) -> str:
+    """`text` as a quoted DOT string. Not JSON's quoting: DOT has no `\\u00e9` escapes, and Graphviz
+    printed `caf\\u00e9` for `café`; a DOT file is UTF-8, so only `\\`, `"` and newlines are escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
+
+def to_dot(graph: Graph) -> str:
     nodes, edges = graph
     ids = {key: f"n{i}" for i, key in enumerate(nodes)}
     lines = ["digraph calls {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];']
-    lines += [f"  {ids[key]} [label={json.dumps(label)}, tooltip={json.dumps(key)}];" for key, label in nodes.items()]
-    lines += [f"  {ids[a]} -> {ids[b]} [label={json.dumps(label)}];" for a, b, label in edges]
+    lines += [f"  {ids[key]} [label={dot_string(label)}, tooltip={dot_string(key)}];" for key, label in nodes.items()]
+    lines += [f"  {ids[a]} -> {ids[b]} [label={dot_string(label)}];" for a, b, label in edges]
     return "\n".join(lines + ["}"]) + "\n"
 
 

@@ -6,6 +6,8 @@ through `nav graph --format pycg` and one through the index and `nav trace`.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -1645,6 +1647,27 @@ def test_nav_graph_streams_the_exact_text_json_would_write(tmp_path: Path) -> No
     assert dot[0] == "digraph calls {" and dot[-1] == "}" and '  "main.f" -> "main.A.m";' in dot
     empty = CallGraph()
     assert "".join(render(empty, "json")) == '{\n "edges": []\n}\n' and "".join(render(empty, "pycg")) == "{}\n"
+
+
+
+def test_dot_exports_write_names_as_they_are(cache: Path, tmp_path: Path) -> None:
+    """Both DOT writers quoted with json.dumps, whose `\\u00e9` DOT does not know: Graphviz drew
+    `caf\\u00e9`. DOT files are UTF-8; only backslashes and quotes are escaped."""
+    from navigator.trace.render import dot_string
+
+    source = tmp_path / "proj"
+    source.mkdir()
+    (source / "uni.py").write_text("def naïve():\n    pass\n\ndef café():\n    naïve()\n", encoding="utf-8")
+    run_nav("index", str(source), cache=cache, check=True)
+    graph = run_nav("graph", str(source), "--format", "dot", cache=cache, check=True).stdout
+    assert '  "uni.café" -> "uni.naïve";' in graph.splitlines()
+    paths = run_nav("trace", "café", "--to", "naïve", "--format", "dot", cache=cache, check=True).stdout
+    assert 'label="café"' in paths and 'label="naïve"' in paths and "\\u00" not in paths
+    if shutil.which("dot"):  # Graphviz reads them back as the names
+        for text in (graph, paths):
+            plain = subprocess.run(["dot", "-Tplain"], input=text, capture_output=True, text=True, check=True).stdout
+            assert "café" in plain and "naïve" in plain and "\\u00" not in plain
+    assert dot_string('say "a\\b"\n') == '"say \\"a\\\\b\\"\\n"'
 
 
 def _delegation_chain(links: int) -> dict[str, tuple[str, bool]]:
