@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tags.errors import NavError
 from tags.nbdev import CELL_EXPORTED, CELL_ID, CellBlock, cell_blocks, decode_cell
+from tags.sources import text_lines
 
 _DIRECTIVE = re.compile(r"^\s*#\s*\|")  # nbdev 2: `#| export`, `#| hide`
 _NBDEV1_FLAG = re.compile(r"^\s*#\s*export[si]?\s*$", re.I)  # `#export`, `# exports`, `#exporti`: no target module
@@ -32,7 +33,7 @@ class NotebookCell:
 
     def code(self) -> str:
         """The cell's code as nbdev exports it: directive and flag lines left out."""
-        lines = self.source.splitlines()
+        lines = text_lines(self.source)
         if lines and _NBDEV1_FLAG.match(lines[0]):
             lines = lines[1:]
         return "\n".join(line for line in lines if not _DIRECTIVE.match(line))
@@ -85,7 +86,7 @@ def find_cell(cells: list[NotebookCell], stored_cell: str) -> NotebookCell | Non
     if kind == CELL_ID:
         return next((cell for cell in cells if cell.cell_id == value), None)
     if kind == CELL_EXPORTED:
-        exported = [cell for cell in cells if cell.source and _NBDEV1_FLAG.match(cell.source.splitlines()[0])]
+        exported = [cell for cell in cells if cell.source and _NBDEV1_FLAG.match(text_lines(cell.source)[0])]
         return exported[int(value)] if int(value) < len(exported) else None
     return cells[int(value)] if int(value) < len(cells) else None
 
@@ -93,7 +94,7 @@ def find_cell(cells: list[NotebookCell], stored_cell: str) -> NotebookCell | Non
 def same_code(module_code: str, cell_code: str) -> bool:
     """Equal up to trailing whitespace and blank lines around (what nbdev's export adds)."""
     def normal(code: str) -> list[str]:
-        return [line.rstrip() for line in code.strip("\n").splitlines()]
+        return [line.rstrip() for line in text_lines(code.strip("\n"))]
 
     return normal(module_code) == normal(cell_code)
 

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from tags.errors import NavError, quoted
 from tags.kinds import DEFINITION_KINDS
-from tags.sources import read_source_text
+from tags.sources import read_source_text, text_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -304,19 +304,10 @@ def resolve(index: Index, symbol: str, kind: str | None = None) -> tuple[Symbol,
     return hits[0].symbol, [hit.symbol for hit in hits[1:]]
 
 
-def python_lines(text: str) -> list[str]:
-    """Lines as Python numbers them: split at \\n, \\r\\n and \\r only (str.splitlines also
-    splits at form feeds and other separators, which shifted every line after one)."""
-    import re
-
-    lines = re.split(r"\r\n|\r|\n", text)
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
 def source_lines(symbol: Symbol) -> list[str]:
     """The definition's source lines, decorators included."""
     try:
-        lines = python_lines(read_source_text(symbol.path))
+        lines = text_lines(read_source_text(symbol.path))
     except OSError as err:
         raise NavError(f"{symbol.path}: cannot read ({err.strerror})") from err
     return lines[symbol.first_line - 1: symbol.end_line]

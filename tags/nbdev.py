@@ -21,6 +21,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from tags.sources import text_lines
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -169,7 +171,7 @@ class CellBlock:
 
 def cell_blocks(text: str, module: str, is_package: bool) -> list[CellBlock]:
     """The module cut at its markers: one block per exported notebook cell (generated ones left out)."""
-    lines = text.splitlines()
+    lines = text_lines(text)  # the markers' lines count newlines
     markers = cell_markers(text, module, is_package)
     blocks = []
     for marker, following in zip(markers, [*markers[1:], None]):

@@ -145,3 +145,10 @@ def read_source_text(path: str) -> str:
     """`read_source_bytes` as the text nav shows and analyses (undecodable bytes replaced, newlines
     translated as `open` does in text mode)."""
     return read_source_bytes(path).decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """A text's lines as Python, tree-sitter and editors number them: ended by `\\n` (a `\\r` before
+    it dropped), not also at a form feed or U+2028, where `str.splitlines()` ends them too and
+    shifts every line below (`nav show`, nbdev cells, the language server's positions)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]

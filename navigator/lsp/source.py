@@ -12,6 +12,7 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Tree
 
 from tags.extract import extract
+from tags.sources import text_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,12 +21,6 @@ if TYPE_CHECKING:
 _PARSER = Parser(Language(tree_sitter_python.language()))
 SCOPE_TYPES = ("function_definition", "class_definition", "lambda")
 _KEPT_ANCESTRIES = 64  # one request asks for the same node's holders several times
-
-
-def text_lines(text: str) -> list[str]:
-    """The lines of a text as tree-sitter and the editor number them: ended by `\\n` (a `\\r` before it
-    dropped), not also at a form feed or U+2028 as `str.splitlines()` ends them."""
-    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 @dataclass
