@@ -75,7 +75,17 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+def _escape_what_cannot_be_written() -> None:
+    """Output to a terminal or pipe that cannot encode every character (a Latin-1 locale,
+    PYTHONIOENCODING=ascii) gets `\\xe9`-style escapes for those: `nav find café` was a
+    UnicodeEncodeError traceback halfway through its output."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _escape_what_cannot_be_written()
     argv = list(sys.argv[1:] if argv is None else argv)
     for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches
         if not is_utf8(argument):

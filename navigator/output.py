@@ -27,6 +27,15 @@ def use_colour(stream=sys.stdout) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
+def can_encode(text: str, stream=sys.stdout) -> bool:
+    """Whether `stream` can write `text` as it is (not on an ASCII or Latin-1 terminal: `└─`)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def paint(text: str, style: str, enabled: bool) -> str:
     return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if enabled else text
 

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from navigator.commands import count
-from navigator.output import use_colour, warn
+from navigator.output import can_encode, use_colour, warn
 from navigator.session import add_release_option, query
 from navigator.trace.static import resolve_one
 from tags.errors import NavError
@@ -84,8 +84,9 @@ def emit_tree(args: argparse.Namespace, root, outward: bool = True) -> None:
     """Print or write a tree in the chosen format (shared by the static and live traces)."""
     from navigator.trace import render
 
-    _output(args, render.tree_graph(root, outward), lambda: render.tree_text(root, colour=use_colour() and not args.output),
-            lambda: render.tree_json(root))
+    glyphs = render.TREE_LINES if args.output or can_encode("".join(render.TREE_LINES)) else render.ASCII_TREE_LINES
+    _output(args, render.tree_graph(root, outward),
+            lambda: render.tree_text(root, colour=use_colour() and not args.output, glyphs=glyphs), lambda: render.tree_json(root))
 
 
 def _output(args: argparse.Namespace, graph: render.Graph, text: Callable[[], str], json_text: Callable[[], str]) -> None:

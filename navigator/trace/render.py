@@ -24,8 +24,13 @@ def _where(path: str | None, line: int | None) -> str:
     return f"{display_path(path)}:{line}" if path and line else ""
 
 
-def tree_text(root: TraceNode, colour: bool = False) -> str:
+TREE_LINES = ("├─ ", "└─ ", "│  ")  # a child, the last child, the line down past a child
+ASCII_TREE_LINES = ("|- ", "`- ", "|  ")  # for a terminal that cannot write the others
+
+
+def tree_text(root: TraceNode, colour: bool = False, glyphs: tuple[str, str, str] = TREE_LINES) -> str:
     """The root with its definition, then one line per call: `qualname  path:line` of the call site."""
+    child_line, last_line, down = glyphs
     lines = [f"{paint(printable(root.qualname), 'name', colour)}  {paint(_where(root.path, root.line), 'path', colour)}".rstrip()]
 
     def walk(node: TraceNode, prefix: str) -> None:
@@ -41,8 +46,8 @@ def tree_text(root: TraceNode, colour: bool = False) -> str:
             where = paint(raw, "path", colour) if raw else ""
             name = printable(child.qualname)
             parts = [name, where, note] if where else [name, note]
-            lines.append(f"{prefix}{'└─ ' if last else '├─ '}{'  '.join(parts)}".rstrip())
-            walk(child, prefix + ("   " if last else "│  "))
+            lines.append(f"{prefix}{last_line if last else child_line}{'  '.join(parts)}".rstrip())
+            walk(child, prefix + ("   " if last else down))
 
     walk(root, "")
     return "\n".join(lines) + "\n"

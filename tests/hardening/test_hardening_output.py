@@ -285,3 +285,22 @@ def test_output_to_a_full_disk_is_one_line(tmp_path: Path, command: list[str]) -
         done = subprocess.run([sys.executable, "-m", "navigator", *command], stdout=full, stderr=subprocess.PIPE,
                               text=True, env=environment, check=False, timeout=120)
     assert (done.returncode, done.stderr) == (1, "nav: error: cannot write the output: No space left on device\n")
+
+
+def test_a_terminal_that_cannot_write_a_character_gets_an_escape(tmp_path: Path) -> None:
+    """On an ASCII or Latin-1 terminal (PYTHONIOENCODING, the locale) a name like `café` was a
+    UnicodeEncodeError traceback halfway through the output; trees now draw with ASCII lines there."""
+    cache = _indexed(tmp_path, {"uni.py": "def naïve():\n    pass\n\ndef café():\n    naïve()\n"})
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    for args in (("find", "café"), ("show", "café"), ("tags", "-o", "-"), ("graph", str(tmp_path / "src"), "--format", "dot"),
+                 ("find", "nosuchcafé")):
+        done = run_nav(*args, cache=cache, env=ascii_only)
+        assert done.returncode == (1 if args[1] == "nosuchcafé" else 0) and "Traceback" not in done.stderr, done.stderr
+        assert "caf\\xe9" in done.stdout + done.stderr, (args, done.stdout)
+    trace = run_nav("trace", "café", cache=cache, env=ascii_only, check=True).stdout
+    assert trace.splitlines()[1].startswith("`- na\\xefve  ") and trace.isascii()
+    latin = subprocess.run([sys.executable, "-m", "navigator", "callers", "naïve"], capture_output=True, check=True,
+                           env={**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1",
+                                "PYTHONIOENCODING": "latin-1"}).stdout.decode("latin-1")
+    assert latin.splitlines()[1].startswith("`- café  ")  # é is Latin-1, the tree lines are not
+    assert run_nav("trace", "café", cache=cache, check=True).stdout.splitlines()[1].startswith("└─ naïve  ")
