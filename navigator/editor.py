@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 
 from tags.errors import NavError
 
@@ -18,3 +19,14 @@ def editor_command() -> list[str]:
     if not words:
         raise NavError(f"the editor command {editor!r} is blank; set $VISUAL or $EDITOR")
     return words
+
+
+def run_editor(arguments: list[str]) -> int:
+    """Start the editor on `arguments` (`+LINE PATH`) and wait for it; its exit status. One that
+    cannot be started (missing, not executable, `EDITOR=/dev/null`) is a clear error, not a traceback."""
+    editor = editor_command()
+    try:
+        return subprocess.call([*editor, *arguments])
+    except OSError as err:
+        raise NavError(f"cannot start the editor {shlex.join(editor)!r} ({err.strerror or err}); "
+                       "set $VISUAL or $EDITOR") from err

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -139,18 +137,15 @@ def warn_if_drifted(symbol: Symbol, cell: NotebookCell | None = None) -> None:
 def open_cell(symbol: Symbol) -> int:
     """Open the notebook at the cell where the editor can: a terminal editor at the cell's line in
     the .ipynb; VS Code and Jupyter open the notebook (neither takes a cell on the command line)."""
-    from navigator.editor import editor_command
+    from navigator.editor import editor_command, run_editor
 
     cell = cell_of(symbol)
     editor = editor_command()
     program = os.path.basename(editor[0])
     if program in ("code", "code-insiders", "codium") or program.startswith("jupyter"):
-        command = [*editor, *(["lab"] if program == "jupyter" else []), str(cell.notebook)]
+        arguments = [*(["lab"] if program == "jupyter" else []), str(cell.notebook)]
         print(f"nav: {program} opens the notebook, not a cell: go to cell {cell.index}"
               + (f" (id {cell.cell_id})" if cell.cell_id else ""), file=sys.stderr)
     else:
-        command = [*editor, f"+{cell.json_line}", str(cell.notebook)]
-    try:
-        return subprocess.call(command)
-    except FileNotFoundError as err:
-        raise NavError(f"cannot start the editor {shlex.join(editor)!r} (set $EDITOR)") from err
+        arguments = [f"+{cell.json_line}", str(cell.notebook)]
+    return run_editor(arguments)

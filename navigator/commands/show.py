@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import subprocess
 import sys
 
 from navigator.output import candidate_line, print_source, printable, warn
@@ -53,13 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def open_in_editor(symbol: Symbol) -> int:
-    from navigator.editor import editor_command
+    from navigator.editor import run_editor
 
-    editor = editor_command()
-    try:
-        return subprocess.call([*editor, f"+{symbol.line}", symbol.path])
-    except FileNotFoundError as err:
-        raise NavError(f"cannot start the editor {shlex.join(editor)!r} (set $EDITOR)") from err
+    return run_editor([f"+{symbol.line}", symbol.path])
 
 
 def show_signature(symbol: Symbol, as_json: bool) -> int:

@@ -121,6 +121,8 @@ def test_open_runs_the_editor_at_the_line(installed_cache: Path, tmp_path: Path)
     ("vim '+set ft=python", "cannot read the editor command \"vim '+set ft=python\" (No closing quotation); fix "
                             "$VISUAL or $EDITOR"),
     ("   ", "the editor command '   ' is blank; set $VISUAL or $EDITOR"),
+    ("/dev/null", "cannot start the editor '/dev/null' (Permission denied); set $VISUAL or $EDITOR"),  # was a traceback
+    ("/no/such/editor -w", "cannot start the editor '/no/such/editor -w' (No such file or directory); set $VISUAL or $EDITOR"),
 ])
 def test_open_with_an_editor_command_it_cannot_run_says_why(installed_cache: Path, editor: str, error: str) -> None:
     """An unclosed quote in $EDITOR was a ValueError traceback out of shlex."""
