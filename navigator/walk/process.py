@@ -2,7 +2,7 @@
 
 Walkthrough steps can train for minutes; the user (or the TUI) must see output as it comes
 and be able to stop it. The child runs in its own process group so that stopping it also
-stops any workers it started.
+stops any workers it started, and so that what it leaves running when it ends is stopped too.
 """
 from __future__ import annotations
 
@@ -47,15 +47,27 @@ def run_process(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: flo
         _kill(proc)
         proc.wait()
         raise
+    _kill(proc)  # what the step left running (a server, a worker in the background) ends with it
     proc.wait()
     reader.join(timeout=5)
     return ProcessResult(proc.returncode, "".join(lines), stopped)
 
 
+def _ended(proc: subprocess.Popen) -> bool:
+    """Whether the child has ended. It is left unreaped (a zombie), so its process group id, which
+    `_kill` signals, cannot go to another process meanwhile."""
+    if not hasattr(os, "waitid"):
+        return proc.poll() is not None
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped already
+        return True
+
+
 def _wait(proc: subprocess.Popen, timeout: float, cancel: threading.Event | None) -> str:
     """Wait for the child; kill it on cancel or timeout and say which."""
     deadline = time.monotonic() + timeout
-    while proc.poll() is None:
+    while not _ended(proc):
         stopped = ""
         if cancel is not None and cancel.wait(0.1):
             stopped = "cancelled"

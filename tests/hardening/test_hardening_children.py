@@ -109,6 +109,23 @@ def test_walkthrough_step_dies_with_its_runner(tmp_path: Path, how: signal.Signa
         _kill_leftovers([step_pid])
 
 
+
+def test_what_a_step_leaves_running_ends_with_the_step(tmp_path: Path) -> None:
+    """A step that started a process in the background and ended left it running for ever (its
+    parent gone, no death signal reached it), and the runner waited 5 s on the pipe it held."""
+    from navigator.walk.process import run_process
+
+    code = ("import subprocess, sys; leftover = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)']); "
+            "print(leftover.pid, flush=True); sys.exit(3)")
+    done = run_process([sys.executable, "-c", code], env=dict(os.environ), cwd=tmp_path, timeout=EVENT_WAIT,
+                       on_output=lambda line: None)
+    leftover = int(done.output.split()[0])
+    try:
+        assert done.returncode == 3 and done.stopped == ""
+        _wait_for(f"the step's leftover process {leftover} to exit", lambda: not _alive(leftover))
+    finally:
+        _kill_leftovers([leftover])
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 def test_the_call_graph_solver_dies_with_nav(tmp_path: Path, how: signal.Signals) -> None:
     env = _indexed(tmp_path, "def g():\n    pass\n\ndef f():\n    g()\n")
