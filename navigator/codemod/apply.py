@@ -13,8 +13,11 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +101,13 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
     A file in neither shape makes the result `refused`, with the reason, and nothing is written.
     """
     codemod, root = get_codemod(name), _resolved(path)
+    if dry_run and not _records_of(root).is_dir():  # never patched by nav: no journal to recover, and a
+        return _apply(codemod, root, revert, dry_run, force)  # dry run writes nothing, not even a lock
+    with _patching(root, f"applying {codemod.name}"):
+        return _apply(codemod, root, revert, dry_run, force)
+
+
+def _apply(codemod: Codemod, root: Path, revert: bool, dry_run: bool, force: bool) -> ApplyResult:
     recover_interrupted(root)
     result = ApplyResult(codemod.name, root, revert, dry_run)
     for target in _targets(codemod, root):
@@ -135,6 +145,11 @@ def apply_codemod(name: str, path: str | os.PathLike[str], *, revert: bool = Fal
 def undo_codemod(path: str | os.PathLike[str], *, force: bool = False) -> UndoResult:
     """Restore the bytes the latest apply to PATH replaced; refuse files edited since then."""
     root = _resolved(path)
+    with _patching(root, "undoing a codemod"):
+        return _undo(root, force)
+
+
+def _undo(root: Path, force: bool) -> UndoResult:
     recover_interrupted(root)
     record = _latest_record(root)
     if record is None:
@@ -168,11 +183,24 @@ def _read_record(record: Path) -> tuple[dict, list[tuple[Path, Path, str]]]:
     return manifest, files
 
 
+@contextmanager
+def _patching(root: Path, doing: str) -> Iterator[None]:
+    """One nav at a time patches or restores a checkout; another waits, saying for whom. So a
+    pending record is always an interrupted apply: the second of two applies at once took the
+    first one's journal, still being written, for one, rolled its files back and deleted it."""
+    from tags.locks import file_lock
+
+    def waiting(holder: str) -> None:
+        print(f"nav: waiting for {holder} to finish with {root}", file=sys.stderr, flush=True)
+
+    with file_lock(_records_of(root) / LOCK, wait=True, doing=doing, on_wait=waiting):
+        yield
+
+
 def recover_interrupted(root: Path) -> list[Path]:
     """Roll back an apply that was killed mid-write (its record is still pending): files already
-    replaced get their original bytes back, temporaries go, the record goes. Returns the files."""
-    import sys
-
+    replaced get their original bytes back, temporaries go, the record goes. Returns the files.
+    Called with the checkout locked (see `_patching`): no other process is writing that record."""
     rolled: list[Path] = []
     parent = _records_of(root)
     for staging in parent.glob(".new-*"):  # killed while saving the record: nothing was written yet
@@ -341,6 +369,7 @@ def _temp_copy(path: Path, data: bytes) -> Path:
 
 
 PENDING = "pending"  # in a record while its files are being written: the journal of one apply
+LOCK = "lock"  # beside a checkout's records: held while a nav patches or restores it (see `_patching`)
 
 
 def _records_root() -> Path:

@@ -55,7 +55,7 @@ def save_progress(name: str, done: int | None, step_id: str = "") -> None:
 
     Read-modify-write under a lock: several `nav walk` processes share the file, and without it
     one's save could overwrite another's."""
-    from navigator.walk.locks import file_lock
+    from tags.locks import file_lock
 
     with file_lock(progress_path().with_name(PROGRESS_FILE + ".lock"), wait=True):
         data = _read_all()

@@ -63,7 +63,7 @@ def workspace_root(name: str) -> Path:
 def workspace_lock(name: str, doing: str) -> Iterator[None]:
     """Hold walkthrough `name`'s workspace for one step: a second `nav walk` rebuilding the copy
     under a running step would make it fail for no real reason. Refused at once, naming the holder."""
-    from navigator.walk.locks import LockHeld, file_lock
+    from tags.locks import LockHeld, file_lock
 
     try:
         with file_lock(workspace_root(name) / LOCK_FILE, wait=False, doing=doing):

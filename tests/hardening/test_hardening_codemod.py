@@ -169,6 +169,37 @@ def test_kill_9_between_the_two_renames_is_rolled_back_by_the_next_run(tmp_path:
     assert _snapshot(root) == before
 
 
+
+def test_a_second_apply_waits_for_the_first_instead_of_rolling_it_back(tmp_path: Path, cache_dir: Path) -> None:
+    """Two applies to one checkout at once: the second took the first one's journal, still being
+    written, for an interrupted apply, rolled its files back and deleted it under it. Now it waits
+    for the first to finish (here: to be killed), saying for whom, and then does its work."""
+    root, _ = checkout("2.7.4", tmp_path)
+    before = _snapshot(root)
+    marker = tmp_path / "paused"
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "navigator", "apply-codemod", "timm-normalize", str(root), "--force"]
+    first = subprocess.Popen(command, env={**env, "NAV_TEST_PAUSE_AFTER_RENAMES": "1", "NAV_TEST_PAUSE_MARKER": str(marker)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = None
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():  # the first is between its two renames, its journal pending
+            assert first.poll() is None and time.monotonic() < deadline, "apply-codemod did not reach the pause"
+            time.sleep(0.05)
+        second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        said = second.stderr.readline()  # blocks until the second says something: the wait, or (before) the rollback
+        assert said == f"nav: waiting for nav (pid {first.pid}, applying timm-normalize, since " + said.split("since ")[-1]
+        assert said.endswith(f") to finish with {root}\n") and second.poll() is None
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    assert "an interrupted apply of timm-normalize" in err and "timm-normalize: changed" in out  # rolled back, then applied
+    patching.undo_codemod(root)
+    assert _snapshot(root) == before
+
 @pytest.mark.skipif(subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0,
                     reason="unshare -rm (user namespaces) unavailable")
 def test_a_full_cache_dir_stops_before_the_checkout_is_touched(tmp_path: Path, cache_dir: Path) -> None:
