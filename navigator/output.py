@@ -15,6 +15,18 @@ if TYPE_CHECKING:
 MAX_HIGHLIGHTED_LINE = 5_000
 
 
+# what `str.splitlines()`, and so textual's TextArea, also ends a line at: each as its control picture
+_OTHER_LINE_ENDS = str.maketrans({"\v": "␋", "\f": "␌", "\x1c": "␜", "\x1d": "␝", "\x1e": "␞", "\x85": "␤",
+                                  "\u2028": "␤", "\u2029": "¶"})
+
+
+def one_line_per_line(text: str) -> str:
+    """`text` (newlines translated) with the other characters that end a line for `str.splitlines()`
+    drawn as their control pictures (`␌` for a form feed): a viewer splitting with it (textual's
+    TextArea) shows the file's own lines. A form feed moved every line below it one down in the TUI."""
+    return text.translate(_OTHER_LINE_ENDS)
+
+
 def longest_line(text: str) -> int:
     """The length of the longest line of `text`, to compare with MAX_HIGHLIGHTED_LINE."""
     return max(map(len, text.split("\n")))

@@ -10,7 +10,12 @@ from textual.widgets.text_area import Selection
 from textual.worker import get_current_worker
 
 from navigator import queries
-from navigator.output import MAX_HIGHLIGHTED_LINE, longest_line, printable
+from navigator.output import (
+    MAX_HIGHLIGHTED_LINE,
+    longest_line,
+    one_line_per_line,
+    printable,
+)
 from navigator.queries import Symbol
 from navigator.trace import static as trace
 from tags.sources import read_source_text
@@ -49,7 +54,7 @@ class SourceView(TextArea):
             text = read_source_text(path)
         except OSError as err:
             text = f"# cannot read {path}: {err.strerror}"
-        self.load_text(text)
+        self.load_text(one_line_per_line(text))
         longest = longest_line(text)
         if longest > MAX_HIGHLIGHTED_LINE:
             self.language = None

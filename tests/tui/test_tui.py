@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -352,6 +354,19 @@ def _index_of(src: Path, tmp_path: Path) -> Index:
     return Index.open(str(cache))
 
 
+@asynccontextmanager
+async def _opened_at(src: Path, tmp_path: Path, symbol: str) -> AsyncIterator[NavApp]:
+    """The TUI at 120x40 on an index of `src` of its own, opened at `symbol`, its first screen drawn."""
+    index = _index_of(src, tmp_path)
+    try:
+        app = app_at(index, symbol)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            yield app
+    finally:
+        index.close()
+
+
 @sync
 async def test_brackets_and_control_characters_in_file_names_are_shown_as_written(tmp_path: Path) -> None:
     """A module `q[/]y` (folder `q[`, file `]y.py`) made the location line's markup raise; `[red]z`
@@ -361,17 +376,11 @@ async def test_brackets_and_control_characters_in_file_names_are_shown_as_writte
     (src / "q[" / "]y.py").write_text("def closing():\n    pass\n")
     (src / "[red]z.py").write_text("def tagged():\n    pass\n")
     (src / "a\x1b[31mred.py").write_text("def coloured():\n    pass\n")
-    opened = _index_of(src, tmp_path)
-    try:
-        app = app_at(opened, "closing")
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            assert "[bold]src/q[/]y.py:1  function closing" in location(app)
-            tree = app.screen.query_one("#outline")
-            labels = {str(tree.get_node_at_line(line).label) for line in range(tree.last_line + 1)}
-            assert {"[bold]src", "[red]z", "a\\x1b[31mred", "q[.]y"} <= labels, labels
-    finally:
-        opened.close()
+    async with _opened_at(src, tmp_path, "closing") as app:
+        assert "[bold]src/q[/]y.py:1  function closing" in location(app)
+        tree = app.screen.query_one("#outline")
+        labels = {str(tree.get_node_at_line(line).label) for line in range(tree.last_line + 1)}
+        assert {"[bold]src", "[red]z", "a\\x1b[31mred", "q[.]y"} <= labels, labels
 
 
 @sync
@@ -400,3 +409,16 @@ async def test_a_file_with_a_huge_line_opens_plain_and_says_so(tmp_path: Path) -
             assert app.screen.source.language == "python"
     finally:
         index.close()
+
+
+@sync
+async def test_a_form_feed_keeps_the_lines_below_it_where_they_are(tmp_path: Path) -> None:
+    """textual's TextArea ends a line at a form feed too (str.splitlines): every line below one showed
+    one number down, and opening `omega` selected the blank line above it. It shows as `␌` now."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "paged.py").write_text("def alpha():\n    return 1\n\x0c\n\ndef omega():\n    return '\u2028'\n")
+    async with _opened_at(src, tmp_path, "omega") as app:
+        text = screen_text(app)
+        assert "src/paged.py:5  function omega" in text and "5  def omega():" in text and "3  ␌" in text
+        assert app.screen.source.selected_text == "omega"
