@@ -14,6 +14,7 @@ from pathlib import Path
 from navigator.codemod.apply import apply_codemod
 from navigator.diff import Side, diff_definition
 from tags.releases import Release, unpacked_root
+from tags.sources import text_lines
 
 NAMES = ("vision_learner", "_timm_norm", "create_timm_model", "TimmBody", "create_body")
 OLD, NEW = Side(Release("fastai", "2.7.4")), Side(Release("fastai", "2.7.5"))
@@ -21,7 +22,7 @@ OLD, NEW = Side(Release("fastai", "2.7.4")), Side(Release("fastai", "2.7.5"))
 
 def definition(source: str, name: str) -> list[str]:
     """The lines of top-level `name` in `source` (decorators included), [] when absent."""
-    lines = source.splitlines()
+    lines = text_lines(source)  # as `ast` numbers them
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
