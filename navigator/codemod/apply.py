@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,7 +193,13 @@ def _patching(root: Path, doing: str) -> Iterator[None]:
     def waiting(holder: str) -> None:
         print(f"nav: waiting for {holder} to finish with {root}", file=sys.stderr, flush=True)
 
-    with file_lock(_records_of(root) / LOCK, wait=True, doing=doing, on_wait=waiting):
+    records = _records_of(root)
+    with ExitStack() as held:
+        try:
+            held.enter_context(file_lock(records / LOCK, wait=True, doing=doing, on_wait=waiting))
+        except OSError as err:  # a read-only or full cache dir: where the undo record would go too
+            raise NavError(f"cannot save the undo record under {records} ({err.strerror}); nothing was changed "
+                           f"in {root}") from err
         yield
 
 

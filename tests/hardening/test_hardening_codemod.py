@@ -202,7 +202,12 @@ def test_a_second_apply_waits_for_the_first_instead_of_rolling_it_back(tmp_path:
 
 @pytest.mark.skipif(subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0,
                     reason="unshare -rm (user namespaces) unavailable")
-def test_a_full_cache_dir_stops_before_the_checkout_is_touched(tmp_path: Path, cache_dir: Path) -> None:
+@pytest.mark.parametrize(("options", "fill", "why"), [
+    ("size=64k", True, "No space left on device"),
+    ("ro,size=64k", False, "Read-only file system"),  # the checkout's lock could not be made: a traceback
+])
+def test_a_full_or_read_only_cache_dir_stops_before_the_checkout_is_touched(
+        tmp_path: Path, cache_dir: Path, options: str, fill: bool, why: str) -> None:
     """The undo record did not fit the cache dir: a traceback, and a half-written `.new-*`
     record left behind. Now one line, no record, and the checkout as it was."""
     import shlex
@@ -213,11 +218,11 @@ def test_a_full_cache_dir_stops_before_the_checkout_is_touched(tmp_path: Path, c
     quoted = shlex.quote(str(cache_dir))
     nav = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "navigator", "apply-codemod", "timm-normalize",
                                             str(root)))
-    script = (f"mount -t tmpfs -o size=64k tmpfs {quoted} && (dd if=/dev/zero of={quoted}/fill bs=1k count=200 "
-              f"2>/dev/null; true) && NAV_CACHE_DIR={quoted} PYTHONPATH={shlex.quote(str(REPO))} {nav}; "
-              f"echo left: $(find {quoted} -name '.new-*')")
+    filling = f"(dd if=/dev/zero of={quoted}/fill bs=1k count=200 2>/dev/null; true) && " if fill else ""
+    script = (f"mount -t tmpfs -o {options} tmpfs {quoted} && {filling}NAV_CACHE_DIR={quoted} "
+              f"PYTHONPATH={shlex.quote(str(REPO))} {nav}; echo left: $(find {quoted} -name '.new-*')")
     done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().startswith("nav: error: cannot save the undo record under ")
-    assert done.stderr.strip().endswith(f"(No space left on device); nothing was changed in {root}")
+    assert done.stderr.strip().endswith(f"({why}); nothing was changed in {root}")
     assert done.stdout.strip() == "left:" and _snapshot(root) == before
