@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import io
 import os
 import sys
 
@@ -75,6 +76,18 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Stands in for a standard output that was closed (`nav find x >&-`, which Python makes None):
+    writing fails as writing to the closed descriptor would, and `main` says so in one line (it was
+    an AttributeError traceback); commands that write elsewhere (`nav tags -o FILE`) still work."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "the standard output is closed")
+
+
 def _escape_what_cannot_be_written() -> None:
     """Output to a terminal or pipe that cannot encode every character (a Latin-1 locale,
     PYTHONIOENCODING=ascii) gets `\\xe9`-style escapes for those: `nav find café` was a
@@ -85,6 +98,8 @@ def _escape_what_cannot_be_written() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
     _escape_what_cannot_be_written()
     argv = list(sys.argv[1:] if argv is None else argv)
     for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches
@@ -109,11 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `nav find x | head`
         sys.stderr.close()
         return 0
-    except OSError as err:  # `nav find x > file` on a full disk
-        if err.errno not in _FULL:
+    except OSError as err:  # `nav find x > file` on a full disk, or with no standard output at all
+        closed = isinstance(sys.stdout, _ClosedOutput) and err.errno == errno.EBADF
+        if err.errno not in _FULL and not closed:
             raise
         print(f"nav: error: cannot write {err.filename or 'the output'}: {err.strerror}", file=sys.stderr)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unwritten goes nowhere at exit
+        if not closed:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is left unwritten goes nowhere at exit
         return 1
 
 

@@ -304,3 +304,21 @@ def test_a_terminal_that_cannot_write_a_character_gets_an_escape(tmp_path: Path)
                                 "PYTHONIOENCODING": "latin-1"}).stdout.decode("latin-1")
     assert latin.splitlines()[1].startswith("`- café  ")  # é is Latin-1, the tree lines are not
     assert run_nav("trace", "café", cache=cache, check=True).stdout.splitlines()[1].startswith("└─ naïve  ")
+
+
+def test_a_closed_standard_output_is_one_line(tmp_path: Path) -> None:
+    """`nav find x >&-` (Python makes the closed stdout None) was an AttributeError traceback; now
+    one line and status 1, as for a full disk. A command that writes to a file still works."""
+    cache = _indexed(tmp_path, {"m.py": "def alpha():\n    pass\n"})
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+
+    def closed(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "navigator", *args],
+                              env=env, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+
+    for args in (("find", "alpha"), ("show", "alpha"), ("trace", "alpha"), ("roots",)):
+        done = closed(*args)
+        assert (done.returncode, done.stderr) == (1, "nav: error: cannot write the output: the standard output is closed\n")
+    tags = tmp_path / "tags"
+    done = closed("tags", "-o", str(tags))
+    assert done.returncode == 0 and "\nalpha\t" in tags.read_text(), done.stderr
