@@ -100,6 +100,8 @@ def _escape_what_cannot_be_written() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:
         sys.stdout = _ClosedOutput()
+    if sys.stdin is None:  # started with it closed (`nav lsp <&-`): read as empty input, not a traceback
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - it stays open as stdin
     _escape_what_cannot_be_written()
     argv = list(sys.argv[1:] if argv is None else argv)
     for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches

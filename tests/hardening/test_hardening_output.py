@@ -322,3 +322,15 @@ def test_a_closed_standard_output_is_one_line(tmp_path: Path) -> None:
     tags = tmp_path / "tags"
     done = closed("tags", "-o", str(tags))
     assert done.returncode == 0 and "\nalpha\t" in tags.read_text(), done.stderr
+
+
+def test_a_closed_standard_input_reads_as_empty(tmp_path: Path) -> None:
+    """`nav lsp <&-` and an interactive `nav walk <&-` were AttributeError tracebacks (Python makes a
+    closed stdin None); now the input simply ends: the server stops, the walk stops and says how to resume."""
+    cache = _indexed(tmp_path, {"m.py": "def alpha():\n    pass\n"})
+    env = {**os.environ, "NAV_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    for args in (("lsp",), ("walk", "vision-learner-anatomy")):
+        done = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "navigator", *args],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "resumes after the last step that passed" in done.stdout + done.stderr
