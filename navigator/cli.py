@@ -102,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = _ClosedOutput()
     if sys.stdin is None:  # started with it closed (`nav lsp <&-`): read as empty input, not a traceback
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - it stays open as stdin
+    if sys.stderr is None:  # `nav index 2>&-`: the messages go nowhere, and the work is still done
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - it stays open as stderr
     _escape_what_cannot_be_written()
     argv = list(sys.argv[1:] if argv is None else argv)
     for argument in argv:  # bytes that are not UTF-8 arrive as surrogates, which no query matches

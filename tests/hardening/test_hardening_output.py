@@ -334,3 +334,18 @@ def test_a_closed_standard_input_reads_as_empty(tmp_path: Path) -> None:
                               env=env, capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "resumes after the last step that passed" in done.stdout + done.stderr
+
+
+def test_a_closed_standard_error_loses_the_messages_not_the_work(tmp_path: Path) -> None:
+    """`nav index SRC 2>&-` failed with status 1 and did nothing: the progress bar asked the closed
+    stderr (None) whether it is a terminal, and the AttributeError traceback had nowhere to go."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "m.py").write_text("def alpha():\n    pass\n")
+    env = {**os.environ, "NAV_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    for args in (("index", str(src)), ("find", "alpha"), ("show", "nosuch")):
+        done = subprocess.run(["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "navigator", *args],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == (1 if args[1] == "nosuch" else 0), done.stdout
+    assert done.stdout == ""  # the error line went nowhere, not to stdout
+    assert run_nav("find", "alpha", cache=tmp_path / "cache", check=True).stdout.startswith(f"{src / 'm.py'}:1:1:")
