@@ -21,10 +21,11 @@ def editor_command() -> list[str]:
     return words
 
 
-def run_editor(arguments: list[str]) -> int:
-    """Start the editor on `arguments` (`+LINE PATH`) and wait for it; its exit status. One that
-    cannot be started (missing, not executable, `EDITOR=/dev/null`) is a clear error, not a traceback."""
-    editor = editor_command()
+def run_editor(arguments: list[str], editor: list[str] | None = None) -> int:
+    """Start the editor (`editor_command()` unless given) on `arguments` (`+LINE PATH`) and wait for
+    it; its exit status. One that cannot be started (missing, not executable, `EDITOR=/dev/null`) is
+    a clear error, not a traceback."""
+    editor = editor or editor_command()
     try:
         return subprocess.call([*editor, *arguments])
     except OSError as err:

@@ -148,4 +148,4 @@ def open_cell(symbol: Symbol) -> int:
               + (f" (id {cell.cell_id})" if cell.cell_id else ""), file=sys.stderr)
     else:
         arguments = [f"+{cell.json_line}", str(cell.notebook)]
-    return run_editor(arguments)
+    return run_editor(arguments, editor)

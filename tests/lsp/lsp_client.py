@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_nav
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER_COMMAND = [sys.executable, "-m", "navigator", "lsp"]
 
@@ -41,8 +43,6 @@ def position_of(text: str, needle: str, offset: int = 0) -> tuple[int, int]:
 def indexed_package(root: Path, name: str, modules: dict[str, str]) -> Path:
     """A package `name` under `root` holding `modules` (file name -> text) and an `__init__.py`,
     indexed into `root / "cache"`, which it returns."""
-    from tests.helpers import run_nav
-
     (root / name).mkdir()
     for file_name, text in {"__init__.py": "", **modules}.items():
         (root / name / file_name).write_text(text, encoding="utf-8")
