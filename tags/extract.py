@@ -34,7 +34,7 @@ from tags.model import (
     ParsedFile,
 )
 from tags.nbdev import mark_origins
-from tags.sources import MAX_FILE_BYTES, read_regular_file
+from tags.sources import MAX_FILE_BYTES, decode_source, read_regular_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -926,10 +926,11 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
     try:
         if not data.isascii():  # ASCII is UTF-8: most files need no decoding to tell
             data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        data, declared = _as_utf8(data)
-        if not declared:
-            parsed.status, parsed.note = NOT_UTF8, f"not UTF-8 (byte {err.start}); read as Latin-1"
+    except UnicodeDecodeError as err:  # re-encoded as UTF-8: lines stay, columns after odd characters shift
+        text, how = decode_source(data)
+        data = text.encode("utf-8")
+        if how:
+            parsed.status, parsed.note = NOT_UTF8, f"not UTF-8 (byte {err.start}); {how}"
     is_package = path.endswith("__init__.py")
     defs, calls, imports, exports, error = extract(data, module, is_package)
     parsed.definitions, parsed.calls, parsed.imports, parsed.exports = defs, calls, imports, exports
@@ -937,24 +938,6 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
     if error:
         parsed.status, parsed.note = _classify_error(data, path, error)
     return parsed
-
-
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def _as_utf8(data: bytes) -> tuple[bytes, bool]:
-    """Re-encode a file in another encoding as UTF-8 (its PEP 263 declaration, else Latin-1).
-
-    Lines stay where they were; columns after odd characters may shift.
-    """
-    for line in data.splitlines()[:2]:
-        match = _CODING.match(line)
-        if match:
-            try:
-                return data.decode(match.group(1).decode("ascii"), errors="replace").encode("utf-8"), True
-            except LookupError:
-                break
-    return data.decode("latin-1").encode("utf-8"), False
 
 
 def _classify_error(data: bytes, path: str, tree_sitter_error: str) -> tuple[str, str]:

@@ -142,9 +142,40 @@ def read_source_bytes(path: str) -> bytes:
 
 
 def read_source_text(path: str) -> str:
-    """`read_source_bytes` as the text nav shows and analyses (undecodable bytes replaced, newlines
-    translated as `open` does in text mode)."""
-    return read_source_bytes(path).decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    """`read_source_bytes` as the text nav shows and analyses: decoded as the index reads it (see
+    `decode_source`), newlines translated as `open` does in text mode."""
+    return decode_source(read_source_bytes(path))[0].replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_source(data: bytes) -> tuple[str, str]:
+    """A file's text as the indexer, `nav show`, the TUI, the language server and the call graph all
+    read it, and, when it is not what the file says it is, how it was read ("" otherwise).
+
+    UTF-8 when it is valid UTF-8; else the encoding its PEP 263 line declares in its first two lines
+    (`# -*- coding: latin-1 -*-`), bytes that do not decode replaced; else, with a UTF-8 BOM, UTF-8
+    with the bad bytes replaced; else Latin-1 (every byte a character). The readers decoded UTF-8
+    alone while the indexer did this, so a declared Latin-1 `def café()` showed as `caf\\ufffd`
+    and the call graph could not parse it.
+    """
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        pass
+    import re
+
+    for line in data.splitlines()[:2]:
+        match = re.match(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", line)
+        if match:
+            try:
+                text = data.decode(match.group(1).decode("ascii"), errors="replace")
+            except LookupError:  # no such codec: as if undeclared
+                break
+            # a codec can give lone surrogates (`coding: unicode_escape`, `"\ud800"`): no UTF-8 has them,
+            # and the indexer crashed re-encoding one, every later command with it
+            return text.encode("utf-8", "replace").decode("utf-8"), ""
+    if data.startswith(b"\xef\xbb\xbf"):  # its BOM says UTF-8
+        return data.decode("utf-8", "replace"), "its bad bytes replaced"
+    return data.decode("latin-1"), "read as Latin-1"
 
 
 def text_lines(text: str) -> list[str]:

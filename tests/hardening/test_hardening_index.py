@@ -231,3 +231,36 @@ def test_source_text_is_read_as_a_text_mode_open_reads_it(tmp_path: Path) -> Non
     with open(path, encoding="utf-8", errors="replace") as handle:
         expected = handle.read()
     assert read_source_text(str(path)) == expected == "\ufeffa = 1\nb = 2\nc = '\ufffd'\x0c\nd = 4\n"
+
+
+def test_a_declared_encoding_is_read_as_declared_by_every_reader(tmp_path: Path) -> None:
+    """The indexer read `# -*- coding: latin-1 -*-` files as declared, every other reader as UTF-8:
+    `nav show café` printed `def caf\\ufffd():` and the call graph could not parse the file, so its
+    calls were linked by name only."""
+    from tags.sources import read_source_text
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "legacy.py").write_bytes("# -*- coding: latin-1 -*-\ndef café():\n    return helper()\n\n"
+                                    "def helper():\n    return 'é'\n".encode("latin-1"))
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True, timeout=HANG_GUARD)
+    assert read_source_text(str(src / "legacy.py")).splitlines()[1] == "def café():"
+    shown = run_nav("show", "helper", cache=cache, check=True, timeout=HANG_GUARD).stdout
+    assert "return 'é'" in shown
+    trace = run_nav("trace", "café", cache=cache, check=True, timeout=HANG_GUARD)
+    assert trace.stdout.splitlines()[1].startswith("└─ helper  ") and trace.stdout.rstrip().endswith("exact")
+    assert "cannot parse" not in trace.stderr, trace.stderr
+
+
+def test_a_codec_giving_lone_surrogates_does_not_break_the_index(tmp_path: Path) -> None:
+    """`# coding: unicode_escape` decodes `"\\ud800"` to a lone surrogate, which UTF-8 cannot hold: the
+    indexer raised re-encoding it, in `nav index` and in every later command, until the file went."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "escaped.py").write_bytes(b'# coding: unicode_escape\ndef lone():\n    return "\\ud800\xff"\n')
+    cache = tmp_path / "cache"
+    done = run_nav("index", str(src), cache=cache, timeout=HANG_GUARD)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    shown = run_nav("show", "lone", cache=cache, check=True, timeout=HANG_GUARD).stdout
+    assert 'return "?\xff"' in shown  # the surrogate as `?`, the rest as the codec read it
