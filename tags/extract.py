@@ -10,6 +10,7 @@ worked out from byte ranges instead of walking parents, which keeps large code b
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import re
@@ -34,7 +35,7 @@ from tags.model import (
     ParsedFile,
 )
 from tags.nbdev import mark_origins
-from tags.sources import MAX_FILE_BYTES, decode_source, read_regular_file
+from tags.sources import MAX_FILE_BYTES, decode_source, read_source_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -915,12 +916,10 @@ def parse_file(path: str, module: str, size: int, mtime_ns: int) -> ParsedFile:
         parsed.status, parsed.note = TOO_LARGE, f"skipped: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit"
         return parsed
     try:
-        data = read_regular_file(path, MAX_FILE_BYTES)
-    except OSError as err:
-        parsed.status, parsed.note = UNREADABLE, f"unreadable: {err.strerror or err}"
-        return parsed
-    if len(data) > MAX_FILE_BYTES:
-        parsed.status, parsed.note = TOO_LARGE, f"skipped: over the {MAX_FILE_BYTES // 2**20} MB limit"
+        data = read_source_bytes(path)
+    except OSError as err:  # grown past the limit since the walk saw its size, or no longer readable
+        parsed.status, parsed.note = (TOO_LARGE, f"skipped: {err.strerror}") if err.errno == errno.EFBIG else (
+            UNREADABLE, f"unreadable: {err.strerror or err}")
         return parsed
     parsed.digest, parsed.size = digest(data), len(data)
     try:
