@@ -245,7 +245,7 @@ def _register_symbols(server: NavLanguageServer) -> None:
             return []
         return [types.SymbolInformation(
             name=hit.name, kind=SYMBOL_KINDS.get(hit.kind, types.SymbolKind.Variable),
-            location=types.Location(uri_of(hit.path), name_range(hit, None)),
+            location=types.Location(uri_of(hit.path), ls.name_range(hit)),
             container_name=hit.full_name.rpartition(".")[0]) for hit in hits]
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)

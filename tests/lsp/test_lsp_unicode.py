@@ -109,3 +109,10 @@ async def test_an_edit_below_a_form_feed_lands_where_the_editor_made_it(client: 
     use = types.Position(2, units(line + added, "y", 1))
     found = await client.text_document_definition_async(types.DefinitionParams(types.TextDocumentIdentifier(uri), use))
     assert [(loc.range.start.line, loc.range.start.character) for loc in found] == [(2, units(line, "y ="))]
+
+
+async def test_workspace_symbols_count_utf16_units(client: LanguageClient, package: Path) -> None:
+    """The index counts bytes: `after` is 37 bytes into its line, 31 UTF-16 units."""
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="after"))
+    assert [(s.name, s.location.range.start.line, s.location.range.start.character, s.location.range.end.character)
+            for s in found if s.name == "after"] == [("after", 0, units(LINES[0], "after"), units(LINES[0], "after") + 5)]
