@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from tags.errors import NavError, quoted
 from tags.kinds import DEFINITION_KINDS
-from tags.sources import read_source_text, text_lines
+from tags.sources import python_name, read_source_text, text_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def _matches_qualifier(symbol: Symbol | _Candidate, qualifier: str) -> bool:
 
 def find(index: Index, query: str, kind: str | None = None, limit: int = 30) -> list[Hit]:
     """Definitions matching `query` (a name, `Cls.meth` or a dotted path), best first."""
-    query = query.strip()
+    query = python_name(query.strip())
     if not query:
         raise NavError("empty query")
     qualifier, _, name = query.rpartition(".")

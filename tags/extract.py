@@ -35,7 +35,7 @@ from tags.model import (
     ParsedFile,
 )
 from tags.nbdev import mark_origins
-from tags.sources import MAX_FILE_BYTES, decode_source, read_source_bytes
+from tags.sources import MAX_FILE_BYTES, decode_source, python_name, read_source_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -547,7 +547,25 @@ def extract(source: bytes, module: str, is_package: bool = False) -> Extraction:
         imports.extend(ex.imports(node, finder.at(node.start_byte)))
 
     error = _first_error(tree.root_node) if tree.root_node.has_error else ""
+    if not source.isascii():
+        _as_python_names(definitions, calls, imports)
     return definitions, calls, imports, exports, error
+
+
+def _as_python_names(definitions: list[Definition], calls: list[CallSite], imports: list[ImportRecord]) -> None:
+    """Names as Python reads them: it normalizes identifiers to NFKC (`def cafe\u0301()` defines
+    `café`, `def \ufb01nd()` defines `find`), tree-sitter gives them as written. Module names
+    come from file names, which Python does not normalize: they stay as they are."""
+    for definition in definitions:
+        if definition.kind != "module":
+            definition.name, definition.qualname = python_name(definition.name), python_name(definition.qualname)
+            definition.scope, definition.alias_of = python_name(definition.scope), python_name(definition.alias_of)
+            definition.bases = tuple(map(python_name, definition.bases))
+            definition.flags = tuple(map(python_name, definition.flags))
+    for call in calls:
+        call.callee = python_name(call.callee)
+    for record in imports:
+        record.module, record.name, record.alias = python_name(record.module), python_name(record.name), python_name(record.alias)
 
 
 Captures = dict[str, list[Node]]

@@ -183,3 +183,14 @@ def text_lines(text: str) -> list[str]:
     it dropped), not also at a form feed or U+2028, where `str.splitlines()` ends them too and
     shifts every line below (`nav show`, nbdev cells, the language server's positions)."""
     return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def python_name(text: str) -> str:
+    """Names as Python reads them: it normalizes identifiers to NFKC (`cafe\u0301` is `café`, the
+    ligature `\ufb01nd` is `find`). The index holds names so (see `tags.extract`); queries and
+    editor buffers are read so to match them."""
+    if text.isascii():
+        return text
+    from unicodedata import normalize
+
+    return normalize("NFKC", text)

@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from tags.discovery import Root
     from tags.model import ParsedFile
 
-SCHEMA_VERSION = 7  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code);
+SCHEMA_VERSION = 8  # 2: the call graph (edges, graph_files, graph_deps); 3: ext_edges (builtins, outside code);
 #                    4: defs.notebook, defs.cell (nbdev origins); 5: graph_sources (edits that keep the graph);
 #                    6: call sites and imports packed per file (file_sites) instead of the calls and imports tables;
 #                    7: rows extracted again: a comment line inside brackets no longer cuts a definition short
 #                       (fastai's torch_core.tensor ended two lines early), see tags.extract
+#                    8: names normalized as Python reads identifiers (NFKC: `def cafe\u0301` defines `café`)
 INDEX_FILE = "index.sqlite3"
 ROOTS_FILE = "roots.json"
 _MAX_PARAMS = 500  # host parameters per statement, well under SQLite's limit

@@ -12,7 +12,7 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Tree
 
 from tags.extract import extract
-from tags.sources import text_lines
+from tags.sources import python_name, text_lines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -133,4 +133,5 @@ def enclosing_scopes(source: Source, node: Node) -> list[Node]:
 
 
 def text_of(node: Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    """A node's text with its names as Python reads them (NFKC, as the index holds them: see `tags.extract`)."""
+    return python_name(node.text.decode("utf-8", "replace")) if node is not None and node.text is not None else ""

@@ -264,3 +264,21 @@ def test_a_codec_giving_lone_surrogates_does_not_break_the_index(tmp_path: Path)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     shown = run_nav("show", "lone", cache=cache, check=True, timeout=HANG_GUARD).stdout
     assert 'return "?\xff"' in shown  # the surrogate as `?`, the rest as the codec read it
+
+
+def test_names_are_found_as_python_reads_them(tmp_path: Path) -> None:
+    """Python normalizes identifiers to NFKC: `def cafe\\u0301()` (a combining accent, as macOS writes
+    file text) defines `café`, `def \\ufb01nd()` (a ligature) defines `find`. nav kept them as
+    written: `nav find café` found nothing, and the call graph (which reads names as Python does)
+    linked no call to them."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "norm.py").write_text("def cafe\u0301():\n    return 1\n\ndef \ufb01nd():\n    return 2\n\n"
+                                 "def user():\n    return café() + find()\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    run_nav("index", str(src), cache=cache, check=True, timeout=HANG_GUARD)
+    assert "norm.py:1:1: function café()" in _find_line(cache, "café")
+    assert "norm.py:1:1: function café()" in _find_line(cache, "cafe\u0301")  # the query is read as Python would too
+    assert "norm.py:4:1: function find()" in _find_line(cache, "find")
+    trace = run_nav("trace", "user", cache=cache, check=True, timeout=HANG_GUARD).stdout.splitlines()
+    assert [line.split()[1] for line in trace[1:]] == ["café", "find"], trace

@@ -31,11 +31,14 @@ LINES = TEXT.splitlines()
 # str.splitlines() ends lines at a form feed (and at \x1c, \x85, \u2028...); LSP and tree-sitter do not
 FORM_FEED = '"""A page break below."""\n\x0c\ns = "é"; x = 1; page = "\u2028"; y = x; f = lambda: x\n'
 
+# Python reads identifiers NFKC-normalized: `cafe\u0301` (a combining accent) is the `café` of mod.py
+NFD = "from unipkg.mod import cafe\u0301\nx = cafe\u0301\n"
+
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("uni")
-    indexed_package(root, "unipkg", {"mod.py": TEXT, "paged.py": FORM_FEED})
+    indexed_package(root, "unipkg", {"mod.py": TEXT, "paged.py": FORM_FEED, "nfd.py": NFD})
     return root
 
 
@@ -116,3 +119,11 @@ async def test_workspace_symbols_count_utf16_units(client: LanguageClient, packa
     found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="after"))
     assert [(s.name, s.location.range.start.line, s.location.range.start.character, s.location.range.end.character)
             for s in found if s.name == "after"] == [("after", 0, units(LINES[0], "after"), units(LINES[0], "after") + 5)]
+
+
+async def test_a_name_written_decomposed_is_the_name_python_reads(client: LanguageClient, package: Path) -> None:
+    uri = _open(client, package / "unipkg" / "nfd.py")
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        types.TextDocumentIdentifier(uri), types.Position(1, 5)))
+    assert [(Path(loc.uri).name, loc.range.start.line, loc.range.start.character) for loc in found] == [
+        ("mod.py", 0, units(LINES[0], "café"))]
