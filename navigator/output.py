@@ -1,6 +1,7 @@
 """Small output helpers for the fast commands (no rich here: `nav find` must start instantly)."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -128,3 +129,14 @@ def print_source(symbol: Symbol, console=None) -> None:
 
 def warn(message: str) -> None:
     print(paint(f"nav: {message}", "warn", use_colour(sys.stderr)), file=sys.stderr)
+
+
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
+
+
+def output_file(value: str) -> str:
+    """`-o FILE` of an export (tags, graph, trace): never an existing Python source or notebook, which
+    it would replace (`nav graph pkg -o pkg/a.py`, a typo away from `pkg/a.json`, lost the module)."""
+    if value != "-" and value.lower().endswith(SOURCE_SUFFIXES) and os.path.isfile(value):
+        raise argparse.ArgumentTypeError(f"{value} is Python source: nav does not write over it (nothing written)")
+    return value

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 
+from navigator.output import output_file
 from tags.discovery import default_roots, resolve_target
 from tags.errors import NavError
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                         help="directories or installed package names (default: fastai, timm, fastcore and "
                              "fasttransform; $NAV_PACKAGES changes it)")
     parser.add_argument("--format", choices=("json", "dot", "pycg"), default="json", help="output format (default json)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    parser.add_argument("-o", "--output", metavar="FILE", type=output_file, help="write to FILE instead of standard output")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ import argparse
 import os
 import sys
 
+from navigator.output import output_file
 from navigator.session import query
 from tags.errors import NavError
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument("-o", "--output", default="tags", metavar="FILE",
+    parser.add_argument("-o", "--output", default="tags", metavar="FILE", type=output_file,
                         help="where to write (default: ./tags; - for standard output)")
 
 

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from navigator.commands import count
-from navigator.output import can_encode, use_colour, warn
+from navigator.output import can_encode, output_file, use_colour, warn
 from navigator.session import add_release_option, query
 from navigator.trace.static import resolve_one
 from tags.errors import NavError
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_release_option(parser)
     parser.add_argument("--format", choices=("text", "dot", "mermaid"), default="text", help="output format")
-    parser.add_argument("-o", "--output", metavar="FILE",
+    parser.add_argument("-o", "--output", metavar="FILE", type=output_file,
                         help="write to FILE; .svg/.png/.pdf are rendered with Graphviz")
 
 

@@ -349,3 +349,19 @@ def test_a_closed_standard_error_loses_the_messages_not_the_work(tmp_path: Path)
         assert done.returncode == (1 if args[1] == "nosuch" else 0), done.stdout
     assert done.stdout == ""  # the error line went nowhere, not to stdout
     assert run_nav("find", "alpha", cache=tmp_path / "cache", check=True).stdout.startswith(f"{src / 'm.py'}:1:1:")
+
+
+@pytest.mark.parametrize("command", [["tags"], ["graph", "{src}"], ["trace", "alpha"], ["callers", "beta"]])
+def test_an_export_never_writes_over_python_source(tmp_path: Path, command: list[str]) -> None:
+    """`nav graph pkg -o pkg/a.py` (for `a.json`) wrote JSON over the module, and it was gone."""
+    text = "def alpha():\n    return beta()\n\ndef beta():\n    return 1\n"
+    cache = _indexed(tmp_path, {"a.py": text})
+    src = tmp_path / "src"
+    (src / "cells.ipynb").write_text("{}")
+    for target in (src / "a.py", src / "cells.ipynb"):
+        done = run_nav(*[part.format(src=src) for part in command], "-o", str(target), cache=cache)
+        assert done.returncode == 2 and done.stderr.splitlines()[-1].endswith(
+            f"{target} is Python source: nav does not write over it (nothing written)"), done.stderr
+    assert (src / "a.py").read_text() == text and (src / "cells.ipynb").read_text() == "{}"
+    written = run_nav(*[part.format(src=src) for part in command], "-o", str(tmp_path / "export.txt"), cache=cache)
+    assert written.returncode == 0 and "beta" in (tmp_path / "export.txt").read_text(), written.stderr
