@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from navigator.queries import Symbol
     from navigator.signature import Signature
+    from tags.model import Definition
 
 SYMBOL_KINDS = {
     "module": types.SymbolKind.Module, "class": types.SymbolKind.Class, "function": types.SymbolKind.Function,
@@ -29,9 +30,10 @@ def uri_of(path: str) -> str:
     return from_fs_path(os.path.abspath(path)) or path
 
 
-def name_range(hit: Symbol, source: Source | None) -> types.Range:
-    """The range of a definition's name on its line, in code points (the index counts bytes); at the
-    index's column when the name cannot be found there (or the file cannot be read)."""
+def name_range(hit: Symbol | Definition, source: Source | None) -> types.Range:
+    """The range of a definition's name on its line (an index hit, or one extracted from a buffer),
+    in code points (the index counts bytes); at the index's column when the name cannot be found
+    there (or the file cannot be read)."""
     line = hit.line - 1
     if source is None or not 0 <= line < len(source.lines):
         start = max(hit.col - 1, 0)

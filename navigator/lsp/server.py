@@ -88,9 +88,10 @@ class NavLanguageServer(LanguageServer):
             return cached[1]
         path = os.path.abspath(document.path)
         module = module_symbol(self.index, path) or module_symbol(self.index, os.path.realpath(path))
-        try:
-            text = document.source
-        except OSError:  # a document the client never opened and that is not on disk
+        try:  # one the client never opened is read as the indexer reads: a FIFO or `/dev/stdin` (the
+            # protocol's own stream) is refused, not waited on, and a Latin-1 file is no error
+            text = document.source if document.version is not None else read_source_text(path)
+        except OSError:  # not on disk, or not a regular file
             return None
         source = Source(path, text, module.module if module else "__main__", indexed=module is not None)
         self._buffers[uri] = (document.version, source)
@@ -129,11 +130,6 @@ class NavLanguageServer(LanguageServer):
     def client_range(self, source: Source | None, found: types.Range) -> types.Range:
         """A range in code points of `source`'s lines in the units the client counts (UTF-16 by default)."""
         return to_client(self.workspace.position_codec, source, found)
-
-    def client_position(self, source: Source, line: int, byte_column: int) -> types.Position:
-        """A 0-based line and byte column of `source` (as tree-sitter and the index count) as the client counts."""
-        at = types.Position(line, source.character(line, max(byte_column, 0)))
-        return self.workspace.position_codec.position_to_client_units(source.lines, at)
 
     def item(self, hit: Symbol) -> types.CallHierarchyItem:
         return types.CallHierarchyItem(
@@ -275,11 +271,10 @@ def _buffer_symbols(ls: NavLanguageServer, source: Source) -> list[types.Documen
     for number, d in enumerate(definitions):
         if d.kind not in OUTLINE_KINDS:
             continue
-        start = ls.client_position(source, d.line - 1, d.col - 1)
         symbol = types.DocumentSymbol(
             name=d.name, kind=SYMBOL_KINDS[d.kind], detail=d.signature,
             range=types.Range(types.Position((d.first_line or d.line) - 1, 0), types.Position(d.end_line - 1, 10_000)),
-            selection_range=types.Range(start, start), children=[])
+            selection_range=ls.client_range(source, name_range(d, source)), children=[])
         symbols[number] = symbol
         (symbols[d.parent].children if d.parent in symbols else top).append(symbol)
     return top
