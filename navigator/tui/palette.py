@@ -1,6 +1,7 @@
 """Symbol search in textual's command palette (Ctrl+P): `navigator.queries.find`, ranked the same."""
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import partial
 from typing import AsyncGenerator
 
@@ -40,6 +41,13 @@ class SymbolPalette(CommandPalette):
     providers are passed through directly instead. This overrides a private method of textual;
     the palette tests and `tests/benchmarks/bench_tui.py` notice if textual changes it.
     """
+
+    def _action_command_list(self, action: str) -> None:
+        """The list's keys (PageUp...): textual's OptionList raised KeyError paging before it had laid
+        its lines out (a palette in a tiny terminal), ending the TUI; see `PagedList`. Private to
+        textual too: `tests/tui` pages a palette in a 8x3 terminal."""
+        with suppress(KeyError):
+            super()._action_command_list(action)
 
     async def _search_for(self, search_value: str) -> AsyncGenerator[Hit, bool]:
         self._start_busy_countdown()

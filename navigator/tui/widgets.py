@@ -1,5 +1,7 @@
-"""Widgets the screens share: the read-only source view and the list of callers and callees."""
+"""Widgets the screens share: the read-only source view, lists, and the list of callers and callees."""
 from __future__ import annotations
+
+from contextlib import suppress
 
 from rich.markup import escape
 from textual import work
@@ -88,7 +90,21 @@ class SourceView(TextArea):
         return False
 
 
-class CallList(OptionList):
+class PagedList(OptionList):
+    """An OptionList whose page keys never fail. textual's look the highlighted option's line up,
+    and lay the lines out only once the list has room: in a pane a few columns wide (a 20x6
+    terminal) PageUp was a KeyError that ended the TUI."""
+
+    def action_page_up(self) -> None:
+        with suppress(KeyError):
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        with suppress(KeyError):
+            super().action_page_down()
+
+
+class CallList(PagedList):
     """Callers and callees of a definition, from `navigator.trace`; Enter goes there."""
 
     class Chosen(Message):

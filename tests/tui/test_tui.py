@@ -422,3 +422,56 @@ async def test_a_form_feed_keeps_the_lines_below_it_where_they_are(tmp_path: Pat
         text = screen_text(app)
         assert "src/paged.py:5  function omega" in text and "5  def omega():" in text and "3  ␌" in text
         assert app.screen.source.selected_text == "omega"
+
+
+@sync
+async def test_quitting_while_a_step_runs_stops_it(index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`q` during a long step gave the terminal back, then the process waited for the step to end
+    (a fine-tune: minutes) and printed a thread's NoActiveAppError traceback when it did."""
+    import asyncio
+    import threading
+
+    from tests.helpers import write_walk
+
+    pid_file = tmp_path / "step.pid"
+    body = (f'[[step]]\nid = "long"\nkind = "python"\ntitle = "Long"\ntext = "waits"\nexpect = ["never"]\n'
+            f'code = """\nimport os, time\nopen({str(pid_file)!r}, "w").write(str(os.getpid()))\n'
+            f'print("tick", flush=True)\ntime.sleep(600)\n"""\n')
+    write_walk(tmp_path / "walks", "quitter", body, header='[walkthrough]\ntitle = "Quitter"\nsummary = "one long step"\n\n')
+    monkeypatch.setenv("NAV_WALKTHROUGH_PATH", str(tmp_path / "walks"))
+    monkeypatch.setenv("NAV_CACHE_DIR", str(tmp_path / "walk-cache"))
+    failures: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda failure: failures.append(repr(failure.exc_value)))
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        listing = app.screen.query_one("#walk-list")
+        listing.focus()
+        listing.highlighted = next(i for i in range(listing.option_count) if listing.get_option_at_index(i).id == "quitter")
+        await pilot.press("enter", "r")
+        await until(pilot, lambda: "tick" in screen_text(app))
+        await pilot.press("q")
+    step = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(1200):  # a hang guard (120 s): the stopped step is gone at once, a running one in 600 s
+            os.kill(step, 0)
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # the step's threads end once it is gone
+    assert failures == []
+
+
+@sync
+async def test_page_keys_in_a_tiny_terminal_do_not_end_the_tui(index: Index) -> None:
+    """textual's OptionList raised KeyError paging a list it had not laid out yet (the callers pane
+    three columns wide in a 20x6 terminal, the palette in an 8x3 one), and the TUI ended."""
+    app = app_at(index, "Normalize")
+    async with app.run_test(size=(20, 6)) as pilot:
+        await pilot.press("i", "tab", "end", "pageup", "pagedown")
+        await pilot.pause()
+        assert app.is_running and app.focused is not None and app.focused.id == "calls"
+    app = app_at(index, None)
+    async with app.run_test(size=(8, 3)) as pilot:
+        await pilot.press("ctrl+p", "a", "pageup", "pagedown")
+        await pilot.pause()
+        assert app.is_running

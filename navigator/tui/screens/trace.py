@@ -13,7 +13,7 @@ from navigator import outline
 from navigator.trace import static as trace
 from navigator import queries
 from navigator.queries import Symbol, resolve
-from navigator.tui.widgets import plain
+from navigator.tui.widgets import PagedList, plain
 from tags.errors import NavError
 
 PATH_LIMIT = 5
@@ -39,7 +39,7 @@ class TraceScreen(Screen):
         with Vertical():
             yield Static("", id="trace-title")
             yield Tree("", id="trace-tree")
-            yield OptionList(id="paths")
+            yield PagedList(id="paths")
             yield Input(placeholder="to which symbol? (Enter: call paths)", id="trace-target")
         yield Footer()
 

@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 from navigator.diff import unified_diff
 from navigator.history import History, history
 from navigator.queries import Symbol
-from navigator.tui.widgets import plain
+from navigator.tui.widgets import PagedList, plain
 from tags.errors import NavError
 
 
@@ -32,7 +32,7 @@ class VersionsScreen(Screen):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("", id="versions-title")
-            yield OptionList(id="versions")
+            yield PagedList(id="versions")
             with VerticalScroll(id="version-diff"):
                 yield Static("", id="version-diff-text")
         yield Footer()

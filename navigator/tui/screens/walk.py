@@ -14,10 +14,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, OptionList, ProgressBar, RichLog
 from textual.widgets.option_list import Option
 
+from navigator.tui.widgets import PagedList
 from navigator.walk.format import Walkthrough, list_walkthroughs, load_walkthrough
 from navigator.walk.progress import load_progress
 from navigator.walk.runner import StepResult, run_step, step_source
@@ -43,8 +45,8 @@ class WalkScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="walk-left"):
-                yield OptionList(id="walk-list")
-                yield OptionList(id="steps")
+                yield PagedList(id="walk-list")
+                yield PagedList(id="steps")
             with Vertical(id="walk-right"):
                 yield Markdown("", id="narrative")
                 yield ProgressBar(total=None, show_eta=False, id="running")
@@ -122,17 +124,42 @@ class WalkScreen(Screen):
         self.query_one("#output", RichLog).clear()
         self.run_in_thread(self.walk, self.index, self.cancel_event)
 
+    class StepOutput(Message):
+        """A line the running step printed."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
+    class StepDone(Message):
+        def __init__(self, walk: Walkthrough, result: StepResult) -> None:
+            super().__init__()
+            self.walk, self.result = walk, result
+
     @work(thread=True, exclusive=True, group="walk-step")
     def run_in_thread(self, walk: Walkthrough, index: int, cancel: threading.Event) -> None:
-        log = self.query_one("#output", RichLog)
+        """The step's output and end come back as messages (thread-safe, and never waiting): after
+        the app has quit, `call_from_thread` raised in the step's output thread, or could wait for
+        good on a loop that had stopped."""
         narrative = walk.steps[index].kind == "narrative"  # its output is its text, shown already
 
         def stream(line: str) -> None:
             if not narrative:
-                self.app.call_from_thread(log.write, Text(line.rstrip("\n")))
+                self.post_message(self.StepOutput(line.rstrip("\n")))
 
-        result = run_step(walk, index, on_output=stream, cancel=cancel)
-        self.app.call_from_thread(self.finished, walk, result)
+        self.post_message(self.StepDone(walk, run_step(walk, index, on_output=stream, cancel=cancel)))
+
+    def on_walk_screen_step_output(self, message: StepOutput) -> None:
+        self.query_one("#output", RichLog).write(Text(message.line))
+
+    def on_walk_screen_step_done(self, message: StepDone) -> None:
+        self.finished(message.walk, message.result)
+
+    def on_unmount(self) -> None:
+        """Leaving the screen, or quitting the app, stops a running step: the process would
+        otherwise wait for it to end (a fine-tune: minutes) after giving the terminal back."""
+        if self.cancel_event is not None:
+            self.cancel_event.set()
 
     def finished(self, walk: Walkthrough, result: StepResult) -> None:
         """The diff in colour, then the verdict; a passing step counts as done."""
@@ -173,6 +200,4 @@ class WalkScreen(Screen):
             self.show_step(self.index - 1)
 
     def action_close(self) -> None:
-        if self.cancel_event is not None:
-            self.cancel_event.set()
-        self.app.pop_screen()
+        self.app.pop_screen()  # a running step is stopped as the screen goes (on_unmount)
