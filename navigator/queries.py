@@ -289,13 +289,14 @@ def _at_location(index: Index, symbol: str) -> Symbol | None:
     if match is None:
         return None
     given, line = match.group(1), int(match.group(2))
+    line = min(line, 2**62)  # SQLite's integers end at 2**63: a line past that is past every file's end
     paths = dict.fromkeys([os.path.abspath(os.path.expanduser(given)), os.path.realpath(os.path.expanduser(given))])
     found = next((s for s in (enclosing(index, path, line) for path in paths) if s is not None), None)
     if found is not None:
         return found  # the module itself for a line of top-level code
     if not any(module_symbol(index, path) for path in paths):
         raise NavError(f"{given}: not an indexed file (nav roots lists what is indexed)", exit_code=1)
-    raise NavError(f"{given}:{line}: no definition holds that line", exit_code=1)  # past the end of the file
+    raise NavError(f"{given}:{match.group(2)}: no definition holds that line", exit_code=1)  # past the end of the file
 
 
 def resolve(index: Index, symbol: str, kind: str | None = None) -> tuple[Symbol, list[Symbol]]:

@@ -167,5 +167,7 @@ def test_path_and_line_name_one_of_two_roots_with_the_same_modules(tmp_path: Pat
     assert shown.stdout.startswith(f"{checkout}:1  function toy.core.helper")
     missing = run_nav("show", f"{checkout}:99", cache=cache)
     assert missing.returncode == 1 and missing.stderr == f"nav: error: {checkout}:99: no definition holds that line\n"
+    huge = run_nav("show", f"{checkout}:{10**20}", cache=cache)  # past SQLite's integers: was an OverflowError traceback
+    assert huge.returncode == 1 and huge.stderr == f"nav: error: {checkout}:{10**20}: no definition holds that line\n"
     outside = run_nav("show", str(tmp_path / "elsewhere.py") + ":3", cache=cache)
     assert outside.returncode == 1 and "elsewhere.py: not an indexed file" in outside.stderr
