@@ -38,8 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = stdout_console(highlight=False, soft_wrap=not sys.stdout.isatty())  # a pipe or log gets whole lines
+    if args.name is not None and not args.name.strip():
+        raise NavError("empty walkthrough name (nav walk alone lists them)")
     if not args.name:
-        if args.auto or args.start or args.reset or args.preset:
+        if args.auto or args.start is not None or args.reset or args.preset:
             raise NavError("--auto, --from, --reset and --preset need a walkthrough NAME")
         return _list(console)
     if args.quick and args.preset and args.preset != "quick":
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from navigator.walk.workspace import workspace_lock
 
     walk = load_walkthrough(args.name)
-    chosen = walk.step_index(args.start) if args.start else None  # a bad STEP is refused before any work
+    chosen = walk.step_index(args.start) if args.start is not None else None  # a bad STEP (`''` too) is refused before any work
     offered = sorted({preset for step in walk.steps for preset in step.presets})
     if args.preset and not args.quick and args.preset not in offered:  # not only when the verify step comes
         raise NavError(f"walkthrough {walk.name} has no preset {args.preset!r} "

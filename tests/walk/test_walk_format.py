@@ -81,6 +81,10 @@ def test_unknown_walkthrough_and_step_are_named(tmp_path: Path) -> None:
     done = run_nav("walk", "vision-learner-anatomy", "--from", "99", cache=tmp_path)
     assert done.returncode == 2
     assert "has no step '99': give 1-8 or one of: intro, read-meta" in done.stderr
+    done = run_nav("walk", "vision-learner-anatomy", "--from", "", "--auto", cache=tmp_path)  # ran every step from the first
+    assert done.returncode == 2 and "has no step '': give 1-8 or one of: intro, read-meta" in done.stderr
+    done = run_nav("walk", "", cache=tmp_path)  # listed them, as if no name was given
+    assert (done.returncode, done.stderr) == (2, "nav: error: empty walkthrough name (nav walk alone lists them)\n")
     for walk, offered in (("timm-normalize", "auto, full, quick, session, small"), ("vision-learner-anatomy", "none")):
         done = run_nav("walk", walk, "--preset", "nope", cache=tmp_path)  # was found out at the verify step only
         assert (done.returncode, done.stderr) == (
