@@ -135,8 +135,11 @@ SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 def output_file(value: str) -> str:
-    """`-o FILE` of an export (tags, graph, trace): never an existing Python source or notebook, which
-    it would replace (`nav graph pkg -o pkg/a.py`, a typo away from `pkg/a.json`, lost the module)."""
+    """`-o FILE` of an export (tags, graph, trace): never empty (`-o ""` wrote to standard output, or
+    failed as `cannot write :`), never an existing Python source or notebook, which it would
+    replace (`nav graph pkg -o pkg/a.py`, a typo away from `pkg/a.json`, lost the module)."""
+    if not value:
+        raise argparse.ArgumentTypeError("an empty file name")
     if value != "-" and value.lower().endswith(SOURCE_SUFFIXES) and os.path.isfile(value):
         raise argparse.ArgumentTypeError(f"{value} is Python source: nav does not write over it (nothing written)")
     return value

@@ -62,7 +62,10 @@ def package_version(name: str) -> str:
 
 
 def resolve_target(target: str) -> Root:
-    """A directory path or an installed package name, as a root; a clear error otherwise."""
+    """A directory path or an installed package name, as a root; a clear error otherwise (an empty
+    argument too: `Path("")` is the current directory, and `nav index "$UNSET"` indexed it)."""
+    if not target:
+        raise NavError("an empty path: give a directory or an installed package name")
     path = Path(target).expanduser()
     if path.is_dir():
         resolved = path.resolve()

@@ -66,6 +66,8 @@ def _python_files(paths: list[str]):
     from tags.sources import NOT_REGULAR, walk
 
     for given in paths:
+        if not given:  # `Path("")` is the current directory
+            raise NavError("an empty path: give a checkout's module file or folder")
         target = Path(given).expanduser()
         try:
             mode = target.stat().st_mode

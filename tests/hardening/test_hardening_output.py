@@ -365,3 +365,23 @@ def test_an_export_never_writes_over_python_source(tmp_path: Path, command: list
     assert (src / "a.py").read_text() == text and (src / "cells.ipynb").read_text() == "{}"
     written = run_nav(*[part.format(src=src) for part in command], "-o", str(tmp_path / "export.txt"), cache=cache)
     assert written.returncode == 0 and "beta" in (tmp_path / "export.txt").read_text(), written.stderr
+
+
+def test_an_empty_path_or_output_name_is_refused(tmp_path: Path) -> None:
+    """`Path("")` is the current directory: `nav index "$UNSET"` indexed wherever it ran (a home
+    folder), `nav graph ""` and `nav nbcheck ""` analysed it, `nav graph pkg -o ""` wrote to
+    standard output and `nav tags -o ""` failed as `cannot write : No such file or directory`."""
+    cache = _indexed(tmp_path, {"a.py": "def alpha():\n    return beta()\n\ndef beta():\n    return 1\n"})
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "stray.py").write_text("def stray():\n    pass\n")
+    for command in (["index", ""], ["index", str(tmp_path / "src"), ""], ["graph", ""]):
+        done = run_nav(*command, cache=cache, cwd=tmp_path / "work")
+        assert (done.returncode, done.stderr) == (
+            2, "nav: error: an empty path: give a directory or an installed package name\n"), command
+    done = run_nav("nbcheck", "", cache=cache, cwd=tmp_path / "work")
+    assert (done.returncode, done.stderr) == (2, "nav: error: an empty path: give a checkout's module file or folder\n")
+    assert "stray" not in run_nav("find", "stray", cache=cache).stdout  # the current directory was not indexed
+    for command in (["tags"], ["graph", str(tmp_path / "src")], ["trace", "alpha"]):
+        done = run_nav(*command, "-o", "", cache=cache)
+        assert done.returncode == 2 and done.stdout == "" and \
+            done.stderr.splitlines()[-1].endswith("argument -o/--output: an empty file name"), done.stderr
