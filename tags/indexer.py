@@ -164,12 +164,22 @@ def _unchanged(index: Index, root: StoredRoot, changes: RootChanges) -> list[Sou
 
 # -- the entry points commands use -------------------------------------------------------------
 def ensure_roots(index: Index) -> None:
-    """A fresh index starts with the roots it had before a rebuild, or the default packages."""
+    """A fresh index starts with the roots it had before a rebuild, or the default packages.
+
+    A saved package root whose folder is gone (the venv of an earlier run, CI's fresh venv each
+    time) is that package as this Python imports it, as `refresh` follows one that goes later:
+    a rebuild (a new index format) after the venv moved started empty, and `nav find` found nothing."""
     if index.roots():
         return
-    from tags.discovery import default_roots
+    from tags.discovery import default_roots, installed_package
 
-    index.add_roots([root for root in index.saved_roots() or default_roots() if os.path.isdir(root.path)])
+    kept = []
+    for root in index.saved_roots():
+        if os.path.isdir(root.path):
+            kept.append(root)
+        elif root.origin == "package" and (found := installed_package(root.name)) is not None:
+            kept.append(found)
+    index.add_roots(kept or [root for root in default_roots() if os.path.isdir(root.path)])
 
 
 def add_targets(index: Index, roots: list[Root]) -> list[StoredRoot]:

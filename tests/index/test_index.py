@@ -333,6 +333,23 @@ def test_schema_change_rebuilds_with_a_message(cache: Path, package: Path) -> No
     assert "core.py:4:1: function helper(x)" in done.stdout
 
 
+def test_a_rebuild_after_the_venv_moved_follows_the_packages(cache: Path, tmp_path: Path) -> None:
+    """A new index format rebuilds from the saved roots; those of a venv that is gone (CI's fresh
+    venv each run) were dropped, the rebuilt index was empty and `nav find` found nothing."""
+    files = {"navmoved/__init__.py": "", "navmoved/core.py": "class Mover:\n    pass\n"}
+    old_site, new_site = make_package(tmp_path / "old-venv", files), make_package(tmp_path / "new-venv", files)
+    run_nav("index", "navmoved", cache=cache, check=True,
+            env={"PYTHONPATH": f"{REPO}{os.pathsep}{old_site}", "NAV_PACKAGES": "navmoved"})
+    shutil.rmtree(old_site)
+    db = sqlite3.connect(cache / INDEX_FILE)
+    db.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+    found = run_nav("find", "Mover", cache=cache, env={"PYTHONPATH": f"{REPO}{os.pathsep}{new_site}"})  # not a default package
+    assert found.returncode == 0 and "index format changed (version 0 -> " in found.stderr, found.stderr
+    assert f"{(new_site / 'navmoved' / 'core.py').resolve()}:1:" in found.stdout
+
+
 def damaged_tables(path: Path) -> bytes:
     """The index with the root page of every table but `meta` overwritten: it opens (the schema
     and its version read fine), and the first query that reads a table finds the damage."""
