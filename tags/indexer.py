@@ -86,14 +86,19 @@ def refresh(index: Index, roots: Iterable[StoredRoot] | None = None, *, progress
 def _moved_package(index: Index, root: StoredRoot) -> StoredRoot | None:
     """An installed package whose folder is gone (a venv recreated elsewhere, a reinstall) is
     looked up again by name in this interpreter, so the index follows it instead of going empty."""
+    found = _installed_here(root)
+    return _take_over(index, root, found) if found is not None else None
+
+
+def _installed_here(root: StoredRoot | Root) -> Root | None:
+    """The package a root registered by package name names, as this Python imports it; None for a
+    directory root, or a package not installed here."""
     if root.origin != "package":
         return None
     from tags.discovery import installed_package
 
     found = installed_package(root.name)
-    if found is None or not os.path.isdir(found.path):
-        return None
-    return _take_over(index, root, found)
+    return found if found is not None and os.path.isdir(found.path) else None
 
 
 def _take_over(index: Index, root: StoredRoot, found: Root) -> StoredRoot | None:
@@ -145,10 +150,8 @@ def _this_python() -> bytes:
 
 def _to_this_python(index: Index, root: StoredRoot, report: RefreshReport) -> None:
     """Index the package `root` names from where this Python imports it, when that is another folder."""
-    from tags.discovery import installed_package
-
-    found = installed_package(root.name)
-    if found is None or found.path == root.path or not os.path.isdir(found.path):
+    found = _installed_here(root)
+    if found is None or found.path == root.path:
         return  # not installed here (the other environment's copy is all there is), or the same
     _take_over(index, root, found)
     index.remove_root(root)
@@ -171,13 +174,13 @@ def ensure_roots(index: Index) -> None:
     a rebuild (a new index format) after the venv moved started empty, and `nav find` found nothing."""
     if index.roots():
         return
-    from tags.discovery import default_roots, installed_package
+    from tags.discovery import default_roots
 
     kept = []
     for root in index.saved_roots():
         if os.path.isdir(root.path):
             kept.append(root)
-        elif root.origin == "package" and (found := installed_package(root.name)) is not None:
+        elif (found := _installed_here(root)) is not None:
             kept.append(found)
     index.add_roots(kept or [root for root in default_roots() if os.path.isdir(root.path)])
 

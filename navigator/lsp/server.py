@@ -88,10 +88,10 @@ class NavLanguageServer(LanguageServer):
             return cached[1]
         path = os.path.abspath(document.path)
         module = module_symbol(self.index, path) or module_symbol(self.index, os.path.realpath(path))
-        try:  # one the client never opened is read as the indexer reads: a FIFO or `/dev/stdin` (the
-            # protocol's own stream) is refused, not waited on, and a Latin-1 file is no error
-            text = document.source if document.version is not None else read_source_text(path)
-        except OSError:  # not on disk, or not a regular file
+        # one the client never opened is read as the indexer reads (`read_text`): a FIFO or `/dev/stdin`
+        # (the protocol's own stream) is refused, not waited on, and a Latin-1 file is no error
+        text = document.source if document.version is not None else self.read_text(path)
+        if text is None:  # not on disk, or not a regular file
             return None
         source = Source(path, text, module.module if module else "__main__", indexed=module is not None)
         self._buffers[uri] = (document.version, source)
