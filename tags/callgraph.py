@@ -12,9 +12,14 @@ Calls of builtins and of code outside the index go to `ext_edges` by name. A cal
 analysis resolves to nothing falls back to the name-based resolver below.
 
 Incremental strategy: files are grouped into components connected by imports (either
-direction); an edit re-solves the whole component(s) of the changed or removed files, plus the
+direction); an edit resolves the whole component(s) of the changed or removed files, plus the
 files whose by-name fallback consulted a method name the change touches (`graph_deps`).
 Points-to facts flow only along imports, so files outside those components cannot change.
+The analysis solves the whole parts those files are in (see `Partition`), as the cold graph
+does, and each part's solution is kept beside the index: an edit that only adds statements
+(a new function at the end of a file) resumes it rather than solving again, and then only the
+files whose calls it added to, the changed files, their dependents and the files calling into
+them have their edges stored again (tags/pointsto/resume.py, `_kept_as_stored`).
 A file outside them whose by-name answers name a changed file's definitions (timm's `m.fit()`
 guessing fastai's `Learner.fit`) only has those call sites answered again: the definitions
 got new ids, nothing else moved (`_relink_plan`).
@@ -219,7 +224,13 @@ def ensure_graph(index: Index) -> GraphReport:
 def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, GraphFile],
              report: GraphReport) -> None:
     from tags.names import Names
-    from tags.pointsto.indexed import read_sources, solve_files
+    from tags.pointsto.indexed import (
+        analyse_seeded,
+        analysis_names,
+        grown_files,
+        map_solved,
+        read_sources,
+    )
 
     names = Names(index)
     dependents, relink = _dependents(index, names, changed, removed)
@@ -230,24 +241,30 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     if failed:
         to_resolve = _components(index, names, set(changed) | dependents | failed, removed, paths_by_id)
     to_resolve = {fid for fid in to_resolve if fid in names.file_module}
-    index.delete_file_graphs(to_resolve | set(removed))
     resolver = Resolver(names)
     relinked = {fid: sites for fid, sites in sites_to_relink.items() if fid not in to_resolve}
     for file_id, sites in relinked.items():
         calls_there = [c for c in index.call_sites_of(file_id) if (c.line, c.col) in sites]
         index.replace_site_edges(file_id, sites, _resolve_file(resolver, file_id, calls_there), names.deps)
     report.relinked_files = sorted(names.file_module[fid] for fid in relinked)
-    calls: dict[int, list[CallSite]] = defaultdict(list)
-    for call in index.call_sites():
-        if call.file_id in to_resolve:
-            calls[call.file_id].append(call)
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
-    sources = read_sources(paths)
-    solved = solve_files(names, paths, sources, index.directory)
-    report.unparsed = unparsed_files(paths, solved.graph.unparsed if solved.graph is not None else {})
+    sources = read_sources(_whole_parts(names, files, paths))
+    graph = analyse_seeded(sources, index.directory)
+    by_name = analysis_names(names)
+    to_store = to_resolve - _kept_as_stored(index, paths, grown_files(names, graph, paths, by_name), set(changed),
+                                            dependents)
+    index.delete_file_graphs(to_store | set(removed))
+    solved = map_solved(names, graph, {fid: entry for fid, entry in paths.items() if fid in to_store}, set(sources),
+                        by_name)
+    report.unparsed = unparsed_files(paths, graph.unparsed)
     say_unparsed(report.unparsed)
-    with _GraphProgress(len(to_resolve)) as advance:
-        for file_id in sorted(to_resolve):
+    calls: dict[int, list[CallSite]] = defaultdict(list)
+    for call in index.call_sites() if len(to_store) > len(files) // 4 else (  # one query, or one a file
+            call for file_id in to_store for call in index.call_sites_of(file_id)):
+        if call.file_id in to_store:
+            calls[call.file_id].append(call)
+    with _GraphProgress(len(to_store)) as advance:
+        for file_id in sorted(to_store):
             analysed = [EdgeRow._make(row) for row in solved.edges.get(file_id, ())]
             sites = {(c.line, c.col): c for c in calls.get(file_id, ())}
             analysed, blurred = _drop_blurred(names, resolver, sites, analysed)
@@ -287,7 +304,7 @@ def say_unparsed(found: dict[str, str], meaning: str = "its calls are linked by 
 MAX_ANALYSED_FILES = 1000  # a package bigger than this (torch: 2,352 files) is linked by name only
 
 
-def _within_analysis(names: Names, paths: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+def _within_analysis(names: Names, paths: dict[int, tuple[str, str]], quiet: bool = False) -> dict[int, tuple[str, str]]:
     """The files the points-to analysis takes: all but those of packages over MAX_ANALYSED_FILES.
 
     The analysis holds every syntax tree and solves them together; torch's graph passed 5 GB
@@ -296,11 +313,42 @@ def _within_analysis(names: Names, paths: dict[int, tuple[str, str]]) -> dict[in
     """
     sizes = Counter(module.partition(".")[0] for module, _ in paths.values())
     big = sorted(package for package, count in sizes.items() if count > MAX_ANALYSED_FILES)
-    if big:
+    if big and not quiet:
         listed = ", ".join(f"{package} ({sizes[package]:,} files)" for package in big)
         print(f"nav: {listed}: over {MAX_ANALYSED_FILES:,} files, its calls are linked by name "
               "(the points-to analysis would need gigabytes)", file=sys.stderr)
     return {fid: entry for fid, entry in paths.items() if entry[0].partition(".")[0] not in big}
+
+
+def _kept_as_stored(index: Index, paths: dict[int, tuple[str, str]], grown: set[int] | None, changed: set[int],
+                    dependents: set[int]) -> set[int]:
+    """The files whose stored edges a resumed solve left as they were: solved (in `paths`), none of
+    their scopes' calls new (`grown`, see `grown_files`; None after a solve from scratch: no file),
+    neither changed nor depending on a change (`dependents`: their by-name answers are given again),
+    and no edge into a changed file's old definitions (those got new ids)."""
+    if grown is None:
+        return set()
+    into_changed: set[int] = set()
+    for file_id in changed:
+        source = index.graph_source(file_id)
+        if source is None:
+            return set()  # its old ids unknown: every file is stored again
+        into_changed |= index.files_with_edges_into(source.first_def, source.defs)
+    return set(paths) - grown - changed - dependents - into_changed
+
+
+def _whole_parts(names: Names, files: dict[int, IndexedFile], paths: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """The files to solve for those to resolve (`paths`): every analysed file of the parts they are in
+    (see `Partition`), as the cold graph solves them. Files of other components in those parts
+    give the same facts as before, and a part solved whole can resume its kept solution after an
+    edit that adds code (see tags/pointsto/resume.py); only `paths` get their edges stored again."""
+    from tags.pointsto.solver import Partition
+
+    partition = Partition({file.module: os.path.basename(file.path) == "__init__.py" for file in files.values()})
+    parts = {partition.of(module) for module, _ in paths.values()}
+    every = {fid: (file.module, file.path) for fid, file in files.items()
+             if fid in names.file_module and partition.of(file.module) in parts}
+    return _within_analysis(names, every, quiet=True) | paths
 
 
 def _same_syntax(index: Index, changed: dict[int, IndexedFile]) -> list[int]:

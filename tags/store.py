@@ -555,6 +555,11 @@ class Index:
         return [EdgeRow._make(row) for row in self.rows(
             "SELECT * FROM edges WHERE file_id=? AND callee_id BETWEEN ? AND ?", (file_id, first, first + count - 1))]
 
+    def files_with_edges_into(self, first: int, count: int) -> set[int]:
+        """The files with an edge whose callee id lies in [first, first + count)."""
+        return {row[0] for row in self.rows("SELECT DISTINCT file_id FROM edges WHERE callee_id BETWEEN ? AND ?",
+                                            (first, first + count - 1))}
+
     def replace_site_edges(self, file_id: int, sites: Iterable[tuple[int, int]], edges: Iterable[EdgeRow],
                            deps: Iterable[str]) -> None:
         """Replace a file's edges at some call sites (line, col) and add dependency keys; inside `transaction()`."""

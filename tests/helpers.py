@@ -267,3 +267,22 @@ def code_of(outcome) -> str:
 
     assert isinstance(outcome, Transformed), f"expected new code, got {outcome!r}"
     return outcome.code
+
+
+def damage_stored_file(stored: Path, how: str) -> None:
+    """Spoil a file nav keeps as a key line and a pickle (a solved layer or part): `truncated`,
+    `garbage` (no pickle after the key), `other-key`, `group-writable` or `symlink` (to a copy)."""
+    data = stored.read_bytes()
+    if how == "truncated":
+        stored.write_bytes(data[:len(data) // 2])
+    elif how == "garbage":
+        stored.write_bytes(data.split(b"\n", 1)[0] + b"\nnot a pickle at all")
+    elif how == "other-key":
+        stored.write_bytes(b"0" * 40 + data[data.index(b"\n"):])
+    elif how == "group-writable":
+        stored.chmod(0o664)
+    else:
+        target = stored.with_name("elsewhere.pickle")
+        target.write_bytes(data)
+        stored.unlink()
+        stored.symlink_to(target)

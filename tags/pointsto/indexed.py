@@ -81,13 +81,21 @@ def read_sources(files: dict[int, tuple[str, str]]) -> dict[str, tuple[str, bool
 def solve_files(names: Names, files: dict[int, tuple[str, str]],
                  sources: dict[str, tuple[str, bool]] | None = None, cache_dir: str | None = None) -> SolvedFiles:
     """Analyse the files (id -> (module, path)) together and map the edges onto definition ids;
-    `sources` are their texts when already read (see `read_sources`), `cache_dir` where the solved
-    library layers are kept (see tags/pointsto/layercache.py)."""
-    graph = analyse_seeded(read_sources(files) if sources is None else sources, cache_dir)
-    by_name = analysis_names(names)
+    `sources` are the texts to solve when already read (see `read_sources`): theirs, and maybe more
+    modules solved with them (whose edges are not mapped), `cache_dir` where the solved library
+    layers and parts are kept (see tags/pointsto/layercache.py and resume.py)."""
+    sources = read_sources(files) if sources is None else sources
+    return map_solved(names, analyse_seeded(sources, cache_dir), files, set(sources))
+
+
+def map_solved(names: Names, graph: CallGraph, files: dict[int, tuple[str, str]], solved_modules: set[str],
+               by_name: dict[str, int] | None = None) -> SolvedFiles:
+    """The edges of the files (id -> (module, path)) in `graph`, which solved `solved_modules`, as rows;
+    `by_name` is `analysis_names(names)` when already made."""
+    by_name = analysis_names(names) if by_name is None else by_name
     # the analysed modules and the indexed packages solved apart: a name in them that maps to no
     # definition (`timm.create_model.forward_features`) is no outside call
-    inside = {module for module, _ in files.values()} | {p for p in SOLVED_APART if p in names.modules}
+    inside = {module for module, _ in files.values()} | solved_modules | {p for p in SOLVED_APART if p in names.modules}
     solved = SolvedFiles(graph=graph)
     for file_id in files:
         solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
@@ -137,8 +145,8 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
                           env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
     if done.returncode != 0:
         raise NavError(f"the call graph solver stopped (exit status {done.returncode}); nothing was stored")
-    rows, unparsed = pickle.loads(done.stdout)
-    return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed)
+    rows, unparsed, grown = pickle.loads(done.stdout)
+    return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed, grown=grown)
 
 
 def _solve_child() -> None:
@@ -155,7 +163,28 @@ def _solve_child() -> None:
     sources, cache_dir = pickle.load(sys.stdin.buffer)
     graph = analyse(sources, cache_dir=cache_dir)
     rows = sorted(e.fields() for e in graph.edges)
-    sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed)))
+    sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed, graph.grown)))
+
+
+def grown_files(names: Names, graph: CallGraph, files: dict[int, tuple[str, str]], by_name: dict[str, int]) -> set[int] | None:
+    """The files (of `files`) whose edges a resumed solve may have added to (see `CallGraph.grown`):
+    those of the scopes that made new calls, and of whoever calls a lambda that did (a lambda's
+    calls are its caller's too, see `_through`); None after a solve from scratch."""
+    if graph.grown is None:
+        return None
+    grown, waiting = set(graph.grown), [name for name in graph.grown if _is_lambda(name)]
+    callers: dict[str, set[str]] = {}
+    for edge in graph.edges:
+        if _is_lambda(edge.callee):
+            callers.setdefault(edge.callee, set()).add(edge.body or edge.caller)
+    while waiting:
+        for caller in callers.get(waiting.pop(), ()):
+            if caller not in grown:
+                grown.add(caller)
+                waiting += [caller] if _is_lambda(caller) else []
+    enclosing: dict[str, int | None] = {}
+    found = {names.defs[d].file_id for d in (_nearest(name, by_name, enclosing) for name in grown) if d is not None}
+    return found & set(files)
 
 
 def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> list[int]:

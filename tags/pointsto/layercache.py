@@ -76,17 +76,7 @@ class LayerCache:
 
     def load(self, label: str, key: str) -> LayerState | None:
         """The state stored for the layer under `key`, or None (none stored, another key, unreadable)."""
-        try:
-            descriptor = os.open(self._path(label), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            return None
-        with open(descriptor, "rb") as handle:
-            if not _trusted(os.fstat(descriptor)) or handle.readline(_MAX_KEY_LINE).strip() != key.encode():
-                return None
-            try:
-                state = pickle.load(handle)
-            except Exception:  # noqa: BLE001 - truncated or foreign: solve the layer instead
-                return None
+        state = read_stored(self._path(label), key)
         return state if isinstance(state, LayerState) else None
 
     def store(self, label: str, key: str, state: LayerState) -> LayerState:
@@ -105,6 +95,23 @@ class LayerCache:
     def _path(self, label: str) -> str:
         safe = "".join(c if c.isalnum() or c in "._-+" else "_" for c in label)
         return os.path.join(self.directory, f"{safe}.pickle")
+
+
+def read_stored(path: str, key: str) -> object | None:
+    """What a file written as `key` line + pickle holds, when it is a regular file this user owns and
+    no one else can write (a pickle runs code when loaded) and its key is `key`; else None (none
+    there, another key, truncated or foreign: the caller solves instead)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with open(descriptor, "rb") as handle:
+        if not _trusted(os.fstat(descriptor)) or handle.readline(_MAX_KEY_LINE).strip() != key.encode():
+            return None
+        try:
+            return pickle.load(handle)
+        except Exception:  # noqa: BLE001 - truncated or foreign
+            return None
 
 
 def _trusted(status: os.stat_result) -> bool:

@@ -118,6 +118,14 @@ class LibraryUses:
             self._called[scope.name] = found
         return found
 
+    def remembered(self) -> dict[str, tuple[str, ...]]:
+        """What `called_parameters` found so far, by function: kept with a solved part (see resume.py),
+        whose syntax trees are not, so a resumed solve need not parse a module to ask again."""
+        return self._called
+
+    def remember(self, called: dict[str, tuple[str, ...]]) -> None:
+        self._called.update(called)
+
     def partial_returns(self, function: str) -> tuple[str, ...]:
         """The functions of its module a lower function gives back bound by keyword only, `return
         partial(_funcs_kwargs, as_method=as_method)` in `funcs_kwargs`: the later call runs them with its

@@ -11,6 +11,7 @@ done here, when its results are read.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
@@ -69,6 +70,7 @@ def _run_child(work: Callable[[], Iterable[object]], setup: Callable[[], None], 
             for result in work():
                 pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 pipe.flush()
+        join_background()  # what the parts' solves keep is written before this child goes
         status = 0
     except BaseException as err:  # noqa: BLE001 - told to the parent as the exit status
         print(f"nav: call graph solver: {type(err).__name__}: {err}"[:300], file=sys.stderr)
@@ -89,6 +91,47 @@ def _results(pid: int, pipe: BinaryIO, reaped: list[bool]) -> Iterator[object]:
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise NavError(f"the call graph solver's second process stopped (exit status {code}); nothing was stored")
+
+
+_BACKGROUND: list[int] = []  # children started by `in_background`, not waited for yet
+_JOINED_AT_EXIT: list[bool] = []
+
+
+def in_background(work: Callable[[], None]) -> None:
+    """Do `work` (writing a file that no one waits for now, see resume.save) in a forked child while
+    this process goes on, or here where forking is unsafe. The child dies with this process and
+    exits without unwinding; `join_background` waits for it: before what it writes is read, before
+    the next one starts, and at exit (a failed write is no error: the next solve starts afresh)."""
+    if not can_fork():
+        work()
+        return
+    from tags.lifetime import child_setup
+
+    join_background()
+    setup = child_setup()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            setup()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            work()
+            status = 0
+        finally:
+            os._exit(status)
+    if not _JOINED_AT_EXIT:
+        atexit.register(join_background)
+        _JOINED_AT_EXIT.append(True)
+    _BACKGROUND.append(pid)
+
+
+def join_background() -> None:
+    """Wait for the children `in_background` started."""
+    while _BACKGROUND:
+        try:
+            os.waitpid(_BACKGROUND.pop(), 0)
+        except ChildProcessError:
+            pass
 
 
 def _stop(pid: int) -> None:

@@ -6,6 +6,7 @@ A scope's qualified name is what the call graph prints: `main.A.func`, `main.fun
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 MODULE, CLASS, FUNCTION, LAMBDA = "module", "class", "function", "lambda"
@@ -30,6 +31,22 @@ class Scope:
     decorators: list[str] = field(default_factory=list)  # the decorators' last dotted names
     line: int = 1
     patched_into: list[str] = field(default_factory=list)  # classes a fastcore `@patch` adds it to
+
+    def __getattr__(self, name: str) -> object:
+        """A resumed program's scope is kept without its `node` until it is first asked for: then its
+        module is parsed again (`Program.load`, set as `_loader`). Other scopes never get here."""
+        loader = self.__dict__.get("_loader")
+        if name == "node" and loader is not None:
+            del self.__dict__["_loader"]
+            loader(self.module)
+            if "node" in self.__dict__:
+                return self.__dict__["node"]
+        raise AttributeError(name)
+
+    def read_later(self, loader: Callable[[str], None]) -> None:
+        """Drop the node, to be read by `loader(module)` when asked for (see `__getattr__`)."""
+        self.__dict__.pop("node", None)
+        self.__dict__["_loader"] = loader
 
     @property
     def is_method(self) -> bool:
@@ -88,6 +105,8 @@ class Program:
     delegates: dict[str, str] = field(default_factory=dict)  # class -> fastcore GetAttr's `_default = 'attr'`
     below: dict[str, ModuleSummary] = field(default_factory=dict)  # modules solved in a layer below this one
     facts: LayerFacts = field(default_factory=LayerFacts)  # the classes and functions of those layers
+    # a resumed program's modules whose syntax trees are read again when first needed (see `load`)
+    unread: dict[str, str] = field(default_factory=dict)  # module -> its source text
 
     def add_module(self, module: str, tree: ast.Module, is_package: bool = False) -> None:
         scope = Scope(module, MODULE, module, tree, None)
@@ -99,6 +118,40 @@ class Program:
         if exported is not None:
             self.exports[module] = exported
         _Collector(self, scope).visit_body(tree.body)
+
+    def load(self, module: str) -> None:
+        """Read a resumed program's module again (see tags/pointsto/resume.py): its scopes were kept
+        without their syntax trees, which a scope needs only to run."""
+        text = self.unread.pop(module, None)
+        if text is not None:
+            self.attach(module, ast.parse(text))
+
+    def attach(self, module: str, tree: ast.Module) -> None:
+        """Give `module`'s kept scopes the nodes of `tree`, and add the scopes it has that they lack.
+
+        The tree is collected afresh, as a solve would (lambda numbers, redefinitions), then each
+        fresh scope with a kept namesake hands it its node and the names it binds; the kept one
+        stays, with what the solver learned of it (`patched_into`)."""
+        fresh = Program()
+        fresh.add_module(module, tree, module in self.packages)
+        kept: dict[int, Scope] = {}  # id of a fresh scope -> the kept scope standing for it
+        for name, scope in fresh.scopes.items():
+            known = self.scopes.get(name)
+            if known is None:
+                self.scopes[name] = scope
+                continue
+            known.__dict__.pop("_loader", None)
+            known.node = scope.node
+            known.locals |= scope.locals
+            known.globals |= scope.globals
+            kept[id(scope)] = known
+        for scope in fresh.scope_of_node.values():
+            if id(scope) not in kept and scope.parent is not None:
+                scope.parent = kept.get(id(scope.parent), scope.parent)
+        for node_id, scope in fresh.scope_of_node.items():
+            self.scope_of_node[node_id] = kept.get(id(scope), scope)
+        for klass, default in fresh.delegates.items():
+            self.delegates.setdefault(klass, default)
 
 
 def _literal_all(tree: ast.Module) -> list[str] | None:

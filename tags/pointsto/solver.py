@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from tags.errors import UNPARSABLE
 from tags.mro import c3_merge
+from tags.pointsto import resume
 from tags.pointsto.gcpause import paused_gc
 from tags.pointsto.layercache import LayerCache, LayerState
 from tags.pointsto.library import LibraryUses, Use, is_super_call
@@ -75,6 +76,11 @@ APART_LAYERS: dict[str, tuple[tuple[str, ...], ...]] = {"timm": (("timm.layers",
 APART_GROUPS: dict[str, tuple[str, ...]] = {
     "timm.training": ("timm.data", "timm.loss", "timm.optim", "timm.scheduler", "timm.task", "timm.utils")}
 MAX_VALUES = 64
+# the solver's attributes that make its solution, kept with a solved part (tags/pointsto/resume.py);
+# the others are caches and the state of one run
+KEPT = ("pts", "members", "bases", "keys", "edges", "lazy", "readers", "_star_copied", "metaclasses", "_index_getters",
+        "scope_runs")
+_CALLED = "library.called_parameters"  # kept beside KEPT: what LibraryUses.called_parameters found
 MAX_EXTERNAL_DOTS = 4  # an outside name longer than `a.b.c.d.e` is no longer followed
 BUILTIN_NAMES = frozenset(dir(builtins))
 _PY_TYPES = {ast.JoinedStr: "<**PyStr**>", str: "<**PyStr**>", bytes: "<**PyBytes**>",
@@ -130,6 +136,10 @@ Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
 
 
+class PassesUsedUp(Exception):
+    """A resumed solve reached a scope that has run MAX_PASSES times (see `Solver.solve_from`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Edge:
     """One call site resolved: `caller` scope calls `callee` at `line`:`col`, found `how` (slots: torch has a million)."""
@@ -169,6 +179,9 @@ class CallGraph:
     scopes: dict[str, str] = field(default_factory=dict)  # scope name -> its kind (module, class, function, lambda)
     passes: int = 0
     unparsed: dict[str, str] = field(default_factory=dict)  # module -> why Python's own parser refused it
+    # a resumed solve (tags/pointsto/resume.py): the scopes that made new calls, every other one's
+    # edges as they were kept; None when any scope's may have changed (a solve from scratch)
+    grown: set[str] | None = None
 
     def merge(self, other: CallGraph) -> None:
         """Take in the graph of code solved apart (a layer below, a package solved on its own)."""
@@ -176,6 +189,7 @@ class CallGraph:
         self.scopes.update(other.scopes)
         self.passes = max(self.passes, other.passes)
         self.unparsed.update(other.unparsed)
+        self.grown = None if self.grown is None or other.grown is None else self.grown | other.grown
 
     def as_pycg(self) -> dict[str, list[str]]:
         """PyCG's `callgraph.json`: caller -> sorted callees (calling a class reaches its `__init__`)."""
@@ -191,7 +205,7 @@ class CallGraph:
 class Solver:
     """Evaluates every scope of a `Program` until the points-to sets stop growing."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, seed: bool = True) -> None:
         self.program = program
         self._resolving_missing: set[tuple[str, str]] = set()  # (class, attr) being looked up: no re-entry
         self._index_getters: set[str] = set()  # functions `add_props` made properties of
@@ -217,10 +231,25 @@ class Solver:
         self._star_copied: dict[tuple[str, str, str], dict[str, int]] = {}
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
+        self.scope_runs: dict[str, int] = defaultdict(int)  # scope -> how many times it ran
         self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
         self.library = LibraryUses(program.facts)  # what the layers below do with what they are given
         self._in_library: set[str] = set()  # lower functions whose uses are being applied: no re-entry
-        self._seed(program.facts)
+        if seed:
+            self._seed(program.facts)
+
+    def kept_state(self) -> dict[str, object]:
+        """What makes the solution (KEPT), to be restored by `restored` (see tags/pointsto/resume.py)."""
+        return {**{name: getattr(self, name) for name in KEPT}, _CALLED: self.library.remembered()}
+
+    @classmethod
+    def restored(cls, program: Program, kept: dict[str, object]) -> Solver:
+        """A solver with a kept solution (`kept_state`), ready to `solve_from` the edit."""
+        solver = cls(program, seed=False)
+        state = dict(kept)
+        solver.library.remember(state.pop(_CALLED, {}))  # of old scopes only, whose code is as it was
+        solver.__dict__.update(state)
+        return solver
 
     def _seed(self, facts: LayerFacts) -> None:
         """Start from what the layers below know of their classes and functions (see LayerFacts)."""
@@ -240,23 +269,33 @@ class Solver:
     # -- the fixpoint ----------------------------------------------------------------------
     def solve(self) -> CallGraph:
         """A worklist: a scope runs again only when something it read has grown."""
-        runs: dict[str, int] = defaultdict(int)
-        for name, scope in self.program.scopes.items():
-            if scope.kind != CLASS:  # class bodies run where the class statement stands
-                self.schedule(name)
+        return self.solve_from([name for name, scope in self.program.scopes.items()
+                                if scope.kind != CLASS])  # class bodies run where the class statement stands
+
+    def solve_from(self, names: list[str], resuming: bool = False) -> CallGraph:
+        """The worklist started with the scopes `names`, on the points-to sets as they are: all of a
+        program's scopes for a solve, the scopes an edit added or changed when a solved state is
+        resumed (see tags/pointsto/resume.py). A scope runs at most MAX_PASSES times in all; when
+        `resuming` reaches one that has used them up, `PassesUsedUp` is raised: when it ran out
+        decided what it holds, so only a solve from scratch gives the graph a cold solve gives."""
+        for name in names:
+            self.schedule(name)
+        runs = self.scope_runs
         total = 0
         while self.queue:
             name = self.queue.popleft()
             self.queued.discard(name)
             if runs[name] >= MAX_PASSES:
+                if resuming:
+                    raise PassesUsedUp(name)
                 continue
             runs[name] += 1
             total += 1
             self.runner = name
             self.run_scope(self.program.scopes[name])
-        passes = max(runs.values(), default=0)
         self.runs = total
-        return CallGraph({Edge(*e) for e in self.edges}, {n: s.kind for n, s in self.program.scopes.items()}, passes)
+        return CallGraph({Edge(*e) for e in self.edges}, {n: s.kind for n, s in self.program.scopes.items()},
+                         max(runs.values(), default=0))
 
     def schedule(self, name: str) -> None:
         if name not in self.queued:
@@ -2136,14 +2175,14 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
     here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
-            return analyse_layers(main, layers, cache_dir=cache_dir)
+            return analyse_layers(main, layers, cache_dir=cache_dir, part="main")
         handed = next((name for name in sorted(there) if APART_LAYERS.get(name)), None) if main and can_fork() else None
         handoff = Handoff() if handed is not None else None
         with in_child(lambda: _solved_parts(there, cache_dir, handed, handoff)) as solved_parts:
             if handed is not None and handoff is not None:
                 library = [(label, group) for label, group in _layered(there[handed], APART_LAYERS[handed]) if label]
                 handoff.send(lambda: library_state(library, True, cache_dir))
-            graph = analyse_layers(main, layers, cache_dir=cache_dir) if main else CallGraph()
+            graph = analyse_layers(main, layers, cache_dir=cache_dir, part="main") if main else CallGraph()
             for rows in _solved_parts(here, cache_dir):
                 graph.merge(_from_rows(*rows))
             for rows in solved_parts():
@@ -2229,7 +2268,8 @@ def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str 
     for name in sorted(parts):
         layers = APART_LAYERS.get(name, ())
         received = handoff.receive if handoff is not None and name == handed else None
-        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received))
+        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received,
+                                      part=name))
         gc.collect()
 
 
@@ -2244,13 +2284,15 @@ def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed:
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
                    tuples: bool = False, cache_dir: str | None = None,
-                   handed: Callable[[], object | None] | None = None) -> CallGraph:
+                   handed: Callable[[], object | None] | None = None, part: str | None = None) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each
     sees a layer's modules only through their summary (see `LIBRARY_LAYERS`; `library_state`).
     `handed` gives their state solved by another process (see `analyse`), asked once the code
-    above them is parsed; when it gives None they are solved here.
+    above them is parsed; when it gives None they are solved here. With `cache_dir` and a `part`
+    name, the code above is kept solved there, and an edit that only adds statements resumes it
+    (see tags/pointsto/resume.py).
     """
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
@@ -2261,9 +2303,42 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
     graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)
     graph.unparsed.update(unparsed)
-    if rest is not None:
-        _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
+    if rest is None:
+        return graph
+    key = resume.state_key(part, _layers_key(library, tuples, cache_dir)) if cache_dir and part is not None else None
+    solver = _resumed(cache_dir, part, key, rest, state, graph) if key is not None and trees is None else None
+    resumed = solver is not None
+    if solver is None:
+        solver = _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
+    if key is not None:
+        resume.save(cache_dir, part, key, rest, {m: why for m, why in graph.unparsed.items() if m in rest},
+                    solver.program, solver.kept_state, background=resumed)
     return graph
+
+
+def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], below: LayerState,
+             graph: CallGraph) -> Solver | None:
+    """The part's kept solution resumed after the edit (see tags/pointsto/resume.py), its edges
+    into `graph`; None when it must be solved from scratch (`graph` untouched then)."""
+    again = resume.resumed(cache_dir, part, key, sources, below)
+    if again is None:
+        return None
+    solver = Solver.restored(again.program, again.state)
+    kept = set(solver.edges)
+    try:
+        solved = solver.solve_from(again.start, resuming=True)
+    except PassesUsedUp:
+        return None
+    graph.merge(solved)
+    graph.unparsed.update(again.unparsed)
+    graph.grown = {name for edge in solver.edges - kept for name in (edge[0], edge[6]) if name}
+    return solver
+
+
+def _layers_key(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool, cache_dir: str) -> str:
+    """The key of the library layers a part stands on (its top layer's, see LayerCache.keys)."""
+    keys = LayerCache(cache_dir, tuples).keys(library) if library else []
+    return keys[-1] if keys else f"no layers, tuples={tuples}"
 
 
 def library_state(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool,
@@ -2290,9 +2365,9 @@ def library_state(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples
 
 
 def _solve_layer(trees: dict[str, tuple[ast.Module, bool]], state: LayerState, graph: CallGraph, tuples: bool,
-                 keep: bool = True) -> None:
+                 keep: bool = True) -> Solver:
     """Solve one layer on the state of those below: its edges into `graph`, its summaries and
-    facts into `state` when `keep` (for a layer above)."""
+    facts into `state` when `keep` (for a layer above); the solver, solved."""
     program = Program(below=dict(state.below), facts=state.facts)
     for module in _imported_first(trees):  # fewer re-runs: what a module imports is solved before it
         program.add_module(module, *trees[module])
@@ -2301,6 +2376,7 @@ def _solve_layer(trees: dict[str, tuple[ast.Module, bool]], state: LayerState, g
     if keep:
         state.below.update(solver.summary())
         solver.layer_facts(state.facts, tuples)
+    return solver
 
 
 def _parsed(sources: dict[str, tuple[str, bool]], unparsed: dict[str, str]) -> dict[str, tuple[ast.Module, bool]]:

@@ -1,0 +1,193 @@
+"""A solved part kept on disk and resumed after an edit that only adds code (tags/pointsto/resume.py):
+the graph a solve from scratch gives, the scratch solve wherever the edit is not a pure addition."""
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tags.pointsto import resume, solver
+from tags.pointsto.layercache import FOLDER
+from tags.pointsto.parallel import join_background
+from tests.helpers import damage_stored_file
+
+PROGRAM = {
+    "fastcore": ("", True),
+    "fastcore.basics": ("def listify(o): return [o]\ndef first(xs):\n    for x in xs: return x\n", False),
+    "app": ("", True),
+    "app.models": (textwrap.dedent("""\
+        class Model:
+            def forward(self, x): return helper(x)
+            def __call__(self, x): return self.forward(x)
+
+        class Bigger(Model):
+            def forward(self, x): return super().forward(x)
+
+        def helper(x): return x
+        make = lambda: Bigger()
+        """), False),
+    "app.train": (textwrap.dedent("""\
+        from fastcore.basics import *
+        from app.models import Model, make
+
+        class Learner:
+            def __init__(self, model): self.model = model
+            def fit(self, x): return self.model(x)
+
+        def train(x):
+            learn = Learner(first(listify(make())))
+            return learn.fit(x)
+        """), False),
+}
+APPENDED = textwrap.dedent("""\
+
+    def _probe(x):
+        learn = Learner(Model())
+        learn._probe_seen = 1
+        return learn.fit(x), train(x)
+    """)
+
+
+def edges_of(sources: dict[str, tuple[str, bool]], cache: Path | None) -> set[tuple]:
+    edges = {e.fields() for e in solver.analyse(sources, cache_dir=str(cache) if cache else None).edges}
+    join_background()  # the kept state is written by a child meanwhile (as at the end of a nav process)
+    return edges
+
+
+def edited(module: str, text: str) -> dict[str, tuple[str, bool]]:
+    return {**PROGRAM, module: (text, PROGRAM[module][1])}
+
+
+def test_code_added_at_the_end_resumes_the_kept_solution_and_gives_the_fresh_graph(tmp_path: Path,
+                                                                                     solved: list[list[str]]) -> None:
+    assert edges_of(PROGRAM, tmp_path) == edges_of(PROGRAM, None)
+    assert (tmp_path / FOLDER / "main.resume.pickle").is_file()
+    changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
+    solved.clear()
+    resumed = edges_of(changed, tmp_path)
+    assert solved == [], "nothing solved from scratch: fastcore read back, the rest resumed"
+    fresh = edges_of(changed, None)
+    assert resumed == fresh
+    calls = {(e[0], e[1], e[2]) for e in resumed}
+    assert {("app.train._probe", "app.train.Learner.fit", 15), ("app.train._probe", "app.train.train", 15),
+            ("app.train._probe", "app.train.Learner", 13)} <= calls - {(e[0], e[1], e[2]) for e in edges_of(PROGRAM, None)}
+    assert ("app.train.Learner.fit", "app.models.Model.__call__", 6) in calls
+    again = edited("app.train", PROGRAM["app.train"][0] + APPENDED + "\ndef _second(): return _probe(1)\n")
+    solved.clear()
+    resumed_again = edges_of(again, tmp_path)
+    assert solved == [], "resumed again from the state the last resume kept"
+    assert resumed_again == edges_of(again, None)
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(lambda text: text.replace("return learn.fit(x)", "return learn.fit(x + 1)"), id="a statement changed"),
+    pytest.param(lambda text: "import os\n" + text, id="code added at the top: every position moved"),
+    pytest.param(lambda text: text + "\ndef helper(x): return [x]\n", id="a name the old code reads bound anew"),
+    pytest.param(lambda text: text + "\nLearner.fit = lambda self, x: x\n", id="an attribute the old code reads stored"),
+    pytest.param(lambda text: text + "\nsetattr(Learner, 'model', None)\n", id="a literal setattr of a read name"),
+    pytest.param(lambda text: text + "\n__all__ = ['train']\n", id="__all__ changed"),
+    pytest.param(lambda text: text + "\ndef broken(:\n", id="no longer parses"),
+])
+def test_an_edit_that_is_not_a_pure_addition_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]],
+                                                                    edit: object) -> None:
+    edges_of(PROGRAM, tmp_path)
+    changed = edited("app.train", edit(PROGRAM["app.train"][0]))  # type: ignore[operator]
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+
+
+def test_modules_added_or_removed_are_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+    edges_of(PROGRAM, tmp_path)
+    for changed in ({**PROGRAM, "app.extra": ("def more(): pass\n", False)},
+                    {m: s for m, s in PROGRAM.items() if m != "app.models"}):
+        solved.clear()
+        assert edges_of(changed, tmp_path) == edges_of(changed, None)
+        assert any(m[:1] == ["app"] for m in solved)
+
+
+def test_going_back_after_an_addition_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+    edges_of(PROGRAM, tmp_path)
+    edges_of(edited("app.train", PROGRAM["app.train"][0] + APPENDED), tmp_path)
+    solved.clear()
+    assert edges_of(PROGRAM, tmp_path) == edges_of(PROGRAM, None), "the removed function's edges are gone"
+    assert not any(e[0].startswith("app.train._probe") for e in edges_of(PROGRAM, tmp_path))
+    assert ["app", "app.models", "app.train"] in solved
+
+
+def test_a_resume_that_reaches_a_scope_out_of_passes_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]],
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver, "MAX_PASSES", 1)  # every scope has used its passes once solved
+    edges_of(PROGRAM, tmp_path)
+    changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "other-key", "group-writable", "symlink"])
+def test_a_damaged_or_untrusted_kept_state_is_solved_instead(tmp_path: Path, solved: list[list[str]], damage: str) -> None:
+    edges_of(PROGRAM, tmp_path)
+    damage_stored_file(tmp_path / FOLDER / "main.resume.pickle", damage)
+    changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved
+
+
+def test_the_names_an_added_statement_binds() -> None:
+    def bound(code: str) -> set[str]:
+        return resume.bound_names(ast.parse(textwrap.dedent(code)).body[0])
+
+    assert bound("def f(a, b=g()):\n    local = a\n    self.attr = 1\n    global G\n") == {"f", "attr", "G"}
+    assert bound("class C(Base):\n    x = 1\n    def m(self): y = 2\n") == {"C", "x", "m"}
+    assert bound("import a.b as c") == {"c"} and bound("from m import p, q as r") == {"p", "r"}
+    assert bound("for i, (j, k) in pairs: pass") == {"i", "j", "k"}
+    assert bound("setattr(obj, 'named', 1)") == {"named"}
+    assert bound("print(x)") == set()
+
+
+def test_the_graph_after_an_added_function_is_the_one_a_fresh_index_gives(tmp_path: Path) -> None:
+    from tests.helpers import make_package, run_nav
+
+    files = {name.replace(".", "/") + ("/__init__.py" if is_package else ".py"): text
+             for name, (text, is_package) in PROGRAM.items()}
+    make_package(tmp_path / "src", files)
+    cache, fresh = tmp_path / "cache", tmp_path / "fresh"
+    roots = [str(tmp_path / "src" / "fastcore"), str(tmp_path / "src" / "app")]
+    run_nav("index", *roots, cache=cache, check=True)
+    assert "train" in run_nav("callers", "Learner.fit", cache=cache, check=True).stdout
+    kept = cache / FOLDER / "main.resume.pickle"
+    written = kept.stat().st_mtime_ns
+    with open(tmp_path / "src" / "app" / "train.py", "a") as handle:
+        handle.write(APPENDED)
+    callers = run_nav("callers", "Learner.fit", cache=cache, check=True).stdout
+    assert "_probe" in callers and "train.py:15" in callers
+    assert kept.stat().st_mtime_ns != written, "the resumed state was kept for the next edit"
+    run_nav("index", *roots, cache=fresh, check=True)
+    for name in ("Learner.fit", "Model.__call__", "app.train.train", "helper"):
+        assert run_nav("callers", name, cache=cache, check=True).stdout == run_nav("callers", name, cache=fresh,
+                                                                                   check=True).stdout
+
+
+def test_a_file_reached_through_a_lambda_that_made_new_calls_is_stored_again(tmp_path: Path) -> None:
+    """`run` (app/use.py, not edited) calls a lambda of app/models.py; code added to app/train.py hands
+    that lambda a new function, which `run` now reaches too: its file's edges are stored again."""
+    from tests.helpers import make_package, run_nav
+
+    files = {"app/__init__.py": "", "app/models.py": "def helper(x): return x\ncall_it = lambda f: f(1)\n",
+             "app/use.py": "from app.models import call_it, helper\n\ndef run():\n    return call_it(helper)\n",
+             "app/train.py": "from app.models import helper\n\ndef train():\n    return helper(2)\n"}
+    make_package(tmp_path / "src", files)
+    cache, fresh = tmp_path / "cache", tmp_path / "fresh"
+    run_nav("index", str(tmp_path / "src" / "app"), cache=cache, check=True)
+    assert "run" in run_nav("callers", "helper", cache=cache, check=True).stdout
+    with open(tmp_path / "src" / "app" / "train.py", "a") as handle:
+        handle.write("\nimport app.models as _probe_models\n\ndef _probe_fn(x):\n    return x\n\n"
+                     "def _probe_hand():\n    return _probe_models.call_it(_probe_fn)\n")
+    resumed = run_nav("callers", "_probe_fn", cache=cache, check=True).stdout
+    run_nav("index", str(tmp_path / "src" / "app"), cache=fresh, check=True)
+    assert resumed == run_nav("callers", "_probe_fn", cache=fresh, check=True).stdout
+    assert "use.py:4" in resumed and "run" in resumed, resumed
