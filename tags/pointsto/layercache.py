@@ -19,6 +19,7 @@ another version) is no error: the layer is solved instead.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import pickle
@@ -26,11 +27,12 @@ import stat
 import sys
 from dataclasses import dataclass, field
 
-from tags.pointsto.program import LayerFacts, ModuleSummary
+from tags.errors import UNPARSABLE
+from tags.pointsto.program import LayerFacts, ModuleSummary, Program, Scope
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     Sources = dict[str, tuple[str, bool]]  # module -> (text, is a package `__init__`)
 
@@ -95,6 +97,64 @@ class LayerCache:
     def _path(self, label: str) -> str:
         safe = "".join(c if c.isalnum() or c in "._-+" else "_" for c in label)
         return os.path.join(self.directory, f"{safe}.pickle")
+
+
+def without_trees(state: LayerState) -> None:
+    """Drop the syntax trees of the layers' scopes (and of the scopes around them) before the state
+    is kept with a part's solution (see resume.py): they were most of its size and load time, and
+    a resumed solve asks for few of them (`read_trees_later` has those parsed again)."""
+    for scope in _with_parents(state.facts.scopes.values()):
+        scope.__dict__.pop("_loader", None)
+        scope.node = None
+
+
+def read_trees_later(state: LayerState, texts: Sources) -> LayerState:
+    """The state with each scope's syntax tree parsed again from `texts` (the layers' modules) the
+    first time it is asked for (see `Scope.__getattr__`)."""
+    trees = _LayerTrees(texts, list(_with_parents(state.facts.scopes.values())))
+    for waiting in trees.waiting.values():
+        for scope in waiting:
+            scope.read_later(trees)
+    return state
+
+
+class _LayerTrees:
+    """Parses a layer's module again when one of its scopes' trees is first asked for, and gives
+    each waiting scope of the module its node (matched by name and line: a redefinition too)."""
+
+    def __init__(self, texts: Sources, scopes: list[Scope]) -> None:
+        self.texts = texts
+        self.waiting: dict[str, list[Scope]] = {}
+        for scope in scopes:
+            self.waiting.setdefault(scope.module, []).append(scope)
+
+    def __call__(self, module: str) -> None:
+        waiting = self.waiting.pop(module, [])
+        if not waiting:
+            return
+        text, is_package = self.texts.get(module, ("", False))
+        try:
+            tree = ast.parse(text)
+        except UNPARSABLE:  # as the layer saw it when solved (see solver._parsed)
+            tree = ast.Module(body=[], type_ignores=[])
+        fresh = Program()
+        fresh.add_module(module, tree, is_package)
+        by_place = {(s.name, s.line): s for s in (*fresh.scope_of_node.values(), *fresh.scopes.values())}
+        for scope in waiting:
+            found = by_place.get((scope.name, scope.line)) or fresh.scopes.get(scope.name)
+            scope.__dict__.pop("_loader", None)
+            scope.node = found.node if found is not None else None
+
+
+def _with_parents(scopes: Iterable[Scope]) -> Iterator[Scope]:
+    """Each scope and the scopes around it, once."""
+    seen: set[int] = set()
+    for scope in scopes:
+        around: Scope | None = scope
+        while around is not None and id(around) not in seen:
+            seen.add(id(around))
+            yield around
+            around = around.parent
 
 
 def read_stored(path: str, key: str) -> object | None:

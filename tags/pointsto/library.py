@@ -118,13 +118,17 @@ class LibraryUses:
             self._called[scope.name] = found
         return found
 
-    def remembered(self) -> dict[str, tuple[str, ...]]:
-        """What `called_parameters` found so far, by function: kept with a solved part (see resume.py),
-        whose syntax trees are not, so a resumed solve need not parse a module to ask again."""
-        return self._called
+    def remembered(self) -> dict[str, dict]:
+        """What was found so far of functions by name (their uses, returned and called parameters,
+        partial returns): kept with a solved part (see resume.py), whose syntax trees are not, so a
+        resumed solve need not parse a module to ask again. `call_site`'s, by node, is not kept."""
+        return {"uses": self._cache, "returns": self._returns, "partials": self._partials, "called": self._called}
 
-    def remember(self, called: dict[str, tuple[str, ...]]) -> None:
-        self._called.update(called)
+    def remember(self, found: dict[str, dict]) -> None:
+        """Take what `remembered` gave (of code as it was when found)."""
+        for cache, kept in ((self._cache, "uses"), (self._returns, "returns"), (self._partials, "partials"),
+                            (self._called, "called")):
+            cache.update(found.get(kept, {}))
 
     def partial_returns(self, function: str) -> tuple[str, ...]:
         """The functions of its module a lower function gives back bound by keyword only, `return

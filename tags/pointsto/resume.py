@@ -19,8 +19,9 @@ from scratch as before. The result is the cold solve's wherever no cap of the so
 
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
 key of the solver's source, the Python version, the hash seed and the layers below, read only
-from a file this user owns that no one else can write. Syntax trees are not kept: each module
-is parsed again the first time one of its scopes runs (`Program.load`), most never.
+from a file this user owns that no one else can write. The layers' state it stood on is kept
+with it, so a resume reads one file. Syntax trees are not kept: each module is parsed again the
+first time one of its scopes runs (`Program.load`, `read_trees_later`), most never.
 """
 from __future__ import annotations
 
@@ -34,7 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tags.errors import UNPARSABLE
-from tags.pointsto.layercache import FOLDER, LayerState, _solver_digest, read_stored
+from tags.pointsto.layercache import (
+    FOLDER,
+    LayerState,
+    _solver_digest,
+    read_stored,
+    read_trees_later,
+    without_trees,
+)
 from tags.pointsto.parallel import in_background, join_background
 from tags.pointsto.program import CLASS, LayerFacts, Program, _literal_all
 
@@ -45,12 +53,14 @@ _SETTERS = {"setattr", "__setattr__"}
 @dataclass
 class Kept:
     """A part's solution as stored: its sources, the modules Python could not parse, the program
-    (scopes without syntax trees, no layer facts) and the solver's state (`Solver.kept_state`)."""
+    (scopes without syntax trees, no layer facts), the solver's state (`Solver.kept_state`) and the
+    state of the library layers below (without syntax trees: read back, it saves loading theirs)."""
 
     sources: Sources
     unparsed: dict[str, str]
     program: Program
     solver: dict[str, object]
+    below: LayerState
 
 
 def state_key(part: str, layers_key: str) -> str:
@@ -61,14 +71,15 @@ def state_key(part: str, layers_key: str) -> str:
 
 
 def save(cache_dir: str, part: str, key: str, sources: Sources, unparsed: dict[str, str], program: Program,
-         state: Callable[[], dict[str, object]], background: bool) -> None:
-    """Keep the solved part (its program, and the solver's `state()`) for a later `resumed`; a disk
+         state: Callable[[], dict[str, object]], below: LayerState, background: bool) -> None:
+    """Keep the solved part (its program, the solver's `state()`, the layers' state it stood on)
+    for a later `resumed`; a disk
     that cannot take it is no error. With `background`, written by a child while this process maps
     and stores the edges (see `in_background`): after a resume, where that is most of what is left
     to do. After a solve from scratch the other core is busy (a part solved apart) and a forked
     writer cost more (its pages copied as both touch them) than it saved."""
     def write() -> None:
-        _write(cache_dir, part, key, Kept(sources, dict(unparsed), program, state()))
+        _write(cache_dir, part, key, Kept(sources, dict(unparsed), program, state(), below))
 
     in_background(write) if background else write()
 
@@ -78,6 +89,7 @@ def _write(cache_dir: str, part: str, key: str, kept: Kept) -> None:
     for scope in program.scopes.values():  # the solver is done with them: kept without their trees
         scope.__dict__.pop("_loader", None)
         scope.node = None
+    without_trees(kept.below)
     data = pickle.dumps(dataclasses.replace(kept, program=program), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         from tags.atomic import write_atomic
@@ -92,17 +104,21 @@ def _write(cache_dir: str, part: str, key: str, kept: Kept) -> None:
 @dataclass
 class Resumed:
     """A kept solution with an edit applied: the program and the solver's state to restore it
-    from, the scopes to run the worklist from, and the modules Python could not parse when it was solved."""
+    from, the scopes to run the worklist from, the modules Python could not parse when it was
+    solved, and the library layers' state it stands on."""
 
     program: Program
     state: dict[str, object]
     start: list[str]
     unparsed: dict[str, str]
+    below: LayerState
 
 
-def resumed(cache_dir: str, part: str, key: str, sources: Sources, below: LayerState) -> Resumed | None:
+def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
     """The kept solution of `part` with the edit applied; None when the part must be solved from
-    scratch (nothing kept, another key, an edit that is not an addition of statements)."""
+    scratch (nothing kept, another key, an edit that is not an addition of statements). The key
+    holds the library layers' (see `state_key`): the layers' state kept with it is theirs, its
+    syntax trees parsed from `layer_texts` when asked for."""
     kept = _load(cache_dir, part, key)
     if kept is None or {m: p for m, (_, p) in kept.sources.items()} != {m: p for m, (_, p) in sources.items()}:
         return None
@@ -117,6 +133,7 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, below: LayerS
         added_statements += trees[module].body[old_count:]
     if not _binds_only_new_names(added_statements, kept):
         return None
+    below = read_trees_later(kept.below, layer_texts)
     program = kept.program
     program.facts, program.below = below.facts, dict(below.below)
     old_scopes = set(program.scopes)
@@ -129,7 +146,7 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, below: LayerS
     for module, tree in trees.items():
         program.attach(module, tree)
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
-    return Resumed(program, kept.solver, [*changed, *added], kept.unparsed)
+    return Resumed(program, kept.solver, [*changed, *added], kept.unparsed, below)
 
 
 def _with_statements_added(old_text: str, new_text: str) -> tuple[ast.Module, int] | None:

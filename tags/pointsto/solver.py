@@ -2299,28 +2299,36 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     rest = next((group for label, group in groups if not label), None)
     unparsed: dict[str, str] = {}
     trees = _parsed(rest, unparsed) if rest is not None and handed is not None else None  # while the layers are solved there
+    key = resume.state_key(part, _layers_key(library, tuples, cache_dir)) if (
+        cache_dir and part is not None and rest is not None) else None
+    again = _resumed(cache_dir, part, key, rest, library) if key is not None and handed is None else None
+    if again is not None:  # the layers' state came with it
+        solver, state, graph = again
+        return _kept(cache_dir, part, key, rest, solver, state, graph, background=True)
     given = handed() if handed is not None else None
     state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
     graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)
     graph.unparsed.update(unparsed)
     if rest is None:
         return graph
-    key = resume.state_key(part, _layers_key(library, tuples, cache_dir)) if cache_dir and part is not None else None
-    solver = _resumed(cache_dir, part, key, rest, state, graph) if key is not None and trees is None else None
-    resumed = solver is not None
-    if solver is None:
-        solver = _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
-    if key is not None:
-        resume.save(cache_dir, part, key, rest, {m: why for m, why in graph.unparsed.items() if m in rest},
-                    solver.program, solver.kept_state, background=resumed)
+    solver = _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
+    return _kept(cache_dir, part, key, rest, solver, state, graph, background=False) if key is not None else graph
+
+
+def _kept(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], solver: Solver,
+          below: LayerState, graph: CallGraph, background: bool) -> CallGraph:
+    """Keep the part's solution for the next edit (see tags/pointsto/resume.py); the graph."""
+    resume.save(cache_dir, part, key, sources, {m: why for m, why in graph.unparsed.items() if m in sources},
+                solver.program, solver.kept_state, below, background)
     return graph
 
 
-def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], below: LayerState,
-             graph: CallGraph) -> Solver | None:
-    """The part's kept solution resumed after the edit (see tags/pointsto/resume.py), its edges
-    into `graph`; None when it must be solved from scratch (`graph` untouched then)."""
-    again = resume.resumed(cache_dir, part, key, sources, below)
+def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]],
+             library: list[tuple[str, dict[str, tuple[str, bool]]]]) -> tuple[Solver, LayerState, CallGraph] | None:
+    """The part's kept solution resumed after the edit (see tags/pointsto/resume.py): the solver,
+    the layers' state kept with it, and the graph (the layers' edges and the part's); None when
+    the part must be solved from scratch."""
+    again = resume.resumed(cache_dir, part, key, sources, {m: s for _, group in library for m, s in group.items()})
     if again is None:
         return None
     solver = Solver.restored(again.program, again.state)
@@ -2329,10 +2337,12 @@ def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, 
         solved = solver.solve_from(again.start, resuming=True)
     except PassesUsedUp:
         return None
+    below = again.below
+    graph = _from_rows(below.rows, below.scopes, below.passes, below.unparsed)
     graph.merge(solved)
     graph.unparsed.update(again.unparsed)
     graph.grown = {name for edge in solver.edges - kept for name in (edge[0], edge[6]) if name}
-    return solver
+    return solver, below, graph
 
 
 def _layers_key(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool, cache_dir: str) -> str:
