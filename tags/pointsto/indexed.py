@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 
 from tags.names import Binding
+from tags.pointsto.parallel import wait_at_exit
 from tags.pointsto.solver import SOLVED_APART, CallGraph, Edge, analyse
 from tags.sources import read_source_text
 
@@ -141,11 +142,25 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
     from tags.lifetime import child_setup, nav_python_env
 
     env = nav_python_env(PYTHONHASHSEED=FIXED_SEED)
-    done = subprocess.run([sys.executable, "-m", "tags.pointsto.indexed"], input=pickle.dumps((sources, cache_dir)), stdout=subprocess.PIPE,
-                          env=env, check=False, preexec_fn=child_setup())  # Ctrl-C: run() kills it; kill -9: the kernel
-    if done.returncode != 0:
-        raise NavError(f"the call graph solver stopped (exit status {done.returncode}); nothing was stored")
-    rows, unparsed, grown = pickle.loads(done.stdout)
+    child = subprocess.Popen([sys.executable, "-m", "tags.pointsto.indexed"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             env=env, preexec_fn=child_setup())  # noqa: PLW1509 - only a prctl; kill -9 of nav stops it
+    try:
+        try:
+            child.stdin.write(pickle.dumps((sources, cache_dir)))
+            child.stdin.close()
+        except BrokenPipeError:  # it stopped before reading: its exit status says why
+            pass
+        answer = child.stdout.read()  # it closes its output once written; it may still be keeping its state
+        child.stdout.close()
+        rows, unparsed, grown = pickle.loads(answer)
+    except BaseException as err:  # Ctrl-C, or no answer
+        if not isinstance(err, Exception):
+            child.kill()
+        code = child.wait()
+        if not isinstance(err, Exception):
+            raise
+        raise NavError(f"the call graph solver stopped (exit status {code}); nothing was stored") from None
+    wait_at_exit(child.wait)  # it writes the part's kept solution (tags/pointsto/resume.py) while this one stores
     return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed, grown=grown)
 
 
@@ -164,6 +179,10 @@ def _solve_child() -> None:
     graph = analyse(sources, cache_dir=cache_dir)
     rows = sorted(e.fields() for e in graph.edges)
     sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed, graph.grown)))
+    sys.stdout.flush()
+    null = os.open(os.devnull, os.O_WRONLY)  # the answer is complete: the parent reads on while this one
+    os.dup2(null, sys.stdout.fileno())  # waits at exit for the child keeping the part's solution
+    os.close(null)
 
 
 def grown_files(names: Names, graph: CallGraph, files: dict[int, tuple[str, str]], by_name: dict[str, int]) -> set[int] | None:

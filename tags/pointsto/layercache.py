@@ -78,7 +78,7 @@ class LayerCache:
 
     def load(self, label: str, key: str) -> LayerState | None:
         """The state stored for the layer under `key`, or None (none stored, another key, unreadable)."""
-        state = read_stored(self._path(label), key)
+        state = next(read_stored(self._path(label), key), None)
         return state if isinstance(state, LayerState) else None
 
     def store(self, label: str, key: str, state: LayerState) -> LayerState:
@@ -157,21 +157,24 @@ def _with_parents(scopes: Iterable[Scope]) -> Iterator[Scope]:
             around = around.parent
 
 
-def read_stored(path: str, key: str) -> object | None:
-    """What a file written as `key` line + pickle holds, when it is a regular file this user owns and
-    no one else can write (a pickle runs code when loaded) and its key is `key`; else None (none
-    there, another key, truncated or foreign: the caller solves instead)."""
+def read_stored(path: str, key: str) -> Iterator[object]:
+    """The pickles a file written as a `key` line and pickles holds, one by one, when it is a regular
+    file this user owns and no one else can write (a pickle runs code when loaded) and its key is
+    `key`; none when not (none there, another key), and no more once one is truncated or foreign:
+    the caller solves instead. Asking for the first only reads no further."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return None
+        return
     with open(descriptor, "rb") as handle:
         if not _trusted(os.fstat(descriptor)) or handle.readline(_MAX_KEY_LINE).strip() != key.encode():
-            return None
-        try:
-            return pickle.load(handle)
-        except Exception:  # noqa: BLE001 - truncated or foreign
-            return None
+            return
+        while True:
+            try:
+                found = pickle.load(handle)
+            except Exception:  # noqa: BLE001 - truncated or foreign, or the end
+                return
+            yield found
 
 
 def _trusted(status: os.stat_result) -> bool:

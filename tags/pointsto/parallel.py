@@ -24,6 +24,7 @@ from typing import BinaryIO, TypeVar
 from tags.errors import NavError
 
 T = TypeVar("T")
+_MAX_FD = 1 << 16  # past the descriptors a nav process opens (closerange skips those not open)
 
 
 def can_fork() -> bool:
@@ -93,7 +94,7 @@ def _results(pid: int, pipe: BinaryIO, reaped: list[bool]) -> Iterator[object]:
         raise NavError(f"the call graph solver's second process stopped (exit status {code}); nothing was stored")
 
 
-_BACKGROUND: list[int] = []  # children started by `in_background`, not waited for yet
+_BACKGROUND: list[Callable[[], object]] = []  # how to wait for each child left running, oldest first
 _JOINED_AT_EXIT: list[bool] = []
 
 
@@ -115,23 +116,39 @@ def in_background(work: Callable[[], None]) -> None:
         try:
             setup()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            os.closerange(3, _MAX_FD)  # pipes held open here would keep their readers waiting for the end
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)  # so would standard output (`analyse_seeded` reads its child's to the end)
             work()
             status = 0
         finally:
             os._exit(status)
+    wait_at_exit(lambda: _reap(pid))
+
+
+def wait_at_exit(wait: Callable[[], object]) -> None:
+    """Have `join_background` (and this process' exit) wait for a child left running: `wait()`."""
     if not _JOINED_AT_EXIT:
         atexit.register(join_background)
         _JOINED_AT_EXIT.append(True)
-    _BACKGROUND.append(pid)
+    _BACKGROUND.append(wait)
 
 
 def join_background() -> None:
-    """Wait for the children `in_background` started."""
+    """Wait for the children left running (`in_background`, `wait_at_exit`); Ctrl-C stops waiting
+    (they die with this process: a temporary file left is swept by the next write)."""
     while _BACKGROUND:
         try:
-            os.waitpid(_BACKGROUND.pop(), 0)
-        except ChildProcessError:
-            pass
+            _BACKGROUND.pop(0)()
+        except KeyboardInterrupt:
+            _BACKGROUND.clear()
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _stop(pid: int) -> None:

@@ -51,13 +51,20 @@ _SETTERS = {"setattr", "__setattr__"}
 
 
 @dataclass
-class Kept:
-    """A part's solution as stored: its sources, the modules Python could not parse, the program
-    (scopes without syntax trees, no layer facts), the solver's state (`Solver.kept_state`) and the
-    state of the library layers below (without syntax trees: read back, it saves loading theirs)."""
+class SolvedFrom:
+    """What a kept part was solved from: its sources and the modules Python could not parse. Stored
+    first, so an edit that cannot resume is known before the solution is read."""
 
     sources: Sources
     unparsed: dict[str, str]
+
+
+@dataclass
+class Kept:
+    """A part's solution as stored after its `SolvedFrom`: the program (scopes without syntax trees,
+    no layer facts), the solver's state (`Solver.kept_state`) and the state of the library layers
+    below (without syntax trees: read back with it, it saves loading theirs)."""
+
     program: Program
     solver: dict[str, object]
     below: LayerState
@@ -76,26 +83,27 @@ def save(cache_dir: str, part: str, key: str, sources: Sources, unparsed: dict[s
     for a later `resumed`; a disk
     that cannot take it is no error. With `background`, written by a child while this process maps
     and stores the edges (see `in_background`): after a resume, where that is most of what is left
-    to do. After a solve from scratch the other core is busy (a part solved apart) and a forked
-    writer cost more (its pages copied as both touch them) than it saved."""
+    to do, and when no other core is busy (a part solved apart): then a forked writer cost more
+    (its pages copied as both touch them) than it saved."""
     def write() -> None:
-        _write(cache_dir, part, key, Kept(sources, dict(unparsed), program, state(), below))
+        _write(cache_dir, part, key, SolvedFrom(sources, dict(unparsed)), Kept(program, state(), below))
 
     in_background(write) if background else write()
 
 
-def _write(cache_dir: str, part: str, key: str, kept: Kept) -> None:
+def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: Kept) -> None:
     program = dataclasses.replace(kept.program, facts=LayerFacts(), below={}, scope_of_node={}, unread={})
     for scope in program.scopes.values():  # the solver is done with them: kept without their trees
         scope.__dict__.pop("_loader", None)
         scope.node = None
     without_trees(kept.below)
+    head = pickle.dumps(solved_from, protocol=pickle.HIGHEST_PROTOCOL)
     data = pickle.dumps(dataclasses.replace(kept, program=program), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         from tags.atomic import write_atomic
 
         os.makedirs(os.path.join(cache_dir, FOLDER), mode=0o700, exist_ok=True)
-        write_atomic(_path(cache_dir, part), [key.encode() + b"\n", data])
+        write_atomic(_path(cache_dir, part), [key.encode() + b"\n", head, data])
         os.chmod(_path(cache_dir, part), 0o600)
     except OSError:
         pass
@@ -119,34 +127,40 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
     scratch (nothing kept, another key, an edit that is not an addition of statements). The key
     holds the library layers' (see `state_key`): the layers' state kept with it is theirs, its
     syntax trees parsed from `layer_texts` when asked for."""
-    kept = _load(cache_dir, part, key)
-    if kept is None or {m: p for m, (_, p) in kept.sources.items()} != {m: p for m, (_, p) in sources.items()}:
+    join_background()  # a state this process is still writing
+    stored = read_stored(_path(cache_dir, part), key)
+    before = next(stored, None)
+    if not isinstance(before, SolvedFrom) or {m: p for m, (_, p) in before.sources.items()} != {
+            m: p for m, (_, p) in sources.items()}:
         return None
-    changed = [module for module, (text, _) in sources.items() if kept.sources[module][0] != text]
+    changed = [module for module, (text, _) in sources.items() if before.sources[module][0] != text]
     trees: dict[str, ast.Module] = {}
     added_statements: list[ast.stmt] = []
     for module in changed:
-        found = _with_statements_added(kept.sources[module][0], sources[module][0])
-        if found is None or module in kept.unparsed:
+        found = _with_statements_added(before.sources[module][0], sources[module][0])
+        if found is None or module in before.unparsed:
             return None
         trees[module], old_count = found
         added_statements += trees[module].body[old_count:]
-    if not _binds_only_new_names(added_statements, kept):
+    if not _binds_only_new_names(added_statements, before):
+        return None
+    kept = next(stored, None)
+    if not isinstance(kept, Kept):
         return None
     below = read_trees_later(kept.below, layer_texts)
     program = kept.program
     program.facts, program.below = below.facts, dict(below.below)
     old_scopes = set(program.scopes)
-    for module in kept.unparsed:
+    for module in before.unparsed:
         program.attach(module, ast.Module(body=[], type_ignores=[]))
-    program.unread = {m: text for m, (text, _) in sources.items() if m not in trees and m not in kept.unparsed}
+    program.unread = {m: text for m, (text, _) in sources.items() if m not in trees and m not in before.unparsed}
     for scope in program.scopes.values():
         if scope.module in program.unread:
             scope.read_later(program.load)
     for module, tree in trees.items():
         program.attach(module, tree)
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
-    return Resumed(program, kept.solver, [*changed, *added], kept.unparsed, below)
+    return Resumed(program, kept.solver, [*changed, *added], before.unparsed, below)
 
 
 def _with_statements_added(old_text: str, new_text: str) -> tuple[ast.Module, int] | None:
@@ -180,11 +194,11 @@ def _offset(text: str, line: int, utf8_column: int) -> int:
     return start + len(line_text.encode("utf-8", "surrogatepass")[:utf8_column].decode("utf-8", "ignore"))
 
 
-def _binds_only_new_names(statements: list[ast.stmt], kept: Kept) -> bool:
+def _binds_only_new_names(statements: list[ast.stmt], before: SolvedFrom) -> bool:
     """Whether no old source of the part holds any name the added statements bind."""
     names = {name for statement in statements for name in bound_names(statement)}
     # as a substring, not a word: a few names looked up in megabytes, the same answer or a safe no
-    return not any(name in text for text, _ in kept.sources.values() for name in names)
+    return not any(name in text for text, _ in before.sources.values() for name in names)
 
 
 def bound_names(statement: ast.stmt) -> set[str]:
@@ -222,12 +236,6 @@ def _heads(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[
     if isinstance(node, ast.ClassDef):
         return [*node.bases, *node.keywords]
     return [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
-
-
-def _load(cache_dir: str, part: str, key: str) -> Kept | None:
-    join_background()  # a state this process is still writing
-    kept = read_stored(_path(cache_dir, part), key)
-    return kept if isinstance(kept, Kept) else None
 
 
 def _path(cache_dir: str, part: str) -> str:

@@ -2175,7 +2175,7 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
     here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
-            return analyse_layers(main, layers, cache_dir=cache_dir, part="main")
+            return analyse_layers(main, layers, cache_dir=cache_dir, part="main", alone=True)
         handed = next((name for name in sorted(there) if APART_LAYERS.get(name)), None) if main and can_fork() else None
         handoff = Handoff() if handed is not None else None
         with in_child(lambda: _solved_parts(there, cache_dir, handed, handoff)) as solved_parts:
@@ -2284,7 +2284,8 @@ def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed:
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
                    tuples: bool = False, cache_dir: str | None = None,
-                   handed: Callable[[], object | None] | None = None, part: str | None = None) -> CallGraph:
+                   handed: Callable[[], object | None] | None = None, part: str | None = None,
+                   alone: bool = False) -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each
@@ -2292,7 +2293,8 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     `handed` gives their state solved by another process (see `analyse`), asked once the code
     above them is parsed; when it gives None they are solved here. With `cache_dir` and a `part`
     name, the code above is kept solved there, and an edit that only adds statements resumes it
-    (see tags/pointsto/resume.py).
+    (see tags/pointsto/resume.py); written meanwhile by a child after a resume, or when this is
+    the only part solved (`alone`: no core is busy with another).
     """
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
@@ -2312,7 +2314,7 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     if rest is None:
         return graph
     solver = _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
-    return _kept(cache_dir, part, key, rest, solver, state, graph, background=False) if key is not None else graph
+    return _kept(cache_dir, part, key, rest, solver, state, graph, background=alone) if key is not None else graph
 
 
 def _kept(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], solver: Solver,
