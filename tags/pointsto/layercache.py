@@ -104,8 +104,7 @@ def without_trees(state: LayerState) -> None:
     is kept with a part's solution (see resume.py): they were most of its size and load time, and
     a resumed solve asks for few of them (`read_trees_later` has those parsed again)."""
     for scope in _with_parents(state.facts.scopes.values()):
-        scope.__dict__.pop("_loader", None)
-        scope.node = None
+        scope.give_node(None)
 
 
 def read_trees_later(state: LayerState, texts: Sources) -> LayerState:
@@ -142,8 +141,7 @@ class _LayerTrees:
         by_place = {(s.name, s.line): s for s in (*fresh.scope_of_node.values(), *fresh.scopes.values())}
         for scope in waiting:
             found = by_place.get((scope.name, scope.line)) or fresh.scopes.get(scope.name)
-            scope.__dict__.pop("_loader", None)
-            scope.node = found.node if found is not None else None
+            scope.give_node(found.node if found is not None else None)
 
 
 def _with_parents(scopes: Iterable[Scope]) -> Iterator[Scope]:

@@ -43,6 +43,11 @@ class Scope:
                 return self.__dict__["node"]
         raise AttributeError(name)
 
+    def give_node(self, node: ast.AST | None) -> None:
+        """Set the node (None: kept without one), and forget any `read_later` loader."""
+        self.__dict__.pop("_loader", None)
+        self.node = node
+
     def read_later(self, loader: Callable[[str], None]) -> None:
         """Drop the node, to be read by `loader(module)` when asked for (see `__getattr__`)."""
         self.__dict__.pop("node", None)
@@ -140,8 +145,7 @@ class Program:
             if known is None:
                 self.scopes[name] = scope
                 continue
-            known.__dict__.pop("_loader", None)
-            known.node = scope.node
+            known.give_node(scope.node)
             known.locals |= scope.locals
             known.globals |= scope.globals
             kept[id(scope)] = known

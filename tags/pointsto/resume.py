@@ -94,8 +94,7 @@ def save(cache_dir: str, part: str, key: str, sources: Sources, unparsed: dict[s
 def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: Kept) -> None:
     program = dataclasses.replace(kept.program, facts=LayerFacts(), below={}, scope_of_node={}, unread={})
     for scope in program.scopes.values():  # the solver is done with them: kept without their trees
-        scope.__dict__.pop("_loader", None)
-        scope.node = None
+        scope.give_node(None)
     without_trees(kept.below)
     head = pickle.dumps(solved_from, protocol=pickle.HIGHEST_PROTOCOL)
     data = pickle.dumps(dataclasses.replace(kept, program=program), protocol=pickle.HIGHEST_PROTOCOL)
