@@ -146,6 +146,7 @@ class Program:
                 self.scopes[name] = scope
                 continue
             known.give_node(scope.node)
+            known.line = scope.line  # moved, when code was inserted above it
             known.locals |= scope.locals
             known.globals |= scope.globals
             kept[id(scope)] = known

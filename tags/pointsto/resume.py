@@ -1,10 +1,11 @@
 """A solved part kept on disk, so that an edit which only adds code resumes its fixpoint.
 
 The solver's points-to sets only grow (see tags/pointsto/solver.py). When an edit leaves every
-statement of a module as it was, positions included, and adds statements after them (a new
-function at the end of a file, the common edit while writing code), the old solution is still
-true of the new program: a solve from scratch would find all of it again and more. So the
-kept state (points-to sets, members, bases, edges, and who read what) is read back, the added
+statement of a module as it was and adds statements between or after them (a new function,
+an import at the top, blank lines: the common edits while writing code), the old solution is
+still true of the new program: a solve from scratch would find all of it again and more. So the
+kept state (points-to sets, members, bases, edges, and who read what) is read back, the sites
+in it of the statements that moved are given their new lines (`move_positions`), the added
 statements' scopes join the program, and the worklist runs from the edited modules and their
 new scopes only: a few dozen scope runs instead of thousands.
 
@@ -13,8 +14,9 @@ What the added code binds must not change what the old code meant: a name the ol
 rather than add to them, and a changed `__all__` changes what star imports copy. So every
 name the added statements bind (at module and class level, attributes stored, `global`
 names, literal `setattr` names) must be found nowhere in the part's old sources; else,
-or when modules were added or removed, or any statement changed or moved, the part is solved
-from scratch as before. The result is the cold solve's wherever no cap of the solver binds
+or when modules were added or removed, or any statement changed or changed places with
+another, or a lambda was inserted above another of its scope (lambdas are named by their
+order), the part is solved from scratch as before. The result is the cold solve's wherever no cap of the solver binds
 (MAX_VALUES keeps the values that arrive first, MAX_PASSES stops a scope).
 
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
@@ -26,10 +28,12 @@ first time one of its scopes runs (`Program.load`, `read_trees_later`), most nev
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import hashlib
 import os
 import pickle
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +48,7 @@ from tags.pointsto.layercache import (
     without_trees,
 )
 from tags.pointsto.parallel import in_background, join_background
-from tags.pointsto.program import CLASS, LayerFacts, Program, _literal_all
+from tags.pointsto.program import CLASS, MODULE, LayerFacts, Program, _literal_all
 
 Sources = dict[str, tuple[str, bool]]  # module -> (text, is a package `__init__`)
 _SETTERS = {"setattr", "__setattr__"}
@@ -134,13 +138,14 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
         return None
     changed = [module for module, (text, _) in sources.items() if before.sources[module][0] != text]
     trees: dict[str, ast.Module] = {}
+    moves: dict[str, Moved] = {}
     added_statements: list[ast.stmt] = []
     for module in changed:
-        found = _with_statements_added(before.sources[module][0], sources[module][0])
+        found = _with_statements_inserted(before.sources[module][0], sources[module][0])
         if found is None or module in before.unparsed:
             return None
-        trees[module], old_count = found
-        added_statements += trees[module].body[old_count:]
+        trees[module], inserted, moves[module] = found
+        added_statements += inserted
     if not _binds_only_new_names(added_statements, before):
         return None
     kept = next(stored, None)
@@ -148,6 +153,12 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
         return None
     below = read_trees_later(kept.below, layer_texts)
     program = kept.program
+    lines_now = {}  # each kept scope of an edited module: the line it should start on now
+    for module, moved in moves.items():
+        if moved.anything:
+            move_positions(kept.solver, program, module, moved)
+        lines_now.update((name, moved.line(scope.line)) for name, scope in program.scopes.items()
+                         if scope.module == module and scope.kind != MODULE)
     program.facts, program.below = below.facts, dict(below.below)
     old_scopes = set(program.scopes)
     for module in before.unparsed:
@@ -158,39 +169,120 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
             scope.read_later(program.load)
     for module, tree in trees.items():
         program.attach(module, tree)
+    if any(program.scopes[name].line != line for name, line in lines_now.items()):
+        return None  # a scope now named as another was (`<lambda2>` now `<lambda3>`): not the same program
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
     return Resumed(program, kept.solver, [*changed, *added], before.unparsed, below)
 
 
-def _with_statements_added(old_text: str, new_text: str) -> tuple[ast.Module, int] | None:
-    """The new module's tree and the old one's statement count when it is the old one with
-    statements added at the end, every old statement where it was (positions included); else None."""
+@dataclass
+class Moved:
+    """Where an edit moved the old statements of a module: each one's first and last line before the
+    edit and how many lines it moved by (a statement inserted above it, or blank lines)."""
+
+    spans: list[tuple[int, int, int]]  # (first line, last line, lines moved), in order
+
+    def line(self, old: int) -> int:
+        """Where old line `old` is now (a line outside every statement stays)."""
+        at = bisect.bisect_right(self.spans, (old, sys.maxsize, 0)) - 1
+        if at >= 0 and self.spans[at][0] <= old <= self.spans[at][1]:
+            return old + self.spans[at][2]
+        return old
+
+    @property
+    def anything(self) -> bool:
+        return any(by for _, _, by in self.spans)
+
+
+def _with_statements_inserted(old_text: str, new_text: str) -> tuple[ast.Module, list[ast.stmt], Moved] | None:
+    """The new module's tree, the statements it adds and where the old ones moved, when it is the old
+    module with statements inserted between or after its statements, each old one as it was (its
+    lines' text, its column; only its line may move); else None."""
     try:
         old, new = ast.parse(old_text), ast.parse(new_text)
     except UNPARSABLE:
         return None
     if len(new.body) < len(old.body) or _literal_all(old) != _literal_all(new):
         return None
-    # the same text up to the end of the old statements, and each old statement spanning what it did
-    # in both trees: the same statements (a statement's tree follows from its text alone)
-    if any(_span(before) != _span(after) for before, after in zip(old.body, new.body)):
+    old_lines, new_lines = _LINE_BREAK.split(old_text), _LINE_BREAK.split(new_text)
+    spans: list[tuple[int, int, int]] = []
+    inserted: list[ast.stmt] = []
+    at = 0
+    for statement in old.body:
+        first, text = _lines_of(statement, old_lines)
+        while at < len(new.body) and not _same_statement(statement, text, new.body[at], new_lines):
+            inserted.append(new.body[at])
+            at += 1
+        if at == len(new.body):
+            return None
+        spans.append((first, statement.end_lineno or first, _lines_of(new.body[at], new_lines)[0] - first))
+        at += 1
+    inserted += new.body[at:]
+    # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
+    old_texts = {_lines_of(statement, old_lines)[1] for statement in old.body}
+    if any(_lines_of(statement, new_lines)[1] in old_texts for statement in inserted):
         return None
-    end = _offset(old_text, *_span(old.body[-1])[2:]) if old.body else 0
-    return (new, len(old.body)) if new_text[:end] == old_text[:end] else None
+    return new, inserted, Moved(spans)
 
 
-def _span(statement: ast.stmt) -> tuple[int, int, int, int]:
-    return statement.lineno, statement.col_offset, statement.end_lineno or 0, statement.end_col_offset or 0
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python counts lines (a form feed is no line break)
 
 
-def _offset(text: str, line: int, utf8_column: int) -> int:
-    """The index in `text` of a position as `ast` gives it (1-based line, column in UTF-8 bytes)."""
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    end = text.find("\n", start)
-    line_text = text[start:] if end < 0 else text[start:end]
-    return start + len(line_text.encode("utf-8", "surrogatepass")[:utf8_column].decode("utf-8", "ignore"))
+def _lines_of(statement: ast.stmt, lines: list[str]) -> tuple[int, tuple[str, ...]]:
+    """A statement's first line (its decorators' included) and the text of its lines."""
+    first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+    return first, tuple(lines[first - 1:statement.end_lineno or first])
+
+
+def _same_statement(old: ast.stmt, old_text: tuple[str, ...], new: ast.stmt, new_lines: list[str]) -> bool:
+    """Whether `new` is `old` as it was, moved by whole lines: the same lines' text, starting in the same column."""
+    return type(old) is type(new) and old.col_offset == new.col_offset and _lines_of(new, new_lines)[1] == old_text
+
+
+def move_positions(state: dict[str, object], program: Program, module: str, moved: Moved) -> None:
+    """Give a kept solver state (`Solver.kept_state`) the positions `module` has now that code was
+    inserted into it: the sites in names (`<k>mod:12:4`, `("i", cls, "mod:12:4")`) and its calls' lines."""
+    mark = f"{module}:"
+    pattern = re.compile(rf"(?<![\w.]){re.escape(module)}:(\d+):")
+
+    def text(name: str) -> str:
+        return pattern.sub(lambda m: f"{mark}{moved.line(int(m[1]))}:", name) if mark in name else name
+
+    def value(old: tuple) -> tuple:
+        return tuple(text(part) if isinstance(part, str) else part for part in old)
+
+    def edge(old: tuple) -> tuple:
+        caller = program.scopes.get(old[0])
+        return (old[0], old[1], moved.line(old[2]), *old[3:]) if caller is not None and caller.module == module else old
+
+    pts, bases, metaclasses = state["pts"], state["bases"], state["metaclasses"]
+    every_value = set().union(*pts.values(), *metaclasses.values(), *map(set, bases.values()))
+    renamed = {v: value(v) for v in every_value if any(isinstance(p, str) and mark in p for p in v[1:])}
+    renamed = {old: new for old, new in renamed.items() if old != new}
+    old_values = set(renamed)  # a set, so that `isdisjoint` walks the smaller side
+    for values in (*pts.values(), *metaclasses.values()):
+        if not values.isdisjoint(old_values):
+            moving = values & old_values
+            values -= moving
+            values |= {renamed[v] for v in moving}
+    for klass, listed in bases.items():
+        bases[klass] = [renamed.get(v, v) for v in listed]
+    for table in (pts, state["keys"], state["readers"], state["lazy"]):
+        _rename_keys(table, mark, text)
+    for site, calls in state["lazy"].items():
+        state["lazy"][site] = {edge(e) for e in calls}
+    edges = state["edges"]
+    moving_edges = [e for e in edges if (caller := program.scopes.get(e[0])) is not None and caller.module == module]
+    edges.difference_update(moving_edges)
+    edges.update(edge(e) for e in moving_edges)
+
+
+def _rename_keys(table: dict[str, object], mark: str, text: Callable[[str], str]) -> None:
+    """Rename by `text` a table's keys that hold `mark`: all taken out before any is put back, as a
+    renamed key may be an old one's name."""
+    renamed = [(key, text(key)) for key in [key for key in table if mark in key]]
+    taken = [(new, table.pop(old)) for old, new in renamed if new != old]
+    table.update(taken)
 
 
 def _binds_only_new_names(statements: list[ast.stmt], before: SolvedFrom) -> bool:

@@ -27,8 +27,8 @@ EDITED = Path("fastai") / "vision" / "learner.py"
 EDITS = {  # name -> how the edited file's text changes
     "graph after 1 file edited (comment appended)": lambda text: text + "\n# edited\n",
     "graph after 1 file edited (code changed)": lambda text: text + "\ndef _bench_probe():\n    return 1\n",
-    # the same function added before the file's first one: every later position moves, so the kept
-    # solution cannot be resumed (tags/pointsto/resume.py) and the part is solved from scratch
+    # the same function added before the file's first one: the kept solution is resumed with every
+    # later position moved (tags/pointsto/resume.py, `move_positions`)
     "graph after 1 file edited (code inserted mid-file)": lambda text: text.replace(
         "\ndef ", "\ndef _bench_probe():\n    return 1\n\ndef ", 1),
 }

@@ -83,7 +83,8 @@ def test_code_added_at_the_end_resumes_the_kept_solution_and_gives_the_fresh_gra
 
 @pytest.mark.parametrize("edit", [
     pytest.param(lambda text: text.replace("return learn.fit(x)", "return learn.fit(x + 1)"), id="a statement changed"),
-    pytest.param(lambda text: "import os\n" + text, id="code added at the top: every position moved"),
+    pytest.param(lambda text: _moved_to_the_end(text, "class Learner:", "def train"), id="an old statement moved"),
+    pytest.param(lambda text: text.replace("from app.models import Model, make\n", ""), id="an old statement removed"),
     pytest.param(lambda text: text + "\ndef helper(x): return [x]\n", id="a name the old code reads bound anew"),
     pytest.param(lambda text: text + "\nLearner.fit = lambda self, x: x\n", id="an attribute the old code reads stored"),
     pytest.param(lambda text: text + "\nsetattr(Learner, 'model', None)\n", id="a literal setattr of a read name"),
@@ -97,6 +98,54 @@ def test_an_edit_that_is_not_a_pure_addition_is_solved_from_scratch(tmp_path: Pa
     solved.clear()
     assert edges_of(changed, tmp_path) == edges_of(changed, None)
     assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+
+
+def _moved_to_the_end(text: str, start: str, stop: str) -> str:
+    """`text` with the lines from `start` up to `stop` moved to its end."""
+    head, rest = text.split(start, 1)
+    block, tail = rest.split(stop, 1)
+    return head + stop + tail + "\n" + start + block
+
+
+INSERTED = "def _probe(x):\n    return Learner(Model()).fit(x)\n\n"
+
+
+TRAIN_FIT, TRAIN_NEW = ("app.train.train", "app.train.Learner.fit"), ("app.train.train", "app.train.Learner")
+FIT_CALL = ("app.train.Learner.fit", "app.models.Model.__call__")  # once `_probe` hands it a Model
+
+
+@pytest.mark.parametrize("module, edit, expected", [
+    pytest.param("app.train", lambda text: "import os\n" + text, {(*TRAIN_FIT, 11), (*TRAIN_NEW, 10)},
+                 id="an import at the top"),
+    pytest.param("app.train", lambda text: "\n\n\n" + text, {(*TRAIN_FIT, 13), (*TRAIN_NEW, 12)}, id="blank lines at the top"),
+    pytest.param("app.train", lambda text: text.replace("def train", INSERTED + "def train"),
+                 {(*TRAIN_FIT, 13), (*FIT_CALL, 6), ("app.train._probe", "app.train.Learner.fit", 9)},
+                 id="a function between two"),
+    pytest.param("app.train", lambda text: text.replace("class Learner", "# a note\n" + INSERTED + "class Learner").replace(
+        "def train", "_probe_lambda = lambda: Learner(None)\n\ndef train"), {(*TRAIN_FIT, 16), (*FIT_CALL, 10)},
+        id="code in two places"),
+    pytest.param("app.models", lambda text: text.replace("class Bigger", "@staticmethod\n" + INSERTED + "class Bigger"),
+                 {(*TRAIN_FIT, 10), ("app.models.Bigger.forward", "app.models.Model.forward", 10)},
+                 id="a decorated function between two classes"),
+])
+def test_code_inserted_between_old_statements_resumes_the_kept_solution_with_their_positions_moved(
+        tmp_path: Path, solved: list[list[str]], module: str, edit: object, expected: set[tuple[str, str, int]]) -> None:
+    edges_of(PROGRAM, tmp_path)
+    changed = edited(module, edit(PROGRAM[module][0]))  # type: ignore[operator]
+    solved.clear()
+    resumed = edges_of(changed, tmp_path)
+    assert solved == [], "resumed, nothing solved from scratch"
+    assert resumed == edges_of(changed, None)
+    assert expected <= {(e[0], e[1], e[2]) for e in resumed}, "old calls' lines moved with their code"
+
+
+def test_a_lambda_inserted_above_another_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+    """Lambdas are named by their order in a scope: `make`'s lambda would be `<lambda2>` now, another scope."""
+    edges_of(PROGRAM, tmp_path)
+    changed = edited("app.models", PROGRAM["app.models"][0].replace("def helper", "_probe = lambda: 1\ndef helper"))
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved
 
 
 def test_modules_added_or_removed_are_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
@@ -149,7 +198,13 @@ def test_the_names_an_added_statement_binds() -> None:
     assert bound("print(x)") == set()
 
 
-def test_the_graph_after_an_added_function_is_the_one_a_fresh_index_gives(tmp_path: Path) -> None:
+@pytest.mark.parametrize("edit, shown", [
+    pytest.param(lambda text: text + APPENDED, ["_probe", "train.py:15"], id="appended"),
+    pytest.param(lambda text: text.replace("def train", INSERTED + "def train"), ["_probe", "train.py:9", "train.py:13"],
+                 id="inserted mid-file"),
+])
+def test_the_graph_after_an_added_function_is_the_one_a_fresh_index_gives(tmp_path: Path, edit: object,
+                                                                          shown: list[str]) -> None:
     from tests.helpers import make_package, run_nav
 
     files = {name.replace(".", "/") + ("/__init__.py" if is_package else ".py"): text
@@ -161,10 +216,10 @@ def test_the_graph_after_an_added_function_is_the_one_a_fresh_index_gives(tmp_pa
     assert "train" in run_nav("callers", "Learner.fit", cache=cache, check=True).stdout
     kept = cache / FOLDER / "main.resume.pickle"
     written = kept.stat().st_mtime_ns
-    with open(tmp_path / "src" / "app" / "train.py", "a") as handle:
-        handle.write(APPENDED)
+    train = tmp_path / "src" / "app" / "train.py"
+    train.write_text(edit(train.read_text()))  # type: ignore[operator]
     callers = run_nav("callers", "Learner.fit", cache=cache, check=True).stdout
-    assert "_probe" in callers and "train.py:15" in callers
+    assert all(text in callers for text in shown), callers
     assert kept.stat().st_mtime_ns != written, "the resumed state was kept for the next edit"
     run_nav("index", *roots, cache=fresh, check=True)
     for name in ("Learner.fit", "Model.__call__", "app.train.train", "helper"):
