@@ -1,13 +1,14 @@
 """A solved part kept on disk, so that an edit which only adds code resumes its fixpoint.
 
 The solver's points-to sets only grow (see tags/pointsto/solver.py). When an edit leaves every
-statement of a module as it was and adds statements between or after them (a new function,
-an import at the top, blank lines: the common edits while writing code), the old solution is
+statement of a module as it was and adds statements between or after them, or into the bodies
+of its functions and classes (a new function or method, a line inside a function, an import at
+the top, blank lines, a docstring rewritten: the common edits while writing code), the old solution is
 still true of the new program: a solve from scratch would find all of it again and more. So the
 kept state (points-to sets, members, bases, edges, and who read what) is read back, the sites
 in it of the statements that moved are given their new lines (`move_positions`), the added
-statements' scopes join the program, and the worklist runs from the edited modules and their
-new scopes only: a few dozen scope runs instead of thousands.
+statements' scopes join the program, and the worklist runs from the edited modules, the
+functions that got statements and the new scopes only: a few dozen scope runs instead of thousands.
 
 What the added code binds must not change what the old code meant: a name the old code reads
 (or a class attribute it looked up, or a builtin it called) bound now would change old answers
@@ -15,8 +16,10 @@ rather than add to them, and a changed `__all__` changes what star imports copy.
 name the added statements bind (at module and class level, attributes stored, `global`
 names, literal `setattr` names) must be found nowhere in the part's old sources; else,
 or when modules were added or removed, or any statement changed or changed places with
-another, or a lambda was inserted above another of its scope (lambdas are named by their
-order), the part is solved from scratch as before. The result is the cold solve's wherever no cap of the solver binds
+another, or a definition's head changed, or a lambda was inserted above another of its scope
+(lambdas are named by their order), or a statement inserted above an old one of its scope writes
+a container (a strong write could hide from the old one what it read there), the part is
+solved from scratch as before. The result is the cold solve's wherever no cap of the solver binds
 (MAX_VALUES keeps the values that arrive first, MAX_PASSES stops a scope).
 
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
@@ -137,16 +140,13 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
             m: p for m, (_, p) in sources.items()}:
         return None
     changed = [module for module, (text, _) in sources.items() if before.sources[module][0] != text]
-    trees: dict[str, ast.Module] = {}
-    moves: dict[str, Moved] = {}
-    added_statements: list[ast.stmt] = []
+    insertions: dict[str, Insertion] = {}
     for module in changed:
         found = _with_statements_inserted(before.sources[module][0], sources[module][0])
         if found is None or module in before.unparsed:
             return None
-        trees[module], inserted, moves[module] = found
-        added_statements += inserted
-    if not _binds_only_new_names(added_statements, before):
+        insertions[module] = found
+    if not _binds_only_new_names([s for found in insertions.values() for s in found.inserted], before):
         return None
     kept = next(stored, None)
     if not isinstance(kept, Kept):
@@ -154,25 +154,43 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
     below = read_trees_later(kept.below, layer_texts)
     program = kept.program
     lines_now = {}  # each kept scope of an edited module: the line it should start on now
-    for module, moved in moves.items():
-        if moved.anything:
-            move_positions(kept.solver, program, module, moved)
-        lines_now.update((name, moved.line(scope.line)) for name, scope in program.scopes.items()
+    for module, found in insertions.items():
+        if found.moved.anything:
+            move_positions(kept.solver, program, module, found.moved)
+        lines_now.update((name, found.moved.line(scope.line)) for name, scope in program.scopes.items()
                          if scope.module == module and scope.kind != MODULE)
     program.facts, program.below = below.facts, dict(below.below)
     old_scopes = set(program.scopes)
     for module in before.unparsed:
         program.attach(module, ast.Module(body=[], type_ignores=[]))
-    program.unread = {m: text for m, (text, _) in sources.items() if m not in trees and m not in before.unparsed}
+    program.unread = {m: text for m, (text, _) in sources.items() if m not in insertions and m not in before.unparsed}
     for scope in program.scopes.values():
         if scope.module in program.unread:
             scope.read_later(program.load)
-    for module, tree in trees.items():
-        program.attach(module, tree)
+    for module, found in insertions.items():
+        program.attach(module, found.tree)
     if any(program.scopes[name].line != line for name, line in lines_now.items()):
         return None  # a scope now named as another was (`<lambda2>` now `<lambda3>`): not the same program
+    grown = _running(program, [node for found in insertions.values() for node in found.grown])
+    if grown is None:
+        return None
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
-    return Resumed(program, kept.solver, [*changed, *added], before.unparsed, below)
+    return Resumed(program, kept.solver, [*changed, *grown, *added], before.unparsed, below)
+
+
+def _running(program: Program, grown: list[ast.stmt]) -> list[str] | None:
+    """The scopes that run the grown definitions' bodies: a function's own, a class's the scope around
+    it (a class body runs where the class is defined); None when one is not the scope of its name (a
+    redefinition: `attach` kept the first)."""
+    running: list[str] = []
+    for node in grown:
+        scope = program.scope_of_node.get(id(node))
+        if scope is None or program.scopes.get(scope.name) is not scope:
+            return None
+        while scope.kind == CLASS and scope.parent is not None:
+            scope = scope.parent
+        running.append(scope.name)
+    return running
 
 
 @dataclass
@@ -194,38 +212,120 @@ class Moved:
         return any(by for _, _, by in self.spans)
 
 
-def _with_statements_inserted(old_text: str, new_text: str) -> tuple[ast.Module, list[ast.stmt], Moved] | None:
-    """The new module's tree, the statements it adds and where the old ones moved, when it is the old
-    module with statements inserted between or after its statements, each old one as it was (its
-    lines' text, its column; only its line may move); else None."""
+@dataclass
+class Insertion:
+    """What an edit that inserts statements did to a module: the new tree, the statements inserted
+    (at any depth), the definitions (of the new tree) whose bodies got some, and where the old
+    statements moved."""
+
+    tree: ast.Module
+    inserted: list[ast.stmt]
+    grown: list[ast.stmt]
+    moved: Moved
+
+
+def _with_statements_inserted(old_text: str, new_text: str) -> Insertion | None:
+    """The insertion, when the new module is the old one with statements inserted between or after
+    its statements, or into the bodies of its functions and classes (their heads as they were), each
+    old statement as it was (its lines' text, its column; only its line may move); else None."""
     try:
         old, new = ast.parse(old_text), ast.parse(new_text)
     except UNPARSABLE:
         return None
-    if len(new.body) < len(old.body) or _literal_all(old) != _literal_all(new):
+    if _literal_all(old) != _literal_all(new):
         return None
-    old_lines, new_lines = _LINE_BREAK.split(old_text), _LINE_BREAK.split(new_text)
-    spans: list[tuple[int, int, int]] = []
-    inserted: list[ast.stmt] = []
-    at = 0
-    for statement in old.body:
-        first, text = _lines_of(statement, old_lines)
-        while at < len(new.body) and not _same_statement(statement, text, new.body[at], new_lines):
-            inserted.append(new.body[at])
-            at += 1
-        if at == len(new.body):
-            return None
-        spans.append((first, statement.end_lineno or first, _lines_of(new.body[at], new_lines)[0] - first))
-        at += 1
-    inserted += new.body[at:]
-    # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
-    old_texts = {_lines_of(statement, old_lines)[1] for statement in old.body}
-    if any(_lines_of(statement, new_lines)[1] in old_texts for statement in inserted):
-        return None
-    return new, inserted, Moved(spans)
+    found = Insertion(new, [], [], Moved([]))
+    lines = (_LINE_BREAK.split(old_text), _LINE_BREAK.split(new_text))
+    return found if _match_body(old.body, new.body, lines, found) else None
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python counts lines (a form feed is no line break)
+_Lines = tuple[list[str], list[str]]  # the old text's lines, the new text's
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Lines, found: Insertion) -> bool:
+    """Match each old statement to the next new one that is it, moved or grown (`_grown`); the new
+    ones skipped over are inserted. Inserted above an old statement, none may write a container
+    (a strong write would hide what the old one reads there from it)."""
+    at = 0
+    inserted: list[ast.stmt] = []
+    for statement in old_body:
+        first, text = _lines_of(statement, lines[0])
+        while at < len(new_body):
+            if _same_statement(statement, text, new_body[at], lines[1]) or _constants(statement, new_body[at]):
+                found.moved.spans.append((first, statement.end_lineno or first, _lines_of(new_body[at], lines[1])[0] - first))
+                break
+            if _grown(statement, new_body[at], lines, found):
+                break
+            inserted.append(new_body[at])
+            at += 1
+        else:
+            return False
+        at += 1
+    if any(_writes_containers(statement) for statement in inserted):
+        return False
+    inserted += new_body[at:]
+    # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
+    old_texts = {_lines_of(statement, lines[0])[1] for statement in old_body}
+    if any(_lines_of(statement, lines[1])[1] in old_texts for statement in inserted):
+        return False
+    found.inserted += inserted
+    return True
+
+
+def _grown(old: ast.stmt, new: ast.stmt, lines: _Lines, found: Insertion) -> bool:
+    """Whether `new` is the definition `old` with statements inserted into its body, its head (name,
+    decorators, parameters, bases) as it was; then its lines' moves and insertions join `found`."""
+    if type(old) is not type(new) or not isinstance(old, _DEFINITIONS) or old.col_offset != new.col_offset:
+        return False
+    (old_first, old_end), (new_first, new_end) = _head(old), _head(new)
+    if old_end - old_first != new_end - new_first or lines[0][old_first - 1:old_end] != lines[1][new_first - 1:new_end] \
+            or old.body[0].lineno <= old_end or new.body[0].lineno <= new_end:  # a body on the head's line
+        return False
+    kept = (len(found.moved.spans), len(found.inserted), len(found.grown))
+    found.moved.spans.append((old_first, old_end, new_first - old_first))
+    if not _match_body(old.body, new.body, lines, found):
+        del found.moved.spans[kept[0]:], found.inserted[kept[1]:], found.grown[kept[2]:]
+        return False
+    found.grown.append(new)
+    return True
+
+
+def _head(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[int, int]:
+    """The first and last line of a definition's head: its decorators, name, parameters or bases."""
+    if isinstance(node, ast.ClassDef):
+        parts: list[ast.AST] = [*node.bases, *node.keywords]
+    else:
+        arguments = node.args
+        parts = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *arguments.defaults,
+                 *(d for d in arguments.kw_defaults if d is not None), *(a for a in (arguments.vararg, arguments.kwarg) if a),
+                 *([node.returns] if node.returns else [])]
+    parts += [*node.decorator_list, *getattr(node, "type_params", ())]
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return first, max([node.lineno, *(getattr(part, "end_lineno", None) or 0 for part in parts)])
+
+
+def _writes_containers(statement: ast.stmt) -> bool:
+    """Whether a statement, where it runs (not in the functions it defines), stores into a subscript
+    or calls an `update` method: writes the solver may make strong (see `Solver.write`)."""
+    waiting: list[ast.AST] = [statement]
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) or isinstance(
+                node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update":
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            waiting += [*node.decorator_list, *_heads(node)]
+        elif not isinstance(node, ast.Lambda):
+            waiting += ast.iter_child_nodes(node)
+    return False
+
+
+def _constants(old: ast.stmt, new: ast.stmt) -> bool:
+    """Whether both are a constant standing alone (a docstring, `...`): whatever it says, it does nothing."""
+    return all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) for s in (old, new)) and \
+        old.col_offset == new.col_offset
 
 
 def _lines_of(statement: ast.stmt, lines: list[str]) -> tuple[int, tuple[str, ...]]:

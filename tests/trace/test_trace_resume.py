@@ -1,5 +1,6 @@
-"""A solved part kept on disk and resumed after an edit that only adds code (tags/pointsto/resume.py):
-the graph a solve from scratch gives, the scratch solve wherever the edit is not a pure addition."""
+"""A solved part kept on disk and resumed after an edit that only adds code (tags/pointsto/resume.py), at
+the end, between statements or inside functions and classes: the graph a solve from scratch gives, the
+scratch solve wherever the edit is not a pure addition."""
 from __future__ import annotations
 
 import ast
@@ -85,6 +86,12 @@ def test_code_added_at_the_end_resumes_the_kept_solution_and_gives_the_fresh_gra
     pytest.param(lambda text: text.replace("return learn.fit(x)", "return learn.fit(x + 1)"), id="a statement changed"),
     pytest.param(lambda text: _moved_to_the_end(text, "class Learner:", "def train"), id="an old statement moved"),
     pytest.param(lambda text: text.replace("from app.models import Model, make\n", ""), id="an old statement removed"),
+    pytest.param(lambda text: text.replace("    return learn", "    learn = Model()\n    return learn"),
+                 id="an old local bound again inside a function"),
+    pytest.param(lambda text: text.replace("    return learn", "    _probe = {}\n    _probe['a'] = 1\n    return learn"),
+                 id="a container written above an old statement (a strong write may hide what it reads)"),
+    pytest.param(lambda text: text.replace("def train(x):", "def train(x, y=None):").replace(
+        "    return learn", "    _probe = 1\n    return learn"), id="code inserted into a function whose head changed"),
     pytest.param(lambda text: text + "\ndef helper(x): return [x]\n", id="a name the old code reads bound anew"),
     pytest.param(lambda text: text + "\nLearner.fit = lambda self, x: x\n", id="an attribute the old code reads stored"),
     pytest.param(lambda text: text + "\nsetattr(Learner, 'model', None)\n", id="a literal setattr of a read name"),
@@ -127,6 +134,10 @@ FIT_CALL = ("app.train.Learner.fit", "app.models.Model.__call__")  # once `_prob
     pytest.param("app.models", lambda text: text.replace("class Bigger", "@staticmethod\n" + INSERTED + "class Bigger"),
                  {(*TRAIN_FIT, 10), ("app.models.Bigger.forward", "app.models.Model.forward", 10)},
                  id="a decorated function between two classes"),
+    pytest.param("app.train", lambda text: text.replace("    def fit", "    def _probe_m(self): return self.fit(1)\n    def fit"),
+                 {(*TRAIN_FIT, 11), ("app.train.Learner._probe_m", "app.train.Learner.fit", 6)}, id="a method inside a class"),
+    pytest.param("app.train", lambda text: text.replace("    return learn", "    _probe_v = Model()\n    _probe_v(x)\n    return learn"),
+                 {(*TRAIN_FIT, 12), ("app.train.train", "app.models.Model.__call__", 11)}, id="statements inside a function"),
 ])
 def test_code_inserted_between_old_statements_resumes_the_kept_solution_with_their_positions_moved(
         tmp_path: Path, solved: list[list[str]], module: str, edit: object, expected: set[tuple[str, str, int]]) -> None:
@@ -137,6 +148,16 @@ def test_code_inserted_between_old_statements_resumes_the_kept_solution_with_the
     assert solved == [], "resumed, nothing solved from scratch"
     assert resumed == edges_of(changed, None)
     assert expected <= {(e[0], e[1], e[2]) for e in resumed}, "old calls' lines moved with their code"
+
+
+def test_a_docstring_rewritten_resumes_the_kept_solution(tmp_path: Path, solved: list[list[str]]) -> None:
+    documented = edited("app.models", '"""Models."""\n' + PROGRAM["app.models"][0])
+    edges_of(documented, tmp_path)
+    changed = {**documented, "app.models": ('"""Models,\nover two lines."""\n' + PROGRAM["app.models"][0], False)}
+    solved.clear()
+    resumed = edges_of(changed, tmp_path)
+    assert solved == [] and resumed == edges_of(changed, None)
+    assert ("app.models.Bigger.forward", "app.models.Model.forward", 8) in {(e[0], e[1], e[2]) for e in resumed}
 
 
 def test_a_lambda_inserted_above_another_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
