@@ -22,6 +22,11 @@ a container (a strong write could hide from the old one what it read there), the
 solved from scratch as before. The result is the cold solve's wherever no cap of the solver binds
 (MAX_VALUES keeps the values that arrive first, MAX_PASSES stops a scope).
 
+The last KEPT_STATES solutions of a part are kept, newest first, and the newest one the sources
+add to is resumed: an edit undone (a codemod's `--undo`, a probe deleted) goes back to the solution
+kept before it. The index then holds the newest one's edges, so the files whose calls differ from
+those are the ones stored again.
+
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
 key of the solver's source, the Python version, the hash seed and the layers below, read only
 from a file this user owns that no one else can write. The layers' state it stood on is kept
@@ -109,8 +114,12 @@ def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: K
         from tags.atomic import write_atomic
 
         os.makedirs(os.path.join(cache_dir, FOLDER), mode=0o700, exist_ok=True)
-        write_atomic(_path(cache_dir, part), [key.encode() + b"\n", head, data])
-        os.chmod(_path(cache_dir, part), 0o600)
+        paths = _paths(cache_dir, part)
+        for older, newer in zip(reversed(paths[1:]), reversed(paths[:-1])):  # the oldest goes
+            if os.path.lexists(newer):
+                os.replace(newer, older)
+        write_atomic(paths[0], [key.encode() + b"\n", head, data])
+        os.chmod(paths[0], 0o600)
     except OSError:
         pass
 
@@ -126,15 +135,42 @@ class Resumed:
     start: list[str]
     unparsed: dict[str, str]
     below: LayerState
+    edited: bool = True  # False: the sources are the kept ones (an edit undone), the state already kept
+    # resumed from an older solution than the newest kept: the index holds the newest one's edges,
+    # `stored_edges` (None: unknown, and every file's edges are stored again)
+    from_older: bool = False
+    stored_edges: set[tuple] | None = None
 
 
 def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
-    """The kept solution of `part` with the edit applied; None when the part must be solved from
-    scratch (nothing kept, another key, an edit that is not an addition of statements). The key
-    holds the library layers' (see `state_key`): the layers' state kept with it is theirs, its
-    syntax trees parsed from `layer_texts` when asked for."""
+    """The kept solution of `part` with the edit applied, from the newest of the KEPT_STATES
+    solutions that the sources add to (an edit undone goes back to an older one); None when the part
+    must be solved from scratch (nothing kept, another key, an edit that is not an addition of
+    statements). The key holds the library layers' (see `state_key`): the layers' state kept with
+    it is theirs, its syntax trees parsed from `layer_texts` when asked for."""
     join_background()  # a state this process is still writing
-    stored = read_stored(_path(cache_dir, part), key)
+    paths = [path for path in _paths(cache_dir, part) if os.path.lexists(path)]
+    for number, path in enumerate(paths):
+        found = _resumed_from(path, key, sources, layer_texts)
+        if found is not None:
+            if number:  # the index holds the edges of a newer solution than this one
+                found.from_older, found.stored_edges = True, _kept_edges(paths[0], key)
+            return found
+    return None
+
+
+def _kept_edges(path: str, key: str) -> set[tuple] | None:
+    """The edges of the solution kept in `path`; None when it cannot be read."""
+    stored = read_stored(path, key)
+    next(stored, None)
+    kept = next(stored, None)
+    edges = kept.solver.get("edges") if isinstance(kept, Kept) else None
+    return edges if isinstance(edges, set) else None
+
+
+def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
+    """The solution kept in `path` with the edit applied (see `resumed`)."""
+    stored = read_stored(path, key)
     before = next(stored, None)
     if not isinstance(before, SolvedFrom) or {m: p for m, (_, p) in before.sources.items()} != {
             m: p for m, (_, p) in sources.items()}:
@@ -175,7 +211,7 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
     if grown is None:
         return None
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
-    return Resumed(program, kept.solver, [*changed, *grown, *added], before.unparsed, below)
+    return Resumed(program, kept.solver, [*changed, *grown, *added], before.unparsed, below, edited=bool(changed))
 
 
 def _running(program: Program, grown: list[ast.stmt]) -> list[str] | None:
@@ -429,6 +465,10 @@ def _heads(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[
     return [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
 
 
-def _path(cache_dir: str, part: str) -> str:
+KEPT_STATES = 3  # solutions kept per part, newest first: an edit undone finds the one before it
+
+
+def _paths(cache_dir: str, part: str) -> list[str]:
+    """Where a part's kept solutions are, newest first: `main.resume.pickle`, `main.resume.1.pickle`, ..."""
     safe = "".join(c if c.isalnum() or c in "._-+" else "_" for c in part or "main")
-    return os.path.join(cache_dir, FOLDER, f"{safe}.resume.pickle")
+    return [os.path.join(cache_dir, FOLDER, f"{safe}.resume{f'.{n}' if n else ''}.pickle") for n in range(KEPT_STATES)]

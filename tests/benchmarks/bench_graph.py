@@ -26,11 +26,19 @@ ROOTS = ("fastai", "timm", "fastcore", "fasttransform")
 EDITED = Path("fastai") / "vision" / "learner.py"
 EDITS = {  # name -> how the edited file's text changes
     "graph after 1 file edited (comment appended)": lambda text: text + "\n# edited\n",
-    "graph after 1 file edited (code changed)": lambda text: text + "\ndef _bench_probe():\n    return 1\n",
+    "graph after 1 file edited (function appended)": lambda text: text + "\ndef _bench_probe():\n    return 1\n",
     # the same function added before the file's first one: the kept solution is resumed with every
     # later position moved (tags/pointsto/resume.py, `move_positions`)
     "graph after 1 file edited (code inserted mid-file)": lambda text: text.replace(
         "\ndef ", "\ndef _bench_probe():\n    return 1\n\ndef ", 1),
+    # a line inside `vision_learner`, a method inside `TimmBody`: resumed, the function (or the module) run again
+    "graph after 1 file edited (line added in a function)": lambda text: text.replace(
+        "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze()\n    _bench_probe = learn.lr_find\n", 1),
+    "graph after 1 file edited (method added in a class)": lambda text: text.replace(
+        "    def forward(self,x):", "    def _bench_probe(self, x): return self.forward(x)\n    def forward(self,x):", 1),
+    # a statement changed in place: what the old one found may no longer hold, so the part is solved again
+    "graph after 1 file edited (a statement changed)": lambda text: text.replace(
+        "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze_to(-1)\n", 1),
 }
 GRAPH = ("import time; from tags.store import Index; from tags.callgraph import ensure_graph; "
          "index = Index.open(); started = time.perf_counter(); ensure_graph(index); "
@@ -64,6 +72,8 @@ def measure(code: Path, sources: list[Path], scratch: Path, rounds: int) -> dict
         index(sources, env)
         results["graph cold (after nav index)"].append(graph_seconds(env))
         for name, edit in EDITS.items():
+            if edit(original) == original:
+                raise SystemExit(f"bench_graph: the edit {name!r} no longer applies to {EDITED}")
             victim.write_text(edit(original))
             index(sources, env)
             results[name].append(graph_seconds(env))

@@ -178,13 +178,32 @@ def test_modules_added_or_removed_are_solved_from_scratch(tmp_path: Path, solved
         assert any(m[:1] == ["app"] for m in solved)
 
 
-def test_going_back_after_an_addition_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+def test_going_back_after_an_addition_resumes_the_solution_kept_before_it(tmp_path: Path,
+                                                                         solved: list[list[str]]) -> None:
+    """The last KEPT_STATES solutions are kept: undoing an edit (a codemod's `--undo`) finds the one before it."""
     edges_of(PROGRAM, tmp_path)
     edges_of(edited("app.train", PROGRAM["app.train"][0] + APPENDED), tmp_path)
     solved.clear()
-    assert edges_of(PROGRAM, tmp_path) == edges_of(PROGRAM, None), "the removed function's edges are gone"
-    assert not any(e[0].startswith("app.train._probe") for e in edges_of(PROGRAM, tmp_path))
-    assert ["app", "app.models", "app.train"] in solved
+    back = edges_of(PROGRAM, tmp_path)
+    assert solved == [], "resumed from the older solution, nothing solved"
+    assert back == edges_of(PROGRAM, None), "the removed function's edges are gone"
+    assert not any(e[0].startswith("app.train._probe") for e in back)
+    again = edited("app.train", PROGRAM["app.train"][0].replace("def train", INSERTED + "def train"))
+    solved.clear()
+    resumed = edges_of(again, tmp_path)
+    assert solved == [], "and code added again resumes it"
+    assert resumed == edges_of(again, None)
+    kept = sorted(path.name for path in (tmp_path / FOLDER).glob("main.resume*.pickle"))
+    assert kept == ["main.resume.1.pickle", "main.resume.2.pickle", "main.resume.pickle"], "three kept, no more"
+
+
+def test_going_back_beyond_the_kept_solutions_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+    edges_of(PROGRAM, tmp_path)
+    for number in range(resume.KEPT_STATES):
+        edges_of(edited("app.train", PROGRAM["app.train"][0] + f"\ndef _probe{number}(): return train(1)\n"), tmp_path)
+    solved.clear()
+    assert edges_of(PROGRAM, tmp_path) == edges_of(PROGRAM, None)
+    assert solved[0] == ["app", "app.models", "app.train"], "the solution before the additions is no longer kept"
 
 
 def test_a_resume_that_reaches_a_scope_out_of_passes_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]],
@@ -267,3 +286,29 @@ def test_a_file_reached_through_a_lambda_that_made_new_calls_is_stored_again(tmp
     run_nav("index", str(tmp_path / "src" / "app"), cache=fresh, check=True)
     assert resumed == run_nav("callers", "_probe_fn", cache=fresh, check=True).stdout
     assert "use.py:4" in resumed and "run" in resumed, resumed
+
+
+def test_an_undone_edit_stores_again_the_files_whose_edges_it_had_added_to(tmp_path: Path) -> None:
+    """Code added to app/train.py hands helper2 to a lambda of app/models.py, which `run` (app/use.py, never
+    edited) calls: `run` reaches helper2. Undone, the solution kept before it is resumed, and app/use.py,
+    whose stored edges came from the newer one, has them stored again without the call."""
+    from tests.helpers import make_package, run_nav
+
+    files = {"app/__init__.py": "", "app/models.py": "def helper(x): return x\ndef helper2(x): return x\n"
+             "call_it = lambda f: f(1)\n",
+             "app/use.py": "from app.models import call_it, helper\n\ndef run():\n    return call_it(helper)\n",
+             "app/train.py": "from app.models import helper\n\ndef train():\n    return helper(2)\n"}
+    make_package(tmp_path / "src", files)
+    cache, fresh, root = tmp_path / "cache", tmp_path / "fresh", str(tmp_path / "src" / "app")
+    run_nav("index", root, cache=cache, check=True)
+    assert "run" not in run_nav("callers", "helper2", cache=cache).stdout
+    train = tmp_path / "src" / "app" / "train.py"
+    train.write_text(files["app/train.py"] + "\nimport app.models as _probe_models\n\ndef _probe_hand():\n"
+                     "    return _probe_models.call_it(_probe_models.helper2)\n")
+    assert "use.py:4" in run_nav("callers", "helper2", cache=cache, check=True).stdout
+    train.write_text(files["app/train.py"])
+    undone = run_nav("callers", "helper2", cache=cache).stdout
+    assert (cache / FOLDER / "main.resume.1.pickle").is_file(), "the solution before the edit was kept"
+    run_nav("index", root, cache=fresh, check=True)
+    assert undone == run_nav("callers", "helper2", cache=fresh).stdout
+    assert "use.py" not in undone, undone
