@@ -19,8 +19,9 @@ or when modules were added or removed, or any statement changed or changed place
 another, or a definition's head changed, or a lambda was inserted above another of its scope
 (lambdas are named by their order), or a statement inserted above an old one of its scope writes
 a container (a strong write could hide from the old one what it read there), the part is
-solved from scratch as before. The result is the cold solve's wherever no cap of the solver binds
-(MAX_VALUES keeps the values that arrive first, MAX_PASSES stops a scope).
+solved from scratch as before. So is a resumed solve that reaches a cap of the solver (a scope
+that has used its MAX_PASSES, a value for a set holding MAX_VALUES): what a cap keeps depends on
+the order values arrive in (`NotResumable`). So the graph is the one a cold solve gives.
 
 The last KEPT_STATES solutions of a part are kept, newest first, and the newest one the sources
 add to is resumed: an edit undone (a codemod's `--undo`, a probe deleted) goes back to the solution

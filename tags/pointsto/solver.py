@@ -136,8 +136,17 @@ Value = tuple  # (kind, name, extra)
 _EMPTY: frozenset = frozenset()
 
 
-class PassesUsedUp(Exception):
-    """A resumed solve reached a scope that has run MAX_PASSES times (see `Solver.solve_from`)."""
+class NotResumable(Exception):
+    """A resumed solve reached a cap of the solver: what the cap kept depended on the order values
+    arrived in, so only a solve from scratch gives what a cold solve gives (see `Solver.solve_from`)."""
+
+
+class PassesUsedUp(NotResumable):
+    """A resumed solve reached a scope that has run MAX_PASSES times."""
+
+
+class ValuesCapped(NotResumable):
+    """A resumed solve added to a set that holds MAX_VALUES values, or took one past them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +241,7 @@ class Solver:
         self.queue: deque[str] = deque()
         self.queued: set[str] = set()
         self.scope_runs: dict[str, int] = defaultdict(int)  # scope -> how many times it ran
+        self.resuming = False  # a kept solution resumed (see `solve_from`): a cap reached raises NotResumable
         self.metaclasses: dict[str, set[Value]] = {}  # class -> its `metaclass=` classes
         self.library = LibraryUses(program.facts)  # what the layers below do with what they are given
         self._in_library: set[str] = set()  # lower functions whose uses are being applied: no re-entry
@@ -275,11 +285,13 @@ class Solver:
     def solve_from(self, names: list[str], resuming: bool = False) -> CallGraph:
         """The worklist started with the scopes `names`, on the points-to sets as they are: all of a
         program's scopes for a solve, the scopes an edit added or changed when a solved state is
-        resumed (see tags/pointsto/resume.py). A scope runs at most MAX_PASSES times in all; when
-        `resuming` reaches one that has used them up, `PassesUsedUp` is raised: when it ran out
-        decided what it holds, so only a solve from scratch gives the graph a cold solve gives."""
+        resumed (see tags/pointsto/resume.py). A scope runs at most MAX_PASSES times in all, a set
+        holds at most MAX_VALUES values; when `resuming` reaches either cap (a scope that has used
+        its passes up, a value for a full set), `NotResumable` is raised: what the cap kept depended
+        on the order values arrived in, so only a solve from scratch gives the graph a cold solve gives."""
         for name in names:
             self.schedule(name)
+        self.resuming = resuming
         runs = self.scope_runs
         total = 0
         while self.queue:
@@ -379,9 +391,13 @@ class Solver:
         target = self.pts[key]
         before = len(target)
         if before >= MAX_VALUES:
+            if self.resuming and not target.issuperset(values):
+                raise ValuesCapped(key)
             return
         target.update(values)
         if len(target) > MAX_VALUES:  # keep what calls can reach; outside values (tensors...) go first
+            if self.resuming:
+                raise ValuesCapped(key)
             target.difference_update(sorted((v for v in target if v[0] == "e"), reverse=True)[:len(target) - MAX_VALUES])
         if len(target) != before:
             self.notify(key)
@@ -2338,7 +2354,7 @@ def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, 
     kept = set(solver.edges)
     try:
         solved = solver.solve_from(again.start, resuming=True)
-    except PassesUsedUp:
+    except NotResumable:
         return None
     below = again.below
     graph = _from_rows(below.rows, below.scopes, below.passes, below.unparsed)

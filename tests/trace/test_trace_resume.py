@@ -216,6 +216,44 @@ def test_a_resume_that_reaches_a_scope_out_of_passes_is_solved_from_scratch(tmp_
     assert ["app", "app.models", "app.train"] in solved
 
 
+def test_a_resumed_solve_adding_to_a_full_set_is_not_resumable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set keeps the first MAX_VALUES values to arrive, and resumed they arrive in another order than
+    solved (on fastai: 14 more outside calls than a fresh solve, an insertion into `Learner.fit`)."""
+    from tags.pointsto.program import Program
+
+    monkeypatch.setattr(solver, "MAX_VALUES", 2)
+    program = Program()
+    program.add_module("m", ast.parse("x = 1\n"))
+    found = solver.Solver(program, seed=False)
+    found.add("k", {("b", "a", ""), ("b", "b", "")})
+    found.add("k", {("b", "c", "")})  # solving: a full set takes no more
+    assert found.pts["k"] == {("b", "a", ""), ("b", "b", "")}
+    found.resuming = True
+    found.add("k", {("b", "a", "")})  # resuming: what it holds already is no change
+    with pytest.raises(solver.ValuesCapped):
+        found.add("k", {("b", "c", "")})
+    found.add("j", {("b", "a", "")})
+    with pytest.raises(solver.ValuesCapped):
+        found.add("j", {("b", "b", ""), ("b", "c", "")})  # taken past the cap
+
+
+def test_a_resume_that_reaches_a_full_set_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    edges_of(PROGRAM, tmp_path)
+    add = solver.Solver.add
+
+    def full_when_resumed(self: solver.Solver, key: str, values: object) -> None:
+        if self.resuming and key.startswith("app.train._probe"):
+            raise solver.ValuesCapped(key)
+        add(self, key, values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solver.Solver, "add", full_when_resumed)
+    changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved
+
+
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "other-key", "group-writable", "symlink"])
 def test_a_damaged_or_untrusted_kept_state_is_solved_instead(tmp_path: Path, solved: list[list[str]], damage: str) -> None:
     edges_of(PROGRAM, tmp_path)
