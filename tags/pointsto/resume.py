@@ -25,8 +25,9 @@ the order values arrive in (`NotResumable`). So the graph is the one a cold solv
 
 The last KEPT_STATES solutions of a part are kept, newest first, and the newest one the sources
 add to is resumed: an edit undone (a codemod's `--undo`, a probe deleted) goes back to the solution
-kept before it. The index then holds the newest one's edges, so the files whose calls differ from
-those are the ones stored again.
+kept before it. The index holds the newest one's edges, so the files whose calls differ from those
+are the ones stored again, and the solution resumed becomes the newest; when it cannot be written
+(or its writer dies), none is newest, and the next resume stores every file's edges again.
 
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
 key of the solver's source, the Python version, the hash seed and the layers below, read only
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -92,16 +94,34 @@ def state_key(part: str, layers_key: str) -> str:
 
 def save(cache_dir: str, part: str, key: str, sources: Sources, unparsed: dict[str, str], program: Program,
          state: Callable[[], dict[str, object]], below: LayerState, background: bool) -> None:
-    """Keep the solved part (its program, the solver's `state()`, the layers' state it stood on)
-    for a later `resumed`; a disk
-    that cannot take it is no error. With `background`, written by a child while this process maps
-    and stores the edges (see `in_background`): after a resume, where that is most of what is left
-    to do, and when no other core is busy (a part solved apart): then a forked writer cost more
-    (its pages copied as both touch them) than it saved."""
+    """Keep the solved part (its program, the solver's `state()`, the layers' state it stood on) as
+    the newest for a later `resumed`; a disk that cannot take it is no error. The older ones move
+    first, here: whatever becomes of the writing, the newest kept is never older than the edges
+    the index will hold. With `background`, written by a child while this process maps and stores
+    the edges (see `in_background`): after a resume, where that is most of what is left to do, and
+    when no other core is busy (a part solved apart): then a forked writer cost more (its pages
+    copied as both touch them) than it saved."""
+    if not _make_room(cache_dir, part):
+        return
+
     def write() -> None:
         _write(cache_dir, part, key, SolvedFrom(sources, dict(unparsed)), Kept(program, state(), below))
 
     in_background(write) if background else write()
+
+
+def _make_room(cache_dir: str, part: str) -> bool:
+    """Move the part's kept solutions one older (the oldest goes); whether the newest's place is free."""
+    paths = _paths(cache_dir, part)
+    try:
+        os.makedirs(os.path.join(cache_dir, FOLDER), mode=0o700, exist_ok=True)
+        for older, newer in zip(reversed(paths[1:]), reversed(paths[:-1])):
+            if os.path.lexists(newer):
+                os.replace(newer, older)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(paths[0])
+    return not os.path.lexists(paths[0])
 
 
 def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: Kept) -> None:
@@ -111,17 +131,13 @@ def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: K
     without_trees(kept.below)
     head = pickle.dumps(solved_from, protocol=pickle.HIGHEST_PROTOCOL)
     data = pickle.dumps(dataclasses.replace(kept, program=program), protocol=pickle.HIGHEST_PROTOCOL)
+    newest = _paths(cache_dir, part)[0]
     try:
         from tags.atomic import write_atomic
 
-        os.makedirs(os.path.join(cache_dir, FOLDER), mode=0o700, exist_ok=True)
-        paths = _paths(cache_dir, part)
-        for older, newer in zip(reversed(paths[1:]), reversed(paths[:-1])):  # the oldest goes
-            if os.path.lexists(newer):
-                os.replace(newer, older)
-        write_atomic(paths[0], [key.encode() + b"\n", head, data])
-        os.chmod(paths[0], 0o600)
-    except OSError:
+        write_atomic(newest, [key.encode() + b"\n", head, data])
+        os.chmod(newest, 0o600)
+    except OSError:  # none is the newest then, as when this writer dies: the next resume stores every file
         pass
 
 
@@ -136,11 +152,16 @@ class Resumed:
     start: list[str]
     unparsed: dict[str, str]
     below: LayerState
-    edited: bool = True  # False: the sources are the kept ones (an edit undone), the state already kept
+    edited: bool = True  # False: the sources are the kept ones (an edit undone)
     # resumed from an older solution than the newest kept: the index holds the newest one's edges,
     # `stored_edges` (None: unknown, and every file's edges are stored again)
     from_older: bool = False
     stored_edges: set[tuple] | None = None
+
+    @property
+    def to_keep(self) -> bool:
+        """Whether to keep it as the newest: the index holds the newest one's edges (see `resumed`)."""
+        return self.edited or self.from_older
 
 
 def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
@@ -150,11 +171,13 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
     statements). The key holds the library layers' (see `state_key`): the layers' state kept with
     it is theirs, its syntax trees parsed from `layer_texts` when asked for."""
     join_background()  # a state this process is still writing
-    paths = [path for path in _paths(cache_dir, part) if os.path.lexists(path)]
+    paths = _paths(cache_dir, part)
     for number, path in enumerate(paths):
-        found = _resumed_from(path, key, sources, layer_texts)
+        found = _resumed_from(path, key, sources, layer_texts) if os.path.lexists(path) else None
         if found is not None:
-            if number:  # the index holds the edges of a newer solution than this one
+            # the index holds the edges of a newer solution than this one: the newest's, if it was
+            # kept (the newest missing, a write failed or its writer was killed: unknown)
+            if number:
                 found.from_older, found.stored_edges = True, _kept_edges(paths[0], key)
             return found
     return None

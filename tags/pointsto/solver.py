@@ -2321,8 +2321,8 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
         cache_dir and part is not None and rest is not None) else None
     again = _resumed(cache_dir, part, key, rest, library) if key is not None and handed is None else None
     if again is not None:  # the layers' state came with it
-        solver, state, graph, edited = again
-        return _kept(cache_dir, part, key, rest, solver, state, graph, background=True) if edited else graph
+        solver, state, graph, keep = again
+        return _kept(cache_dir, part, key, rest, solver, state, graph, background=True) if keep else graph
     given = handed() if handed is not None else None
     state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
     graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)
@@ -2344,9 +2344,9 @@ def _kept(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, boo
 def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]],
              library: list[tuple[str, dict[str, tuple[str, bool]]]]) -> tuple[Solver, LayerState, CallGraph, bool] | None:
     """The part's kept solution resumed after the edit (see tags/pointsto/resume.py): the solver,
-    the layers' state kept with it, the graph (the layers' edges and the part's), and whether the
-    sources were edited since it was kept (if not, it need not be kept again); None when the part
-    must be solved from scratch."""
+    the layers' state kept with it, the graph (the layers' edges and the part's), and whether to keep
+    it as the newest (not when the sources are the newest kept one's); None when the part must be
+    solved from scratch."""
     again = resume.resumed(cache_dir, part, key, sources, {m: s for _, group in library for m, s in group.items()})
     if again is None:
         return None
@@ -2363,7 +2363,7 @@ def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, 
     stored = again.stored_edges if again.from_older else kept  # the edges the index holds now
     graph.grown = None if stored is None else {name for edge in solver.edges ^ stored for name in (edge[0], edge[6])
                                                if name}
-    return solver, below, graph, again.edited
+    return solver, below, graph, again.to_keep
 
 
 def _layers_key(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool, cache_dir: str) -> str:

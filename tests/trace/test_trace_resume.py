@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tags.pointsto import resume, solver
-from tags.pointsto.layercache import FOLDER
+from tags.pointsto.layercache import FOLDER, read_stored
 from tags.pointsto.parallel import join_background
 from tests.helpers import damage_stored_file
 
@@ -186,6 +186,8 @@ def test_going_back_after_an_addition_resumes_the_solution_kept_before_it(tmp_pa
     solved.clear()
     back = edges_of(PROGRAM, tmp_path)
     assert solved == [], "resumed from the older solution, nothing solved"
+    assert _kept_sources(tmp_path / FOLDER / "main.resume.pickle") == {m: s for m, s in PROGRAM.items() if m[:3] == "app"}, \
+        "kept again as the newest: the index holds its edges now"
     assert back == edges_of(PROGRAM, None), "the removed function's edges are gone"
     assert not any(e[0].startswith("app.train._probe") for e in back)
     again = edited("app.train", PROGRAM["app.train"][0].replace("def train", INSERTED + "def train"))
@@ -195,6 +197,42 @@ def test_going_back_after_an_addition_resumes_the_solution_kept_before_it(tmp_pa
     assert resumed == edges_of(again, None)
     kept = sorted(path.name for path in (tmp_path / FOLDER).glob("main.resume*.pickle"))
     assert kept == ["main.resume.1.pickle", "main.resume.2.pickle", "main.resume.pickle"], "three kept, no more"
+
+
+def _kept_sources(path: Path) -> dict[str, tuple[str, bool]]:
+    head = next(read_stored(str(path), _kept_key(path)))
+    assert isinstance(head, resume.SolvedFrom)
+    return head.sources
+
+
+def test_a_kept_solution_that_cannot_be_written_leaves_none_newer_than_the_index(
+        tmp_path: Path, solved: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The newest kept solution is the one whose edges the index holds; when the next one cannot be
+    written (a full disk), none is newest, so the next resume stores every file's edges again."""
+    import tags.atomic
+
+    edges_of(PROGRAM, tmp_path)
+    write = tags.atomic.write_atomic
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tags.atomic, "write_atomic", disk_full)
+    first = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
+    assert edges_of(first, tmp_path) == edges_of(first, None)
+    assert not (tmp_path / FOLDER / "main.resume.pickle").exists()
+    assert (tmp_path / FOLDER / "main.resume.1.pickle").is_file(), "the one before, no longer the newest"
+    monkeypatch.setattr(tags.atomic, "write_atomic", write)
+    again = edited("app.train", PROGRAM["app.train"][0] + APPENDED + "\ndef _second(): return _probe(1)\n")
+    found = resume.resumed(str(tmp_path), "main", _kept_key(tmp_path / FOLDER / "main.resume.1.pickle"),
+                           {m: s for m, s in again.items() if m[:3] == "app"}, {})
+    assert found is not None and found.from_older and found.stored_edges is None, "stored again, every file"
+    solved.clear()
+    assert edges_of(again, tmp_path) == edges_of(again, None)
+
+
+def _kept_key(path: Path) -> str:
+    return path.read_bytes().split(b"\n", 1)[0].decode()
 
 
 def test_going_back_beyond_the_kept_solutions_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
