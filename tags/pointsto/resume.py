@@ -287,7 +287,7 @@ class Insertion:
 def _with_statements_inserted(old_text: str, new_text: str) -> Insertion | None:
     """The insertion, when the new module is the old one with statements inserted between or after
     its statements, or into the bodies of its functions and classes (their heads as they were), each
-    old statement as it was (its lines' text, its column; only its line may move); else None."""
+    old statement as it was (see `_same_statement`: only its lines may move); else None."""
     try:
         old, new = ast.parse(old_text), ast.parse(new_text)
     except UNPARSABLE:
@@ -340,8 +340,9 @@ def _grown(old: ast.stmt, new: ast.stmt, lines: _Lines, found: Insertion) -> boo
     if type(old) is not type(new) or not isinstance(old, _DEFINITIONS) or old.col_offset != new.col_offset:
         return False
     (old_first, old_end), (new_first, new_end) = _head(old), _head(new)
-    if old_end - old_first != new_end - new_first or lines[0][old_first - 1:old_end] != lines[1][new_first - 1:new_end] \
-            or old.body[0].lineno <= old_end or new.body[0].lineno <= new_end:  # a body on the head's line
+    head = [field for field in old._fields if field != "body"]
+    if old.body[0].lineno <= old_end or new.body[0].lineno <= new_end or not _same_tree(  # a body on the head's line
+            [getattr(old, field) for field in head], [getattr(new, field) for field in head], new.lineno - old.lineno):
         return False
     kept = (len(found.moved.spans), len(found.inserted), len(found.grown))
     found.moved.spans.append((old_first, old_end, new_first - old_first))
@@ -395,8 +396,40 @@ def _lines_of(statement: ast.stmt, lines: list[str]) -> tuple[int, tuple[str, ..
 
 
 def _same_statement(old: ast.stmt, old_text: tuple[str, ...], new: ast.stmt, new_lines: list[str]) -> bool:
-    """Whether `new` is `old` as it was, moved by whole lines: the same lines' text, starting in the same column."""
-    return type(old) is type(new) and old.col_offset == new.col_offset and _lines_of(new, new_lines)[1] == old_text
+    """Whether `new` is `old` as it was, moved by whole lines: the same lines' text, starting in the
+    same column, or else the same tree, every node in the same column and moved by as many lines (a
+    comment or trailing spaces changed: an editor trimming them on save)."""
+    if type(old) is not type(new) or old.col_offset != new.col_offset:
+        return False
+    return _lines_of(new, new_lines)[1] == old_text or _same_tree(old, new, new.lineno - old.lineno)
+
+
+_POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def _same_tree(old: ast.AST, new: ast.AST, moved: int) -> bool:
+    """Whether two trees are the same but for lines, each node's `moved` lines down (a stack, not
+    recursion: generated code nests deeper than Python's recursion limit)."""
+    waiting: list[tuple[object, object]] = [(old, new)]
+    while waiting:
+        before, after = waiting.pop()
+        if isinstance(before, ast.AST):
+            if type(before) is not type(after) or any(
+                    getattr(before, name, None) != _moved_by(getattr(after, name, None), -moved if "line" in name else 0)
+                    for name in _POSITIONS):
+                return False
+            waiting += [(getattr(before, field, None), getattr(after, field, None)) for field in before._fields]
+        elif isinstance(before, list):
+            if not isinstance(after, list) or len(before) != len(after):
+                return False
+            waiting += zip(before, after)
+        elif type(before) is not type(after) or before != after:
+            return False
+    return True
+
+
+def _moved_by(position: int | None, lines: int) -> int | None:
+    return None if position is None else position + lines
 
 
 def move_positions(state: dict[str, object], program: Program, module: str, moved: Moved) -> None:

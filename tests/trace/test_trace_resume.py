@@ -138,6 +138,9 @@ FIT_CALL = ("app.train.Learner.fit", "app.models.Model.__call__")  # once `_prob
                  {(*TRAIN_FIT, 11), ("app.train.Learner._probe_m", "app.train.Learner.fit", 6)}, id="a method inside a class"),
     pytest.param("app.train", lambda text: text.replace("    return learn", "    _probe_v = Model()\n    _probe_v(x)\n    return learn"),
                  {(*TRAIN_FIT, 12), ("app.train.train", "app.models.Model.__call__", 11)}, id="statements inside a function"),
+    pytest.param("app.train", lambda text: text.replace("self.model(x)", "self.model(x)  # noted").replace(
+        "def train(x):", "def train(x):   ").replace("def train", INSERTED + "def train"), {(*TRAIN_FIT, 13), (*FIT_CALL, 6)},
+        id="a comment added and trailing spaces on old lines, a function inserted"),
 ])
 def test_code_inserted_between_old_statements_resumes_the_kept_solution_with_their_positions_moved(
         tmp_path: Path, solved: list[list[str]], module: str, edit: object, expected: set[tuple[str, str, int]]) -> None:
