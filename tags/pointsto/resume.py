@@ -310,8 +310,10 @@ def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Line
     (a strong write would hide what the old one reads there from it)."""
     at = 0
     inserted: list[ast.stmt] = []
+    old_texts: set[tuple[str, ...]] = set()
     for statement in old_body:
         first, text = _lines_of(statement, lines[0])
+        old_texts.add(text)
         while at < len(new_body):
             if _same_statement(statement, text, new_body[at], lines[1]) or _constants(statement, new_body[at]):
                 found.moved.spans.append((first, statement.end_lineno or first, _lines_of(new_body[at], lines[1])[0] - first))
@@ -327,7 +329,6 @@ def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Line
         return False
     inserted += new_body[at:]
     # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
-    old_texts = {_lines_of(statement, lines[0])[1] for statement in old_body}
     if any(_lines_of(statement, lines[1])[1] in old_texts for statement in inserted):
         return False
     found.inserted += inserted
@@ -339,7 +340,7 @@ def _grown(old: ast.stmt, new: ast.stmt, lines: _Lines, found: Insertion) -> boo
     decorators, parameters, bases) as it was; then its lines' moves and insertions join `found`."""
     if type(old) is not type(new) or not isinstance(old, _DEFINITIONS) or old.col_offset != new.col_offset:
         return False
-    (old_first, old_end), (new_first, new_end) = _head(old), _head(new)
+    (old_first, old_end), (new_first, new_end) = _head_lines(old), _head_lines(new)
     head = [field for field in old._fields if field != "body"]
     if old.body[0].lineno <= old_end or new.body[0].lineno <= new_end or not _same_tree(  # a body on the head's line
             [getattr(old, field) for field in head], [getattr(new, field) for field in head], new.lineno - old.lineno):
@@ -353,7 +354,7 @@ def _grown(old: ast.stmt, new: ast.stmt, lines: _Lines, found: Insertion) -> boo
     return True
 
 
-def _head(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[int, int]:
+def _head_lines(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> tuple[int, int]:
     """The first and last line of a definition's head: its decorators, name, parameters or bases."""
     if isinstance(node, ast.ClassDef):
         parts: list[ast.AST] = [*node.bases, *node.keywords]
@@ -444,9 +445,12 @@ def move_positions(state: dict[str, object], program: Program, module: str, move
     def value(old: tuple) -> tuple:
         return tuple(text(part) if isinstance(part, str) else part for part in old)
 
+    def made_here(edge: tuple) -> bool:  # a call this module's code makes: its line is here
+        caller = program.scopes.get(edge[0])
+        return caller is not None and caller.module == module
+
     def edge(old: tuple) -> tuple:
-        caller = program.scopes.get(old[0])
-        return (old[0], old[1], moved.line(old[2]), *old[3:]) if caller is not None and caller.module == module else old
+        return (old[0], old[1], moved.line(old[2]), *old[3:])
 
     pts, bases, metaclasses = state["pts"], state["bases"], state["metaclasses"]
     every_value = set().union(*pts.values(), *metaclasses.values(), *map(set, bases.values()))
@@ -463,9 +467,9 @@ def move_positions(state: dict[str, object], program: Program, module: str, move
     for table in (pts, state["keys"], state["readers"], state["lazy"]):
         _rename_keys(table, mark, text)
     for site, calls in state["lazy"].items():
-        state["lazy"][site] = {edge(e) for e in calls}
+        state["lazy"][site] = {edge(e) if made_here(e) else e for e in calls}
     edges = state["edges"]
-    moving_edges = [e for e in edges if (caller := program.scopes.get(e[0])) is not None and caller.module == module]
+    moving_edges = [e for e in edges if made_here(e)]
     edges.difference_update(moving_edges)
     edges.update(edge(e) for e in moving_edges)
 
