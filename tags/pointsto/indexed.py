@@ -101,13 +101,16 @@ def map_solved(names: Names, graph: CallGraph, files: dict[int, tuple[str, str]]
     for file_id in files:
         solved.edges[file_id], solved.ext[file_id], solved.sites[file_id] = [], [], set()
     enclosing: dict[str, int | None] = {}
+    placed: dict[str, tuple[int | None, int | None]] = {}  # scope -> (its definition, the file holding it)
     outside: dict[str, list[int]] = {}
     in_lambdas = _calls_in_lambdas(graph.edges)
-    for edge in graph.edges:
-        caller = _nearest(edge.body or edge.caller, by_name, enclosing)  # a class body's calls are the class's
-        if caller is None:
-            continue
-        file_id = names.defs[caller].file_id
+    for edge in graph.edges:  # the part's and its layers': after an edit, most in files not asked for
+        scope = edge.body or edge.caller  # a class body's calls are the class's
+        place = placed.get(scope)
+        if place is None:
+            caller = _nearest(scope, by_name, enclosing)
+            place = placed[scope] = (caller, None if caller is None else names.defs[caller].file_id)
+        caller, file_id = place
         if file_id not in solved.edges:
             continue
         solved.sites[file_id].add((edge.line, edge.col))
@@ -225,7 +228,7 @@ def _defined_below(names: Names, dotted: str, cache: dict[str, list[int]]) -> li
 
 
 def _is_lambda(scope: str) -> bool:
-    return scope.rpartition(".")[2].startswith("<lambda")
+    return "<lambda" in scope and scope.rpartition(".")[2].startswith("<lambda")  # most are not: no split
 
 
 def _calls_in_lambdas(edges: set[Edge]) -> dict[str, list[Edge]]:
