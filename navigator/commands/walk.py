@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--auto", action="store_true", help="run every step without asking; exit 1 if any fails")
     parser.add_argument("--from", dest="start", metavar="STEP", help="start at this step (number or id)")
     parser.add_argument("--quick", action="store_true", help="small training settings (minutes on a CPU)")
-    parser.add_argument("--preset", metavar="NAME", default="",
+    parser.add_argument("--preset", metavar="NAME",
                         help="experiment size of verify steps, from those the step offers (timm-normalize: "
                         "quick, small, full, session)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None and not args.name.strip():
         raise NavError("empty walkthrough name (nav walk alone lists them)")
     if not args.name:
-        if args.auto or args.start is not None or args.reset or args.preset:
+        if args.auto or args.start is not None or args.reset or args.preset is not None:
             raise NavError("--auto, --from, --reset and --preset need a walkthrough NAME")
         return _list(console)
-    if args.quick and args.preset and args.preset != "quick":
+    if args.quick and args.preset is not None and args.preset != "quick":
         raise NavError(f"--quick is the quick preset: give either it or --preset {args.preset}")
     from navigator.walk.runner import RunOptions, prepare_workspace
     from navigator.walk.workspace import workspace_lock
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     walk = load_walkthrough(args.name)
     chosen = walk.step_index(args.start) if args.start is not None else None  # a bad STEP (`''` too) is refused before any work
     offered = sorted({preset for step in walk.steps for preset in step.presets})
-    if args.preset and not args.quick and args.preset not in offered:  # not only when the verify step comes
+    if args.preset is not None and not args.quick and args.preset not in offered:  # before any step runs; `''` too
         raise NavError(f"walkthrough {walk.name} has no preset {args.preset!r} "
                        f"(its verify steps offer: {', '.join(offered) or 'none'})")
     if args.reset:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             prepare_workspace(walk, 0, reset=True)
         save_progress(walk.name, None)
         console.print(f"[bold]{walk.name}[/]: workspace rebuilt from the installed fastai, progress cleared")
-    options = RunOptions(quick=args.quick, device=args.device, preset="" if args.quick else args.preset)
+    options = RunOptions(quick=args.quick, device=args.device, preset="" if args.quick else args.preset or "")
     if chosen is not None:
         start = chosen
     else:

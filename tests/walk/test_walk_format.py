@@ -86,9 +86,10 @@ def test_unknown_walkthrough_and_step_are_named(tmp_path: Path) -> None:
     done = run_nav("walk", "", cache=tmp_path)  # listed them, as if no name was given
     assert (done.returncode, done.stderr) == (2, "nav: error: empty walkthrough name (nav walk alone lists them)\n")
     for walk, offered in (("timm-normalize", "auto, full, quick, session, small"), ("vision-learner-anatomy", "none")):
-        done = run_nav("walk", walk, "--preset", "nope", cache=tmp_path)  # was found out at the verify step only
-        assert (done.returncode, done.stderr) == (
-            2, f"nav: error: walkthrough {walk} has no preset 'nope' (its verify steps offer: {offered})\n")
+        for preset in ("nope", ""):  # 'nope' was found out at the verify step only, '' ran the default preset
+            done = run_nav("walk", walk, "--preset", preset, cache=tmp_path)
+            assert (done.returncode, done.stderr) == (
+                2, f"nav: error: walkthrough {walk} has no preset {preset!r} (its verify steps offer: {offered})\n")
 
 
 def test_listing_shows_a_broken_walkthrough_with_its_error(tmp_path: Path) -> None:
