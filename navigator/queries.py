@@ -358,8 +358,8 @@ def outside_calls_from(index: Index, caller_id: int) -> list[OutsideCall]:
 
 
 def edges_to(index: Index, callee_id: int) -> list[CallEdge]:
-    """The calls that reach a definition, in call-site order."""
-    rows = index.rows(f"{_EDGE_SQL} WHERE e.callee_id = ? ORDER BY e.line, e.col, e.rank", (callee_id,))
+    """The calls that reach a definition, in call-site order (then by file: not in the order the rows were stored)."""
+    rows = index.rows(f"{_EDGE_SQL} WHERE e.callee_id = ? ORDER BY e.line, e.col, e.rank, f.path", (callee_id,))
     return [CallEdge(*row) for row in rows]
 
 

@@ -76,9 +76,11 @@ class SolvedFrom:
 
 @dataclass
 class Kept:
-    """A part's solution as stored after its `SolvedFrom`: the program (scopes without syntax trees,
-    no layer facts), the solver's state (`Solver.kept_state`) and the state of the library layers
-    below (without syntax trees: read back with it, it saves loading theirs)."""
+    """A part's solution as stored after its `SolvedFrom` and its edges (the solver's `edges`, apart:
+    an undone edit reads the newest kept solution's edges only, see `_kept_edges`): the program
+    (scopes without syntax trees, no layer facts), the rest of the solver's state (`Solver.kept_state`)
+    and the state of the library layers below (without syntax trees: read back with it, it saves
+    loading theirs)."""
 
     program: Program
     solver: dict[str, object]
@@ -130,12 +132,14 @@ def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: K
         scope.give_node(None)
     without_trees(kept.below)
     head = pickle.dumps(solved_from, protocol=pickle.HIGHEST_PROTOCOL)
-    data = pickle.dumps(dataclasses.replace(kept, program=program), protocol=pickle.HIGHEST_PROTOCOL)
+    edges = pickle.dumps(kept.solver["edges"], protocol=pickle.HIGHEST_PROTOCOL)
+    rest = {name: value for name, value in kept.solver.items() if name != "edges"}
+    data = pickle.dumps(dataclasses.replace(kept, program=program, solver=rest), protocol=pickle.HIGHEST_PROTOCOL)
     newest = _paths(cache_dir, part)[0]
     try:
         from tags.atomic import write_atomic
 
-        write_atomic(newest, [key.encode() + b"\n", head, data])
+        write_atomic(newest, [key.encode() + b"\n", head, edges, data])
         os.chmod(newest, 0o600)
     except OSError:  # none is the newest then, as when this writer dies: the next resume stores every file
         pass
@@ -183,12 +187,29 @@ def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: 
     return None
 
 
+def newest_edges(cache_dir: str, part: str, key: str, sources: Sources) -> set[tuple] | None:
+    """The edges of the part's newest kept solution (the index holds them, see `resumed`) when it was
+    solved from the same modules as `sources`, some texts edited; else None (modules added or removed
+    also change what other files' calls resolve to by name: every file is stored again)."""
+    join_background()  # one this process is still writing
+    stored = read_stored(_paths(cache_dir, part)[0], key)
+    before = next(stored, None)
+    if not isinstance(before, SolvedFrom) or _module_kinds(before.sources) != _module_kinds(sources):
+        return None
+    edges = next(stored, None)
+    return edges if isinstance(edges, set) else None
+
+
+def _module_kinds(sources: Sources) -> dict[str, bool]:
+    """Each module, and whether it is a package's `__init__`."""
+    return {module: is_package for module, (_, is_package) in sources.items()}
+
+
 def _kept_edges(path: str, key: str) -> set[tuple] | None:
     """The edges of the solution kept in `path`; None when it cannot be read."""
     stored = read_stored(path, key)
-    next(stored, None)
-    kept = next(stored, None)
-    edges = kept.solver.get("edges") if isinstance(kept, Kept) else None
+    next(stored, None)  # what it was solved from
+    edges = next(stored, None)
     return edges if isinstance(edges, set) else None
 
 
@@ -196,8 +217,7 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
     """The solution kept in `path` with the edit applied (see `resumed`)."""
     stored = read_stored(path, key)
     before = next(stored, None)
-    if not isinstance(before, SolvedFrom) or {m: p for m, (_, p) in before.sources.items()} != {
-            m: p for m, (_, p) in sources.items()}:
+    if not isinstance(before, SolvedFrom) or _module_kinds(before.sources) != _module_kinds(sources):
         return None
     changed = [module for module, (text, _) in sources.items() if before.sources[module][0] != text]
     insertions: dict[str, Insertion] = {}
@@ -208,9 +228,10 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
         insertions[module] = found
     if not _binds_only_new_names([s for found in insertions.values() for s in found.inserted], before):
         return None
-    kept = next(stored, None)
-    if not isinstance(kept, Kept):
+    edges, kept = next(stored, None), next(stored, None)
+    if not isinstance(edges, set) or not isinstance(kept, Kept):
         return None
+    kept.solver["edges"] = edges
     below = read_trees_later(kept.below, layer_texts)
     program = kept.program
     lines_now = {}  # each kept scope of an edited module: the line it should start on now

@@ -188,8 +188,9 @@ class CallGraph:
     scopes: dict[str, str] = field(default_factory=dict)  # scope name -> its kind (module, class, function, lambda)
     passes: int = 0
     unparsed: dict[str, str] = field(default_factory=dict)  # module -> why Python's own parser refused it
-    # a resumed solve (tags/pointsto/resume.py): the scopes that made new calls, every other one's
-    # edges as they were kept; None when any scope's may have changed (a solve from scratch)
+    # the scopes whose calls differ from those of the part's newest kept solution, whose edges the index
+    # holds (tags/pointsto/resume.py), every other one's edges as they were: after a resumed solve, or
+    # one from scratch after an edit; None when any scope's may differ (nothing kept to compare with)
     grown: set[str] | None = None
 
     def merge(self, other: CallGraph) -> None:
@@ -2330,7 +2331,12 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     if rest is None:
         return graph
     solver = _solve_layer(trees if trees is not None else _parsed(rest, graph.unparsed), state, graph, tuples, keep=False)
-    return _kept(cache_dir, part, key, rest, solver, state, graph, background=alone) if key is not None else graph
+    if key is None:
+        return graph
+    # an edit resume could not take (a statement changed): the index keeps the edges of every scope whose
+    # calls are those of the newest kept solution, read before this one is kept as the newest
+    graph.grown = _differing(solver.edges, resume.newest_edges(cache_dir, part, key, rest))
+    return _kept(cache_dir, part, key, rest, solver, state, graph, background=alone)
 
 
 def _kept(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], solver: Solver,
@@ -2360,10 +2366,14 @@ def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, 
     graph = _from_rows(below.rows, below.scopes, below.passes, below.unparsed)
     graph.merge(solved)
     graph.unparsed.update(again.unparsed)
-    stored = again.stored_edges if again.from_older else kept  # the edges the index holds now
-    graph.grown = None if stored is None else {name for edge in solver.edges ^ stored for name in (edge[0], edge[6])
-                                               if name}
+    graph.grown = _differing(solver.edges, again.stored_edges if again.from_older else kept)  # the index holds those
     return solver, below, graph, again.to_keep
+
+
+def _differing(edges: set[tuple], stored: set[tuple] | None) -> set[str] | None:
+    """The scopes (callers, and class bodies) whose calls differ between `edges` and the `stored` ones
+    (None: not known, and so neither are these)."""
+    return None if stored is None else {name for edge in edges ^ stored for name in (edge[0], edge[6]) if name}
 
 
 def _layers_key(library: list[tuple[str, dict[str, tuple[str, bool]]]], tuples: bool, cache_dir: str) -> str:

@@ -391,3 +391,43 @@ def test_an_undone_edit_stores_again_the_files_whose_edges_it_had_added_to(tmp_p
     run_nav("index", root, cache=fresh, check=True)
     assert undone == run_nav("callers", "helper2", cache=fresh).stdout
     assert "use.py" not in undone, undone
+
+
+def test_a_changed_statement_solved_again_stores_only_the_files_whose_edges_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement changed in app/train.py (`call_it(helper)` to `call_it(helper2)`) is no addition: the
+    part is solved again. The lambda of app/models.py now calls helper2, and so does `run` (app/use.py,
+    never edited) through it: their files are stored again with the edited one, while app/other.py,
+    whose calls are those the index holds, keeps its stored edges. The graph is the one a fresh index gives."""
+    from tags.callgraph import ensure_graph
+    from tags.indexer import fresh_index
+    from tags.store import Index
+    from tests.helpers import make_package, run_nav
+
+    files = {"app/__init__.py": "",
+             "app/models.py": "def helper(x): return x\ndef helper2(x): return x\ncall_it = lambda f: f(1)\n",
+             "app/use.py": "from app.models import call_it, helper\n\ndef run():\n    return call_it(helper)\n",
+             "app/train.py": "from app.models import call_it, helper, helper2\n\ndef train():\n    return call_it(helper)\n",
+             "app/other.py": "from app.models import helper\n\ndef other():\n    return helper(3)\n"}
+    make_package(tmp_path / "src", files)
+    cache, fresh, root = tmp_path / "cache", tmp_path / "fresh", str(tmp_path / "src" / "app")
+    run_nav("index", root, cache=cache, check=True)
+    assert "run" in run_nav("callers", "helper", cache=cache, check=True).stdout
+    (tmp_path / "src" / "app" / "train.py").write_text(files["app/train.py"].replace("(helper)", "(helper2)"))
+    stored: list[str] = []
+    store = Index.store_file_graph
+    monkeypatch.setattr(Index, "store_file_graph", lambda self, graph, *rest: (stored.append(graph.module),
+                                                                               store(self, graph, *rest)))
+    monkeypatch.setenv("NAV_CACHE_DIR", str(cache))
+    index = Index.open()
+    try:
+        fresh_index(index, progress=False)
+        ensure_graph(index)
+    finally:
+        index.close()
+    assert set(stored) == {"app.models", "app.train", "app.use"}, stored
+    run_nav("index", root, cache=fresh, check=True)
+    for name in ("helper", "helper2"):
+        assert run_nav("callers", name, cache=cache, check=True).stdout == run_nav("callers", name, cache=fresh,
+                                                                                  check=True).stdout
+    assert "use.py:4" in run_nav("callers", "helper2", cache=cache, check=True).stdout
