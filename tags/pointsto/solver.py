@@ -2279,14 +2279,15 @@ def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict
 
 
 def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str | None = None, handed: str | None = None,
-                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int, dict[str, str]]]:
-    """Each part solved alone, as plain data (see `in_child`), part `handed`'s library layers
-    received through `handoff`; cycles freed between parts (the collector is paused)."""
+                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int, dict[str, str],
+                                                                     set[str] | None]]:
+    """Each part solved alone, as plain data (see `in_child`: `_as_rows`, and `CallGraph.grown`), part
+    `handed`'s library layers received through `handoff`; cycles freed between parts (the collector is paused)."""
     for name in sorted(parts):
         layers = APART_LAYERS.get(name, ())
         received = handoff.receive if handoff is not None and name == handed else None
-        yield _as_rows(analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received,
-                                      part=name))
+        graph = analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received, part=name)
+        yield *_as_rows(graph), graph.grown
         gc.collect()
 
 
@@ -2295,8 +2296,9 @@ def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int, dict[s
     return [e.fields() for e in graph.edges], graph.scopes, graph.passes, graph.unparsed
 
 
-def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed: dict[str, str] | None = None) -> CallGraph:
-    return CallGraph({Edge(*row) for row in rows}, scopes, passes, dict(unparsed or {}))
+def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed: dict[str, str] | None = None,
+               grown: set[str] | None = None) -> CallGraph:
+    return CallGraph({Edge(*row) for row in rows}, scopes, passes, dict(unparsed or {}), grown)
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
@@ -2311,19 +2313,23 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     above them is parsed; when it gives None they are solved here. With `cache_dir` and a `part`
     name, the code above is kept solved there, and an edit that only adds statements resumes it
     (see tags/pointsto/resume.py); written meanwhile by a child after a resume, or when this is
-    the only part solved (`alone`: no core is busy with another).
+    the only part solved (`alone`: no core is busy with another). A part whose layers are handed
+    resumes too (its kept solution holds their state): timm, solved again only because a fastai
+    edit changed what its calls resolve to by name, is its kept solution as it was.
     """
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
     rest = next((group for label, group in groups if not label), None)
     unparsed: dict[str, str] = {}
-    trees = _parsed(rest, unparsed) if rest is not None and handed is not None else None  # while the layers are solved there
     key = resume.state_key(part, _layers_key(library, tuples, cache_dir)) if (
         cache_dir and part is not None and rest is not None) else None
-    again = _resumed(cache_dir, part, key, rest, library) if key is not None and handed is None else None
+    again = _resumed(cache_dir, part, key, rest, library) if key is not None else None
     if again is not None:  # the layers' state came with it
+        if handed is not None:
+            handed()  # taken all the same: the sender writes it to a pipe, and would wait for a reader
         solver, state, graph, keep = again
         return _kept(cache_dir, part, key, rest, solver, state, graph, background=True) if keep else graph
+    trees = _parsed(rest, unparsed) if rest is not None and handed is not None else None  # while the layers are solved there
     given = handed() if handed is not None else None
     state = given if isinstance(given, LayerState) else library_state(library, tuples, cache_dir)
     graph = _from_rows(state.rows, state.scopes, state.passes, state.unparsed)

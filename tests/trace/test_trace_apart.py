@@ -186,6 +186,37 @@ def test_a_part_solved_apart_has_its_layers_solved_here_and_handed_to_the_child(
     assert {e.fields() for e in analyse(sources, apart=("kit",)).edges} == handed, "no child at all"
 
 
+@forks
+def test_a_part_whose_layers_are_handed_to_the_child_resumes_its_kept_solution(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """timm's part, whose blocks this process hands over, resumes its kept solution as the others do: a
+    fastai edit that has it solved again (a method removed changes what its calls resolve to by name)
+    found it as it was kept and solved it from scratch, 5 s on the other core. An edit adding to it resumes
+    it too; the edges are those a solve from scratch gives."""
+    from tags.pointsto import solver
+    from tags.pointsto.layercache import FOLDER
+    from tags.pointsto.parallel import join_background
+
+    monkeypatch.setattr(solver, "APART_LAYERS", {"kit": (("kit.layers",),)})
+    sources = {**LAYERED, "app": ("import kit.models.net\ndef use():\n    return kit.models.net.build()\n", False)}
+
+    def edges(program: dict[str, tuple[str, bool]], cache: Path | None) -> set[tuple]:
+        found = {e.fields() for e in analyse(program, apart=("kit",), cache_dir=str(cache) if cache else None).edges}
+        join_background()
+        return found
+
+    edges(sources, tmp_path)
+    older = tmp_path / FOLDER / "kit.resume.1.pickle"
+    changed = {**sources, "app": (sources["app"][0].replace("return kit", "return 1 and kit"), False)}
+    assert edges(changed, tmp_path) == edges(changed, None)
+    assert (tmp_path / FOLDER / "kit.resume.pickle").is_file() and not older.exists(), \
+        "kit's part was its kept solution as it was, not solved again (which keeps the new one, the old one older)"
+    text, is_package = sources["kit.models.net"]
+    added = {**changed, "kit.models.net": (text + "def again():\n    return build()\n", is_package)}
+    assert edges(added, tmp_path) == edges(added, None)
+    assert ("kit.models.net.again", "kit.models.net.build", 6, 12, "points-to", "function", "") in edges(added, tmp_path)
+
+
 def test_timms_training_tools_are_a_part_of_their_own_dealt_so_both_cores_finish_together() -> None:
     from tags.pointsto import solver
 
