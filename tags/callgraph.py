@@ -249,7 +249,8 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
     report.relinked_files = sorted(names.file_module[fid] for fid in relinked)
     paths = _within_analysis(names, {fid: (files[fid].module, files[fid].path) for fid in to_resolve})
     sources = read_sources(_whole_parts(names, files, paths))
-    graph = analyse_seeded(sources, index.directory)
+    held = _held_solutions(index)
+    graph = analyse_seeded(sources, index.directory, held)
     by_name = analysis_names(names)
     to_store = to_resolve - _kept_as_stored(index, paths, grown_files(names, graph, paths, by_name), set(changed),
                                             dependents)
@@ -280,6 +281,24 @@ def _rebuild(index: Index, changed: dict[int, IndexedFile], removed: dict[int, G
             report.edges += len(edges) + len(solved.ext.get(file_id, ()))
             advance()
     report.resolved_files = sorted(names.file_module[fid] for fid in to_resolve)
+    import json
+
+    held.update(graph.kept)  # with the edges, in their transaction: a nav killed before it commits leaves the old
+    index.set_meta_value(HELD_SOLUTIONS, json.dumps({part: stamp for part, stamp in sorted(held.items()) if stamp}))
+
+
+HELD_SOLUTIONS = "graph-solutions"  # index meta: part -> stamp of the kept solution whose edges the index holds
+
+
+def _held_solutions(index: Index) -> dict[str, str]:
+    """Each solved part's stamp of the kept solution whose edges the index holds (see tags/pointsto/resume.py)."""
+    import json
+
+    try:
+        held = json.loads(index.meta_value(HELD_SOLUTIONS) or "{}")
+    except ValueError:
+        return {}
+    return {part: stamp for part, stamp in held.items() if isinstance(stamp, str)} if isinstance(held, dict) else {}
 
 
 MAX_UNPARSED_SHOWN = 5  # files Python could not parse named one by one; the rest counted

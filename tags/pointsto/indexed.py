@@ -130,7 +130,8 @@ def map_solved(names: Names, graph: CallGraph, files: dict[int, tuple[str, str]]
     return solved
 
 
-def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None = None) -> CallGraph:
+def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None = None,
+                   held: dict[str, str] | None = None) -> CallGraph:
     """`analyse(sources)` as solved under hash seed `FIXED_SEED`, whatever this process' seed: its
     edges and the modules Python could not parse.
 
@@ -140,7 +141,7 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
     solves it instead (this one, when it already runs with it).
     """
     if not sys.flags.hash_randomization:  # PYTHONHASHSEED=0 already
-        return analyse(sources, cache_dir=cache_dir)
+        return analyse(sources, cache_dir=cache_dir, held=held)
     from tags.errors import NavError
     from tags.lifetime import child_setup, nav_python_env
 
@@ -149,13 +150,13 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
                              env=env, preexec_fn=child_setup())  # noqa: PLW1509 - only a prctl; kill -9 of nav stops it
     try:
         try:
-            child.stdin.write(pickle.dumps((sources, cache_dir)))
+            child.stdin.write(pickle.dumps((sources, cache_dir, held)))
             child.stdin.close()
         except BrokenPipeError:  # it stopped before reading: its exit status says why
             pass
         answer = child.stdout.read()  # it closes its output once written; it may still be keeping its state
         child.stdout.close()
-        rows, unparsed, grown = pickle.loads(answer)
+        rows, unparsed, grown, kept = pickle.loads(answer)
     except BaseException as err:  # Ctrl-C, or no answer
         if not isinstance(err, Exception):
             child.kill()
@@ -164,7 +165,7 @@ def analyse_seeded(sources: dict[str, tuple[str, bool]], cache_dir: str | None =
             raise
         raise NavError(f"the call graph solver stopped (exit status {code}); nothing was stored") from None
     wait_at_exit(child.wait)  # it writes the part's kept solution (tags/pointsto/resume.py) while this one stores
-    return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed, grown=grown)
+    return CallGraph({Edge(*fields) for fields in rows}, unparsed=unparsed, grown=grown, kept=kept)
 
 
 def _solve_child() -> None:
@@ -178,10 +179,10 @@ def _solve_child() -> None:
         with open(marker, "w") as handle:
             handle.write(str(os.getpid()))
         signal.pause()
-    sources, cache_dir = pickle.load(sys.stdin.buffer)
-    graph = analyse(sources, cache_dir=cache_dir)
+    sources, cache_dir, held = pickle.load(sys.stdin.buffer)
+    graph = analyse(sources, cache_dir=cache_dir, held=held)
     rows = sorted(e.fields() for e in graph.edges)
-    sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed, graph.grown)))
+    sys.stdout.buffer.write(pickle.dumps((rows, graph.unparsed, graph.grown, graph.kept)))
     sys.stdout.flush()
     null = os.open(os.devnull, os.O_WRONLY)  # the answer is complete: the parent reads on while this one
     os.dup2(null, sys.stdout.fileno())  # waits at exit for the child keeping the part's solution

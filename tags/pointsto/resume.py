@@ -68,7 +68,8 @@ _SETTERS = {"setattr", "__setattr__"}
 @dataclass
 class SolvedFrom:
     """What a kept part was solved from: its sources and the modules Python could not parse. Stored
-    first, so an edit that cannot resume is known before the solution is read."""
+    before the solution (after its stamp and its edges, see `_write`), so an edit that cannot resume
+    is known before the solution is read."""
 
     sources: Sources
     unparsed: dict[str, str]
@@ -76,8 +77,8 @@ class SolvedFrom:
 
 @dataclass
 class Kept:
-    """A part's solution as stored after its `SolvedFrom` and its edges (the solver's `edges`, apart:
-    an undone edit reads the newest kept solution's edges only, see `_kept_edges`): the program
+    """A part's solution as stored after its `SolvedFrom` (its edges, the solver's `edges`, come before
+    that: an undone edit reads the newest kept solution's edges only, see `_kept_edges`): the program
     (scopes without syntax trees, no layer facts), the rest of the solver's state (`Solver.kept_state`)
     and the state of the library layers below (without syntax trees: read back with it, it saves
     loading theirs)."""
@@ -95,21 +96,23 @@ def state_key(part: str, layers_key: str) -> str:
 
 
 def save(cache_dir: str, part: str, key: str, sources: Sources, unparsed: dict[str, str], program: Program,
-         state: Callable[[], dict[str, object]], below: LayerState, background: bool) -> None:
+         state: Callable[[], dict[str, object]], below: LayerState, background: bool) -> str:
     """Keep the solved part (its program, the solver's `state()`, the layers' state it stood on) as
-    the newest for a later `resumed`; a disk that cannot take it is no error. The older ones move
-    first, here: whatever becomes of the writing, the newest kept is never older than the edges
-    the index will hold. With `background`, written by a child while this process maps and stores
-    the edges (see `in_background`): after a resume, where that is most of what is left to do, and
-    when no other core is busy (a part solved apart): then a forked writer cost more (its pages
-    copied as both touch them) than it saved."""
+    the newest for a later `resumed`; its stamp, for the index to hold with the part's edges (see
+    `resumed`), or "" when there is no room (a disk that cannot take it is no error). The older ones
+    move first, here: a writing that fails leaves no newest. With `background`, written by a child
+    while this process maps and stores the edges (see `in_background`): after a resume, where that
+    is most of what is left to do, and when no other core is busy (a part solved apart): then a
+    forked writer cost more (its pages copied as both touch them) than it saved."""
     if not _make_room(cache_dir, part):
-        return
+        return ""
+    stamp = os.urandom(8).hex()
 
     def write() -> None:
-        _write(cache_dir, part, key, SolvedFrom(sources, dict(unparsed)), Kept(program, state(), below))
+        _write(cache_dir, part, key, stamp, SolvedFrom(sources, dict(unparsed)), Kept(program, state(), below))
 
     in_background(write) if background else write()
+    return stamp
 
 
 def _make_room(cache_dir: str, part: str) -> bool:
@@ -126,7 +129,8 @@ def _make_room(cache_dir: str, part: str) -> bool:
     return not os.path.lexists(paths[0])
 
 
-def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: Kept) -> None:
+def _write(cache_dir: str, part: str, key: str, stamp: str, solved_from: SolvedFrom, kept: Kept) -> None:
+    """The key line, then pickled: the stamp, the edges, what it was solved from, the rest (`Kept`)."""
     program = dataclasses.replace(kept.program, facts=LayerFacts(), below={}, scope_of_node={}, unread={})
     for scope in program.scopes.values():  # the solver is done with them: kept without their trees
         scope.give_node(None)
@@ -139,7 +143,7 @@ def _write(cache_dir: str, part: str, key: str, solved_from: SolvedFrom, kept: K
     try:
         from tags.atomic import write_atomic
 
-        write_atomic(newest, [key.encode() + b"\n", head, edges, data])
+        write_atomic(newest, [key.encode() + b"\n", pickle.dumps(stamp), edges, head, data])
         os.chmod(newest, 0o600)
     except OSError:  # none is the newest then, as when this writer dies: the next resume stores every file
         pass
@@ -156,10 +160,11 @@ class Resumed:
     start: list[str]
     unparsed: dict[str, str]
     below: LayerState
+    stamp: str  # the kept solution's (see `resumed`)
     edited: bool = True  # False: the sources are the kept ones (an edit undone)
-    # resumed from an older solution than the newest kept: the index holds the newest one's edges,
-    # `stored_edges` (None: unknown, and every file's edges are stored again)
-    from_older: bool = False
+    from_older: bool = False  # resumed from an older solution than the newest kept
+    # the edges the index holds: those of the newest kept solution, when the index holds its stamp
+    # (None: unknown, and every file's edges are stored again)
     stored_edges: set[tuple] | None = None
 
     @property
@@ -168,35 +173,41 @@ class Resumed:
         return self.edited or self.from_older
 
 
-def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
+def resumed(cache_dir: str, part: str, key: str, sources: Sources, layer_texts: Sources, held: str) -> Resumed | None:
     """The kept solution of `part` with the edit applied, from the newest of the KEPT_STATES
     solutions that the sources add to (an edit undone goes back to an older one); None when the part
     must be solved from scratch (nothing kept, another key, an edit that is not an addition of
     statements). The key holds the library layers' (see `state_key`): the layers' state kept with
-    it is theirs, its syntax trees parsed from `layer_texts` when asked for."""
+    it is theirs, its syntax trees parsed from `layer_texts` when asked for.
+
+    `held` is the stamp of the solution whose edges the index holds for the part (stored with them,
+    in their transaction): the newest kept, or none when a nav killed after keeping it never
+    committed its edges, or its writing failed. Then which edges the index holds is not known, and
+    every file is stored again."""
     join_background()  # a state this process is still writing
     paths = _paths(cache_dir, part)
     for number, path in enumerate(paths):
         found = _resumed_from(path, key, sources, layer_texts) if os.path.lexists(path) else None
         if found is not None:
-            # the index holds the edges of a newer solution than this one: the newest's, if it was
-            # kept (the newest missing, a write failed or its writer was killed: unknown)
-            if number:
-                found.from_older, found.stored_edges = True, _kept_edges(paths[0], key)
+            if number:  # the index holds a newer one's edges
+                found.from_older, found.stored_edges = True, _kept_edges(paths[0], key, held)
+            elif found.stamp == held:
+                found.stored_edges = set(found.state["edges"])  # as kept: the solve adds to the state's
             return found
     return None
 
 
-def newest_edges(cache_dir: str, part: str, key: str, sources: Sources) -> set[tuple] | None:
-    """The edges of the part's newest kept solution (the index holds them, see `resumed`) when it was
-    solved from the same modules as `sources`, some texts edited; else None (modules added or removed
-    also change what other files' calls resolve to by name: every file is stored again)."""
+def newest_edges(cache_dir: str, part: str, key: str, sources: Sources, held: str) -> set[tuple] | None:
+    """The edges of the part's newest kept solution when the index holds them (its stamp is `held`, see
+    `resumed`) and it was solved from the same modules as `sources`, some texts edited; else None
+    (modules added or removed also change what other files' calls resolve to by name: every file is
+    stored again)."""
     join_background()  # one this process is still writing
     stored = read_stored(_paths(cache_dir, part)[0], key)
-    before = next(stored, None)
-    if not isinstance(before, SolvedFrom) or _module_kinds(before.sources) != _module_kinds(sources):
+    stamp, edges, before = next(stored, None), next(stored, None), next(stored, None)
+    if stamp != held or not held or not isinstance(before, SolvedFrom) or \
+            _module_kinds(before.sources) != _module_kinds(sources):
         return None
-    edges = next(stored, None)
     return edges if isinstance(edges, set) else None
 
 
@@ -205,19 +216,19 @@ def _module_kinds(sources: Sources) -> dict[str, bool]:
     return {module: is_package for module, (_, is_package) in sources.items()}
 
 
-def _kept_edges(path: str, key: str) -> set[tuple] | None:
-    """The edges of the solution kept in `path`; None when it cannot be read."""
+def _kept_edges(path: str, key: str, held: str) -> set[tuple] | None:
+    """The edges of the solution kept in `path` when its stamp is `held`; None when not, or it cannot be read."""
     stored = read_stored(path, key)
-    next(stored, None)  # what it was solved from
-    edges = next(stored, None)
-    return edges if isinstance(edges, set) else None
+    stamp, edges = next(stored, None), next(stored, None)
+    return edges if held and stamp == held and isinstance(edges, set) else None
 
 
 def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -> Resumed | None:
     """The solution kept in `path` with the edit applied (see `resumed`)."""
     stored = read_stored(path, key)
-    before = next(stored, None)
-    if not isinstance(before, SolvedFrom) or _module_kinds(before.sources) != _module_kinds(sources):
+    stamp, edges, before = next(stored, None), next(stored, None), next(stored, None)
+    if not isinstance(stamp, str) or not isinstance(before, SolvedFrom) or \
+            _module_kinds(before.sources) != _module_kinds(sources):
         return None
     changed = [module for module, (text, _) in sources.items() if before.sources[module][0] != text]
     insertions: dict[str, Insertion] = {}
@@ -228,7 +239,7 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
         insertions[module] = found
     if not _binds_only_new_names([s for found in insertions.values() for s in found.inserted], before):
         return None
-    edges, kept = next(stored, None), next(stored, None)
+    kept = next(stored, None)
     if not isinstance(edges, set) or not isinstance(kept, Kept):
         return None
     kept.solver["edges"] = edges
@@ -256,7 +267,7 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
     if grown is None:
         return None
     added = [name for name, scope in program.scopes.items() if name not in old_scopes and scope.kind != CLASS]
-    return Resumed(program, kept.solver, [*changed, *grown, *added], before.unparsed, below, edited=bool(changed))
+    return Resumed(program, kept.solver, [*changed, *grown, *added], before.unparsed, below, stamp, edited=bool(changed))
 
 
 def _running(program: Program, grown: list[ast.stmt]) -> list[str] | None:

@@ -192,6 +192,9 @@ class CallGraph:
     # holds (tags/pointsto/resume.py), every other one's edges as they were: after a resumed solve, or
     # one from scratch after an edit; None when any scope's may differ (nothing kept to compare with)
     grown: set[str] | None = None
+    # part -> the stamp of the kept solution these are the edges of ("" when none could be kept), for
+    # the index to hold with them (see `resume.resumed`)
+    kept: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: CallGraph) -> None:
         """Take in the graph of code solved apart (a layer below, a package solved on its own)."""
@@ -200,6 +203,7 @@ class CallGraph:
         self.passes = max(self.passes, other.passes)
         self.unparsed.update(other.unparsed)
         self.grown = None if self.grown is None or other.grown is None else self.grown | other.grown
+        self.kept.update(other.kept)
 
     def as_pycg(self) -> dict[str, list[str]]:
         """PyCG's `callgraph.json`: caller -> sorted callees (calling a class reaches its `__init__`)."""
@@ -2177,7 +2181,8 @@ def _is_plain_decorator(node: ast.expr) -> bool:
 
 # -- entry points ----------------------------------------------------------------------------
 def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
-            apart: tuple[str, ...] = SOLVED_APART, cache_dir: str | None = None) -> CallGraph:
+            apart: tuple[str, ...] = SOLVED_APART, cache_dir: str | None = None,
+            held: Mapping[str, str] | None = None) -> CallGraph:
     """`analyse_layers` with the cyclic garbage collector paused (see `paused_gc`), in parts (see
     `_parts`): the main one here, the others one after another in a child process meanwhile, or
     here after the main one where that evens out the two cores' work (see `_deal`). With
@@ -2185,22 +2190,25 @@ def analyse(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...],
 
     The child's first part with layers of its own (timm, whose models stand on `timm.layers`)
     has them solved here first and handed over while the child parses the rest of it: the child
-    has the most to do (timm's models), and this process waited for it at the end.
+    has the most to do (timm's models), and this process waited for it at the end. `held`: the stamp
+    of each part's kept solution whose edges the index holds (see `resume.resumed`).
     """
+    held = held or {}
     parts = _parts(sources, apart)
     main = parts.pop("", {})
     here, there = _deal(main, parts)
     with paused_gc():
         if not parts:
-            return analyse_layers(main, layers, cache_dir=cache_dir, part="main", alone=True)
+            return analyse_layers(main, layers, cache_dir=cache_dir, part="main", alone=True, held=held.get("main", ""))
         handed = next((name for name in sorted(there) if APART_LAYERS.get(name)), None) if main and can_fork() else None
         handoff = Handoff() if handed is not None else None
-        with in_child(lambda: _solved_parts(there, cache_dir, handed, handoff)) as solved_parts:
+        with in_child(lambda: _solved_parts(there, cache_dir, held, handed, handoff)) as solved_parts:
             if handed is not None and handoff is not None:
                 library = [(label, group) for label, group in _layered(there[handed], APART_LAYERS[handed]) if label]
                 handoff.send(lambda: library_state(library, True, cache_dir))
-            graph = analyse_layers(main, layers, cache_dir=cache_dir, part="main") if main else CallGraph()
-            for rows in _solved_parts(here, cache_dir):
+            graph = analyse_layers(main, layers, cache_dir=cache_dir, part="main", held=held.get("main", "")) if (
+                main) else CallGraph()
+            for rows in _solved_parts(here, cache_dir, held):
                 graph.merge(_from_rows(*rows))
             for rows in solved_parts():
                 graph.merge(_from_rows(*rows))
@@ -2278,16 +2286,18 @@ def _parts(sources: dict[str, tuple[str, bool]], apart: tuple[str, ...]) -> dict
     return dict(parts)
 
 
-def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str | None = None, handed: str | None = None,
-                  handoff: Handoff | None = None) -> Iterator[tuple[list[tuple], dict[str, str], int, dict[str, str],
-                                                                     set[str] | None]]:
-    """Each part solved alone, as plain data (see `in_child`: `_as_rows`, and `CallGraph.grown`), part
-    `handed`'s library layers received through `handoff`; cycles freed between parts (the collector is paused)."""
+def _solved_parts(parts: dict[str, dict[str, tuple[str, bool]]], cache_dir: str | None, held: Mapping[str, str],
+                  handed: str | None = None, handoff: Handoff | None = None
+                  ) -> Iterator[tuple[list[tuple], dict[str, str], int, dict[str, str], set[str] | None, dict[str, str]]]:
+    """Each part solved alone, as plain data (see `in_child`: `_as_rows`, `CallGraph.grown` and `.kept`),
+    part `handed`'s library layers received through `handoff`; cycles freed between parts (the
+    collector is paused). `held`: see `analyse_layers`."""
     for name in sorted(parts):
         layers = APART_LAYERS.get(name, ())
         received = handoff.receive if handoff is not None and name == handed else None
-        graph = analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received, part=name)
-        yield *_as_rows(graph), graph.grown
+        graph = analyse_layers(parts[name], layers, tuples=bool(layers), cache_dir=cache_dir, handed=received, part=name,
+                               held=held.get(name, ""))
+        yield *_as_rows(graph), graph.grown, graph.kept
         gc.collect()
 
 
@@ -2297,14 +2307,14 @@ def _as_rows(graph: CallGraph) -> tuple[list[tuple], dict[str, str], int, dict[s
 
 
 def _from_rows(rows: list[tuple], scopes: dict[str, str], passes: int, unparsed: dict[str, str] | None = None,
-               grown: set[str] | None = None) -> CallGraph:
-    return CallGraph({Edge(*row) for row in rows}, scopes, passes, dict(unparsed or {}), grown)
+               grown: set[str] | None = None, kept: dict[str, str] | None = None) -> CallGraph:
+    return CallGraph({Edge(*row) for row in rows}, scopes, passes, dict(unparsed or {}), grown, dict(kept or {}))
 
 
 def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str, ...], ...] = LIBRARY_LAYERS,
                    tuples: bool = False, cache_dir: str | None = None,
                    handed: Callable[[], object | None] | None = None, part: str | None = None,
-                   alone: bool = False) -> CallGraph:
+                   alone: bool = False, held: str = "") -> CallGraph:
     """Solve a program given as module name -> (source text, is a package `__init__`).
 
     Packages named in `layers` are solved first, one layer at a time, and the code above each
@@ -2315,7 +2325,8 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     (see tags/pointsto/resume.py); written meanwhile by a child after a resume, or when this is
     the only part solved (`alone`: no core is busy with another). A part whose layers are handed
     resumes too (its kept solution holds their state): timm, solved again only because a fastai
-    edit changed what its calls resolve to by name, is its kept solution as it was.
+    edit changed what its calls resolve to by name, is its kept solution as it was. `held` is the
+    stamp of the kept solution whose edges the index holds for the part (see `resume.resumed`).
     """
     groups = _layered(sources, layers)
     library = [(label, group) for label, group in groups if label]
@@ -2323,7 +2334,7 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
     unparsed: dict[str, str] = {}
     key = resume.state_key(part, _layers_key(library, tuples, cache_dir)) if (
         cache_dir and part is not None and rest is not None) else None
-    again = _resumed(cache_dir, part, key, rest, library) if key is not None else None
+    again = _resumed(cache_dir, part, key, rest, library, held) if key is not None else None
     if again is not None:  # the layers' state came with it
         if handed is not None:
             handed()  # taken all the same: the sender writes it to a pipe, and would wait for a reader
@@ -2341,29 +2352,30 @@ def analyse_layers(sources: dict[str, tuple[str, bool]], layers: tuple[tuple[str
         return graph
     # an edit resume could not take (a statement changed): the index keeps the edges of every scope whose
     # calls are those of the newest kept solution, read before this one is kept as the newest
-    graph.grown = _differing(solver.edges, resume.newest_edges(cache_dir, part, key, rest))
+    graph.grown = _differing(solver.edges, resume.newest_edges(cache_dir, part, key, rest, held))
     return _kept(cache_dir, part, key, rest, solver, state, graph, background=alone)
 
 
 def _kept(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]], solver: Solver,
           below: LayerState, graph: CallGraph, background: bool) -> CallGraph:
-    """Keep the part's solution for the next edit (see tags/pointsto/resume.py); the graph."""
-    resume.save(cache_dir, part, key, sources, {m: why for m, why in graph.unparsed.items() if m in sources},
-                solver.program, solver.kept_state, below, background)
+    """Keep the part's solution for the next edit (see tags/pointsto/resume.py); the graph, with its stamp."""
+    unparsed = {m: why for m, why in graph.unparsed.items() if m in sources}
+    graph.kept[part] = resume.save(cache_dir, part, key, sources, unparsed, solver.program, solver.kept_state, below,
+                                   background)
     return graph
 
 
 def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, bool]],
-             library: list[tuple[str, dict[str, tuple[str, bool]]]]) -> tuple[Solver, LayerState, CallGraph, bool] | None:
+             library: list[tuple[str, dict[str, tuple[str, bool]]]],
+             held: str) -> tuple[Solver, LayerState, CallGraph, bool] | None:
     """The part's kept solution resumed after the edit (see tags/pointsto/resume.py): the solver,
-    the layers' state kept with it, the graph (the layers' edges and the part's), and whether to keep
-    it as the newest (not when the sources are the newest kept one's); None when the part must be
-    solved from scratch."""
-    again = resume.resumed(cache_dir, part, key, sources, {m: s for _, group in library for m, s in group.items()})
+    the layers' state kept with it, the graph (the layers' edges and the part's, its stamp when it is
+    not kept again), and whether to keep it as the newest (not when the sources are the newest kept
+    one's); None when the part must be solved from scratch. `held`: see `analyse_layers`."""
+    again = resume.resumed(cache_dir, part, key, sources, {m: s for _, group in library for m, s in group.items()}, held)
     if again is None:
         return None
     solver = Solver.restored(again.program, again.state)
-    kept = set(solver.edges)
     try:
         solved = solver.solve_from(again.start, resuming=True)
     except NotResumable:
@@ -2372,7 +2384,8 @@ def _resumed(cache_dir: str, part: str, key: str, sources: dict[str, tuple[str, 
     graph = _from_rows(below.rows, below.scopes, below.passes, below.unparsed)
     graph.merge(solved)
     graph.unparsed.update(again.unparsed)
-    graph.grown = _differing(solver.edges, again.stored_edges if again.from_older else kept)  # the index holds those
+    graph.grown = _differing(solver.edges, again.stored_edges)
+    graph.kept[part] = again.stamp  # kept again (`to_keep`) under a new one
     return solver, below, graph, again.to_keep
 
 

@@ -203,9 +203,17 @@ def test_going_back_after_an_addition_resumes_the_solution_kept_before_it(tmp_pa
 
 
 def _kept_sources(path: Path) -> dict[str, tuple[str, bool]]:
-    head = next(read_stored(str(path), _kept_key(path)))
+    stored = read_stored(str(path), _kept_key(path))
+    next(stored), next(stored)  # the stamp, the edges
+    head = next(stored)
     assert isinstance(head, resume.SolvedFrom)
     return head.sources
+
+
+def _kept_stamp(path: Path) -> str:
+    stamp = next(read_stored(str(path), _kept_key(path)))
+    assert isinstance(stamp, str) and stamp
+    return stamp
 
 
 def test_a_kept_solution_that_cannot_be_written_leaves_none_newer_than_the_index(
@@ -227,8 +235,9 @@ def test_a_kept_solution_that_cannot_be_written_leaves_none_newer_than_the_index
     assert (tmp_path / FOLDER / "main.resume.1.pickle").is_file(), "the one before, no longer the newest"
     monkeypatch.setattr(tags.atomic, "write_atomic", write)
     again = edited("app.train", PROGRAM["app.train"][0] + APPENDED + "\ndef _second(): return _probe(1)\n")
-    found = resume.resumed(str(tmp_path), "main", _kept_key(tmp_path / FOLDER / "main.resume.1.pickle"),
-                           {m: s for m, s in again.items() if m[:3] == "app"}, {})
+    before = tmp_path / FOLDER / "main.resume.1.pickle"  # the index held it: the newest's edges are not known
+    found = resume.resumed(str(tmp_path), "main", _kept_key(before), {m: s for m, s in again.items() if m[:3] == "app"},
+                           {}, _kept_stamp(before))
     assert found is not None and found.from_older and found.stored_edges is None, "stored again, every file"
     solved.clear()
     assert edges_of(again, tmp_path) == edges_of(again, None)
@@ -402,17 +411,14 @@ def test_a_changed_statement_solved_again_stores_only_the_files_whose_edges_chan
     from tags.callgraph import ensure_graph
     from tags.indexer import fresh_index
     from tags.store import Index
-    from tests.helpers import make_package, run_nav
+    from tests.helpers import run_nav
 
     files = {"app/__init__.py": "",
              "app/models.py": "def helper(x): return x\ndef helper2(x): return x\ncall_it = lambda f: f(1)\n",
              "app/use.py": "from app.models import call_it, helper\n\ndef run():\n    return call_it(helper)\n",
              "app/train.py": "from app.models import call_it, helper, helper2\n\ndef train():\n    return call_it(helper)\n",
              "app/other.py": "from app.models import helper\n\ndef other():\n    return helper(3)\n"}
-    make_package(tmp_path / "src", files)
-    cache, fresh, root = tmp_path / "cache", tmp_path / "fresh", str(tmp_path / "src" / "app")
-    run_nav("index", root, cache=cache, check=True)
-    assert "run" in run_nav("callers", "helper", cache=cache, check=True).stdout
+    cache, fresh, root = _indexed_with_graph(tmp_path, files)
     (tmp_path / "src" / "app" / "train.py").write_text(files["app/train.py"].replace("(helper)", "(helper2)"))
     stored: list[str] = []
     store = Index.store_file_graph
@@ -431,3 +437,55 @@ def test_a_changed_statement_solved_again_stores_only_the_files_whose_edges_chan
         assert run_nav("callers", name, cache=cache, check=True).stdout == run_nav("callers", name, cache=fresh,
                                                                                   check=True).stdout
     assert "use.py:4" in run_nav("callers", "helper2", cache=cache, check=True).stdout
+
+
+def test_a_nav_killed_after_keeping_its_solution_but_before_storing_the_edges_has_them_stored_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code added to app/train.py makes `run` (app/use.py, never edited) reach `_probe_fn` through a
+    lambda. The nav resuming after it keeps the new solution, then dies before the index commits the
+    edges (here: storing them fails). The next one resumes that newest solution with nothing to add;
+    it gave the edges the index holds as unchanged, and use.py kept the old ones. The index holds the
+    stamp of the solution its edges are from, in their transaction: another one's are not trusted."""
+    from tags.callgraph import ensure_graph
+    from tags.indexer import fresh_index
+    from tags.store import Index
+    from tests.helpers import run_nav
+
+    files = {"app/__init__.py": "", "app/models.py": "def helper(x): return x\ncall_it = lambda f: f(1)\n",
+             "app/use.py": "from app.models import call_it, helper\n\ndef run():\n    return call_it(helper)\n",
+             "app/train.py": "from app.models import helper\n\ndef train():\n    return helper(2)\n"}
+    cache, fresh, root = _indexed_with_graph(tmp_path, files)
+    with open(tmp_path / "src" / "app" / "train.py", "a") as handle:
+        handle.write("\nimport app.models as _probe_models\n\ndef _probe_fn(x):\n    return x\n\n"
+                     "def _probe_hand():\n    return _probe_models.call_it(_probe_fn)\n")
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # as a kill before the commit: nothing of the transaction stays
+
+    monkeypatch.setattr(Index, "store_file_graph", killed)
+    monkeypatch.setenv("NAV_CACHE_DIR", str(cache))
+    index = Index.open()
+    try:
+        fresh_index(index, progress=False)
+        with pytest.raises(KeyboardInterrupt):
+            ensure_graph(index)
+    finally:
+        index.close()
+    join_background()  # the solution kept meanwhile is written
+    monkeypatch.undo()
+    run_nav("index", root, cache=fresh, check=True)
+    callers = run_nav("callers", "_probe_fn", cache=cache, check=True).stdout
+    assert callers == run_nav("callers", "_probe_fn", cache=fresh, check=True).stdout
+    assert "use.py:4" in callers and "run" in callers, callers
+
+
+def _indexed_with_graph(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path, str]:
+    """The package `app` of `files` under tmp_path/src, indexed with its graph built (`run` calls `helper`):
+    the cache, a folder for a fresh index, and the root."""
+    from tests.helpers import make_package, run_nav
+
+    make_package(tmp_path / "src", files)
+    cache, fresh, root = tmp_path / "cache", tmp_path / "fresh", str(tmp_path / "src" / "app")
+    run_nav("index", root, cache=cache, check=True)
+    assert "run" in run_nav("callers", "helper", cache=cache, check=True).stdout
+    return cache, fresh, root
