@@ -27,7 +27,9 @@ The last KEPT_STATES solutions of a part are kept, newest first, and the newest 
 add to is resumed: an edit undone (a codemod's `--undo`, a probe deleted) goes back to the solution
 kept before it. The index holds the newest one's edges, so the files whose calls differ from those
 are the ones stored again, and the solution resumed becomes the newest; when it cannot be written
-(or its writer dies), none is newest, and the next resume stores every file's edges again.
+(or its writer dies), none is newest, and the next resume stores every file's edges again. So it
+does when the index does not hold the newest one's stamp (stored with the edges, in their
+transaction): a nav killed after keeping a solution and before the index committed its edges.
 
 The state is stored as the library layers are (tags/pointsto/layercache.py): pickled, under a
 key of the solver's source, the Python version, the hash seed and the layers below, read only
