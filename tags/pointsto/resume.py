@@ -48,7 +48,7 @@ import os
 import pickle
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tags.errors import UNPARSABLE
@@ -206,11 +206,11 @@ def newest_edges(cache_dir: str, part: str, key: str, sources: Sources, held: st
     stored again)."""
     join_background()  # one this process is still writing
     stored = read_stored(_paths(cache_dir, part)[0], key)
-    stamp, edges, before = next(stored, None), next(stored, None), next(stored, None)
-    if stamp != held or not held or not isinstance(before, SolvedFrom) or \
-            _module_kinds(before.sources) != _module_kinds(sources):
+    edges = _held_edges(stored, held)
+    before = next(stored, None)
+    if not isinstance(before, SolvedFrom) or _module_kinds(before.sources) != _module_kinds(sources):
         return None
-    return edges if isinstance(edges, set) else None
+    return edges
 
 
 def _module_kinds(sources: Sources) -> dict[str, bool]:
@@ -220,7 +220,12 @@ def _module_kinds(sources: Sources) -> dict[str, bool]:
 
 def _kept_edges(path: str, key: str, held: str) -> set[tuple] | None:
     """The edges of the solution kept in `path` when its stamp is `held`; None when not, or it cannot be read."""
-    stored = read_stored(path, key)
+    return _held_edges(read_stored(path, key), held)
+
+
+def _held_edges(stored: Iterator[object], held: str) -> set[tuple] | None:
+    """The edges read next from a kept solution (see `_write`: its stamp, then its edges) when its
+    stamp is `held`; else None."""
     stamp, edges = next(stored, None), next(stored, None)
     return edges if held and stamp == held and isinstance(edges, set) else None
 
