@@ -14,7 +14,9 @@ What the added code binds must not change what the old code meant: a name the ol
 (or a class attribute it looked up, or a builtin it called) bound now would change old answers
 rather than add to them, and a changed `__all__` changes what star imports copy. So every
 name the added statements bind (at module and class level, attributes stored, `global`
-names, literal `setattr` names) must be found nowhere in the part's old sources; else,
+names, literal `setattr` names) must be found nowhere in the part's old sources, and a local
+that a line inserted into a function binds nowhere in that function's old code (its other
+reads of the name would mean the new local, no one else's can); else,
 or when modules were added or removed, or any statement changed or changed places with
 another, or a definition's head changed, or a lambda was inserted above another of its scope
 (lambdas are named by their order), or a statement inserted above an old one of its scope writes
@@ -50,6 +52,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tags.errors import UNPARSABLE
 from tags.pointsto.layercache import (
@@ -244,7 +247,7 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
         if found is None or module in before.unparsed:
             return None
         insertions[module] = found
-    if not _binds_only_new_names([s for found in insertions.values() for s in found.inserted], before):
+    if not _binds_only_new_names([item for found in insertions.values() for item in found.inserted], before):
         return None
     kept = next(stored, None)
     if not isinstance(edges, set) or not isinstance(kept, Kept):
@@ -311,6 +314,14 @@ class Moved:
         return any(by for _, _, by in self.spans)
 
 
+class Inserted(NamedTuple):
+    """A statement an edit inserted, and the old function whose body it went into (None: a module's or
+    a class's body, where what it binds is seen by other code)."""
+
+    statement: ast.stmt
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None
+
+
 @dataclass
 class Insertion:
     """What an edit that inserts statements did to a module: the new tree, the statements inserted
@@ -318,7 +329,7 @@ class Insertion:
     statements moved."""
 
     tree: ast.Module
-    inserted: list[ast.stmt]
+    inserted: list[Inserted]
     grown: list[ast.stmt]
     moved: Moved
 
@@ -340,13 +351,16 @@ def _with_statements_inserted(old_text: str, new_text: str) -> Insertion | None:
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Python counts lines (a form feed is no line break)
 _Lines = tuple[list[str], list[str]]  # the old text's lines, the new text's
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 
 
-def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Lines, found: Insertion) -> bool:
+def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Lines, found: Insertion,
+                within: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None = None) -> bool:
     """Match each old statement to the next new one that is it, moved or grown (`_grown`); the new
-    ones skipped over are inserted. Inserted above an old statement, none may write a container
-    (a strong write would hide what the old one reads there from it)."""
+    ones skipped over are inserted (into the body of `within`, the old definition, or of the module).
+    Inserted above an old statement, none may write a container (a strong write would hide what the
+    old one reads there from it)."""
     at = 0
     inserted: list[ast.stmt] = []
     old_texts: set[tuple[str, ...]] = set()
@@ -370,7 +384,8 @@ def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Line
     # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
     if any(_lines_of(statement, lines[1])[1] in old_texts for statement in inserted):
         return False
-    found.inserted += inserted
+    function = within if isinstance(within, _FUNCTIONS) else None
+    found.inserted += [Inserted(statement, function) for statement in inserted]
     return True
 
 
@@ -386,7 +401,7 @@ def _grown(old: ast.stmt, new: ast.stmt, lines: _Lines, found: Insertion) -> boo
         return False
     kept = (len(found.moved.spans), len(found.inserted), len(found.grown))
     found.moved.spans.append((old_first, old_end, new_first - old_first))
-    if not _match_body(old.body, new.body, lines, found):
+    if not _match_body(old.body, new.body, lines, found, old):
         del found.moved.spans[kept[0]:], found.inserted[kept[1]:], found.grown[kept[2]:]
         return False
     found.grown.append(new)
@@ -521,19 +536,60 @@ def _rename_keys(table: dict[str, object], mark: str, text: Callable[[str], str]
     table.update(taken)
 
 
-def _binds_only_new_names(statements: list[ast.stmt], before: SolvedFrom) -> bool:
-    """Whether no old source of the part holds any name the added statements bind."""
-    names = {name for statement in statements for name in bound_names(statement)}
+def _binds_only_new_names(inserted: list[Inserted], before: SolvedFrom) -> bool:
+    """Whether what the added statements bind is new to the old code that could read it: no old source
+    of the part holds a name bound where other code sees it (see `bound_names`), and no old function
+    that a statement went into names one it binds as a local of that function (its old reads of the
+    name, or its closures', would mean the new local). A line inserted into a function binding `res`
+    or `x`, names the rest of the part is full of, resumes then; it was solved from scratch."""
+    names: set[str] = set()
+    old_names: dict[int, set[str]] = {}  # id of an old function -> the names its code holds
+    for item in inserted:
+        seen = bound_names(item.statement, visible=item.function is None)
+        names |= seen
+        if item.function is not None:
+            known = old_names.get(id(item.function))
+            if known is None:
+                known = old_names[id(item.function)] = names_in(item.function)
+            if not known.isdisjoint(bound_names(item.statement) - seen):
+                return False
     # as a substring, not a word: a few names looked up in megabytes, the same answer or a safe no
     return not any(name in text for text, _ in before.sources.values() for name in names)
 
 
-def bound_names(statement: ast.stmt) -> set[str]:
-    """The names a statement binds where other code can see them: at its own level and in class
-    bodies (assigned names, definitions, imports), and anywhere stored attributes, `global` and
-    `nonlocal` names and the literal names given to `setattr`. A function's own locals are left out."""
+def names_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Every plain name a function's code (its nested scopes' included) reads or binds: names, parameters,
+    imported names, definitions, `global`/`nonlocal` and `except ... as` names, capture patterns; and
+    each word of its strings (`store_attr('a,b')` stores the locals it names). From the syntax tree:
+    Python has normalized each identifier as it reads it."""
     found: set[str] = set()
-    waiting: list[tuple[ast.AST, bool]] = [(statement, True)]  # (node, at module or class level)
+    for node in ast.walk(function):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                found.update(_WORD.findall(node.value))
+        elif isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            found.update(node.names)
+        else:  # definitions, `except E as name`, `case {**rest}`, `case [*rest]`, `case x`
+            found.update(getattr(node, field) for field in ("name", "rest") if isinstance(getattr(node, field, None), str))
+    return found
+
+
+_WORD = re.compile(r"\w+")
+
+
+def bound_names(statement: ast.stmt, visible: bool = True) -> set[str]:
+    """The names a statement binds where other code can see them: at its own level (unless it stands in
+    a function: not `visible`) and in class bodies (assigned names, definitions, imports), and anywhere
+    stored attributes, `global` and `nonlocal` names and the literal names given to `setattr`. A
+    function's own locals are left out."""
+    found: set[str] = set()
+    waiting: list[tuple[ast.AST, bool]] = [(statement, visible)]  # (node, at module or class level)
     while waiting:
         node, visible = waiting.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

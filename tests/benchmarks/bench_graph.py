@@ -36,6 +36,9 @@ EDITS = {  # name -> how the edited file's text changes
         "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze()\n    _bench_probe = learn.lr_find\n", 1),
     "graph after 1 file edited (method added in a class)": lambda text: text.replace(
         "    def forward(self,x):", "    def _bench_probe(self, x): return self.forward(x)\n    def forward(self,x):", 1),
+    # a local whose name the rest of the part uses (`x`), not `vision_learner`: still only an addition
+    "graph after 1 file edited (a local named as code elsewhere)": lambda text: text.replace(
+        "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze()\n    x = learn.lr_find\n", 1),
     # a statement changed in place: what the old one found may no longer hold, so the part is solved again
     "graph after 1 file edited (a statement changed)": lambda text: text.replace(
         "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze_to(-1)\n", 1),

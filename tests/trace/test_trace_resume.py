@@ -88,6 +88,12 @@ def test_code_added_at_the_end_resumes_the_kept_solution_and_gives_the_fresh_gra
     pytest.param(lambda text: text.replace("from app.models import Model, make\n", ""), id="an old statement removed"),
     pytest.param(lambda text: text.replace("    return learn", "    learn = Model()\n    return learn"),
                  id="an old local bound again inside a function"),
+    pytest.param(lambda text: text.replace("    return learn", "    first = listify\n    return learn"),
+                 id="a name the function reads bound as its local"),
+    pytest.param(lambda text: text.replace("    return learn", "    x = Model()\n    return learn"),
+                 id="a parameter of the function bound again"),
+    pytest.param(lambda text: text.replace("    return learn", "    global helper\n    helper = Model\n    return learn"),
+                 id="a global the old code reads bound inside a function"),
     pytest.param(lambda text: text.replace("    return learn", "    _probe = {}\n    _probe['a'] = 1\n    return learn"),
                  id="a container written above an old statement (a strong write may hide what it reads)"),
     pytest.param(lambda text: text.replace("def train(x):", "def train(x, y=None):").replace(
@@ -102,6 +108,29 @@ def test_an_edit_that_is_not_a_pure_addition_is_solved_from_scratch(tmp_path: Pa
                                                                     edit: object) -> None:
     edges_of(PROGRAM, tmp_path)
     changed = edited("app.train", edit(PROGRAM["app.train"][0]))  # type: ignore[operator]
+    solved.clear()
+    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+
+
+def test_a_local_an_old_store_attr_names_bound_in_its_function_is_solved_from_scratch(tmp_path: Path,
+                                                                                      solved: list[list[str]]) -> None:
+    """`store_attr('model,extra')` stores the function's locals it names: `extra` bound there now makes
+    `self.extra` an attribute, and `fit` no longer reaches `__getattr__` for it (no addition)."""
+    stored = textwrap.dedent("""\
+        from app.models import Model
+
+        def store_attr(names): pass
+
+        class Learner:
+            def __init__(self, model):
+                store_attr('model,extra')
+            def __getattr__(self, name): return Model
+            def fit(self, x): return self.extra(x)
+        """)
+    program = edited("app.train", stored)
+    edges_of(program, tmp_path)
+    changed = {**program, "app.train": (stored.replace("        store_attr", "        extra = Model()\n        store_attr"), False)}
     solved.clear()
     assert edges_of(changed, tmp_path) == edges_of(changed, None)
     assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
@@ -138,6 +167,9 @@ FIT_CALL = ("app.train.Learner.fit", "app.models.Model.__call__")  # once `_prob
                  {(*TRAIN_FIT, 11), ("app.train.Learner._probe_m", "app.train.Learner.fit", 6)}, id="a method inside a class"),
     pytest.param("app.train", lambda text: text.replace("    return learn", "    _probe_v = Model()\n    _probe_v(x)\n    return learn"),
                  {(*TRAIN_FIT, 12), ("app.train.train", "app.models.Model.__call__", 11)}, id="statements inside a function"),
+    pytest.param("app.train", lambda text: text.replace("    return learn", "    model = Model()\n    model(x)\n    return learn"),
+                 {(*TRAIN_FIT, 12), ("app.train.train", "app.models.Model.__call__", 11)},
+                 id="a local named as other code's names, inside a function"),
     pytest.param("app.train", lambda text: text.replace("self.model(x)", "self.model(x)  # noted").replace(
         "def train(x):", "def train(x):   ").replace("def train", INSERTED + "def train"), {(*TRAIN_FIT, 13), (*FIT_CALL, 6)},
         id="a comment added and trailing spaces on old lines, a function inserted"),
@@ -324,6 +356,26 @@ def test_the_names_an_added_statement_binds() -> None:
     assert bound("for i, (j, k) in pairs: pass") == {"i", "j", "k"}
     assert bound("setattr(obj, 'named', 1)") == {"named"}
     assert bound("print(x)") == set()
+    inside = ast.parse("res = f()\nself.seen = res\nglobal G\ndef helper(): pass\nimport os").body
+    assert [resume.bound_names(statement, visible=False) for statement in inside] == [set(), {"seen"}, {"G"}, set(), set()]
+
+
+def test_the_names_an_old_function_holds() -> None:
+    code = textwrap.dedent("""\
+        def f(a, *args, b=dflt, **kw):
+            import os.path, numpy as np
+            global G
+            try: g(a.attr)
+            except E as err: pass
+            match a:
+                case {"k": v, **rest}: pass
+            def inner(c): return lambda d: c
+            store_attr('y,z')
+            return [x for x in args]
+        """)
+    assert resume.names_in(ast.parse(code).body[0]) == {
+        "f", "a", "args", "b", "dflt", "kw", "os", "np", "G", "g", "E", "err", "k", "v", "rest", "inner", "c", "d",
+        "store_attr", "y", "z", "x"}
 
 
 @pytest.mark.parametrize("edit, shown", [
