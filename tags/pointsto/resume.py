@@ -247,11 +247,15 @@ def _resumed_from(path: str, key: str, sources: Sources, layer_texts: Sources) -
         if found is None or module in before.unparsed:
             return None
         insertions[module] = found
-    if not _binds_only_new_names([item for found in insertions.values() for item in found.inserted], before):
+    module_names = _new_names(insertions, before)
+    if module_names is None:
         return None
     kept = next(stored, None)
     if not isinstance(edges, set) or not isinstance(kept, Kept):
         return None
+    readers = kept.solver["readers"]
+    if any(readers.get(f"{module}.{name}") for module, name in module_names):
+        return None  # old code read it off the module (`from m import name`, `m.name`): it meant nothing there
     kept.solver["edges"] = edges
     below = read_trees_later(kept.below, layer_texts)
     program = kept.program
@@ -315,11 +319,10 @@ class Moved:
 
 
 class Inserted(NamedTuple):
-    """A statement an edit inserted, and the old function whose body it went into (None: a module's or
-    a class's body, where what it binds is seen by other code)."""
+    """A statement an edit inserted, and the old definition whose body it went into (None: the module's)."""
 
     statement: ast.stmt
-    function: ast.FunctionDef | ast.AsyncFunctionDef | None
+    within: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None
 
 
 @dataclass
@@ -384,8 +387,7 @@ def _match_body(old_body: list[ast.stmt], new_body: list[ast.stmt], lines: _Line
     # an inserted copy of an old statement could have been taken for it: where each old one went is clear only without
     if any(_lines_of(statement, lines[1])[1] in old_texts for statement in inserted):
         return False
-    function = within if isinstance(within, _FUNCTIONS) else None
-    found.inserted += [Inserted(statement, function) for statement in inserted]
+    found.inserted += [Inserted(statement, within) for statement in inserted]
     return True
 
 
@@ -536,25 +538,56 @@ def _rename_keys(table: dict[str, object], mark: str, text: Callable[[str], str]
     table.update(taken)
 
 
-def _binds_only_new_names(inserted: list[Inserted], before: SolvedFrom) -> bool:
-    """Whether what the added statements bind is new to the old code that could read it: no old source
-    of the part holds a name bound where other code sees it (see `bound_names`), and no old function
-    that a statement went into names one it binds as a local of that function (its old reads of the
-    name, or its closures', would mean the new local). A line inserted into a function binding `res`
-    or `x`, names the rest of the part is full of, resumes then; it was solved from scratch."""
-    names: set[str] = set()
+def _new_names(insertions: dict[str, Insertion], before: SolvedFrom) -> list[tuple[str, str]] | None:
+    """Whether what the added statements bind is new to the old code that could read it; None when not.
+    Else the (module, name) pairs bound at module level, that no scope of the kept solution may have read
+    off the module (`from m import name`, `m.name`) for the edit to be an addition.
+
+    Where it is seen (see `bound_names`): a class's names and attributes, globals and literal `setattr`
+    names anywhere, must be in no old source of the part. A function's new local must not be named by
+    that function's old code (its other reads of the name would mean the new local, no one else's
+    can). A new module-level name in no old source is new; else it must not be in its module's old
+    text, nor be one a star import copies (a public name where the module has no literal `__all__`,
+    which the edit keeps), nor a dunder. So a line binding `x` or `res` inside a function, or a new
+    `def show_batch(...)` in a module that never said `show_batch`, resumes: names the rest of fastai
+    is full of, looked up in every old source, solved them from scratch. Calls of `store_attr` and
+    `properties` are refused (they name attributes by strings or by the caller's parameters), and a
+    decorated definition's names count as seen everywhere (`@patch` makes a method)."""
+    everywhere: set[str] = set()
+    module_level: list[tuple[str, str]] = []
     old_names: dict[int, set[str]] = {}  # id of an old function -> the names its code holds
-    for item in inserted:
-        seen = bound_names(item.statement, visible=item.function is None)
-        names |= seen
-        if item.function is not None:
-            known = old_names.get(id(item.function))
-            if known is None:
-                known = old_names[id(item.function)] = names_in(item.function)
-            if not known.isdisjoint(bound_names(item.statement) - seen):
-                return False
-    # as a substring, not a word: a few names looked up in megabytes, the same answer or a safe no
-    return not any(name in text for text, _ in before.sources.values() for name in names)
+    for module, found in insertions.items():
+        exported = _literal_all(found.tree) is not None
+        old_text = before.sources[module][0]
+        for statement, within in found.inserted:
+            if _stores_by_name(statement):
+                return None
+            if within is not None and not isinstance(within, _FUNCTIONS) or _decorated(statement):
+                everywhere |= bound_names(statement)  # a class body's names are attributes; a decorator may patch
+                continue
+            seen = bound_names(statement, visible=False)
+            everywhere |= seen
+            if within is not None:
+                if id(within) not in old_names:
+                    old_names[id(within)] = names_in(within)
+                if not old_names[id(within)].isdisjoint(bound_names(statement) - seen):
+                    return None
+                continue
+            own = bound_names(statement, class_bodies=False) - seen
+            everywhere |= bound_names(statement) - own - seen  # a new class's body: its attributes
+            for name in own:
+                if _in_old_sources(name, before):  # else no old code names it: new wherever it is seen
+                    if name in old_text or name.startswith("__") or not (exported or name.startswith("_")):
+                        return None
+                    module_level.append((module, name))
+    if any(_in_old_sources(name, before) for name in everywhere):
+        return None
+    return module_level
+
+
+def _in_old_sources(name: str, before: SolvedFrom) -> bool:
+    # as a substring, not a word: a few names looked up in megabytes, the same answer or a safe yes
+    return any(name in text for text, _ in before.sources.values())
 
 
 def names_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -581,13 +614,26 @@ def names_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 
 _WORD = re.compile(r"\w+")
+_NAMING_CALLS = {"store_attr", "properties"}  # fastcore's: attributes named by strings or by the caller's parameters
 
 
-def bound_names(statement: ast.stmt, visible: bool = True) -> set[str]:
+def _stores_by_name(statement: ast.stmt) -> bool:
+    """Whether a statement calls `store_attr` or `properties`, which store attributes (or make properties)
+    named by strings, or by the parameters of the function it stands in: `bound_names` cannot tell which."""
+    return any(isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+               in _NAMING_CALLS for node in ast.walk(statement))
+
+
+def _decorated(statement: ast.stmt) -> bool:
+    """Whether a statement defines anything with a decorator (`@patch` makes a function a method of a class)."""
+    return any(getattr(node, "decorator_list", None) for node in ast.walk(statement))
+
+
+def bound_names(statement: ast.stmt, visible: bool = True, class_bodies: bool = True) -> set[str]:
     """The names a statement binds where other code can see them: at its own level (unless it stands in
-    a function: not `visible`) and in class bodies (assigned names, definitions, imports), and anywhere
-    stored attributes, `global` and `nonlocal` names and the literal names given to `setattr`. A
-    function's own locals are left out."""
+    a function: not `visible`) and in class bodies (unless not `class_bodies`; assigned names,
+    definitions, imports), and anywhere stored attributes, `global` and `nonlocal` names and the literal
+    names given to `setattr`. A function's own locals are left out."""
     found: set[str] = set()
     waiting: list[tuple[ast.AST, bool]] = [(statement, visible)]  # (node, at module or class level)
     while waiting:
@@ -595,7 +641,7 @@ def bound_names(statement: ast.stmt, visible: bool = True) -> set[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if visible:
                 found.add(node.name)
-            inner_visible = isinstance(node, ast.ClassDef) and visible
+            inner_visible = isinstance(node, ast.ClassDef) and visible and class_bodies
             waiting += [(child, visible) for child in [*node.decorator_list, *_heads(node)]]
             waiting += [(child, inner_visible) for child in node.body]
             continue

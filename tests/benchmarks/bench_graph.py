@@ -31,6 +31,10 @@ EDITS = {  # name -> how the edited file's text changes
     # later position moved (tags/pointsto/resume.py, `move_positions`)
     "graph after 1 file edited (code inserted mid-file)": lambda text: text.replace(
         "\ndef ", "\ndef _bench_probe():\n    return 1\n\ndef ", 1),
+    # a function named as one elsewhere (fastai.data.transforms.get_files), new to this module, which
+    # `__all__` keeps from star imports: still only an addition
+    "graph after 1 file edited (a function named as code elsewhere)": lambda text: text + (
+        "\ndef get_files(path):\n    return L(path)\n"),
     # a line inside `vision_learner`, a method inside `TimmBody`: resumed, the function (or the module) run again
     "graph after 1 file edited (line added in a function)": lambda text: text.replace(
         "    if pretrained: learn.freeze()\n", "    if pretrained: learn.freeze()\n    _bench_probe = learn.lr_find\n", 1),

@@ -109,8 +109,9 @@ def test_an_edit_that_is_not_a_pure_addition_is_solved_from_scratch(tmp_path: Pa
     edges_of(PROGRAM, tmp_path)
     changed = edited("app.train", edit(PROGRAM["app.train"][0]))  # type: ignore[operator]
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    again = edges_of(changed, tmp_path)
     assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 def test_a_local_an_old_store_attr_names_bound_in_its_function_is_solved_from_scratch(tmp_path: Path,
@@ -132,8 +133,59 @@ def test_a_local_an_old_store_attr_names_bound_in_its_function_is_solved_from_sc
     edges_of(program, tmp_path)
     changed = {**program, "app.train": (stored.replace("        store_attr", "        extra = Model()\n        store_attr"), False)}
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
+    again = edges_of(changed, tmp_path)
     assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+    assert again == edges_of(changed, None)
+
+
+EXPORTING = edited("app.train", "__all__ = ['Learner', 'train']\n" + PROGRAM["app.train"][0])  # star imports copy those only
+IMPORTING = {**EXPORTING, "app.use": ("import app.train\nfrom app.train import helper\n\ndef use(): return app.train.other()\n",
+                                     False)}
+
+
+@pytest.mark.parametrize("program, added, resumes", [
+    pytest.param(EXPORTING, "\ndef helper(x): return Model()\n", True,
+                 id="a function named as code elsewhere, in a module with __all__"),
+    pytest.param(PROGRAM, "\ndef helper(x): return Model()\n", False, id="a public name a star import would copy"),
+    pytest.param(EXPORTING, "\ndef __call__(x): return Model()\n", False, id="a dunder named elsewhere"),
+    pytest.param(EXPORTING, "\ndef make(x): return x\n", False, id="a name its module's old code reads"),
+    pytest.param(IMPORTING, "\ndef helper(x): return Model()\n", False, id="a name another module imported from it"),
+    pytest.param(IMPORTING, "\ndef other(): return Model()\n", False, id="a name another module read off it"),
+    pytest.param(EXPORTING, "\n@patch\ndef helper(self: Learner): return Model()\n", False,
+                 id="a decorated function (a patch makes a method)"),
+])
+def test_a_module_level_name_used_elsewhere_resumes_unless_old_code_could_have_read_it(
+        tmp_path: Path, solved: list[list[str]], program: dict[str, tuple[str, bool]], added: str, resumes: bool) -> None:
+    edges_of(program, tmp_path)
+    changed = {**program, "app.train": (program["app.train"][0] + added, False)}
+    solved.clear()
+    resumed = edges_of(changed, tmp_path)
+    assert (not any("app.train" in modules for modules in solved)) == resumes
+    assert resumed == edges_of(changed, None)
+
+
+def test_store_attr_inserted_into_a_method_is_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
+    """`store_attr('extra')` stores `self.extra`, an attribute named by a string (or, called bare, by the method's
+    parameters), which `bound_names` cannot see: what old code looked up (`self.extra` in `fit`) may change."""
+    stored = textwrap.dedent("""\
+        from app.models import Model
+
+        def store_attr(names): pass
+
+        class Learner:
+            def __init__(self, model, extra=None):
+                self.model = model
+            def __getattr__(self, name): return Model
+            def fit(self, x): return self.extra(x)
+        """)
+    program = edited("app.train", stored)
+    edges_of(program, tmp_path)
+    changed = {**program, "app.train": (stored.replace("        self.model = model", "        self.model = model\n"
+                                                       "        store_attr('extra')"), False)}
+    solved.clear()
+    again = edges_of(changed, tmp_path)
+    assert ["app", "app.models", "app.train"] in solved, "the part above the layers was solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 def _moved_to_the_end(text: str, start: str, stop: str) -> str:
@@ -200,8 +252,9 @@ def test_a_lambda_inserted_above_another_is_solved_from_scratch(tmp_path: Path, 
     edges_of(PROGRAM, tmp_path)
     changed = edited("app.models", PROGRAM["app.models"][0].replace("def helper", "_probe = lambda: 1\ndef helper"))
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
-    assert ["app", "app.models", "app.train"] in solved
+    again = edges_of(changed, tmp_path)
+    assert ["app", "app.models", "app.train"] in solved, "solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 def test_modules_added_or_removed_are_solved_from_scratch(tmp_path: Path, solved: list[list[str]]) -> None:
@@ -209,8 +262,9 @@ def test_modules_added_or_removed_are_solved_from_scratch(tmp_path: Path, solved
     for changed in ({**PROGRAM, "app.extra": ("def more(): pass\n", False)},
                     {m: s for m, s in PROGRAM.items() if m != "app.models"}):
         solved.clear()
-        assert edges_of(changed, tmp_path) == edges_of(changed, None)
-        assert any(m[:1] == ["app"] for m in solved)
+        again = edges_of(changed, tmp_path)
+        assert any(m[:1] == ["app"] for m in solved), "solved from scratch"
+        assert again == edges_of(changed, None)
 
 
 def test_going_back_after_an_addition_resumes_the_solution_kept_before_it(tmp_path: Path,
@@ -294,8 +348,9 @@ def test_a_resume_that_reaches_a_scope_out_of_passes_is_solved_from_scratch(tmp_
     edges_of(PROGRAM, tmp_path)
     changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
-    assert ["app", "app.models", "app.train"] in solved
+    again = edges_of(changed, tmp_path)
+    assert ["app", "app.models", "app.train"] in solved, "solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 def test_a_resumed_solve_adding_to_a_full_set_is_not_resumable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,8 +387,9 @@ def test_a_resume_that_reaches_a_full_set_is_solved_from_scratch(tmp_path: Path,
     monkeypatch.setattr(solver.Solver, "add", full_when_resumed)
     changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
-    assert ["app", "app.models", "app.train"] in solved
+    again = edges_of(changed, tmp_path)
+    assert ["app", "app.models", "app.train"] in solved, "solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "other-key", "group-writable", "symlink"])
@@ -342,8 +398,9 @@ def test_a_damaged_or_untrusted_kept_state_is_solved_instead(tmp_path: Path, sol
     damage_stored_file(tmp_path / FOLDER / "main.resume.pickle", damage)
     changed = edited("app.train", PROGRAM["app.train"][0] + APPENDED)
     solved.clear()
-    assert edges_of(changed, tmp_path) == edges_of(changed, None)
-    assert ["app", "app.models", "app.train"] in solved
+    again = edges_of(changed, tmp_path)
+    assert ["app", "app.models", "app.train"] in solved, "solved from scratch"
+    assert again == edges_of(changed, None)
 
 
 def test_the_names_an_added_statement_binds() -> None:
