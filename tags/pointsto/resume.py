@@ -620,8 +620,13 @@ _NAMING_CALLS = {"store_attr", "properties"}  # fastcore's: attributes named by 
 def _stores_by_name(statement: ast.stmt) -> bool:
     """Whether a statement calls `store_attr` or `properties`, which store attributes (or make properties)
     named by strings, or by the parameters of the function it stands in: `bound_names` cannot tell which."""
-    return any(isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
-               in _NAMING_CALLS for node in ast.walk(statement))
+    return any(isinstance(node, ast.Call) and _called_name(node) in _NAMING_CALLS for node in ast.walk(statement))
+
+
+def _called_name(call: ast.Call) -> str | None:
+    """The name a call calls, `f` of `f(...)` or `x.f(...)`; None for another callee (`g()(...)`)."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _decorated(statement: ast.stmt) -> bool:
@@ -653,8 +658,7 @@ def bound_names(statement: ast.stmt, visible: bool = True, class_bodies: bool = 
             found.update(node.names)
         elif isinstance(node, ast.alias) and visible:
             found.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and (
-                getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in _SETTERS:
+        elif isinstance(node, ast.Call) and _called_name(node) in _SETTERS:
             found.update(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
         waiting += [(child, visible) for child in ast.iter_child_nodes(node)]
     return found
